@@ -1,0 +1,45 @@
+"""POST /credit-memos/{creditMemoId}/actions/post: post a Draft credit memo."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+
+from credit_memos.api import edge
+from credit_memos.api.runtime import get_service
+from credit_memos.api.schemas import EmptyActionRequest, CreditMemoView
+from credit_memos.service import Outcome
+
+app = edge.make_resolver()
+
+
+def post_credit_memo(memo_id: str, idempotency_key: str | None) -> Outcome:
+    memo_id = edge.path_id(memo_id, "credit memo")
+    idempotency = edge.idempotency_for(idempotency_key, "PostCreditMemo", {"creditMemoId": memo_id})
+    return get_service().post_credit_memo(memo_id, idempotency)
+
+
+@app.post(
+    "/credit-memos/<creditMemoId>/actions/post",
+    summary="Post a draft credit memo",
+    responses=edge.success_response(200, CreditMemoView, "The posted credit memo")
+    | edge.error_responses(400, 404, 409, 413, 422, 503),
+)
+def post_credit_memo_action(
+    creditMemoId: Annotated[str, Path()],  # noqa: N803 - the contract's path parameter name
+    request: Annotated[EmptyActionRequest | None, Body()] = None,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response[str]:
+    return edge.respond(post_credit_memo(creditMemoId, idempotency_key))
+
+
+def direct(payload: dict[str, Any]) -> Outcome:
+    key = edge.take_key(payload)
+    memo_id = edge.take(payload, "creditMemoId", "credit memo")
+    EmptyActionRequest.model_validate(payload)
+    return post_credit_memo(memo_id, key)
+
+
+lambda_handler = edge.make_lambda_handler(app, direct)

@@ -1,0 +1,72 @@
+"""GET /credit-memos, GET /credit-memos/{creditMemoId}, GET /credit-memos/{creditMemoId}/applications (read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from credit_memos.api import edge
+from credit_memos.api.runtime import get_service
+from credit_memos.api.schemas import ApplicationPage, Identifier, CreditMemoPage, CreditMemoView, ListQuery
+from credit_memos.errors import ValidationError
+
+app = edge.make_resolver()
+
+
+@app.get(
+    "/credit-memos",
+    summary="List a billing account's credit memos, oldest effective date first",
+    responses=edge.success_response(200, CreditMemoPage, "A page of credit memos (without lines)")
+    | edge.error_responses(422, 503),
+)
+def list_credit_memos(
+    billingAccountId: Annotated[Identifier, Query()],  # noqa: N803 - the contract's query names
+    status: Annotated[Literal["Draft", "Posted", "Voided"] | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+) -> Response[str]:
+    return edge.ok(get_service().list_credit_memos(billingAccountId, status, limit, nextToken))
+
+
+@app.get(
+    "/credit-memos/<creditMemoId>",
+    summary="Get a credit memo with its lines",
+    responses=edge.success_response(200, CreditMemoView, "The credit memo") | edge.error_responses(404, 503),
+)
+def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:  # noqa: N803
+    return edge.ok(get_service().get_credit_memo(edge.path_id(creditMemoId, "credit memo")))
+
+
+@app.get(
+    "/credit-memos/<creditMemoId>/applications",
+    summary="A credit memo's application history (both levels), oldest first",
+    responses=edge.success_response(200, ApplicationPage, "Application records")
+    | edge.error_responses(404, 422, 503),
+)
+def list_credit_memo_applications(
+    creditMemoId: Annotated[str, Path()],  # noqa: N803
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+) -> Response[str]:
+    memo_id = edge.path_id(creditMemoId, "credit memo")
+    return edge.ok(get_service().list_applications(credit_memo_id=memo_id, limit=limit, next_token=nextToken))
+
+
+def direct(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{creditMemoId}`` gets one; ``{creditMemoId, applications: true}`` its history; else a list query."""
+    service = get_service()
+    if "creditMemoId" in payload:
+        memo_id = edge.take(payload, "creditMemoId", "credit memo")
+        if payload.pop("applications", False) is True:
+            query = ListQuery.model_validate(payload)
+            return service.list_applications(credit_memo_id=memo_id, limit=query.limit, next_token=query.nextToken)
+        return service.get_credit_memo(memo_id)
+    query = ListQuery.model_validate(payload)
+    if query.billingAccountId is None:
+        raise ValidationError("billingAccountId is required", details=[{"field": "billingAccountId"}])
+    return service.list_credit_memos(query.billingAccountId, query.status, query.limit, query.nextToken)
+
+
+lambda_handler = edge.make_lambda_handler(app, direct)

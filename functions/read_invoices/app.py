@@ -1,0 +1,72 @@
+"""GET /invoices, GET /invoices/{invoiceId}, GET /invoices/{invoiceId}/applications (read-only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from credit_memos.api import edge
+from credit_memos.api.runtime import get_service
+from credit_memos.api.schemas import ApplicationPage, Identifier, InvoicePage, InvoiceView, ListQuery
+from credit_memos.errors import ValidationError
+
+app = edge.make_resolver()
+
+
+@app.get(
+    "/invoices",
+    summary="List a billing account's invoices, oldest invoice date first",
+    responses=edge.success_response(200, InvoicePage, "A page of invoices (without lines)")
+    | edge.error_responses(422, 503),
+)
+def list_invoices(
+    billingAccountId: Annotated[Identifier, Query()],  # noqa: N803 - the contract's query names
+    status: Annotated[Literal["Draft", "Posted"] | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+) -> Response[str]:
+    return edge.ok(get_service().list_invoices(billingAccountId, status, limit, nextToken))
+
+
+@app.get(
+    "/invoices/<invoiceId>",
+    summary="Get an invoice with its lines",
+    responses=edge.success_response(200, InvoiceView, "The invoice") | edge.error_responses(404, 503),
+)
+def get_invoice(invoiceId: Annotated[str, Path()]) -> Response[str]:  # noqa: N803
+    return edge.ok(get_service().get_invoice(edge.path_id(invoiceId, "invoice")))
+
+
+@app.get(
+    "/invoices/<invoiceId>/applications",
+    summary="An invoice's credit application history (both levels), oldest first",
+    responses=edge.success_response(200, ApplicationPage, "Application records")
+    | edge.error_responses(404, 422, 503),
+)
+def list_invoice_applications(
+    invoiceId: Annotated[str, Path()],  # noqa: N803
+    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+) -> Response[str]:
+    invoice_id = edge.path_id(invoiceId, "invoice")
+    return edge.ok(get_service().list_applications(invoice_id=invoice_id, limit=limit, next_token=nextToken))
+
+
+def direct(payload: dict[str, Any]) -> dict[str, Any]:
+    """``{invoiceId}`` gets one; ``{invoiceId, applications: true}`` its history; else a list query."""
+    service = get_service()
+    if "invoiceId" in payload:
+        invoice_id = edge.take(payload, "invoiceId", "invoice")
+        if payload.pop("applications", False) is True:
+            query = ListQuery.model_validate(payload)
+            return service.list_applications(invoice_id=invoice_id, limit=query.limit, next_token=query.nextToken)
+        return service.get_invoice(invoice_id)
+    query = ListQuery.model_validate(payload)
+    if query.billingAccountId is None:
+        raise ValidationError("billingAccountId is required", details=[{"field": "billingAccountId"}])
+    return service.list_invoices(query.billingAccountId, query.status, query.limit, query.nextToken)
+
+
+lambda_handler = edge.make_lambda_handler(app, direct)

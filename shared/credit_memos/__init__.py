@@ -1,0 +1,1 @@
+"""Credit memo service: domain package shared by every Lambda function."""

@@ -1,0 +1,1 @@
+"""The edge: request models, HTTP resolver, error mapping, direct invocation."""

@@ -1,0 +1,269 @@
+"""What every handler shares: the resolver, the one error mapping, direct invocation.
+
+A handler module builds its resolver with ``make_resolver()``, declares its routes,
+and exposes ``lambda_handler = make_lambda_handler(app, direct=...)``. API Gateway
+events go to the resolver; any other JSON object is a direct invocation (spec
+section 5), answered with the same body or a raised exception named after the
+errorCode.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+from credit_memos.api.schemas import ID_RE, ErrorResponse
+from credit_memos.errors import (
+    BadRequest,
+    DomainError,
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    ValidationError,
+)
+from credit_memos.service import Idempotency, Outcome
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+MAX_BODY_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+REPLAY_HEADER = "Idempotent-Replayed"
+_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+
+# ---------------------------------------------------------------- JSON
+
+
+def _reject_constant(name: str) -> Any:
+    # NaN/Infinity are not JSON; read them as non-finite decimals so the amount
+    # check answers 422 with a field path rather than a parse error.
+    return Decimal(name)
+
+
+def parse_json(text: str) -> Any:
+    """JSON with exact decimals. Depth and size are bounded; errors are BadRequest."""
+    if len(text) > MAX_BODY_BYTES:
+        raise BadRequest(f"the request body exceeds {MAX_BODY_BYTES} bytes")
+    depth = max_depth = 0
+    in_string = escaped = False
+    for ch in text:  # cheap pre-scan: the json module recurses and can overflow the stack
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+            if max_depth > MAX_JSON_DEPTH:
+                raise BadRequest(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+        elif ch in "]}":
+            depth -= 1
+    try:
+        return json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        raise BadRequest("the request body is not valid JSON") from None
+
+
+def _json_body_deserializer(text: str) -> Any:
+    try:
+        return parse_json(text)
+    except BadRequest as error:
+        raise json.JSONDecodeError(error.message, text, 0) from None
+
+
+def _dumps(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+
+
+# ---------------------------------------------------------------- errors
+
+
+def error_response(error: DomainError) -> Response[str]:
+    headers = {"Retry-After": "1"} if error.retryable else None
+    return Response(error.http_status, "application/json", _dumps(error.to_body()), headers=headers)
+
+
+def _validation_details(errors: Any) -> list[dict[str, Any]]:
+    details = []
+    for err in errors:
+        field = ""
+        for part in err.get("loc", ()):
+            if part in ("body", "query", "path", "header"):
+                continue
+            field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        details.append({"field": field or None, "message": message})
+    return details
+
+
+def from_request_validation(error: RequestValidationError) -> DomainError:
+    errors = list(error.errors())
+    if any(e.get("type") == "json_invalid" for e in errors):
+        # Our deserializer's own message (size, depth, syntax) is safe to show.
+        reason = next((e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None)
+        return BadRequest(reason if isinstance(reason, str) else "the request body is not valid JSON")
+    return ValidationError("the request is not valid", details=_validation_details(errors))
+
+
+def make_resolver() -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body_deserializer)
+
+    @app.exception_handler(DomainError)
+    def _domain_error(error: DomainError) -> Response[str]:
+        if error.http_status >= 500:
+            logger.warning("request failed", extra={"error_code": error.error_code})
+        metrics.add_metric(name=f"Error{error.http_status}", unit=MetricUnit.Count, value=1)
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid(error: RequestValidationError) -> Response[str]:
+        return error_response(from_request_validation(error))
+
+    @app.not_found
+    def _not_found(_: Exception) -> Response[str]:
+        return error_response(NotFound("no such resource"))
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        return error_response(InternalError("internal error"))
+
+    return app
+
+
+def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI declarations of the error bodies a route can return."""
+    described = {
+        400: "Malformed JSON (BAD_REQUEST)",
+        404: "A document named in the path or body does not exist (NOT_FOUND)",
+        409: "The documents' state forbids the change",
+        413: "Body too large (PAYLOAD_TOO_LARGE)",
+        422: "Invalid request (VALIDATION_ERROR, IDEMPOTENCY_KEY_MISMATCH)",
+        500: "Unexpected error (INTERNAL_ERROR); no internals are disclosed",
+        503: "The database is busy; retry (SERVICE_UNAVAILABLE)",
+    }
+    return {
+        status: {
+            "description": described[status],
+            "content": {"application/json": {"schema": ErrorResponse.model_json_schema()}},
+        }
+        for status in statuses
+    }
+
+
+def success_response(status: int, model: type[BaseModel], description: str) -> dict[int, dict[str, Any]]:
+    return {status: {"description": description, "content": {"application/json": {"model": model}}}}
+
+
+# ---------------------------------------------------------------- outcomes
+
+
+def respond(outcome: Outcome) -> Response[str]:
+    headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
+    return Response(outcome.status_code, "application/json", _dumps(outcome.body), headers=headers)
+
+
+def ok(body: dict[str, Any]) -> Response[str]:
+    return Response(200, "application/json", _dumps(body))
+
+
+def idempotency_for(key: str | None, operation: str, request: Any) -> Idempotency | None:
+    if key is None:
+        return None
+    if not _KEY_RE.match(key):
+        raise ValidationError(
+            "Idempotency-Key must be 1 to 255 visible ASCII characters", details=[{"field": "Idempotency-Key"}]
+        )
+    return Idempotency.for_request(key, operation, request)
+
+
+def request_data(model: BaseModel | None) -> Any:
+    """The request as fingerprinted for idempotency: validated fields, exact decimals."""
+    return None if model is None else model.model_dump(mode="json", exclude_none=False)
+
+
+def path_id(value: str, what: str) -> str:
+    """Ids are opaque, but one that could never have been issued cannot exist."""
+    if not ID_RE.match(value):
+        raise NotFound(f"{what} {value[:64]!r} does not exist")
+    return value
+
+
+# ---------------------------------------------------------------- entry point
+
+DirectHandler = Callable[[dict[str, Any]], Any]
+
+
+def make_lambda_handler(
+    app: APIGatewayRestResolver, direct: DirectHandler
+) -> Callable[[dict[str, Any], Any], Any]:
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> Any:
+        if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
+            body = event.get("body")
+            if isinstance(body, str) and len(body) > MAX_BODY_BYTES:
+                return _api_gateway_error(PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes"))
+            return app.resolve(event, context)
+        return _invoke_directly(direct, event)
+
+    return lambda_handler
+
+
+def _api_gateway_error(error: DomainError) -> dict[str, Any]:
+    return {
+        "statusCode": error.http_status,
+        "headers": {"Content-Type": "application/json"},
+        "body": _dumps(error.to_body()),
+        "isBase64Encoded": False,
+    }
+
+
+def _invoke_directly(direct: DirectHandler, event: Any) -> Any:
+    if not isinstance(event, dict):
+        raise BadRequest("a direct invocation takes a JSON object")
+    try:
+        result = direct(dict(event))
+    except PydanticValidationError as error:
+        raise ValidationError("the request is not valid", details=_validation_details(error.errors())) from None
+    except DomainError:
+        raise
+    except Exception:
+        logger.exception("unexpected error")
+        raise InternalError("internal error") from None
+    if isinstance(result, Outcome):
+        return result.body
+    return result
+
+
+def take(payload: dict[str, Any], name: str, what: str) -> str:
+    """A path id from a direct-invocation payload."""
+    value = payload.pop(name, None)
+    if not isinstance(value, str) or not value:
+        raise ValidationError(f"{name} is required", details=[{"field": name}])
+    return path_id(value, what)
+
+
+def take_key(payload: dict[str, Any]) -> str | None:
+    value = payload.pop("idempotencyKey", None)
+    if value is not None and not isinstance(value, str):
+        raise ValidationError("idempotencyKey must be a string", details=[{"field": "idempotencyKey"}])
+    return value

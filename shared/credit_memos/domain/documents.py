@@ -1,0 +1,176 @@
+"""Invoices, credit memos and application records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from credit_memos.money import ZERO
+
+SettlementLevel = Literal["Invoice", "InvoiceLine"]
+InvoiceStatus = Literal["Draft", "Posted"]
+MemoStatus = Literal["Draft", "Posted", "Voided"]
+SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
+RecordType = Literal["Applied", "Unapplied"]
+YesNo = Literal["Yes", "No", "NA"]
+
+MAX_LINES = 300
+
+
+@dataclass
+class InvoiceLine:
+    id: str
+    charge_amount: Decimal
+    tax_amount: Decimal
+    amount_with_tax: Decimal
+    balance: Decimal
+    net_credits_applied: Decimal = ZERO
+    converted_neg_amount: Decimal = ZERO
+    product_id: str | None = None
+    product_name: str | None = None
+    description: str | None = None
+
+    @property
+    def is_negative(self) -> bool:
+        return self.amount_with_tax < 0
+
+    @property
+    def is_converted(self) -> bool:
+        return self.converted_neg_amount != 0
+
+
+@dataclass
+class Invoice:
+    id: str
+    billing_account_id: str
+    currency: str
+    status: InvoiceStatus
+    settlement_level: SettlementLevel
+    invoice_date: str
+    due_date: str | None
+    lines: list[InvoiceLine]
+    total_charge_amount: Decimal
+    total_tax_amount: Decimal
+    total_amount_with_tax: Decimal
+    balance: Decimal
+    net_credits_applied: Decimal = ZERO
+    total_converted_neg_amount: Decimal = ZERO
+    created_at: str = ""
+    updated_at: str = ""
+    # Optimistic concurrency: every write is conditional on the version it read.
+    version: int = 0
+    # Per-document event sequence number (domain events carry it).
+    sequence: int = 0
+
+    @property
+    def settlement_status(self) -> str:
+        if self.balance == 0:
+            return "Settled"
+        return "PartiallySettled" if self.net_credits_applied > 0 else "NotSettled"
+
+    def line(self, line_id: str) -> InvoiceLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+@dataclass
+class TaxDetail:
+    tax_amount: Decimal
+    tax_code: str | None = None
+    tax_name: str | None = None
+    tax_rate: Decimal | None = None
+
+
+@dataclass
+class CreditMemoLine:
+    id: str
+    type: Literal["Charge", "Adjustment"]
+    charge_amount: Decimal
+    tax_amount: Decimal
+    amount_with_tax: Decimal
+    balance: Decimal
+    net_credits_applied: Decimal = ZERO
+    reference_invoice_line_id: str | None = None
+    product_id: str | None = None
+    product_name: str | None = None
+    description: str | None = None
+    taxes: list[TaxDetail] = field(default_factory=list)
+
+
+@dataclass
+class CreditMemo:
+    id: str
+    billing_account_id: str
+    currency: str
+    status: MemoStatus
+    source_action: SourceAction
+    effective_date: str
+    lines: list[CreditMemoLine]
+    total_charge_amount: Decimal
+    total_tax_amount: Decimal
+    total_amount_with_tax: Decimal
+    balance: Decimal
+    net_credits_applied: Decimal = ZERO
+    reference_invoice_id: str | None = None
+    description: str | None = None
+    external_reference: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    version: int = 0
+    sequence: int = 0
+
+    def line(self, line_id: str) -> CreditMemoLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+
+@dataclass
+class ApplicationRecord:
+    """One Applied or Unapplied record, at invoice level or invoice-line level."""
+
+    id: str
+    level: SettlementLevel
+    type: RecordType
+    amount: Decimal
+    credit_memo_id: str
+    invoice_id: str
+    effective_date: str
+    recorded_at: str  # appliedDate or unappliedDate, by type
+    has_been_unapplied: YesNo
+    credit_memo_balance: Decimal
+    invoice_balance: Decimal
+    credit_memo_line_id: str | None = None
+    invoice_line_id: str | None = None
+    credit_memo_line_balance: Decimal | None = None
+    invoice_line_balance: Decimal | None = None
+    associated_application_id: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class ApplicationEntry:
+    """All records one write made for one (memo, invoice) pair; one item in storage.
+
+    Grouping keeps a 300-line application inside one transaction (100 items at most).
+    A record's id is ``{entry.id}.{index}``.
+    """
+
+    id: str
+    credit_memo_id: str
+    invoice_id: str
+    level: SettlementLevel
+    currency: str
+    created_at: str
+    records: list[ApplicationRecord]
+    version: int = 0
+
+    def record(self, record_id: str) -> ApplicationRecord | None:
+        return next((r for r in self.records if r.id == record_id), None)
+
+
+def record_id(entry_id: str, index: int) -> str:
+    return f"{entry_id}.{index}"
+
+
+def entry_id_of(record_id_: str) -> str | None:
+    entry_id, sep, index = record_id_.rpartition(".")
+    return entry_id if sep and entry_id and index.isdigit() else None

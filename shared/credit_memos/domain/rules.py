@@ -1,0 +1,538 @@
+"""The rules that create documents and move credit between them.
+
+Every function validates first and mutates last, so a rule that raises leaves its
+arguments as they were; the service then writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from credit_memos.domain.documents import (
+    MAX_LINES,
+    ApplicationEntry,
+    ApplicationRecord,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+    SettlementLevel,
+    TaxDetail,
+    record_id,
+)
+from credit_memos.errors import (
+    AccountMismatch,
+    AlreadyUnapplied,
+    CurrencyMismatch,
+    HasActiveApplications,
+    InsufficientBalance,
+    InvalidStatus,
+    LevelMismatch,
+    NotFound,
+    ValidationError,
+)
+from credit_memos.money import ZERO, minor_units, parse_amount, to_money
+
+IdFactory = Callable[[], str]
+
+
+# ---------------------------------------------------------------- creation
+
+
+@dataclass(frozen=True)
+class InvoiceLineInput:
+    charge_amount: Decimal
+    tax_amount: Decimal = ZERO
+    product_id: str | None = None
+    product_name: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TaxInput:
+    tax_amount: Decimal
+    tax_code: str | None = None
+    tax_name: str | None = None
+    tax_rate: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class MemoChargeInput:
+    charge_amount: Decimal
+    product_id: str | None = None
+    product_name: str | None = None
+    description: str | None = None
+    taxes: tuple[TaxInput, ...] = ()
+
+
+def _check_line_count(count: int, field: str) -> None:
+    if not 1 <= count <= MAX_LINES:
+        raise ValidationError(f"{field} must have between 1 and {MAX_LINES} entries", details=[{"field": field}])
+
+
+def create_invoice(
+    *,
+    invoice_id: str,
+    line_ids: Sequence[str],
+    billing_account_id: str,
+    currency: str,
+    status: str,
+    settlement_level: SettlementLevel,
+    invoice_date: str,
+    due_date: str | None,
+    lines: Sequence[InvoiceLineInput],
+    now: str,
+) -> Invoice:
+    minor_units(currency)  # unknown currency -> ValidationError before anything else
+    _check_line_count(len(lines), "lines")
+    if status not in ("Draft", "Posted"):
+        raise ValidationError("status must be Draft or Posted", details=[{"field": "status"}])
+    if due_date is not None and due_date < invoice_date:
+        raise ValidationError("dueDate must not be before invoiceDate", details=[{"field": "dueDate"}])
+    built: list[InvoiceLine] = []
+    for index, (line_id, line) in enumerate(zip(line_ids, lines, strict=True)):
+        charge = parse_amount(line.charge_amount, currency, f"lines[{index}].chargeAmount")
+        tax = parse_amount(line.tax_amount, currency, f"lines[{index}].taxAmount")
+        if charge != 0 and tax != 0 and (charge < 0) != (tax < 0):
+            raise ValidationError(
+                "a line's tax must have the sign of its charge", details=[{"field": f"lines[{index}].taxAmount"}]
+            )
+        with_tax = charge + tax
+        built.append(
+            InvoiceLine(
+                id=line_id,
+                charge_amount=charge,
+                tax_amount=tax,
+                amount_with_tax=with_tax,
+                balance=with_tax,
+                product_id=line.product_id,
+                product_name=line.product_name,
+                description=line.description,
+            )
+        )
+    total_charge = sum((line.charge_amount for line in built), ZERO)
+    total_tax = sum((line.tax_amount for line in built), ZERO)
+    total = total_charge + total_tax
+    if total < 0:
+        raise ValidationError("an invoice's total may not be negative", details=[{"field": "lines"}])
+    return Invoice(
+        id=invoice_id,
+        billing_account_id=billing_account_id,
+        currency=currency,
+        status=status,  # type: ignore[arg-type]
+        settlement_level=settlement_level,
+        invoice_date=invoice_date,
+        due_date=due_date,
+        lines=built,
+        total_charge_amount=to_money(total_charge, currency),
+        total_tax_amount=to_money(total_tax, currency),
+        total_amount_with_tax=to_money(total, currency),
+        balance=to_money(total, currency),
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def post_invoice(invoice: Invoice, now: str) -> None:
+    if invoice.status != "Draft":
+        raise InvalidStatus(f"invoice {invoice.id} is {invoice.status}; only a Draft invoice can be posted")
+    invoice.status = "Posted"
+    invoice.updated_at = now
+
+
+def build_memo_line(
+    *,
+    line_id: str,
+    currency: str,
+    charge: MemoChargeInput,
+    field: str,
+    reference_invoice_line_id: str | None = None,
+) -> CreditMemoLine:
+    amount = parse_amount(charge.charge_amount, currency, f"{field}.chargeAmount")
+    if amount <= 0:
+        raise ValidationError("chargeAmount must be greater than 0", details=[{"field": f"{field}.chargeAmount"}])
+    if not (charge.product_id or charge.product_name) and reference_invoice_line_id is None:
+        raise ValidationError("each charge needs productId or productName", details=[{"field": field}])
+    taxes: list[TaxDetail] = []
+    for tax_index, tax in enumerate(charge.taxes):
+        tax_field = f"{field}.taxes[{tax_index}].taxAmount"
+        tax_amount = parse_amount(tax.tax_amount, currency, tax_field)
+        if tax_amount < 0:
+            raise ValidationError("taxAmount may not be negative", details=[{"field": tax_field}])
+        taxes.append(TaxDetail(tax_amount, tax.tax_code, tax.tax_name, tax.tax_rate))
+    total_tax = to_money(sum((t.tax_amount for t in taxes), ZERO), currency)
+    with_tax = amount + total_tax
+    return CreditMemoLine(
+        id=line_id,
+        type="Charge",
+        charge_amount=amount,
+        tax_amount=total_tax,
+        amount_with_tax=with_tax,
+        balance=with_tax,
+        reference_invoice_line_id=reference_invoice_line_id,
+        product_id=charge.product_id,
+        product_name=charge.product_name,
+        description=charge.description,
+        taxes=taxes,
+    )
+
+
+def create_credit_memo(
+    *,
+    memo_id: str,
+    billing_account_id: str,
+    currency: str,
+    status: str,
+    effective_date: str,
+    description: str | None,
+    external_reference: str | None,
+    lines: list[CreditMemoLine],
+    now: str,
+    source_action: str = "Standalone",
+    reference_invoice_id: str | None = None,
+) -> CreditMemo:
+    minor_units(currency)
+    _check_line_count(len(lines), "charges")
+    if status not in ("Draft", "Posted"):
+        raise ValidationError("type must be Posted or Draft", details=[{"field": "type"}])
+    total_charge = to_money(sum((line.charge_amount for line in lines), ZERO), currency)
+    total_tax = to_money(sum((line.tax_amount for line in lines), ZERO), currency)
+    total = total_charge + total_tax
+    return CreditMemo(
+        id=memo_id,
+        billing_account_id=billing_account_id,
+        currency=currency,
+        status=status,  # type: ignore[arg-type]
+        source_action=source_action,  # type: ignore[arg-type]
+        reference_invoice_id=reference_invoice_id,
+        effective_date=effective_date,
+        description=description,
+        external_reference=external_reference,
+        lines=lines,
+        total_charge_amount=total_charge,
+        total_tax_amount=total_tax,
+        total_amount_with_tax=total,
+        balance=total,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def post_credit_memo(memo: CreditMemo, now: str) -> None:
+    if memo.status != "Draft":
+        raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Draft memo can be posted")
+    memo.status = "Posted"
+    memo.updated_at = now
+
+
+def void_credit_memo(memo: CreditMemo, now: str) -> None:
+    if memo.status != "Posted":
+        raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Posted memo can be voided")
+    # net_credits_applied is the sum of active applications, each of which is > 0.
+    if memo.net_credits_applied != 0:
+        raise HasActiveApplications(
+            f"credit memo {memo.id} has active applications totalling "
+            f"{memo.net_credits_applied}; unapply them before voiding"
+        )
+    memo.status = "Voided"
+    memo.balance = to_money(ZERO, memo.currency)
+    for line in memo.lines:
+        line.balance = to_money(ZERO, memo.currency)
+    memo.updated_at = now
+
+
+# ---------------------------------------------------------------- applying credit
+
+
+def check_can_move_credit(memo: CreditMemo, invoice: Invoice) -> None:
+    """The rules every apply shares: both Posted, same account and currency."""
+    if memo.status != "Posted":
+        raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; credit moves only from a Posted memo")
+    if invoice.status != "Posted":
+        raise InvalidStatus(f"invoice {invoice.id} is {invoice.status}; credit moves only to a Posted invoice")
+    if memo.billing_account_id != invoice.billing_account_id:
+        raise AccountMismatch(
+            f"credit memo {memo.id} and invoice {invoice.id} belong to different billing accounts"
+        )
+    if memo.currency != invoice.currency:
+        raise CurrencyMismatch(
+            f"credit memo {memo.id} is in {memo.currency} but invoice {invoice.id} is in {invoice.currency}"
+        )
+
+
+def _requested_amount(amount: Decimal | None, currency: str, field: str, default: Decimal) -> Decimal:
+    if amount is None:
+        if default <= 0:
+            raise InsufficientBalance("nothing to apply: the credit memo or the invoice has no balance left")
+        return default
+    value = parse_amount(amount, currency, field)
+    if value <= 0:
+        raise ValidationError("amount must be greater than 0", details=[{"field": field}])
+    return value
+
+
+def _ensure_within(amount: Decimal, available: Decimal, what: str) -> None:
+    if amount > available:
+        raise InsufficientBalance(f"amount {amount} exceeds the {what} balance {available}")
+
+
+@dataclass
+class _Move:
+    """One pending movement of credit; applied only after every check passed."""
+
+    amount: Decimal
+    memo_line: CreditMemoLine | None
+    invoice_line: InvoiceLine | None
+
+
+def _commit_moves(
+    memo: CreditMemo,
+    invoice: Invoice,
+    moves: list[_Move],
+    *,
+    level: SettlementLevel,
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> ApplicationEntry:
+    records: list[ApplicationRecord] = []
+    for index, move in enumerate(moves, start=1):
+        memo.balance -= move.amount
+        memo.net_credits_applied += move.amount
+        invoice.balance -= move.amount
+        invoice.net_credits_applied += move.amount
+        if move.memo_line is not None:
+            move.memo_line.balance -= move.amount
+            move.memo_line.net_credits_applied += move.amount
+        if move.invoice_line is not None:
+            move.invoice_line.balance -= move.amount
+            move.invoice_line.net_credits_applied += move.amount
+        records.append(
+            ApplicationRecord(
+                id=record_id(entry_id, index),
+                level=level,
+                type="Applied",
+                amount=move.amount,
+                credit_memo_id=memo.id,
+                invoice_id=invoice.id,
+                credit_memo_line_id=move.memo_line.id if move.memo_line else None,
+                invoice_line_id=move.invoice_line.id if move.invoice_line else None,
+                effective_date=effective_date,
+                recorded_at=now,
+                has_been_unapplied="No",
+                credit_memo_balance=memo.balance,
+                invoice_balance=invoice.balance,
+                credit_memo_line_balance=move.memo_line.balance if move.memo_line else None,
+                invoice_line_balance=move.invoice_line.balance if move.invoice_line else None,
+                description=description,
+            )
+        )
+    memo.updated_at = invoice.updated_at = now
+    return ApplicationEntry(
+        id=entry_id,
+        credit_memo_id=memo.id,
+        invoice_id=invoice.id,
+        level=level,
+        currency=memo.currency,
+        created_at=now,
+        records=records,
+    )
+
+
+def _spread_over_lines(memo: CreditMemo, invoice: Invoice, amount: Decimal) -> list[_Move]:
+    """Split ``amount`` across invoice lines and memo lines, highest balance first.
+
+    Each side is ordered once by balance (ties keep document order) and filled in
+    that order, so the largest open invoice line is settled first and the largest
+    memo line is drawn down first.
+    """
+    invoice_lines = sorted((line for line in invoice.lines if line.balance > 0), key=lambda x: -x.balance)
+    memo_lines = sorted((line for line in memo.lines if line.balance > 0), key=lambda x: -x.balance)
+    invoice_left = {line.id: line.balance for line in invoice_lines}
+    memo_left = {line.id: line.balance for line in memo_lines}
+    moves: list[_Move] = []
+    remaining = amount
+    i = m = 0
+    while remaining > 0:
+        if i >= len(invoice_lines) or m >= len(memo_lines):
+            raise InsufficientBalance(f"amount {amount} exceeds what the lines of the documents can take")
+        invoice_line, memo_line = invoice_lines[i], memo_lines[m]
+        step = min(remaining, invoice_left[invoice_line.id], memo_left[memo_line.id])
+        moves.append(_Move(step, memo_line, invoice_line))
+        remaining -= step
+        invoice_left[invoice_line.id] -= step
+        memo_left[memo_line.id] -= step
+        if invoice_left[invoice_line.id] == 0:
+            i += 1
+        if memo_left[memo_line.id] == 0:
+            m += 1
+    return moves
+
+
+def apply_credit_memo(
+    memo: CreditMemo,
+    invoice: Invoice,
+    *,
+    amount: Decimal | None,
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+    field: str = "amount",
+) -> ApplicationEntry:
+    """Apply memo credit to an invoice at the invoice's settlement level."""
+    check_can_move_credit(memo, invoice)
+    value = _requested_amount(amount, memo.currency, field, min(memo.balance, invoice.balance))
+    _ensure_within(value, memo.balance, f"credit memo {memo.id}")
+    _ensure_within(value, invoice.balance, f"invoice {invoice.id}")
+    if invoice.settlement_level == "Invoice":
+        moves = [_Move(value, None, None)]
+    else:
+        moves = _spread_over_lines(memo, invoice, value)
+    return _commit_moves(
+        memo,
+        invoice,
+        moves,
+        level=invoice.settlement_level,
+        entry_id=entry_id,
+        now=now,
+        effective_date=effective_date,
+        description=description,
+    )
+
+
+@dataclass(frozen=True)
+class LineApplicationInput:
+    invoice_line_id: str
+    amount: Decimal | None
+
+
+def apply_credit_memo_line(
+    memo: CreditMemo,
+    memo_line_id: str,
+    invoice: Invoice,
+    targets: Sequence[tuple[int, LineApplicationInput]],
+    *,
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> ApplicationEntry:
+    """Apply one memo line to lines of one invoice (level InvoiceLine only).
+
+    ``targets`` pairs each request index (for error paths) with its input.
+    """
+    memo_line = memo.line(memo_line_id)
+    if memo_line is None:
+        raise NotFound(f"credit memo {memo.id} has no line {memo_line_id}")
+    check_can_move_credit(memo, invoice)
+    if invoice.settlement_level != "InvoiceLine":
+        raise LevelMismatch(
+            f"invoice {invoice.id} is settled at level {invoice.settlement_level}; "
+            "apply the credit memo to the invoice instead of a memo line to invoice lines"
+        )
+    memo_left = min(memo.balance, memo_line.balance)
+    invoice_left = invoice.balance
+    line_left: dict[str, Decimal] = {}
+    moves: list[_Move] = []
+    for index, target in targets:
+        invoice_line = invoice.line(target.invoice_line_id)
+        if invoice_line is None:
+            raise ValidationError(
+                f"invoice {invoice.id} has no line {target.invoice_line_id}",
+                details=[{"field": f"applications[{index}].invoiceLineId"}],
+            )
+        available_line = line_left.get(invoice_line.id, invoice_line.balance)
+        default = min(memo_left, invoice_left, available_line)
+        value = _requested_amount(target.amount, memo.currency, f"applications[{index}].amount", default)
+        _ensure_within(value, memo_left, f"credit memo line {memo_line.id}")
+        _ensure_within(value, available_line, f"invoice line {invoice_line.id}")
+        _ensure_within(value, invoice_left, f"invoice {invoice.id}")
+        memo_left -= value
+        invoice_left -= value
+        line_left[invoice_line.id] = available_line - value
+        moves.append(_Move(value, memo_line, invoice_line))
+    return _commit_moves(
+        memo,
+        invoice,
+        moves,
+        level="InvoiceLine",
+        entry_id=entry_id,
+        now=now,
+        effective_date=effective_date,
+        description=description,
+    )
+
+
+def unapply_application(
+    entry: ApplicationEntry,
+    application_id: str,
+    memo: CreditMemo,
+    invoice: Invoice,
+    *,
+    level: SettlementLevel,
+    new_entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> ApplicationEntry:
+    """Reverse one Applied record with a new Unapplied record; balances restored exactly."""
+    applied = entry.record(application_id)
+    if applied is None:
+        raise NotFound(f"no credit memo application {application_id}")
+    if applied.level != level:
+        other = "credit-memo-line-applications" if applied.level == "InvoiceLine" else "credit-memo-applications"
+        raise LevelMismatch(f"application {application_id} is at level {applied.level}; unapply it via /{other}")
+    if applied.type != "Applied":
+        raise InvalidStatus(f"application {application_id} is an Unapplied record and cannot be unapplied")
+    if applied.has_been_unapplied == "Yes":
+        raise AlreadyUnapplied(f"application {application_id} has already been unapplied")
+    memo_line = invoice_line = None
+    if applied.credit_memo_line_id is not None:
+        memo_line = memo.line(applied.credit_memo_line_id)
+    if applied.invoice_line_id is not None:
+        invoice_line = invoice.line(applied.invoice_line_id)
+    amount = applied.amount
+    memo.balance += amount
+    memo.net_credits_applied -= amount
+    invoice.balance += amount
+    invoice.net_credits_applied -= amount
+    if memo_line is not None:
+        memo_line.balance += amount
+        memo_line.net_credits_applied -= amount
+    if invoice_line is not None:
+        invoice_line.balance += amount
+        invoice_line.net_credits_applied -= amount
+    applied.has_been_unapplied = "Yes"
+    memo.updated_at = invoice.updated_at = now
+    unapplied = ApplicationRecord(
+        id=record_id(new_entry_id, 1),
+        level=applied.level,
+        type="Unapplied",
+        amount=amount,
+        credit_memo_id=memo.id,
+        invoice_id=invoice.id,
+        credit_memo_line_id=applied.credit_memo_line_id,
+        invoice_line_id=applied.invoice_line_id,
+        effective_date=effective_date,
+        recorded_at=now,
+        has_been_unapplied="NA",
+        associated_application_id=applied.id,
+        credit_memo_balance=memo.balance,
+        invoice_balance=invoice.balance,
+        credit_memo_line_balance=memo_line.balance if memo_line else None,
+        invoice_line_balance=invoice_line.balance if invoice_line else None,
+        description=description,
+    )
+    return ApplicationEntry(
+        id=new_entry_id,
+        credit_memo_id=memo.id,
+        invoice_id=invoice.id,
+        level=applied.level,
+        currency=memo.currency,
+        created_at=now,
+        records=[unapplied],
+    )

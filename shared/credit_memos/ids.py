@@ -1,0 +1,42 @@
+"""Identifiers: time-ordered random ids, or ids derived from an idempotency key.
+
+Deriving from the key makes a retried write target the very same items, so even a
+write whose idempotency record went missing could not create a second document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _encode(value: int, length: int) -> str:
+    chars = []
+    for _ in range(length):
+        value, rem = divmod(value, 32)
+        chars.append(_ALPHABET[rem])
+    return "".join(reversed(chars))
+
+
+def new_id(prefix: str) -> str:
+    """``prefix`` + 26 chars: 48-bit millisecond time then 80 random bits (ULID layout)."""
+    millis = time.time_ns() // 1_000_000
+    return f"{prefix}_{_encode(millis, 10)}{_encode(int.from_bytes(os.urandom(10), 'big'), 16)}"
+
+
+class IdFactory:
+    """Makes the ids of one request: random, or derived from its idempotency key."""
+
+    def __init__(self, scope: str | None = None) -> None:
+        self._scope = scope
+        self._counter = 0
+
+    def __call__(self, prefix: str) -> str:
+        if self._scope is None:
+            return new_id(prefix)
+        self._counter += 1
+        digest = hashlib.sha256(f"{self._scope}\x00{prefix}\x00{self._counter}".encode()).digest()
+        return f"{prefix}_{_encode(int.from_bytes(digest[:17], 'big'), 26)}"

@@ -1,0 +1,94 @@
+"""Exact decimal money, quantized to ISO 4217 minor units.
+
+The minor units come from the ``iso4217`` package, which ships ISO's own published
+table, so a currency change is a dependency bump rather than a hand edit.
+"""
+
+from __future__ import annotations
+
+import decimal
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from credit_memos.errors import ValidationError
+
+# Amounts at or above this magnitude are rejected (spec section 1).
+MAX_ABS_AMOUNT = Decimal(10) ** 15
+# Enough precision for 10^15 with any ISO exponent (at most 4) and sums of many lines.
+_CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, traps=[InvalidOperation])
+ZERO = Decimal(0)
+
+
+@lru_cache(maxsize=512)
+def minor_units(currency: str) -> int:
+    """Digits after the decimal point for an ISO 4217 currency code.
+
+    Raises ValidationError for unknown codes and for codes without minor units
+    (precious metals, testing codes), which cannot carry invoice money.
+    """
+    # Imported lazily: it parses ISO's XML table, which the read-only paths never need.
+    from iso4217 import Currency
+
+    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}])
+    try:
+        exponent = Currency(currency).exponent
+    except ValueError:
+        raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}]) from None
+    if exponent is None:
+        raise ValidationError(f"currency {currency} has no minor units and cannot be used for money",
+                              details=[{"field": "currency"}])
+    return int(exponent)
+
+
+def quantum(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-minor_units(currency))
+
+
+def parse_amount(value: object, currency: str, field: str = "amount") -> Decimal:
+    """Turn a JSON string or number into an exact amount of ``currency``.
+
+    Rejects floats' inexact artefacts by never converting through float: numbers
+    arrive from the JSON parser as Decimal or int. Too many digits, non-finite
+    values and magnitudes of 10^15 or more are validation errors, never rounded.
+    """
+    if isinstance(value, bool) or value is None:
+        raise ValidationError(f"{field} must be a decimal amount", details=[{"field": field}])
+    if isinstance(value, float):
+        # A float has already lost exactness; repr gives the shortest round-trip text.
+        value = repr(value)
+    try:
+        amount = Decimal(value) if isinstance(value, (str, int, Decimal)) else None
+    except (InvalidOperation, ValueError):
+        amount = None
+    if isinstance(value, str) and value.strip() != value:
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise ValidationError(f"{field} must be a finite decimal amount", details=[{"field": field}])
+    if abs(amount) >= MAX_ABS_AMOUNT:
+        raise ValidationError(f"{field} must be less than 10^15 in absolute value", details=[{"field": field}])
+    digits = minor_units(currency)
+    exponent = amount.as_tuple().exponent
+    assert isinstance(exponent, int)
+    if -exponent > digits and amount != amount.quantize(quantum(currency), context=_CONTEXT):
+        raise ValidationError(
+            f"{field} has more decimal places than {currency} allows ({digits})", details=[{"field": field}]
+        )
+    # Normalises -0 to 0 and fixes the exponent to the currency's minor units.
+    return to_money(amount, currency)
+
+
+def to_money(amount: Decimal, currency: str) -> Decimal:
+    """Quantize an already-exact amount to the currency (no precision is lost)."""
+    result = amount.quantize(quantum(currency), context=_CONTEXT)
+    return result + ZERO if result.is_zero() else result  # -0.00 -> 0.00
+
+
+def round_down(amount: Decimal, currency: str) -> Decimal:
+    """Round toward zero to minor units: used where rounding up could over-credit."""
+    return to_money(amount.quantize(quantum(currency), rounding=decimal.ROUND_DOWN, context=_CONTEXT), currency)
+
+
+def format_amount(amount: Decimal, currency: str) -> str:
+    """The response form: a string with exactly the currency's minor-unit digits."""
+    return f"{to_money(amount, currency):f}"

@@ -1,0 +1,94 @@
+"""What the service needs from storage, and the signals storage gives back.
+
+The DynamoDB adapter implements ``Repository``; tests may use it against moto or
+DynamoDB Local. Domain code never sees boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+
+Document = Invoice | CreditMemo | ApplicationEntry
+
+
+@dataclass
+class IdempotencyRecord:
+    """The committed response of one mutation, written in the mutation's own transaction."""
+
+    operation: str
+    key: str
+    fingerprint: str
+    status_code: int
+    body: dict[str, Any]
+    created_at: str
+    expires_at: int  # epoch seconds; DynamoDB TTL removes it some time after
+
+
+@dataclass
+class DomainEvent:
+    event_id: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+@dataclass
+class UnitOfWork:
+    """Everything one request changes; committed all-or-nothing."""
+
+    creates: list[Document] = field(default_factory=list)
+    # Written conditional on the version they were read at; stored with version + 1.
+    updates: list[Document] = field(default_factory=list)
+    idempotency: IdempotencyRecord | None = None
+    events: list[DomainEvent] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    memos: dict[str, CreditMemo] = field(default_factory=dict)
+    entries: dict[str, ApplicationEntry] = field(default_factory=dict)
+    idempotency: IdempotencyRecord | None = None
+
+
+@dataclass
+class Page:
+    items: list[Any]
+    next_token: str | None
+
+
+class ConflictingWrite(Exception):
+    """Another writer changed a document since it was read: re-read and try again."""
+
+
+class IdempotencyRecordExists(Exception):
+    """A concurrent or earlier request with the same key committed first."""
+
+
+class Repository(Protocol):
+    def read(
+        self,
+        *,
+        invoice_ids: Sequence[str] = (),
+        memo_ids: Sequence[str] = (),
+        entry_ids: Sequence[str] = (),
+        idempotency: tuple[str, str] | None = None,
+        consistent: bool = True,
+    ) -> Snapshot: ...
+
+    def commit(self, unit: UnitOfWork) -> None: ...
+
+    def list_invoices(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page: ...
+
+    def list_credit_memos(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page: ...
+
+    def list_application_entries(
+        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
+    ) -> Page: ...

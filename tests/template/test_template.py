@@ -1,0 +1,455 @@
+"""Checks of template.yaml (AWS SAM) and of the sample events in events/.
+
+The template is read with a YAML loader that understands CloudFormation's short
+tags (`!Ref`, `!GetAtt`, `!Sub`, ...), turning them into their long JSON forms
+(`{"Ref": ...}`, `{"Fn::GetAtt": [...]}`, ...). Nothing here needs AWS or SAM CLI.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+TEMPLATE_PATH = REPO / "template.yaml"
+EVENTS_DIR = REPO / "events"
+TABLE = "CreditMemoTable"
+API = "CreditMemoApi"
+
+
+# --------------------------------------------------------------------------- loader
+
+
+class CfnYamlLoader(yaml.SafeLoader):
+    """SafeLoader that also accepts CloudFormation's short-form intrinsic tags."""
+
+
+def _construct_cfn_tag(loader: CfnYamlLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
+    value: Any
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        assert isinstance(node, yaml.MappingNode)
+        value = loader.construct_mapping(node, deep=True)
+    if tag_suffix in ("Ref", "Condition"):
+        return {tag_suffix: value}
+    if tag_suffix == "GetAtt" and isinstance(value, str):
+        logical_id, _, attribute = value.partition(".")
+        value = [logical_id, attribute]
+    return {f"Fn::{tag_suffix}": value}
+
+
+CfnYamlLoader.add_multi_constructor("!", _construct_cfn_tag)
+
+
+def load_cfn_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as f:
+        data = yaml.load(f, Loader=CfnYamlLoader)
+    assert isinstance(data, dict)
+    return data
+
+
+# ----------------------------------------------------------------- expected layout
+
+# Every route of the product contract (docs: /work/shared/spec/api.md, section 3),
+# and the one function (logical id, code folder) that must serve it.
+EXPECTED_ROUTES: dict[tuple[str, str], tuple[str, str]] = {
+    ("POST", "/invoices"): ("CreateInvoiceFunction", "create_invoice"),
+    ("POST", "/invoices/{invoiceId}/actions/post"): ("PostInvoiceFunction", "post_invoice"),
+    ("GET", "/invoices"): ("ReadInvoicesFunction", "read_invoices"),
+    ("GET", "/invoices/{invoiceId}"): ("ReadInvoicesFunction", "read_invoices"),
+    ("GET", "/invoices/{invoiceId}/applications"): ("ReadInvoicesFunction", "read_invoices"),
+    ("POST", "/credit-memos"): ("CreateCreditMemoFunction", "create_credit_memo"),
+    ("POST", "/credit-memos/{creditMemoId}/actions/post"): ("PostCreditMemoFunction", "post_credit_memo"),
+    ("POST", "/credit-memos/{creditMemoId}/actions/void"): ("VoidCreditMemoFunction", "void_credit_memo"),
+    ("GET", "/credit-memos"): ("ReadCreditMemosFunction", "read_credit_memos"),
+    ("GET", "/credit-memos/{creditMemoId}"): ("ReadCreditMemosFunction", "read_credit_memos"),
+    ("GET", "/credit-memos/{creditMemoId}/applications"): ("ReadCreditMemosFunction", "read_credit_memos"),
+    ("POST", "/invoices/{invoiceId}/actions/credit"): ("CreditInvoiceFunction", "credit_invoice"),
+    ("POST", "/credit-memos/{creditMemoId}/actions/apply"): ("ApplyCreditMemoFunction", "apply_credit_memo"),
+    ("POST", "/credit-memos/{creditMemoId}/lines/{creditMemoLineId}/actions/apply"): (
+        "ApplyCreditMemoLineFunction",
+        "apply_credit_memo_line",
+    ),
+    ("POST", "/credit-memo-applications/{applicationId}/actions/unapply"): (
+        "UnapplyCreditMemoApplicationFunction",
+        "unapply_credit_memo_application",
+    ),
+    ("POST", "/credit-memo-line-applications/{applicationId}/actions/unapply"): (
+        "UnapplyCreditMemoLineApplicationFunction",
+        "unapply_credit_memo_line_application",
+    ),
+    ("POST", "/invoices/{invoiceId}/actions/convert-to-credit"): (
+        "ConvertNegativeInvoiceLinesFunction",
+        "convert_negative_invoice_lines",
+    ),
+}
+EXPECTED_FUNCTIONS: dict[str, str] = dict(EXPECTED_ROUTES.values())
+FOLDER_TO_FUNCTION = {folder: fid for fid, folder in EXPECTED_FUNCTIONS.items()}
+READ_ONLY_FUNCTIONS = {
+    fid
+    for fid in EXPECTED_FUNCTIONS
+    if all(method == "GET" for (method, _), (f, _) in EXPECTED_ROUTES.items() if f == fid)
+}
+
+# DynamoDB actions a function may hold. Reads: point reads and queries (no Scan).
+# Writers: also Put/Update and ConditionCheckItem (what TransactWriteItems checks);
+# never DeleteItem, BatchWriteItem (it can delete) or Scan.
+READ_ACTIONS = {"dynamodb:getitem", "dynamodb:batchgetitem", "dynamodb:query", "dynamodb:describetable"}
+WRITE_ACTIONS = READ_ACTIONS | {"dynamodb:putitem", "dynamodb:updateitem", "dynamodb:conditioncheckitem"}
+FORBIDDEN_ACTIONS = {"dynamodb:deleteitem", "dynamodb:scan", "dynamodb:batchwriteitem"}
+
+# Actions of the SAM DynamoDB policy templates (samtranslator policy_templates.json),
+# so a switch to one of them is judged by what it really grants
+# (DynamoDBReadPolicy grants Scan, DynamoDBCrudPolicy grants DeleteItem and Scan).
+SAM_POLICY_TEMPLATE_ACTIONS: dict[str, set[str]] = {
+    "DynamoDBReadPolicy": {
+        "dynamodb:GetItem",
+        "dynamodb:Scan",
+        "dynamodb:Query",
+        "dynamodb:BatchGetItem",
+        "dynamodb:DescribeTable",
+    },
+    "DynamoDBWritePolicy": {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"},
+    "DynamoDBCrudPolicy": {
+        "dynamodb:GetItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:PutItem",
+        "dynamodb:Scan",
+        "dynamodb:Query",
+        "dynamodb:UpdateItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:DescribeTable",
+        "dynamodb:ConditionCheckItem",
+    },
+}
+
+TABLE_ARN = {"Fn::GetAtt": [TABLE, "Arn"]}
+INDEX_ARN_SUB = re.compile(r"^\$\{" + TABLE + r"\.Arn\}/index/(\*|[A-Za-z0-9_.\-]+)$")
+
+
+# ----------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_cfn_yaml(TEMPLATE_PATH)
+
+
+def resources_of_type(template: dict[str, Any], resource_type: str) -> dict[str, dict[str, Any]]:
+    return {k: v for k, v in template["Resources"].items() if v.get("Type") == resource_type}
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return resources_of_type(template, "AWS::Serverless::Function")
+
+
+def template_routes(template: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(METHOD, path, function logical id) for every Api event of every function."""
+    routes = []
+    for fid, fn in functions(template).items():
+        for event in (fn["Properties"].get("Events") or {}).values():
+            if event.get("Type") == "Api":
+                props = event["Properties"]
+                routes.append((props["Method"].upper(), props["Path"], fid))
+    return routes
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def granted_statements(fid: str, fn: dict[str, Any]) -> list[tuple[set[str], list[Any]]]:
+    """(lower-cased actions, resources) of every Allow a function's Policies grant."""
+    grants: list[tuple[set[str], list[Any]]] = []
+    for policy in as_list(fn["Properties"].get("Policies", [])):
+        if isinstance(policy, dict) and "Statement" in policy:
+            for statement in as_list(policy["Statement"]):
+                assert "NotAction" not in statement and "NotResource" not in statement, (
+                    f"{fid}: NotAction/NotResource grant more than they name"
+                )
+                if statement.get("Effect") != "Allow":
+                    continue
+                actions = {str(a).lower() for a in as_list(statement["Action"])}
+                grants.append((actions, as_list(statement["Resource"])))
+        elif (
+            isinstance(policy, dict) and len(policy) == 1 and set(policy) <= set(SAM_POLICY_TEMPLATE_ACTIONS)
+        ):
+            name, params = next(iter(policy.items()))
+            assert params.get("TableName") == {"Ref": TABLE}, f"{fid}: {name} must name {TABLE}"
+            actions = {a.lower() for a in SAM_POLICY_TEMPLATE_ACTIONS[name]}
+            grants.append((actions, [TABLE_ARN, {"Fn::Sub": f"${{{TABLE}.Arn}}/index/*"}]))
+        else:
+            pytest.fail(f"{fid}: policy {policy!r} is not an inline statement or a reviewed policy template")
+    return grants
+
+
+# ------------------------------------------------------------------------ cfn-lint
+
+
+CFN_LINT = "import sys; from cfnlint.runner import main; sys.exit(main())"
+
+
+def test_cfn_lint_reports_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", CFN_LINT, "template.yaml"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = (result.stdout + result.stderr).strip()
+    assert result.returncode == 0, output
+    assert output == ""
+
+
+# ---------------------------------------------------------------------- functions
+
+
+def test_functions_are_exactly_the_expected_ones(template: dict[str, Any]) -> None:
+    assert set(functions(template)) == set(EXPECTED_FUNCTIONS)
+
+
+@pytest.mark.parametrize(("fid", "folder"), sorted(EXPECTED_FUNCTIONS.items()))
+def test_function_code_folder_has_app_py(template: dict[str, Any], fid: str, folder: str) -> None:
+    props = functions(template)[fid]["Properties"]
+    assert props["CodeUri"] == f"functions/{folder}/"
+    assert props["Handler"] == "app.lambda_handler"
+    assert (REPO / "functions" / folder / "app.py").is_file(), f"functions/{folder}/app.py is missing"
+
+
+def test_globals(template: dict[str, Any]) -> None:
+    g = template["Globals"]["Function"]
+    assert g["Runtime"] == "python3.11"
+    assert g["Architectures"] == ["arm64"]
+    assert g["Tracing"] == "Active"
+    assert g["Layers"] == [{"Ref": "DomainLayer"}]
+    assert "Policies" not in g and "Role" not in g
+    env = g["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == {"Ref": TABLE}
+    assert env["CREDIT_APPLICATION_LEVEL"] == {"Ref": "CreditApplicationLevel"}
+    assert env["IDEMPOTENCY_TTL_HOURS"] == "48"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "credit-memos"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "CreditMemos"
+    assert env["LOG_LEVEL"] == env["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+    level = template["Parameters"]["CreditApplicationLevel"]
+    assert level["AllowedValues"] == ["Invoice", "InvoiceLine"]
+    assert level["Default"] == "Invoice"
+
+
+def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str, Any]) -> None:
+    layer = template["Resources"]["DomainLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Properties"]["ContentUri"] == "shared/"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"  # pydantic-core is a native wheel
+    requirements = (REPO / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
+    pins = {line.strip() for line in requirements if line.strip() and not line.lstrip().startswith("#")}
+    assert {"aws-lambda-powertools[tracer]==3.37.0", "pydantic>=2.7,<3", "iso4217==1.16.20260101"} <= pins
+
+
+@pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
+def test_function_log_group_keeps_30_days(template: dict[str, Any], fid: str) -> None:
+    groups = [
+        g
+        for g in resources_of_type(template, "AWS::Logs::LogGroup").values()
+        if g["Properties"].get("LogGroupName") == {"Fn::Sub": f"/aws/lambda/${{{fid}}}"}
+    ]
+    assert len(groups) == 1
+    assert groups[0]["Properties"]["RetentionInDays"] == 30
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert outputs["ApiUrl"]["Value"] == {
+        "Fn::Sub": "https://${CreditMemoApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
+    }
+    assert outputs["TableName"]["Value"] == {"Ref": TABLE}
+    for fid in EXPECTED_FUNCTIONS:
+        assert outputs[f"{fid}Arn"]["Value"] == {"Fn::GetAtt": [fid, "Arn"]}
+
+
+# ----------------------------------------------------------------- least privilege
+
+
+def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
+    iam = [k for k, v in template["Resources"].items() if str(v.get("Type", "")).startswith("AWS::IAM::")]
+    assert iam == []
+    for fid, fn in functions(template).items():
+        assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
+
+
+@pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
+def test_least_privilege(template: dict[str, Any], fid: str) -> None:
+    grants = granted_statements(fid, functions(template)[fid])
+    assert grants, f"{fid} has no access to the table"
+    allowed = READ_ACTIONS if fid in READ_ONLY_FUNCTIONS else WRITE_ACTIONS
+    for actions, resources in grants:
+        assert not any("*" in a for a in actions), f"{fid}: wildcard action in {sorted(actions)}"
+        assert not actions & FORBIDDEN_ACTIONS, f"{fid}: forbidden {sorted(actions & FORBIDDEN_ACTIONS)}"
+        assert actions <= allowed, f"{fid}: not allowed {sorted(actions - allowed)}"
+        for resource in resources:
+            is_table = resource == TABLE_ARN
+            is_index = isinstance(resource, dict) and bool(INDEX_ARN_SUB.match(str(resource.get("Fn::Sub"))))
+            assert is_table or is_index, f"{fid}: resource {resource!r} is not the table or its indexes"
+
+
+def test_read_functions_are_the_get_only_ones() -> None:
+    assert {"ReadInvoicesFunction", "ReadCreditMemosFunction"} == READ_ONLY_FUNCTIONS
+
+
+# ---------------------------------------------------------------------- API, table
+
+
+def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
+    api = template["Resources"][API]
+    assert api["Type"] == "AWS::Serverless::Api"
+    assert api["Properties"]["Auth"]["DefaultAuthorizer"] == "AWS_IAM"
+    assert api["Properties"]["StageName"] == {"Ref": "StageName"}
+    for fid, fn in functions(template).items():
+        for name, event in (fn["Properties"].get("Events") or {}).items():
+            assert event["Type"] == "Api", f"{fid}.{name}"
+            props = event["Properties"]
+            # Without RestApiId SAM makes an implicit API that has no authorizer.
+            assert props.get("RestApiId") == {"Ref": API}, f"{fid}.{name}"
+            assert props.get("Auth", {}).get("Authorizer", "AWS_IAM") == "AWS_IAM", f"{fid}.{name}"
+
+
+def test_table_matches_design(template: dict[str, Any]) -> None:
+    table = template["Resources"][TABLE]
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    props = table["Properties"]
+    assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"GSI1", "GSI2"}
+    for n in (1, 2):
+        gsi = indexes[f"GSI{n}"]
+        assert gsi["KeySchema"] == [
+            {"AttributeName": f"gsi{n}pk", "KeyType": "HASH"},
+            {"AttributeName": f"gsi{n}sk", "KeyType": "RANGE"},
+        ]
+        assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
+    assert attributes == dict.fromkeys(("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"), "S")
+    assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
+    assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+# ------------------------------------------------------------------------- routes
+
+
+def test_every_spec_route_is_served_by_exactly_one_function(template: dict[str, Any]) -> None:
+    routes = template_routes(template)
+    for (method, path), (fid, _) in EXPECTED_ROUTES.items():
+        serving = [f for m, p, f in routes if (m, p) == (method, path)]
+        assert serving == [fid], f"{method} {path} is served by {serving}, expected [{fid}]"
+    extra = {(m, p) for m, p, _ in routes} - set(EXPECTED_ROUTES)
+    assert not extra, f"routes not in the contract: {sorted(extra)}"
+
+
+# ------------------------------------------------------------------------- events
+
+HTTP_EVENT_FILES = sorted(EVENTS_DIR.glob("*/http*.json"))
+DIRECT_EVENT_FILES = sorted(EVENTS_DIR.glob("*/direct*.json"))
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(REPO))
+
+
+def test_there_are_sample_events() -> None:
+    assert HTTP_EVENT_FILES and DIRECT_EVENT_FILES
+
+
+@pytest.mark.parametrize("folder", sorted(FOLDER_TO_FUNCTION))
+def test_every_function_has_both_event_files(folder: str) -> None:
+    assert (EVENTS_DIR / folder / "http.json").is_file()
+    assert (EVENTS_DIR / folder / "direct.json").is_file()
+
+
+def test_event_folders_are_function_folders() -> None:
+    folders = {p.name for p in EVENTS_DIR.iterdir() if p.is_dir()}
+    assert folders <= set(FOLDER_TO_FUNCTION), sorted(folders - set(FOLDER_TO_FUNCTION))
+
+
+@pytest.mark.parametrize("path", HTTP_EVENT_FILES, ids=_rel)
+def test_http_event_matches_a_route_of_its_function(template: dict[str, Any], path: Path) -> None:
+    event = json.loads(path.read_text(encoding="utf-8"))
+    method, resource = event["httpMethod"], event["resource"]
+    serving = [f for m, p, f in template_routes(template) if (m, p) == (method, resource)]
+    assert serving == [FOLDER_TO_FUNCTION[path.parent.name]], f"{method} {resource} -> {serving}"
+
+    # Shape of an API Gateway REST (v1) proxy event.
+    for key in (
+        "path",
+        "headers",
+        "multiValueHeaders",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "pathParameters",
+        "stageVariables",
+        "requestContext",
+        "body",
+        "isBase64Encoded",
+    ):
+        assert key in event, key
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["resourcePath"] == resource
+    assert context["httpMethod"] == method
+    assert context["path"] == f"/{context['stage']}{event['path']}"
+    for key in ("requestId", "accountId", "apiId", "requestTimeEpoch"):
+        assert context[key], key
+    assert {"sourceIp", "userArn"} <= set(context["identity"])
+
+    expected_path = resource
+    for name, value in (event["pathParameters"] or {}).items():
+        expected_path = expected_path.replace("{" + name + "}", value)
+    assert "{" not in expected_path, "pathParameters do not fill the resource"
+    assert event["path"] == expected_path
+    assert event["multiValueHeaders"] == {k: [v] for k, v in event["headers"].items()}
+    query = event["queryStringParameters"]
+    assert event["multiValueQueryStringParameters"] == ({k: [v] for k, v in query.items()} if query else None)
+
+    if method == "POST":
+        assert event["headers"]["Content-Type"] == "application/json"
+        assert 1 <= len(event["headers"]["Idempotency-Key"]) <= 255
+        assert isinstance(event["body"], str)
+        assert isinstance(json.loads(event["body"]), dict)
+    else:
+        assert event["body"] is None
+
+
+@pytest.mark.parametrize("path", DIRECT_EVENT_FILES, ids=_rel)
+def test_direct_event_is_a_plain_object_with_the_path_ids(path: Path) -> None:
+    payload = json.loads(path.read_text(encoding="utf-8"))
+    assert isinstance(payload, dict)
+    assert "httpMethod" not in payload and "requestContext" not in payload
+    http_path = path.with_name(path.name.replace("direct", "http", 1))
+    if http_path.is_file():
+        http_event = json.loads(http_path.read_text(encoding="utf-8"))
+        for name, value in (http_event["pathParameters"] or {}).items():
+            assert payload.get(name) == value, name
+        if http_event["body"]:
+            body = json.loads(http_event["body"])
+            assert {k: v for k, v in payload.items() if k in body} == body
