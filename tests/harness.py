@@ -12,11 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 from urllib.parse import urlencode
 
 from credit_memos.api import runtime
+
 from infra.local.api_gateway import RouteMatch, Router, build_event
 from infra.local.lambda_runtime import FakeLambdaContext, load_handler
 from infra.local.template import FunctionDefinition, Template
@@ -29,7 +30,7 @@ def template() -> Template:
     return Template.load(table_names={"CreditMemoTable": TABLE_NAME})
 
 
-@lru_cache(maxsize=None)
+@cache
 def handler_for(logical_id: str) -> Any:
     function: FunctionDefinition = template().find_function(logical_id)
     return load_handler(function, module_name=f"_test_lambda_{function.folder_name}")
@@ -115,7 +116,9 @@ class Api:
             body=(text or "").encode(),
             source_ip="127.0.0.1",
         )
-        result = handler_for(match.route.function)(event, FakeLambdaContext(template().find_function(match.route.function)))
+        result = handler_for(match.route.function)(
+            event, FakeLambdaContext(template().find_function(match.route.function))
+        )
         response_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         response_headers.update(result.get("headers") or {})
         parsed = json.loads(result["body"]) if result.get("body") else None

@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoRequest
@@ -36,7 +35,7 @@ def apply_credit_memo(memo_id: str, request: ApplyCreditMemoRequest, idempotency
     | edge.error_responses(400, 404, 409, 413, 422, 503),
 )
 def apply_credit_memo_action(
-    creditMemoId: Annotated[str, Path()],  # noqa: N803 - the contract's path parameter name
+    creditMemoId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:

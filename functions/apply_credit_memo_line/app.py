@@ -7,7 +7,6 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoLineRequest
@@ -42,8 +41,8 @@ def apply_credit_memo_line(
     | edge.error_responses(400, 404, 409, 413, 422, 503),
 )
 def apply_credit_memo_line_action(
-    creditMemoId: Annotated[str, Path()],  # noqa: N803 - the contract's path parameter names
-    creditMemoLineId: Annotated[str, Path()],  # noqa: N803
+    creditMemoId: Annotated[str, Path()],
+    creditMemoLineId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoLineRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
@@ -54,7 +53,9 @@ def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
     memo_id = edge.take(payload, "creditMemoId", "credit memo")
     memo_line_id = edge.take(payload, "creditMemoLineId", "credit memo line")
-    return apply_credit_memo_line(memo_id, memo_line_id, ApplyCreditMemoLineRequest.model_validate(payload), key)
+    return apply_credit_memo_line(
+        memo_id, memo_line_id, ApplyCreditMemoLineRequest.model_validate(payload), key
+    )
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import CreateCreditMemoRequest, CreditMemoView

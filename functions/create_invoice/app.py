@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import CreateInvoiceRequest, InvoiceView
@@ -25,7 +24,9 @@ def create_invoice(request: CreateInvoiceRequest, idempotency_key: str | None) -
         invoice_date=request.invoiceDate,
         due_date=request.dueDate,
         lines=[
-            InvoiceLineInput(line.chargeAmount, line.taxAmount, line.productId, line.productName, line.description)
+            InvoiceLineInput(
+                line.chargeAmount, line.taxAmount, line.productId, line.productName, line.description
+            )
             for line in request.lines
         ],
     )
@@ -36,7 +37,8 @@ def create_invoice(request: CreateInvoiceRequest, idempotency_key: str | None) -
 @app.post(
     "/invoices",
     summary="Create an invoice",
-    responses=edge.success_response(201, InvoiceView, "The invoice") | edge.error_responses(400, 413, 422, 503),
+    responses=edge.success_response(201, InvoiceView, "The invoice")
+    | edge.error_responses(400, 413, 422, 503),
 )
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],

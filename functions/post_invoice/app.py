@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import EmptyActionRequest, InvoiceView
@@ -28,7 +27,7 @@ def post_invoice(invoice_id: str, idempotency_key: str | None) -> Outcome:
     | edge.error_responses(400, 404, 409, 413, 422, 503),
 )
 def post_invoice_action(
-    invoiceId: Annotated[str, Path()],  # noqa: N803 - the contract's path parameter name
+    invoiceId: Annotated[str, Path()],
     request: Annotated[EmptyActionRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:

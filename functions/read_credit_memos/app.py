@@ -1,4 +1,4 @@
-"""GET /credit-memos, GET /credit-memos/{creditMemoId}, GET /credit-memos/{creditMemoId}/applications (read-only)."""
+"""Read-only credit memo routes: list, get, and application history."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationPage, Identifier, CreditMemoPage, CreditMemoView, ListQuery
+from credit_memos.api.schemas import ApplicationPage, CreditMemoPage, CreditMemoView, Identifier, ListQuery
 from credit_memos.errors import ValidationError
 
 app = edge.make_resolver()
@@ -22,10 +21,10 @@ app = edge.make_resolver()
     | edge.error_responses(422, 503),
 )
 def list_credit_memos(
-    billingAccountId: Annotated[Identifier, Query()],  # noqa: N803 - the contract's query names
+    billingAccountId: Annotated[Identifier, Query()],
     status: Annotated[Literal["Draft", "Posted", "Voided"] | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     return edge.ok(get_service().list_credit_memos(billingAccountId, status, limit, nextToken))
 
@@ -35,7 +34,7 @@ def list_credit_memos(
     summary="Get a credit memo with its lines",
     responses=edge.success_response(200, CreditMemoView, "The credit memo") | edge.error_responses(404, 503),
 )
-def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:  # noqa: N803
+def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:
     return edge.ok(get_service().get_credit_memo(edge.path_id(creditMemoId, "credit memo")))
 
 
@@ -46,9 +45,9 @@ def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:  # n
     | edge.error_responses(404, 422, 503),
 )
 def list_credit_memo_applications(
-    creditMemoId: Annotated[str, Path()],  # noqa: N803
+    creditMemoId: Annotated[str, Path()],
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     memo_id = edge.path_id(creditMemoId, "credit memo")
     return edge.ok(get_service().list_applications(credit_memo_id=memo_id, limit=limit, next_token=nextToken))
@@ -61,7 +60,9 @@ def direct(payload: dict[str, Any]) -> dict[str, Any]:
         memo_id = edge.take(payload, "creditMemoId", "credit memo")
         if payload.pop("applications", False) is True:
             query = ListQuery.model_validate(payload)
-            return service.list_applications(credit_memo_id=memo_id, limit=query.limit, next_token=query.nextToken)
+            return service.list_applications(
+                credit_memo_id=memo_id, limit=query.limit, next_token=query.nextToken
+            )
         return service.get_credit_memo(memo_id)
     query = ListQuery.model_validate(payload)
     if query.billingAccountId is None:

@@ -1,4 +1,4 @@
-"""GET /invoices, GET /invoices/{invoiceId}, GET /invoices/{invoiceId}/applications (read-only)."""
+"""Read-only invoice routes: list, get, and application history."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationPage, Identifier, InvoicePage, InvoiceView, ListQuery
@@ -22,10 +21,10 @@ app = edge.make_resolver()
     | edge.error_responses(422, 503),
 )
 def list_invoices(
-    billingAccountId: Annotated[Identifier, Query()],  # noqa: N803 - the contract's query names
+    billingAccountId: Annotated[Identifier, Query()],
     status: Annotated[Literal["Draft", "Posted"] | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     return edge.ok(get_service().list_invoices(billingAccountId, status, limit, nextToken))
 
@@ -35,7 +34,7 @@ def list_invoices(
     summary="Get an invoice with its lines",
     responses=edge.success_response(200, InvoiceView, "The invoice") | edge.error_responses(404, 503),
 )
-def get_invoice(invoiceId: Annotated[str, Path()]) -> Response[str]:  # noqa: N803
+def get_invoice(invoiceId: Annotated[str, Path()]) -> Response[str]:
     return edge.ok(get_service().get_invoice(edge.path_id(invoiceId, "invoice")))
 
 
@@ -46,9 +45,9 @@ def get_invoice(invoiceId: Annotated[str, Path()]) -> Response[str]:  # noqa: N8
     | edge.error_responses(404, 422, 503),
 )
 def list_invoice_applications(
-    invoiceId: Annotated[str, Path()],  # noqa: N803
+    invoiceId: Annotated[str, Path()],
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,  # noqa: N803
+    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[str]:
     invoice_id = edge.path_id(invoiceId, "invoice")
     return edge.ok(get_service().list_applications(invoice_id=invoice_id, limit=limit, next_token=nextToken))
@@ -61,7 +60,9 @@ def direct(payload: dict[str, Any]) -> dict[str, Any]:
         invoice_id = edge.take(payload, "invoiceId", "invoice")
         if payload.pop("applications", False) is True:
             query = ListQuery.model_validate(payload)
-            return service.list_applications(invoice_id=invoice_id, limit=query.limit, next_token=query.nextToken)
+            return service.list_applications(
+                invoice_id=invoice_id, limit=query.limit, next_token=query.nextToken
+            )
         return service.get_invoice(invoice_id)
     query = ListQuery.model_validate(payload)
     if query.billingAccountId is None:

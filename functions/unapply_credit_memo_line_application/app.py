@@ -6,7 +6,6 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationView, UnapplyRequest
@@ -39,7 +38,7 @@ def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str |
     | edge.error_responses(400, 404, 409, 413, 422, 503),
 )
 def unapply_action(
-    applicationId: Annotated[str, Path()],  # noqa: N803 - the contract's path parameter name
+    applicationId: Annotated[str, Path()],
     request: Annotated[UnapplyRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:

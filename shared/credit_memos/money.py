@@ -29,15 +29,22 @@ def minor_units(currency: str) -> int:
     # Imported lazily: it parses ISO's XML table, which the read-only paths never need.
     from iso4217 import Currency
 
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+    if (
+        not isinstance(currency, str)
+        or len(currency) != 3
+        or not currency.isalpha()
+        or not currency.isupper()
+    ):
         raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}])
     try:
         exponent = Currency(currency).exponent
     except ValueError:
         raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}]) from None
     if exponent is None:
-        raise ValidationError(f"currency {currency} has no minor units and cannot be used for money",
-                              details=[{"field": "currency"}])
+        raise ValidationError(
+            f"currency {currency} has no minor units and cannot be used for money",
+            details=[{"field": "currency"}],
+        )
     return int(exponent)
 
 
@@ -66,7 +73,9 @@ def parse_amount(value: object, currency: str, field: str = "amount") -> Decimal
     if amount is None or not amount.is_finite():
         raise ValidationError(f"{field} must be a finite decimal amount", details=[{"field": field}])
     if abs(amount) >= MAX_ABS_AMOUNT:
-        raise ValidationError(f"{field} must be less than 10^15 in absolute value", details=[{"field": field}])
+        raise ValidationError(
+            f"{field} must be less than 10^15 in absolute value", details=[{"field": field}]
+        )
     digits = minor_units(currency)
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)
@@ -86,7 +95,9 @@ def to_money(amount: Decimal, currency: str) -> Decimal:
 
 def round_down(amount: Decimal, currency: str) -> Decimal:
     """Round toward zero to minor units: used where rounding up could over-credit."""
-    return to_money(amount.quantize(quantum(currency), rounding=decimal.ROUND_DOWN, context=_CONTEXT), currency)
+    return to_money(
+        amount.quantize(quantum(currency), rounding=decimal.ROUND_DOWN, context=_CONTEXT), currency
+    )
 
 
 def format_amount(amount: Decimal, currency: str) -> str:

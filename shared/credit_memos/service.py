@@ -211,7 +211,9 @@ class CreditMemoService:
 
     # ------------------------------------------------------------ invoices
 
-    def create_invoice(self, command: CreateInvoiceCommand, idempotency: Idempotency | None = None) -> Outcome:
+    def create_invoice(
+        self, command: CreateInvoiceCommand, idempotency: Idempotency | None = None
+    ) -> Outcome:
         def attempt(_: Snapshot, ids: IdFactory) -> _Attempt:
             now, today = self._timestamps()
             invoice = rules.create_invoice(
@@ -247,7 +249,10 @@ class CreditMemoService:
         self, billing_account_id: str, status: str | None, limit: int | None, next_token: str | None
     ) -> dict[str, Any]:
         page = self._repo.list_invoices(billing_account_id, status, _page_size(limit), next_token)
-        return {"items": [invoice_view(i, with_lines=False) for i in page.items], "nextToken": page.next_token}
+        return {
+            "items": [invoice_view(i, with_lines=False) for i in page.items],
+            "nextToken": page.next_token,
+        }
 
     # ------------------------------------------------------------ credit memos
 
@@ -304,7 +309,10 @@ class CreditMemoService:
         self, billing_account_id: str, status: str | None, limit: int | None, next_token: str | None
     ) -> dict[str, Any]:
         page = self._repo.list_credit_memos(billing_account_id, status, _page_size(limit), next_token)
-        return {"items": [credit_memo_view(m, with_lines=False) for m in page.items], "nextToken": page.next_token}
+        return {
+            "items": [credit_memo_view(m, with_lines=False) for m in page.items],
+            "nextToken": page.next_token,
+        }
 
     # ------------------------------------------------------------ applying credit
 
@@ -319,7 +327,9 @@ class CreditMemoService:
             now, today = self._timestamps()
             entries: list[ApplicationEntry] = []
             for index, target in enumerate(targets):
-                invoice = self._require(snapshot.invoices.get(target.invoice_id), "invoice", target.invoice_id)
+                invoice = self._require(
+                    snapshot.invoices.get(target.invoice_id), "invoice", target.invoice_id
+                )
                 entries.append(
                     rules.apply_credit_memo(
                         memo,
@@ -376,7 +386,10 @@ class CreditMemoService:
             return _Attempt(unit, 200, _applications_body(memo, entries))
 
         return self._mutate(
-            "ApplyCreditMemoLine", idempotency, self._read(memo_ids=[memo_id], invoice_ids=invoice_ids), attempt
+            "ApplyCreditMemoLine",
+            idempotency,
+            self._read(memo_ids=[memo_id], invoice_ids=invoice_ids),
+            attempt,
         )
 
     def unapply_application(
@@ -388,11 +401,15 @@ class CreditMemoService:
         effective_date: str | None = None,
         idempotency: Idempotency | None = None,
     ) -> Outcome:
-        what = "credit memo application" if level == "Invoice" else "credit memo line invoice line application"
+        what = (
+            "credit memo application" if level == "Invoice" else "credit memo line invoice line application"
+        )
         entry_id = entry_id_of(application_id)
         if entry_id is None:
             raise NotFound(f"{what} {application_id} does not exist")
-        operation = "UnapplyCreditMemoApplication" if level == "Invoice" else "UnapplyCreditMemoLineApplication"
+        operation = (
+            "UnapplyCreditMemoApplication" if level == "Invoice" else "UnapplyCreditMemoLineApplication"
+        )
         key_read = self._read(entry_ids=[entry_id])
 
         def read(key: tuple[str, str] | None) -> Snapshot:
@@ -443,10 +460,76 @@ class CreditMemoService:
         if invoice_id is not None:
             self._require(snapshot.invoices.get(invoice_id), "invoice", invoice_id)
         page = self._repo.list_application_entries(
-            credit_memo_id=credit_memo_id, invoice_id=invoice_id, limit=_page_size(limit), next_token=next_token
+            credit_memo_id=credit_memo_id,
+            invoice_id=invoice_id,
+            limit=_page_size(limit),
+            next_token=next_token,
         )
         items = [application_view(r, e.currency) for e in page.items for r in e.records]
         return {"items": items, "nextToken": page.next_token}
+
+    # ------------------------------------------------------------ invoice-sourced memos
+
+    def credit_invoice(
+        self,
+        invoice_id: str,
+        credits: Sequence[rules.CreditLineInput],
+        *,
+        tax_strategy: str,
+        description: str | None = None,
+        effective_date: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
+            invoice = self._require(snapshot.invoices.get(invoice_id), "invoice", invoice_id)
+            now, today = self._timestamps()
+            memo, entry = rules.credit_invoice(
+                invoice,
+                credits,
+                tax_strategy=tax_strategy,
+                memo_id=ids("cm"),
+                memo_line_ids=[ids("cml") for _ in credits],
+                entry_id=ids("app"),
+                now=now,
+                effective_date=effective_date or today,
+                description=description,
+            )
+            unit = UnitOfWork(creates=[memo, entry], updates=[invoice])
+            return _Attempt(unit, 201, _applications_body(memo, [entry]))
+
+        return self._mutate("CreditInvoice", idempotency, self._read(invoice_ids=[invoice_id]), attempt)
+
+    def convert_negative_invoice_lines(
+        self,
+        invoice_id: str,
+        line_ids: Sequence[str] | None,
+        *,
+        apply_to_invoice: bool = True,
+        description: str | None = None,
+        effective_date: str | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Outcome:
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
+            invoice = self._require(snapshot.invoices.get(invoice_id), "invoice", invoice_id)
+            now, today = self._timestamps()
+            memo, entry = rules.convert_negative_lines(
+                invoice,
+                line_ids,
+                apply_to_invoice=apply_to_invoice,
+                memo_id=ids("cm"),
+                memo_line_ids=[ids("cml") for _ in invoice.lines],
+                entry_id=ids("app"),
+                now=now,
+                effective_date=effective_date or today,
+                description=description,
+            )
+            entries = [entry] if entry is not None else []
+            unit = UnitOfWork(creates=[memo, *entries], updates=[invoice])
+            return _Attempt(unit, 201, _applications_body(memo, entries))
+
+        return self._mutate(
+            "ConvertNegativeInvoiceLines", idempotency, self._read(invoice_ids=[invoice_id]), attempt
+        )
 
 
 def _applications_body(memo: Any, entries: Sequence[ApplicationEntry]) -> dict[str, Any]:

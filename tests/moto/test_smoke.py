@@ -2,11 +2,22 @@ from tests.harness import Api
 
 
 def test_create_apply_unapply(api: Api) -> None:
-    inv = api.post("/invoices", {"billingAccountId": "a1", "currency": "USD", "lines": [{"chargeAmount": "100.00"}]})
+    inv = api.post(
+        "/invoices", {"billingAccountId": "a1", "currency": "USD", "lines": [{"chargeAmount": "100.00"}]}
+    )
     assert inv.status == 201, inv
-    memo = api.post("/credit-memos", {"billingAccountId": "a1", "currency": "USD", "charges": [{"chargeAmount": "30", "productName": "x"}]})
+    memo = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": "a1",
+            "currency": "USD",
+            "charges": [{"chargeAmount": "30", "productName": "x"}],
+        },
+    )
     assert memo.status == 201, memo
-    r = api.post(f"/credit-memos/{memo.body['id']}/actions/apply", {"applications": [{"invoiceId": inv.body["id"]}]})
+    r = api.post(
+        f"/credit-memos/{memo.body['id']}/actions/apply", {"applications": [{"invoiceId": inv.body["id"]}]}
+    )
     assert r.status == 200, r
     assert r.body["creditMemo"]["balance"] == "0.00"
     app_id = r.body["applications"][0]["id"]

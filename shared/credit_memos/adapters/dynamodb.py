@@ -122,7 +122,15 @@ def _document_item(doc: Document) -> dict[str, Any]:
 
 _DOC_FIELDS = {
     cls: {f.name for f in dataclasses.fields(cls)}
-    for cls in (Invoice, InvoiceLine, CreditMemo, CreditMemoLine, TaxDetail, ApplicationEntry, ApplicationRecord)
+    for cls in (
+        Invoice,
+        InvoiceLine,
+        CreditMemo,
+        CreditMemoLine,
+        TaxDetail,
+        ApplicationEntry,
+        ApplicationRecord,
+    )
 }
 
 
@@ -218,7 +226,9 @@ def _translate(error: Exception) -> Exception:
             return ServiceUnavailable("the database is busy; retry the request")
         message = error.response.get("Error", {}).get("Message", "")
         if code == "ValidationException" and ("size" in message.lower() or "exceed" in message.lower()):
-            return ValidationError("the request is too large to store atomically; split it into smaller requests")
+            return ValidationError(
+                "the request is too large to store atomically; split it into smaller requests"
+            )
     if isinstance(error, BotoCoreError) and _is_retryable_transport(error):
         return ServiceUnavailable("the database did not answer in time; retry the request")
     logger.error("unexpected DynamoDB error", extra={"error_type": type(error).__name__})
@@ -271,7 +281,10 @@ class DynamoDbRepository:
         found: list[dict[str, Any]] = []
         for start in range(0, len(keys), 100):
             request: dict[str, Any] = {
-                self._table: {"Keys": [_serialize(k) for k in keys[start : start + 100]], "ConsistentRead": consistent}
+                self._table: {
+                    "Keys": [_serialize(k) for k in keys[start : start + 100]],
+                    "ConsistentRead": consistent,
+                }
             }
             for attempt in range(8):
                 try:
@@ -335,7 +348,9 @@ class DynamoDbRepository:
             raise _translate(error) from error
 
     def _transact(self, items: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
-        request = [{"Put": {"TableName": self._table, "Item": _serialize(item), **cond}} for _, cond, item in items]
+        request = [
+            {"Put": {"TableName": self._table, "Item": _serialize(item), **cond}} for _, cond, item in items
+        ]
         try:
             # The token makes the SDK's own retries of this call (e.g. after a timeout) idempotent.
             self._client.transact_write_items(TransactItems=request, ClientRequestToken=str(uuid.uuid4()))
@@ -359,10 +374,14 @@ class DynamoDbRepository:
                 raise IdempotencyRecordExists from None
         if any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons) or not reasons:
             raise ConflictingWrite from None
-        if any(r in ("ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded") for r in reasons):
+        if any(
+            r in ("ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded") for r in reasons
+        ):
             raise ServiceUnavailable("the database is busy; retry the request") from None
         if "ValidationError" in reasons:
-            raise ValidationError("the request is too large to store atomically; split it into smaller requests")
+            raise ValidationError(
+                "the request is too large to store atomically; split it into smaller requests"
+            )
         raise _translate(error) from error
 
     # ------------------------------------------------------------ queries

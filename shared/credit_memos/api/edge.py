@@ -117,7 +117,9 @@ def from_request_validation(error: RequestValidationError) -> DomainError:
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         # Our deserializer's own message (size, depth, syntax) is safe to show.
-        reason = next((e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None)
+        reason = next(
+            (e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None
+        )
         return BadRequest(reason if isinstance(reason, str) else "the request body is not valid JSON")
     return ValidationError("the request is not valid", details=_validation_details(errors))
 
@@ -189,7 +191,8 @@ def idempotency_for(key: str | None, operation: str, request: Any) -> Idempotenc
         return None
     if not _KEY_RE.match(key):
         raise ValidationError(
-            "Idempotency-Key must be 1 to 255 visible ASCII characters", details=[{"field": "Idempotency-Key"}]
+            "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            details=[{"field": "Idempotency-Key"}],
         )
     return Idempotency.for_request(key, operation, request)
 
@@ -243,7 +246,9 @@ def _invoke_directly(direct: DirectHandler, event: Any) -> Any:
     try:
         result = direct(dict(event))
     except PydanticValidationError as error:
-        raise ValidationError("the request is not valid", details=_validation_details(error.errors())) from None
+        raise ValidationError(
+            "the request is not valid", details=_validation_details(error.errors())
+        ) from None
     except DomainError:
         raise
     except Exception:

@@ -7,7 +7,15 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+)
 
 from credit_memos.money import MAX_ABS_AMOUNT
 
@@ -26,7 +34,7 @@ def _to_decimal(value: Any) -> Decimal:
         value = repr(value)
     if isinstance(value, str):
         if not _DECIMAL_TEXT.match(value):
-            raise ValueError("must be a decimal number such as \"12.50\"")
+            raise ValueError('must be a decimal number such as "12.50"')
         value = Decimal(value)
     if isinstance(value, int):
         value = Decimal(value)
@@ -60,7 +68,7 @@ def _clean_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("must be valid Unicode text") from None
-    if any(ord(ch) < 32 and ch not in "\t\n\r" or ord(ch) == 127 for ch in value):
+    if any((ord(ch) < 32 and ch not in "\t\n\r") or ord(ch) == 127 for ch in value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -79,7 +87,9 @@ def _check_date(value: str) -> str:
     return value
 
 
-IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-25"]), AfterValidator(_check_date)]
+IsoDate = Annotated[
+    str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-25"]), AfterValidator(_check_date)
+]
 Identifier = Annotated[str, Field(pattern=_ID_PATTERN, examples=["acct-001"])]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
 
@@ -306,3 +316,23 @@ class ListQuery(_Request):
     status: Literal["Draft", "Posted", "Voided"] | None = None
     limit: int | None = Field(None, ge=1, le=100)
     nextToken: str | None = Field(None, max_length=2048)
+
+
+class CreditInvoiceLineRequest(_Request):
+    invoiceLineId: Identifier
+    amountToCredit: Amount
+    taxes: list[TaxRequest] = Field(default_factory=list, max_length=5)
+
+
+class CreditInvoiceRequest(_Request):
+    taxStrategy: Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"]
+    description: Text1000 | None = None
+    effectiveDate: IsoDate | None = None
+    invoiceLines: list[CreditInvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class ConvertNegativeLinesRequest(_Request):
+    invoiceLineIds: list[Identifier] | None = Field(None, min_length=1, max_length=MAX_LINES)
+    effectiveDate: IsoDate | None = None
+    description: Text1000 | None = None
+    applyToInvoice: bool = True

@@ -27,6 +27,10 @@ class InvoiceLine:
     balance: Decimal
     net_credits_applied: Decimal = ZERO
     converted_neg_amount: Decimal = ZERO
+    # What credit memos created from this line have credited so far: bounds later
+    # credits, and makes prorated tax add up to exactly the line's tax.
+    credited_charge_amount: Decimal = ZERO
+    credited_tax_amount: Decimal = ZERO
     product_id: str | None = None
     product_name: str | None = None
     description: str | None = None

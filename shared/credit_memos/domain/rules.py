@@ -24,6 +24,7 @@ from credit_memos.domain.documents import (
 )
 from credit_memos.errors import (
     AccountMismatch,
+    AlreadyConverted,
     AlreadyUnapplied,
     CurrencyMismatch,
     HasActiveApplications,
@@ -33,7 +34,7 @@ from credit_memos.errors import (
     NotFound,
     ValidationError,
 )
-from credit_memos.money import ZERO, minor_units, parse_amount, to_money
+from credit_memos.money import ZERO, minor_units, parse_amount, round_down, to_money
 
 IdFactory = Callable[[], str]
 
@@ -69,7 +70,9 @@ class MemoChargeInput:
 
 def _check_line_count(count: int, field: str) -> None:
     if not 1 <= count <= MAX_LINES:
-        raise ValidationError(f"{field} must have between 1 and {MAX_LINES} entries", details=[{"field": field}])
+        raise ValidationError(
+            f"{field} must have between 1 and {MAX_LINES} entries", details=[{"field": field}]
+        )
 
 
 def create_invoice(
@@ -97,7 +100,8 @@ def create_invoice(
         tax = parse_amount(line.tax_amount, currency, f"lines[{index}].taxAmount")
         if charge != 0 and tax != 0 and (charge < 0) != (tax < 0):
             raise ValidationError(
-                "a line's tax must have the sign of its charge", details=[{"field": f"lines[{index}].taxAmount"}]
+                "a line's tax must have the sign of its charge",
+                details=[{"field": f"lines[{index}].taxAmount"}],
             )
         with_tax = charge + tax
         built.append(
@@ -152,7 +156,9 @@ def build_memo_line(
 ) -> CreditMemoLine:
     amount = parse_amount(charge.charge_amount, currency, f"{field}.chargeAmount")
     if amount <= 0:
-        raise ValidationError("chargeAmount must be greater than 0", details=[{"field": f"{field}.chargeAmount"}])
+        raise ValidationError(
+            "chargeAmount must be greater than 0", details=[{"field": f"{field}.chargeAmount"}]
+        )
     if not (charge.product_id or charge.product_name) and reference_invoice_line_id is None:
         raise ValidationError("each charge needs productId or productName", details=[{"field": field}])
     taxes: list[TaxDetail] = []
@@ -251,7 +257,9 @@ def check_can_move_credit(memo: CreditMemo, invoice: Invoice) -> None:
     if memo.status != "Posted":
         raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; credit moves only from a Posted memo")
     if invoice.status != "Posted":
-        raise InvalidStatus(f"invoice {invoice.id} is {invoice.status}; credit moves only to a Posted invoice")
+        raise InvalidStatus(
+            f"invoice {invoice.id} is {invoice.status}; credit moves only to a Posted invoice"
+        )
     if memo.billing_account_id != invoice.billing_account_id:
         raise AccountMismatch(
             f"credit memo {memo.id} and invoice {invoice.id} belong to different billing accounts"
@@ -484,8 +492,12 @@ def unapply_application(
     if applied is None:
         raise NotFound(f"no credit memo application {application_id}")
     if applied.level != level:
-        other = "credit-memo-line-applications" if applied.level == "InvoiceLine" else "credit-memo-applications"
-        raise LevelMismatch(f"application {application_id} is at level {applied.level}; unapply it via /{other}")
+        other = (
+            "credit-memo-line-applications" if applied.level == "InvoiceLine" else "credit-memo-applications"
+        )
+        raise LevelMismatch(
+            f"application {application_id} is at level {applied.level}; unapply it via /{other}"
+        )
     if applied.type != "Applied":
         raise InvalidStatus(f"application {application_id} is an Unapplied record and cannot be unapplied")
     if applied.has_been_unapplied == "Yes":
@@ -536,3 +548,247 @@ def unapply_application(
         created_at=now,
         records=[unapplied],
     )
+
+
+# ---------------------------------------------------------------- credit from an invoice
+
+TaxStrategy = str  # "Ignore" | "ManualOverride" | "CopyFromInvoiceLine"
+
+
+@dataclass(frozen=True)
+class CreditLineInput:
+    invoice_line_id: str
+    amount_to_credit: Decimal
+    taxes: tuple[TaxInput, ...] = ()
+
+
+def _distinct_lines(invoice: Invoice, line_ids: Sequence[str], field: str) -> list[InvoiceLine]:
+    seen: set[str] = set()
+    lines: list[InvoiceLine] = []
+    for index, line_id in enumerate(line_ids):
+        line = invoice.line(line_id)
+        if line is None:
+            raise ValidationError(
+                f"invoice {invoice.id} has no line {line_id}", details=[{"field": f"{field}[{index}]"}]
+            )
+        if line_id in seen:
+            raise ValidationError(f"line {line_id} is named twice", details=[{"field": f"{field}[{index}]"}])
+        seen.add(line_id)
+        lines.append(line)
+    return lines
+
+
+def prorated_tax(line: InvoiceLine, amount_to_credit: Decimal, currency: str) -> Decimal:
+    """Tax for crediting ``amount_to_credit`` of ``line``, given what was credited before.
+
+    The cumulative credited tax is round-down(tax x cumulative charge / charge), and
+    this credit takes the difference, so partial credits never exceed the line's tax
+    and a line credited in full has credited exactly its tax.
+    """
+    if line.charge_amount <= 0 or line.tax_amount <= 0:
+        return to_money(ZERO, currency)
+    cumulative_charge = line.credited_charge_amount + amount_to_credit
+    cumulative_tax = round_down(line.tax_amount * cumulative_charge / line.charge_amount, currency)
+    return to_money(min(cumulative_tax, line.tax_amount) - line.credited_tax_amount, currency)
+
+
+def credit_invoice(
+    invoice: Invoice,
+    credits: Sequence[CreditLineInput],
+    *,
+    tax_strategy: TaxStrategy,
+    memo_id: str,
+    memo_line_ids: Sequence[str],
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> tuple[CreditMemo, ApplicationEntry]:
+    """Create a Posted memo crediting lines of ``invoice`` and apply it to the invoice."""
+    if invoice.status != "Posted":
+        raise InvalidStatus(
+            f"invoice {invoice.id} is {invoice.status}; only a Posted invoice can be credited"
+        )
+    _check_line_count(len(credits), "invoiceLines")
+    if tax_strategy not in ("Ignore", "ManualOverride", "CopyFromInvoiceLine"):
+        raise ValidationError("taxStrategy is not valid", details=[{"field": "taxStrategy"}])
+    currency = invoice.currency
+    invoice_lines = _distinct_lines(invoice, [c.invoice_line_id for c in credits], "invoiceLines")
+    memo_lines: list[CreditMemoLine] = []
+    moves: list[_Move] = []
+    for index, (credit, invoice_line, memo_line_id) in enumerate(
+        zip(credits, invoice_lines, memo_line_ids, strict=False)
+    ):
+        field = f"invoiceLines[{index}]"
+        amount = parse_amount(credit.amount_to_credit, currency, f"{field}.amountToCredit")
+        if amount <= 0:
+            raise ValidationError(
+                "amountToCredit must be greater than 0", details=[{"field": f"{field}.amountToCredit"}]
+            )
+        creditable = invoice_line.charge_amount - invoice_line.credited_charge_amount
+        if amount > creditable:
+            raise ValidationError(
+                f"amountToCredit {amount} exceeds what line {invoice_line.id} "
+                f"has left to credit ({creditable})",
+                details=[{"field": f"{field}.amountToCredit"}],
+            )
+        if tax_strategy != "ManualOverride" and credit.taxes:
+            raise ValidationError(
+                "taxes may be given only with taxStrategy ManualOverride",
+                details=[{"field": f"{field}.taxes"}],
+            )
+        if tax_strategy == "CopyFromInvoiceLine":
+            tax = prorated_tax(invoice_line, amount, currency)
+            taxes = (TaxInput(tax, tax_name="Prorated from invoice line"),) if tax > 0 else ()
+        else:
+            taxes = credit.taxes
+        memo_line = build_memo_line(
+            line_id=memo_line_id,
+            currency=currency,
+            charge=MemoChargeInput(
+                amount, invoice_line.product_id, invoice_line.product_name, invoice_line.description, taxes
+            ),
+            field=field,
+            reference_invoice_line_id=invoice_line.id,
+        )
+        creditable_tax = invoice_line.tax_amount - invoice_line.credited_tax_amount
+        if memo_line.tax_amount > max(creditable_tax, ZERO):
+            raise ValidationError(
+                f"the credited tax {memo_line.tax_amount} exceeds the tax line {invoice_line.id} has left "
+                f"to credit ({creditable_tax})",
+                details=[{"field": f"{field}.taxes"}],
+            )
+        if invoice.settlement_level == "InvoiceLine" and memo_line.amount_with_tax > invoice_line.balance:
+            raise InsufficientBalance(
+                f"the credit with tax {memo_line.amount_with_tax} exceeds the balance {invoice_line.balance} "
+                f"of invoice line {invoice_line.id}"
+            )
+        memo_lines.append(memo_line)
+        moves.append(_Move(memo_line.amount_with_tax, memo_line, invoice_line))
+    memo = create_credit_memo(
+        memo_id=memo_id,
+        billing_account_id=invoice.billing_account_id,
+        currency=currency,
+        status="Posted",
+        effective_date=effective_date,
+        description=description,
+        external_reference=None,
+        lines=memo_lines,
+        now=now,
+        source_action="Invoice",
+        reference_invoice_id=invoice.id,
+    )
+    _ensure_within(memo.total_amount_with_tax, invoice.balance, f"invoice {invoice.id}")
+    for move in moves:
+        assert move.invoice_line is not None and move.memo_line is not None
+        move.invoice_line.credited_charge_amount += move.memo_line.charge_amount
+        move.invoice_line.credited_tax_amount += move.memo_line.tax_amount
+    if invoice.settlement_level == "Invoice":
+        moves = [_Move(memo.total_amount_with_tax, None, None)]
+    entry = _commit_moves(
+        memo,
+        invoice,
+        moves,
+        level=invoice.settlement_level,
+        entry_id=entry_id,
+        now=now,
+        effective_date=effective_date,
+        description=description,
+    )
+    return memo, entry
+
+
+# ---------------------------------------------------------------- negative line conversion
+
+
+def convert_negative_lines(
+    invoice: Invoice,
+    line_ids: Sequence[str] | None,
+    *,
+    apply_to_invoice: bool,
+    memo_id: str,
+    memo_line_ids: Sequence[str],
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> tuple[CreditMemo, ApplicationEntry | None]:
+    """Turn negative invoice lines into one Posted memo, optionally applied back."""
+    if invoice.status != "Posted":
+        raise InvalidStatus(
+            f"invoice {invoice.id} is {invoice.status}; only a Posted invoice can be converted"
+        )
+    if invoice.net_credits_applied != 0:
+        raise HasActiveApplications(
+            f"invoice {invoice.id} has active credit applications; unapply them before converting lines"
+        )
+    if line_ids is None:
+        negatives = [line for line in invoice.lines if line.is_negative]
+        lines = [line for line in negatives if not line.is_converted]
+        if not negatives:
+            raise ValidationError(
+                f"invoice {invoice.id} has no negative lines", details=[{"field": "invoiceLineIds"}]
+            )
+        if not lines:
+            raise AlreadyConverted(f"every negative line of invoice {invoice.id} is already converted")
+    else:
+        _check_line_count(len(line_ids), "invoiceLineIds")
+        lines = _distinct_lines(invoice, line_ids, "invoiceLineIds")
+        for index, line in enumerate(lines):
+            if not line.is_negative:
+                raise ValidationError(
+                    f"invoice line {line.id} is not negative", details=[{"field": f"invoiceLineIds[{index}]"}]
+                )
+            if line.is_converted:
+                raise AlreadyConverted(f"invoice line {line.id} is already converted")
+    currency = invoice.currency
+    memo_lines: list[CreditMemoLine] = []
+    for line, memo_line_id in zip(lines, memo_line_ids, strict=False):
+        charge, tax = -line.charge_amount, -line.tax_amount
+        memo_lines.append(
+            CreditMemoLine(
+                id=memo_line_id,
+                type="Charge",
+                charge_amount=charge,
+                tax_amount=tax,
+                amount_with_tax=charge + tax,
+                balance=charge + tax,
+                reference_invoice_line_id=line.id,
+                product_id=line.product_id,
+                product_name=line.product_name,
+                description=line.description,
+                taxes=[TaxDetail(tax, tax_name="Converted from invoice line")] if tax else [],
+            )
+        )
+        converted = line.amount_with_tax  # negative
+        line.converted_neg_amount = converted
+        line.balance -= converted
+        invoice.total_converted_neg_amount += converted
+        invoice.balance -= converted
+    invoice.updated_at = now
+    memo = create_credit_memo(
+        memo_id=memo_id,
+        billing_account_id=invoice.billing_account_id,
+        currency=currency,
+        status="Posted",
+        effective_date=effective_date,
+        description=description,
+        external_reference=None,
+        lines=memo_lines,
+        now=now,
+        source_action="NegativeInvoiceLineConversion",
+        reference_invoice_id=invoice.id,
+    )
+    amount = min(memo.balance, invoice.balance)
+    if not apply_to_invoice or amount <= 0:
+        return memo, None
+    entry = apply_credit_memo(
+        memo,
+        invoice,
+        amount=amount,
+        entry_id=entry_id,
+        now=now,
+        effective_date=effective_date,
+        description=description,
+    )
+    return memo, entry
