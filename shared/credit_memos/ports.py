@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+from credit_memos.domain.events import DomainEvent
 
 Document = Invoice | CreditMemo | ApplicationEntry
 
@@ -26,13 +27,6 @@ class IdempotencyRecord:
     body: dict[str, Any]
     created_at: str
     expires_at: int  # epoch seconds; DynamoDB TTL removes it some time after
-
-
-@dataclass
-class DomainEvent:
-    event_id: str
-    detail_type: str
-    detail: dict[str, Any]
 
 
 @dataclass

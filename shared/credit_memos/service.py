@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from credit_memos.domain import rules
+from credit_memos.domain import events, rules
 from credit_memos.domain.documents import ApplicationEntry, SettlementLevel, entry_id_of
 from credit_memos.domain.views import application_view, credit_memo_view, invoice_view
 from credit_memos.errors import (
@@ -228,16 +228,18 @@ class CreditMemoService:
                 lines=command.lines,
                 now=now,
             )
-            return _Attempt(UnitOfWork(creates=[invoice]), 201, invoice_view(invoice))
+            unit = UnitOfWork(creates=[invoice], events=[events.invoice_created(ids("evt"), invoice)])
+            return _Attempt(unit, 201, invoice_view(invoice))
 
         return self._mutate("CreateInvoice", idempotency, self._read(), attempt)
 
     def post_invoice(self, invoice_id: str, idempotency: Idempotency | None = None) -> Outcome:
-        def attempt(snapshot: Snapshot, _: IdFactory) -> _Attempt:
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
             invoice = self._require(snapshot.invoices.get(invoice_id), "invoice", invoice_id)
             now, _today = self._timestamps()
             rules.post_invoice(invoice, now)
-            return _Attempt(UnitOfWork(updates=[invoice]), 200, invoice_view(invoice))
+            unit = UnitOfWork(updates=[invoice], events=[events.invoice_posted(ids("evt"), invoice)])
+            return _Attempt(unit, 200, invoice_view(invoice))
 
         return self._mutate("PostInvoice", idempotency, self._read(invoice_ids=[invoice_id]), attempt)
 
@@ -279,25 +281,28 @@ class CreditMemoService:
                 lines=lines,
                 now=now,
             )
-            return _Attempt(UnitOfWork(creates=[memo]), 201, credit_memo_view(memo))
+            unit = UnitOfWork(creates=[memo], events=[events.memo_created(ids("evt"), memo)])
+            return _Attempt(unit, 201, credit_memo_view(memo))
 
         return self._mutate("CreateCreditMemo", idempotency, self._read(), attempt)
 
     def post_credit_memo(self, memo_id: str, idempotency: Idempotency | None = None) -> Outcome:
-        def attempt(snapshot: Snapshot, _: IdFactory) -> _Attempt:
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
             memo = self._require(snapshot.memos.get(memo_id), "credit memo", memo_id)
             now, _today = self._timestamps()
             rules.post_credit_memo(memo, now)
-            return _Attempt(UnitOfWork(updates=[memo]), 200, credit_memo_view(memo))
+            unit = UnitOfWork(updates=[memo], events=[events.memo_posted(ids("evt"), memo)])
+            return _Attempt(unit, 200, credit_memo_view(memo))
 
         return self._mutate("PostCreditMemo", idempotency, self._read(memo_ids=[memo_id]), attempt)
 
     def void_credit_memo(self, memo_id: str, idempotency: Idempotency | None = None) -> Outcome:
-        def attempt(snapshot: Snapshot, _: IdFactory) -> _Attempt:
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
             memo = self._require(snapshot.memos.get(memo_id), "credit memo", memo_id)
             now, _today = self._timestamps()
             rules.void_credit_memo(memo, now)
-            return _Attempt(UnitOfWork(updates=[memo]), 200, credit_memo_view(memo))
+            unit = UnitOfWork(updates=[memo], events=[events.memo_voided(ids("evt"), memo)])
+            return _Attempt(unit, 200, credit_memo_view(memo))
 
         return self._mutate("VoidCreditMemo", idempotency, self._read(memo_ids=[memo_id]), attempt)
 
@@ -344,6 +349,9 @@ class CreditMemoService:
                 )
             invoices = [snapshot.invoices[i] for i in invoice_ids]
             unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
+            unit.events = [
+                events.credit_moved(ids("evt"), memo, snapshot.invoices[e.invoice_id], e) for e in entries
+            ]
             return _Attempt(unit, 200, _applications_body(memo, entries))
 
         return self._mutate(
@@ -383,6 +391,9 @@ class CreditMemoService:
                 )
             invoices = [snapshot.invoices[i] for i in invoice_ids]
             unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
+            unit.events = [
+                events.credit_moved(ids("evt"), memo, snapshot.invoices[e.invoice_id], e) for e in entries
+            ]
             return _Attempt(unit, 200, _applications_body(memo, entries))
 
         return self._mutate(
@@ -438,6 +449,7 @@ class CreditMemoService:
                 description=description,
             )
             unit = UnitOfWork(creates=[new_entry], updates=[memo, invoice, entry])
+            unit.events = [events.credit_moved(ids("evt"), memo, invoice, new_entry)]
             return _Attempt(unit, 200, application_view(new_entry.records[0], memo.currency))
 
         return self._mutate(operation, idempotency, read, attempt)
@@ -495,6 +507,10 @@ class CreditMemoService:
                 description=description,
             )
             unit = UnitOfWork(creates=[memo, entry], updates=[invoice])
+            unit.events = [
+                events.memo_created(ids("evt"), memo),
+                events.credit_moved(ids("evt"), memo, invoice, entry),
+            ]
             return _Attempt(unit, 201, _applications_body(memo, [entry]))
 
         return self._mutate("CreditInvoice", idempotency, self._read(invoice_ids=[invoice_id]), attempt)
@@ -525,6 +541,11 @@ class CreditMemoService:
             )
             entries = [entry] if entry is not None else []
             unit = UnitOfWork(creates=[memo, *entries], updates=[invoice])
+            unit.events = [
+                events.memo_created(ids("evt"), memo),
+                events.lines_converted(ids("evt"), invoice, memo),
+            ]
+            unit.events += [events.credit_moved(ids("evt"), memo, invoice, e) for e in entries]
             return _Attempt(unit, 201, _applications_body(memo, entries))
 
         return self._mutate(

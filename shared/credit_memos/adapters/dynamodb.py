@@ -29,7 +29,7 @@ from credit_memos.domain.documents import (
     InvoiceLine,
     TaxDetail,
 )
-from credit_memos.errors import InternalError, ServiceUnavailable, ValidationError
+from credit_memos.errors import ConcurrentUpdate, InternalError, ServiceUnavailable, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
     Document,
@@ -224,6 +224,8 @@ def _translate(error: Exception) -> Exception:
         code = error.response.get("Error", {}).get("Code", "")
         if code in _RETRYABLE_CODES:
             return ServiceUnavailable("the database is busy; retry the request")
+        if code in ("TransactionConflictException", "TransactionInProgressException"):
+            return ConcurrentUpdate("the documents are being changed by other requests; retry later")
         message = error.response.get("Error", {}).get("Message", "")
         if code == "ValidationException" and ("size" in message.lower() or "exceed" in message.lower()):
             return ValidationError(
@@ -323,6 +325,13 @@ class DynamoDbRepository:
                 "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
             }
             items.append(("idempotency", condition, _idempotency_item(unit.idempotency)))
+        if unit.events:
+            # Transactional outbox: the events ride on one item of this very write and
+            # reach the publisher through the table's stream (NEW_IMAGE).
+            items[0][2]["outbox"] = json.dumps(
+                [{"id": e.event_id, "detailType": e.detail_type, "detail": e.detail} for e in unit.events],
+                separators=(",", ":"),
+            )
         for _, _, item in items:
             if _estimated_size(item) > MAX_ITEM_BYTES:
                 raise ValidationError(

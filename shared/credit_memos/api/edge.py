@@ -151,7 +151,8 @@ def make_resolver() -> APIGatewayRestResolver:
 
 
 def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
-    """OpenAPI declarations of the error bodies a route can return."""
+    """OpenAPI declarations of the error bodies a route can return (500 always can)."""
+    statuses = (*statuses, 500)
     described = {
         400: "Malformed JSON (BAD_REQUEST)",
         404: "A document named in the path or body does not exist (NOT_FOUND)",
@@ -164,7 +165,7 @@ def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
     return {
         status: {
             "description": described[status],
-            "content": {"application/json": {"schema": ErrorResponse.model_json_schema()}},
+            "content": {"application/json": {"model": ErrorResponse}},
         }
         for status in statuses
     }

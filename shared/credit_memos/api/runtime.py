@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from credit_memos.adapters.dynamodb import DynamoDbRepository, create_client
 from credit_memos.service import CreditMemoService
@@ -10,13 +11,19 @@ from credit_memos.settings import get_settings
 
 
 @lru_cache(maxsize=1)
+def get_dynamodb_client() -> Any:
+    settings = get_settings()
+    return create_client(settings.dynamodb_endpoint_url, settings.region)
+
+
+@lru_cache(maxsize=1)
 def get_service() -> CreditMemoService:
     settings = get_settings()
-    client = create_client(settings.dynamodb_endpoint_url, settings.region)
-    return CreditMemoService(DynamoDbRepository(client, settings.table_name), settings)
+    return CreditMemoService(DynamoDbRepository(get_dynamodb_client(), settings.table_name), settings)
 
 
 def reset() -> None:
     """Forget cached settings and clients (tests change the environment between cases)."""
     get_settings.cache_clear()
+    get_dynamodb_client.cache_clear()
     get_service.cache_clear()

@@ -6,6 +6,7 @@ arguments as they were; the service then writes nothing.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -588,7 +589,13 @@ def prorated_tax(line: InvoiceLine, amount_to_credit: Decimal, currency: str) ->
     if line.charge_amount <= 0 or line.tax_amount <= 0:
         return to_money(ZERO, currency)
     cumulative_charge = line.credited_charge_amount + amount_to_credit
-    cumulative_tax = round_down(line.tax_amount * cumulative_charge / line.charge_amount, currency)
+    # Exact product, truncated quotient: the default 28-digit context rounds the product
+    # of large amounts, so a full credit of a 10^11-sized line could miss a cent of tax.
+    with decimal.localcontext() as exact:
+        exact.prec = 100
+        exact.rounding = decimal.ROUND_DOWN
+        share = line.tax_amount * cumulative_charge / line.charge_amount
+    cumulative_tax = round_down(share, currency)
     return to_money(min(cumulative_tax, line.tax_amount) - line.credited_tax_amount, currency)
 
 

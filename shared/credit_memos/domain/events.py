@@ -1,0 +1,119 @@
+"""Domain events: what changed, published after commit through the table's stream.
+
+Each event is written in the same transaction as the change it describes (the
+transactional outbox), so no committed change goes unannounced and no event
+describes a change that did not commit. ``eventId`` is stable, so consumers can
+deduplicate redeliveries. Every document carries a sequence number that each of
+its events increments; ``sequences`` maps each document id to its number.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dataclasses import dataclass
+
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+from credit_memos.domain.views import application_view
+from credit_memos.money import format_amount
+
+EVENT_VERSION = "1"
+SOURCE = "credit-memos"
+
+
+@dataclass
+class DomainEvent:
+    event_id: str
+    detail_type: str
+    detail: dict[str, Any]
+
+
+def _event(
+    event_id: str, detail_type: str, docs: list[Invoice | CreditMemo], detail: dict[str, Any]
+) -> DomainEvent:
+    sequences = {}
+    for doc in docs:
+        doc.sequence += 1
+        sequences[doc.id] = doc.sequence
+    body = {"eventId": event_id, "eventVersion": EVENT_VERSION, "sequences": sequences, **detail}
+    return DomainEvent(event_id=event_id, detail_type=detail_type, detail=body)
+
+
+def _memo_summary(memo: CreditMemo) -> dict[str, Any]:
+    c = memo.currency
+    return {
+        "creditMemoId": memo.id,
+        "billingAccountId": memo.billing_account_id,
+        "currency": c,
+        "status": memo.status,
+        "sourceAction": memo.source_action,
+        "referenceInvoiceId": memo.reference_invoice_id,
+        "totalAmountWithTax": format_amount(memo.total_amount_with_tax, c),
+        "balance": format_amount(memo.balance, c),
+    }
+
+
+def _invoice_summary(invoice: Invoice) -> dict[str, Any]:
+    c = invoice.currency
+    return {
+        "invoiceId": invoice.id,
+        "billingAccountId": invoice.billing_account_id,
+        "currency": c,
+        "status": invoice.status,
+        "totalAmountWithTax": format_amount(invoice.total_amount_with_tax, c),
+        "balance": format_amount(invoice.balance, c),
+        "settlementStatus": invoice.settlement_status,
+    }
+
+
+def invoice_created(event_id: str, invoice: Invoice) -> DomainEvent:
+    return _event(event_id, "InvoiceCreated", [invoice], _invoice_summary(invoice))
+
+
+def invoice_posted(event_id: str, invoice: Invoice) -> DomainEvent:
+    return _event(event_id, "InvoicePosted", [invoice], _invoice_summary(invoice))
+
+
+def memo_created(event_id: str, memo: CreditMemo) -> DomainEvent:
+    return _event(event_id, "CreditMemoCreated", [memo], _memo_summary(memo))
+
+
+def memo_posted(event_id: str, memo: CreditMemo) -> DomainEvent:
+    return _event(event_id, "CreditMemoPosted", [memo], _memo_summary(memo))
+
+
+def memo_voided(event_id: str, memo: CreditMemo) -> DomainEvent:
+    return _event(event_id, "CreditMemoVoided", [memo], _memo_summary(memo))
+
+
+def credit_moved(event_id: str, memo: CreditMemo, invoice: Invoice, entry: ApplicationEntry) -> DomainEvent:
+    """CreditApplied or CreditUnapplied, by the entry's record type."""
+    kind = "CreditApplied" if entry.records[0].type == "Applied" else "CreditUnapplied"
+    total = sum((r.amount for r in entry.records), start=memo.balance * 0)
+    return _event(
+        event_id,
+        kind,
+        [memo, invoice],
+        {
+            "creditMemo": _memo_summary(memo),
+            "invoice": _invoice_summary(invoice),
+            "level": entry.level,
+            "amount": format_amount(total, memo.currency),
+            "applications": [application_view(r, memo.currency) for r in entry.records],
+        },
+    )
+
+
+def lines_converted(event_id: str, invoice: Invoice, memo: CreditMemo) -> DomainEvent:
+    converted = [line.reference_invoice_line_id for line in memo.lines]
+    return _event(
+        event_id,
+        "NegativeInvoiceLinesConverted",
+        [invoice, memo],
+        {
+            "invoice": _invoice_summary(invoice),
+            "creditMemo": _memo_summary(memo),
+            "invoiceLineIds": converted,
+            "convertedAmount": format_amount(memo.total_amount_with_tax, memo.currency),
+        },
+    )
