@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
 from credit_memos.domain.events import DomainEvent
 
-Document = Invoice | CreditMemo | ApplicationEntry
+Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
 
 
 @dataclass

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from credit_memos.domain import events, rules
+from credit_memos.domain import events, rules, settlement
 from credit_memos.domain.documents import ApplicationEntry, SettlementLevel, entry_id_of
 from credit_memos.domain.views import application_view, credit_memo_view, invoice_view
 from credit_memos.errors import (
@@ -32,6 +32,7 @@ from credit_memos.errors import (
     ValidationError,
 )
 from credit_memos.ids import IdFactory
+from credit_memos.money import minor_units
 from credit_memos.ports import (
     ConflictingWrite,
     IdempotencyRecord,
@@ -48,6 +49,9 @@ MAX_APPLY_TARGETS = 25
 MAX_LINE_APPLY_TARGETS = 50
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
+# Settlement planning lists an account's Posted documents page by page, up to this many of each.
+MAX_SETTLEMENT_DOCUMENTS = 5000
+_LIST_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,7 @@ class CreditMemoService:
     ) -> Outcome:
         def attempt(_: Snapshot, ids: IdFactory) -> _Attempt:
             now, today = self._timestamps()
-            rules.minor_units(command.currency)
+            minor_units(command.currency)  # unknown currency: 422 before any line is read
             lines = [
                 rules.build_memo_line(
                     line_id=ids("cml"), currency=command.currency, charge=charge, field=f"charges[{index}]"
@@ -551,6 +555,87 @@ class CreditMemoService:
         return self._mutate(
             "ConvertNegativeInvoiceLines", idempotency, self._read(invoice_ids=[invoice_id]), attempt
         )
+
+    # ------------------------------------------------------------ settlement (Step Functions)
+
+    def plan_account_settlement(
+        self,
+        billing_account_id: str,
+        *,
+        execution_id: str,
+        currency: str | None = None,
+        credit_memo_ids: Sequence[str] | None = None,
+        exclude_invoice_ids: Sequence[str] = (),
+        max_items: int = settlement.MAX_PLAN_ITEMS,
+    ) -> dict[str, Any]:
+        """Which of the account's memos pays which of its invoices (read-only).
+
+        Candidates come from the account's status index; their balances are then
+        read consistently, so the plan starts from the committed state. With
+        ``credit_memo_ids`` only those memos are drawn from.
+        """
+        if currency is not None:
+            rules.minor_units(currency)
+        if credit_memo_ids is not None:
+            memo_ids = list(dict.fromkeys(credit_memo_ids))
+            found = self._repo.read(memo_ids=memo_ids, consistent=True).memos
+            for memo_id in memo_ids:
+                self._require(found.get(memo_id), "credit memo", memo_id)
+            memos = list(found.values())
+        else:
+            listed = self._list_all(self._repo.list_credit_memos, billing_account_id)
+            memos = self._fresh(
+                [m.id for m in listed if m.balance > 0 and (currency is None or m.currency == currency)],
+                memos=True,
+            )
+        excluded = set(exclude_invoice_ids)
+        listed_invoices = self._list_all(self._repo.list_invoices, billing_account_id)
+        invoices = self._fresh(
+            [
+                i.id
+                for i in listed_invoices
+                if i.balance > 0 and i.id not in excluded and (currency is None or i.currency == currency)
+            ],
+            memos=False,
+        )
+        plan = settlement.plan_settlement(
+            memos,
+            invoices,
+            billing_account_id=billing_account_id,
+            execution_id=execution_id,
+            currency=currency,
+            exclude_invoice_ids=excluded,
+            max_items=max_items,
+        )
+        # The execution's name (the ARN's last part) marks the records this settlement writes.
+        return settlement.plan_view(
+            plan, description=f"Account settlement {execution_id.split(':')[-1]}"[:255]
+        )
+
+    def _list_all(self, list_page: Callable[..., Any], billing_account_id: str) -> list[Any]:
+        found: list[Any] = []
+        token: str | None = None
+        while len(found) < MAX_SETTLEMENT_DOCUMENTS:
+            page = list_page(billing_account_id, "Posted", _LIST_PAGE, token)
+            found += page.items
+            token = page.next_token
+            if token is None:
+                break
+        return found[:MAX_SETTLEMENT_DOCUMENTS]
+
+    def _fresh(self, ids: list[str], *, memos: bool) -> list[Any]:
+        """The documents' committed state (the status index may lag behind a write)."""
+        if not ids:
+            return []
+        if memos:
+            return list(self._repo.read(memo_ids=ids, consistent=True).memos.values())
+        return list(self._repo.read(invoice_ids=ids, consistent=True).invoices.values())
+
+    @staticmethod
+    def summarize_account_settlement(
+        plan: dict[str, Any], results: Sequence[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return settlement.summarize_settlement(plan, results)
 
 
 def _applications_body(memo: Any, entries: Sequence[ApplicationEntry]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, encode_outbox
 from credit_memos.domain.documents import (
     ApplicationEntry,
     ApplicationRecord,
@@ -140,7 +141,7 @@ def _build(cls: Any, data: dict[str, Any]) -> Any:
 
 
 def _to_int(value: Any) -> int:
-    return int(value) if isinstance(value, Decimal) else value  # type: ignore[no-any-return]
+    return int(value) if isinstance(value, Decimal) else value
 
 
 def _document_from_item(data: dict[str, Any]) -> Document:
@@ -149,7 +150,7 @@ def _document_from_item(data: dict[str, Any]) -> Document:
         invoice = _build(Invoice, data)
         invoice.lines = [_build(InvoiceLine, line) for line in data["lines"]]
         invoice.version, invoice.sequence = _to_int(invoice.version), _to_int(invoice.sequence)
-        return invoice  # type: ignore[no-any-return]
+        return invoice
     if entity == "CreditMemo":
         memo = _build(CreditMemo, data)
         memo.lines = []
@@ -158,12 +159,12 @@ def _document_from_item(data: dict[str, Any]) -> Document:
             memo_line.taxes = [_build(TaxDetail, tax) for tax in line.get("taxes", [])]
             memo.lines.append(memo_line)
         memo.version, memo.sequence = _to_int(memo.version), _to_int(memo.sequence)
-        return memo  # type: ignore[no-any-return]
+        return memo
     if entity == "ApplicationEntry":
         entry = _build(ApplicationEntry, data)
         entry.records = [_build(ApplicationRecord, record) for record in data["records"]]
         entry.version = _to_int(entry.version)
-        return entry  # type: ignore[no-any-return]
+        return entry
     raise InternalError("unexpected item in the table")
 
 
@@ -328,10 +329,7 @@ class DynamoDbRepository:
         if unit.events:
             # Transactional outbox: the events ride on one item of this very write and
             # reach the publisher through the table's stream (NEW_IMAGE).
-            items[0][2]["outbox"] = json.dumps(
-                [{"id": e.event_id, "detailType": e.detail_type, "detail": e.detail} for e in unit.events],
-                separators=(",", ":"),
-            )
+            items[0][2][OUTBOX_ATTRIBUTE] = encode_outbox(unit.events)
         for _, _, item in items:
             if _estimated_size(item) > MAX_ITEM_BYTES:
                 raise ValidationError(

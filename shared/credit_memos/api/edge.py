@@ -18,6 +18,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
@@ -150,7 +151,7 @@ def make_resolver() -> APIGatewayRestResolver:
     return app
 
 
-def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
+def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI declarations of the error bodies a route can return (500 always can)."""
     statuses = (*statuses, 500)
     described = {
@@ -171,7 +172,7 @@ def error_responses(*statuses: int) -> dict[int, dict[str, Any]]:
     }
 
 
-def success_response(status: int, model: type[BaseModel], description: str) -> dict[int, dict[str, Any]]:
+def success_response(status: int, model: type[BaseModel], description: str) -> dict[int, OpenAPIResponse]:
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
@@ -227,6 +228,18 @@ def make_lambda_handler(
             if isinstance(body, str) and len(body) > MAX_BODY_BYTES:
                 return _api_gateway_error(PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes"))
             return app.resolve(event, context)
+        return _invoke_directly(direct, event)
+
+    return lambda_handler
+
+
+def make_direct_handler(direct: DirectHandler) -> Callable[[dict[str, Any], Any], Any]:
+    """A handler for direct invocation only (Step Functions tasks): no HTTP routes."""
+
+    @logger.inject_lambda_context(log_event=False)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics
+    def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         return _invoke_directly(direct, event)
 
     return lambda_handler

@@ -9,9 +9,8 @@ its events increments; ``sequences`` maps each document id to its number.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass
+from typing import Any
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
 from credit_memos.domain.views import application_view

@@ -644,6 +644,7 @@ def credit_invoice(
                 "taxes may be given only with taxStrategy ManualOverride",
                 details=[{"field": f"{field}.taxes"}],
             )
+        taxes: tuple[TaxInput, ...]
         if tax_strategy == "CopyFromInvoiceLine":
             tax = prorated_tax(invoice_line, amount, currency)
             taxes = (TaxInput(tax, tax_name="Prorated from invoice line"),) if tax > 0 else ()

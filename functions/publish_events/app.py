@@ -1,0 +1,97 @@
+"""Publish the transactional outbox: the table's stream in, EventBridge PutEvents out.
+
+Triggered by the table's stream (NEW_IMAGE). A record whose new image has an
+``outbox`` attribute carries the events of exactly one committed write; they go
+to the bus (``EVENT_BUS_NAME``) in order, with ``Source`` ``credit-memos`` and
+``DetailType`` the event's type. A record whose events are not all accepted, or
+whose outbox is malformed, is reported in ``batchItemFailures`` (partial batch
+response); the records after it in the batch are reported too, without being
+published, so Lambda resumes from the first failure in stream order and nothing
+is published out of order or twice on that account. Records that carry no events
+(and TTL removals) are done at once.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+    DynamoDBRecord,
+    DynamoDBRecordEventName,
+)
+from credit_memos.adapters.eventbridge import EventBridgePublisher, create_client
+from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, decode_outbox
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class EarlierRecordFailed(Exception):
+    """Not attempted: an earlier record of this batch failed, and order is kept."""
+
+
+@lru_cache(maxsize=1)
+def get_publisher() -> EventBridgePublisher:
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    client = create_client(region, os.environ.get("EVENTBRIDGE_ENDPOINT_URL") or None)
+    return EventBridgePublisher(client, os.environ["EVENT_BUS_NAME"])
+
+
+def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher) -> int:
+    """Publish one stream record's events; the number published."""
+    if record.event_name == DynamoDBRecordEventName.REMOVE:
+        return 0
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or OUTBOX_ATTRIBUTE not in image:
+        return 0
+    events = decode_outbox(image[OUTBOX_ATTRIBUTE])
+    created = record.dynamodb.approximate_creation_date_time if record.dynamodb else None
+    occurred_at = datetime.fromtimestamp(float(created), UTC) if created is not None else None
+    publisher.publish(events, occurred_at)
+    return len(events)
+
+
+def handle(event: dict[str, Any], context: Any, publisher: EventBridgePublisher) -> dict[str, Any]:
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    failed_at: list[str] = []
+    published = [0]
+
+    def record_handler(record: DynamoDBRecord) -> None:
+        if failed_at:
+            raise EarlierRecordFailed(f"record {failed_at[0]} before this one failed")
+        try:
+            published[0] += publish_record(record, publisher)
+        except Exception as error:
+            failed_at.append(str(record.dynamodb.sequence_number if record.dynamodb else "?"))
+            logger.warning(
+                "stream record not published",
+                extra={
+                    "sequence_number": failed_at[0],
+                    "error_type": type(error).__name__,
+                    "reason": str(error),
+                },
+            )
+            raise
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=published[0])
+    failures = len(response.get("batchItemFailures", []))
+    if failures:
+        metrics.add_metric(name="StreamRecordsFailed", unit=MetricUnit.Count, value=failures)
+    return dict(response)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return handle(event, context, get_publisher())
