@@ -32,7 +32,7 @@ def apply_credit_memo(memo_id: str, request: ApplyCreditMemoRequest, idempotency
     "/credit-memos/<creditMemoId>/actions/apply",
     summary="Apply a credit memo to invoices (all-or-nothing, up to 25 invoices)",
     responses=edge.success_response(200, ApplicationsResult, "The memo after the change and the new records")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def apply_credit_memo_action(
     creditMemoId: Annotated[str, Path()],

@@ -38,7 +38,7 @@ def apply_credit_memo_line(
     "/credit-memos/<creditMemoId>/lines/<creditMemoLineId>/actions/apply",
     summary="Apply a credit memo line to invoice lines (level InvoiceLine only)",
     responses=edge.success_response(200, ApplicationsResult, "The memo after the change and the new records")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def apply_credit_memo_line_action(
     creditMemoId: Annotated[str, Path()],

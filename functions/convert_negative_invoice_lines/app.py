@@ -38,7 +38,7 @@ def convert(invoice_id: str, request: ConvertNegativeLinesRequest, idempotency_k
     "/invoices/<invoiceId>/actions/convert-to-credit",
     summary="Convert negative invoice lines into a Posted credit memo, applied back by default (atomic)",
     responses=edge.success_response(201, ApplicationsResult, "The new memo and the records applying it back")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def convert_action(
     invoiceId: Annotated[str, Path()],

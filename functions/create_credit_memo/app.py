@@ -42,7 +42,7 @@ def create_credit_memo(request: CreateCreditMemoRequest, idempotency_key: str | 
     "/credit-memos",
     summary="Create a standalone credit memo",
     responses=edge.success_response(201, CreditMemoView, "The credit memo")
-    | edge.error_responses(400, 413, 422, 503),
+    | edge.error_responses(400, 413, 415, 422, 503),
 )
 def post_credit_memos(
     request: Annotated[CreateCreditMemoRequest, Body()],

@@ -38,7 +38,7 @@ def create_invoice(request: CreateInvoiceRequest, idempotency_key: str | None) -
     "/invoices",
     summary="Create an invoice",
     responses=edge.success_response(201, InvoiceView, "The invoice")
-    | edge.error_responses(400, 413, 422, 503),
+    | edge.error_responses(400, 413, 415, 422, 503),
 )
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],

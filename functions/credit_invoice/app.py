@@ -47,7 +47,7 @@ def credit_invoice(invoice_id: str, request: CreditInvoiceRequest, idempotency_k
     responses=edge.success_response(
         201, ApplicationsResult, "The new Posted memo and its application records"
     )
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def credit_invoice_action(
     invoiceId: Annotated[str, Path()],

@@ -24,7 +24,7 @@ def post_invoice(invoice_id: str, idempotency_key: str | None) -> Outcome:
     "/invoices/<invoiceId>/actions/post",
     summary="Post a draft invoice",
     responses=edge.success_response(200, InvoiceView, "The posted invoice")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def post_invoice_action(
     invoiceId: Annotated[str, Path()],

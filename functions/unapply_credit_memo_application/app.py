@@ -35,7 +35,7 @@ def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str |
     "/credit-memo-applications/<applicationId>/actions/unapply",
     summary="Unapply an invoice-level credit memo application",
     responses=edge.success_response(200, ApplicationView, "The new Unapplied record")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def unapply_action(
     applicationId: Annotated[str, Path()],

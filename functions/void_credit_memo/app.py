@@ -24,7 +24,7 @@ def void_credit_memo(memo_id: str, idempotency_key: str | None) -> Outcome:
     "/credit-memos/<creditMemoId>/actions/void",
     summary="Void a credit memo",
     responses=edge.success_response(200, CreditMemoView, "The voided credit memo")
-    | edge.error_responses(400, 404, 409, 413, 422, 503),
+    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def void_credit_memo_action(
     creditMemoId: Annotated[str, Path()],

@@ -53,7 +53,7 @@ def create_table(client: Any, table: TableDefinition, *, log: Log = _print) -> b
         created = False
     client.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
     if created:
-        log(f"Created table {name} (from {table.logical_id})")
+        log(f"Table {name} (template {table.logical_id}): created")
     else:
         _warn_if_different(client, table, log)
     if table.ttl_attribute:
@@ -79,7 +79,7 @@ def _warn_if_different(client: Any, table: TableDefinition, log: Log) -> None:
             "template.yaml; delete the local data (.local/dynamodb/) to recreate it"
         )
     else:
-        log(f"Table {table.table_name} exists")
+        log(f"Table {table.table_name} (template {table.logical_id}): exists, kept")
 
 
 def _key_schema(elements: list[dict[str, Any]]) -> list[tuple[str, str]]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import logging
 import os
 import shutil
 import signal
@@ -273,7 +274,7 @@ class DynamoDBLocal:
         data_dir: Path | str = DEFAULT_DATA_DIR,
         startup_timeout_s: float = STARTUP_TIMEOUT_S,
         cache_dir: Path = CACHE_DIR,
-        java_options: tuple[str, ...] = ("-Xss1m", "-XX:+UseSerialGC"),
+        java_options: tuple[str, ...] = (),
     ) -> None:
         self.port = port if port is not None else free_port()
         self.in_memory = in_memory
@@ -410,6 +411,7 @@ class MotoDynamoDB:
 
         if port_in_use(self.port):
             raise DynamoDBLocalStartError(f"port {self.port} is already in use; choose another port")
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per DynamoDB call
         self._server = ThreadedMotoServer(ip_address=LOCALHOST, port=self.port, verbose=False)
         self._server.start()
         wait_until_ready(self.endpoint_url, timeout_s=30)

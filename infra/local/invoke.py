@@ -81,6 +81,7 @@ def invoke(
     env = function_environment(
         function, endpoint_url=endpoint_url, region=template.context.region, overrides=env_overrides
     )
+    apply_process_defaults(template.context.region)
     os.environ.update(env)
     context = FakeLambdaContext(
         function, region=template.context.region, account_id=template.context.account_id

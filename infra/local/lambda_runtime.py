@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from infra.local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, FunctionDefinition
 
@@ -166,7 +166,7 @@ def load_handler(
     handler = getattr(module, function.handler_function, None)
     if not callable(handler):
         raise HandlerLoadError(f"{function.logical_id}: {path} has no callable {function.handler_function}")
-    return handler  # type: ignore[no-any-return]
+    return cast(Handler, handler)
 
 
 def error_payload(exc: BaseException, request_id: str | None = None) -> dict[str, Any]:

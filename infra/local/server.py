@@ -15,7 +15,8 @@ What it does, in order:
    with a fake Lambda context, and the proxy result is written back. ``GET /openapi.json`` serves the
    repository's ``openapi.json`` if it exists.
 
-Like Lambda, one function "container" handles one request at a time: concurrent requests to the same
+Like Lambda, one function "container" handles one request at a time, and invocations take turns process-wide
+(Powertools keeps the current request in shared state); concurrent requests to the same
 function get separate containers (separate imports of its ``app.py``, up to
 ``MAX_CONTAINERS_PER_FUNCTION``). Unlike Lambda, all functions share one process, so the shared package
 ``credit_memos`` and ``os.environ`` are shared: variables whose value is the same for every function
@@ -87,6 +88,10 @@ _PER_FUNCTION_RUNTIME_VARIABLES = {
 }
 
 Log = Callable[[str], None]
+# Powertools' resolvers keep the current request in class-level state shared by every
+# import in this process, so two invocations at once could swap requests. Lambda runs
+# one request per process; here invocations take turns (HTTP I/O stays concurrent).
+_INVOCATION_LOCK = threading.Lock()
 
 
 def _print(message: str) -> None:
@@ -199,6 +204,7 @@ class LocalApi:
             for logical_id, function in self.functions.items()
         }
         self.common_env, self.function_env = split_environment(environments)
+        apply_process_defaults(template.context.region)
         self.conflicting_variables = sorted(
             {name for env in self.function_env.values() for name in env} - _PER_FUNCTION_RUNTIME_VARIABLES
         )
@@ -268,7 +274,7 @@ class LocalApi:
         )
         started = time.monotonic()
         try:
-            with self.pools[route.function].container() as handler:
+            with self.pools[route.function].container() as handler, _INVOCATION_LOCK:
                 result = handler(event, context)
             response = response_from_result(result)
         except MalformedProxyResponse as exc:
@@ -329,6 +335,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
         elapsed_ms = (time.perf_counter() - started) * 1000
         self.server.log(f"{self.command} {self.path} {response.status} {elapsed_ms:.1f}ms")
 
+    def handle_expect_100(self) -> bool:
+        # Refuse a too large body before the client sends it (no "100 Continue").
+        length = self.headers.get("Content-Length") or "0"
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            self._handle()
+            return False
+        return super().handle_expect_100()
+
     def _read_and_dispatch(self, raw_path: str, query: str) -> HttpResponse:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True
@@ -374,6 +388,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.wfile.write(response.body)
 
     do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _handle
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) reaches the router too, which answers 405
+        # like API Gateway answers an undeclared method, instead of http.server's 501.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # one line per request is logged by _handle; errors from the base class are not needed
@@ -427,9 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     apply_process_defaults()
     try:
         template = Template.load(args.template, parameter_overrides=parameters)
-        tables = template.tables()
+        template.tables()  # check everything before starting anything
+        template.functions()
         routes = template.routes()
-    except TemplateError as exc:
+        Router(routes)
+    except (TemplateError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not routes:
@@ -448,8 +471,6 @@ def main(argv: list[str] | None = None) -> int:
             endpoint_url = engine.endpoint_url
             _print(f"DynamoDB: {engine.describe()}")
         create_tables(endpoint_url, template)
-        for table in tables.values():
-            _print(f"Table: {table.table_name} (template {table.logical_id})")
 
         api = LocalApi(template, endpoint_url=endpoint_url, env_overrides=env_overrides)
         if api.conflicting_variables:

@@ -47,6 +47,11 @@ class PayloadTooLarge(DomainError):
     http_status = 413
 
 
+class UnsupportedMediaType(DomainError):
+    error_code = "UNSUPPORTED_MEDIA_TYPE"
+    http_status = 415
+
+
 class NotFound(DomainError):
     error_code = "NOT_FOUND"
     http_status = 404

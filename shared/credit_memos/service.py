@@ -161,7 +161,7 @@ class CreditMemoService:
             snapshot = read(key)
             if idempotency is not None and snapshot.idempotency is not None:
                 return self._replay(snapshot.idempotency, idempotency)
-            ids = IdFactory(f"{operation}\x00{idempotency.key}" if idempotency else None)
+            ids = IdFactory(self._id_scope(operation, idempotency) if idempotency else None)
             result = attempt(snapshot, ids)
             if idempotency is not None:
                 now = self._clock()
@@ -187,6 +187,16 @@ class CreditMemoService:
                 return self._replay(stored, idempotency)
             return Outcome(result.status_code, result.body)
         raise ConcurrentUpdate("the documents are being changed by other requests; retry later")
+
+    def _id_scope(self, operation: str, idempotency: Idempotency) -> str:
+        """Ids derive from the key, so a retry of a write targets the same items.
+
+        A key may be used again once its record has expired, at least a TTL after its first
+        use; the scope therefore also names the TTL-long window the request falls in, and a
+        reuse after expiry always lands in a later window, with new ids (not the old documents').
+        """
+        window = int(self._clock().timestamp()) // (self._settings.idempotency_ttl_hours * 3600)
+        return f"{operation}\x00{idempotency.key}\x00{window}"
 
     def _backoff(self, try_number: int) -> None:
         # Full jitter (AWS architecture blog): spreads racing writers apart.
@@ -352,6 +362,8 @@ class CreditMemoService:
                     )
                 )
             invoices = [snapshot.invoices[i] for i in invoice_ids]
+            for ordinal, entry in enumerate(entries):
+                entry.ordinal = ordinal  # the history lists them in the request's order
             unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
             unit.events = [
                 events.credit_moved(ids("evt"), memo, snapshot.invoices[e.invoice_id], e) for e in entries
@@ -379,21 +391,31 @@ class CreditMemoService:
             # One entry per invoice; records keep the request's order within it.
             for invoice_id in invoice_ids:
                 invoice = self._require(snapshot.invoices.get(invoice_id), "invoice", invoice_id)
-                chosen = [(i, t) for i, t in enumerate(targets) if t.invoice_id == invoice_id]
-                first = chosen[0][1]
+                chosen = [
+                    (
+                        i,
+                        rules.LineApplicationInput(
+                            t.invoice_line_id, t.amount, t.description, t.effective_date
+                        ),
+                    )
+                    for i, t in enumerate(targets)
+                    if t.invoice_id == invoice_id
+                ]
                 entries.append(
                     rules.apply_credit_memo_line(
                         memo,
                         memo_line_id,
                         invoice,
-                        [(i, rules.LineApplicationInput(t.invoice_line_id, t.amount)) for i, t in chosen],
+                        chosen,
                         entry_id=ids("app"),
                         now=now,
-                        effective_date=first.effective_date or today,
-                        description=first.description,
+                        effective_date=today,
+                        description=None,
                     )
                 )
             invoices = [snapshot.invoices[i] for i in invoice_ids]
+            for ordinal, entry in enumerate(entries):
+                entry.ordinal = ordinal  # the history lists them in the request's order
             unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
             unit.events = [
                 events.credit_moved(ids("evt"), memo, snapshot.invoices[e.invoice_id], e) for e in entries
@@ -575,7 +597,7 @@ class CreditMemoService:
         ``credit_memo_ids`` only those memos are drawn from.
         """
         if currency is not None:
-            rules.minor_units(currency)
+            minor_units(currency)  # an unknown currency is a ValidationError
         if credit_memo_ids is not None:
             memo_ids = list(dict.fromkeys(credit_memo_ids))
             found = self._repo.read(memo_ids=memo_ids, consistent=True).memos

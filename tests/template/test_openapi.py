@@ -48,7 +48,7 @@ def test_every_error_response_is_declared_with_the_error_body() -> None:
             if "{" in path:
                 required.add("404")
             if method == "post":
-                required |= {"400", "413", "422"}
+                required |= {"400", "413", "415", "422"}
             assert required <= errors, (method, path, sorted(errors))
             for code in errors:
                 schema = responses[code]["content"]["application/json"]["schema"]

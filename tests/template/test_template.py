@@ -100,6 +100,26 @@ READ_ONLY_FUNCTIONS = {
     for fid in EXPECTED_FUNCTIONS
     if all(method == "GET" for (method, _), (f, _) in EXPECTED_ROUTES.items() if f == fid)
 }
+# Functions without routes (docs/orchestration-and-events.md): the state machines'
+# read-only planner, and the outbox publisher fed by the table's stream.
+PLANNER = "PlanAccountCreditsFunction"
+PUBLISHER = "PublishEventsFunction"
+WORKER_FUNCTIONS: dict[str, str] = {PLANNER: "plan_account_credits", PUBLISHER: "publish_events"}
+ALL_FUNCTIONS: dict[str, str] = EXPECTED_FUNCTIONS | WORKER_FUNCTIONS
+# Functions that touch the table (the publisher reads the stream only, through its event source).
+TABLE_FUNCTIONS = sorted(set(EXPECTED_FUNCTIONS) | {PLANNER})
+READ_ONLY_TABLE_FUNCTIONS = READ_ONLY_FUNCTIONS | {PLANNER}
+STATE_MACHINES: dict[str, tuple[str, set[str]]] = {
+    # logical id: (definition file, the functions it invokes)
+    "ApplyAccountCreditsStateMachine": (
+        "infra/statemachines/apply_account_credits.asl.json",
+        {PLANNER, "ApplyCreditMemoFunction"},
+    ),
+    "ConvertAndSettleInvoiceStateMachine": (
+        "infra/statemachines/convert_and_settle_invoice.asl.json",
+        {"ConvertNegativeInvoiceLinesFunction", PLANNER, "ApplyCreditMemoFunction"},
+    ),
+}
 
 # DynamoDB actions a function may hold. Reads: point reads and queries (no Scan).
 # Writers: also Put/Update and ConditionCheckItem (what TransactWriteItems checks);
@@ -218,10 +238,10 @@ def test_cfn_lint_reports_nothing() -> None:
 
 
 def test_functions_are_exactly_the_expected_ones(template: dict[str, Any]) -> None:
-    assert set(functions(template)) == set(EXPECTED_FUNCTIONS)
+    assert set(functions(template)) == set(ALL_FUNCTIONS)
 
 
-@pytest.mark.parametrize(("fid", "folder"), sorted(EXPECTED_FUNCTIONS.items()))
+@pytest.mark.parametrize(("fid", "folder"), sorted(ALL_FUNCTIONS.items()))
 def test_function_code_folder_has_app_py(template: dict[str, Any], fid: str, folder: str) -> None:
     props = functions(template)[fid]["Properties"]
     assert props["CodeUri"] == f"functions/{folder}/"
@@ -260,7 +280,7 @@ def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str,
     assert {"aws-lambda-powertools[tracer]==3.37.0", "pydantic>=2.7,<3", "iso4217==1.16.20260101"} <= pins
 
 
-@pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
+@pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
 def test_function_log_group_keeps_30_days(template: dict[str, Any], fid: str) -> None:
     groups = [
         g
@@ -277,8 +297,11 @@ def test_outputs(template: dict[str, Any]) -> None:
         "Fn::Sub": "https://${CreditMemoApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
     }
     assert outputs["TableName"]["Value"] == {"Ref": TABLE}
-    for fid in EXPECTED_FUNCTIONS:
+    for fid in [*EXPECTED_FUNCTIONS, PLANNER]:
         assert outputs[f"{fid}Arn"]["Value"] == {"Fn::GetAtt": [fid, "Arn"]}
+    for sm in STATE_MACHINES:
+        assert outputs[f"{sm}Arn"]["Value"] == {"Ref": sm}
+    assert outputs["EventBusName"]["Value"] == {"Ref": "CreditMemoEventBus"}
 
 
 # ----------------------------------------------------------------- least privilege
@@ -291,11 +314,11 @@ def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
         assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
 
 
-@pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
+@pytest.mark.parametrize("fid", TABLE_FUNCTIONS)
 def test_least_privilege(template: dict[str, Any], fid: str) -> None:
     grants = granted_statements(fid, functions(template)[fid])
     assert grants, f"{fid} has no access to the table"
-    allowed = READ_ACTIONS if fid in READ_ONLY_FUNCTIONS else WRITE_ACTIONS
+    allowed = READ_ACTIONS if fid in READ_ONLY_TABLE_FUNCTIONS else WRITE_ACTIONS
     for actions, resources in grants:
         assert not any("*" in a for a in actions), f"{fid}: wildcard action in {sorted(actions)}"
         assert not actions & FORBIDDEN_ACTIONS, f"{fid}: forbidden {sorted(actions & FORBIDDEN_ACTIONS)}"
@@ -310,6 +333,62 @@ def test_read_functions_are_the_get_only_ones() -> None:
     assert {"ReadInvoicesFunction", "ReadCreditMemosFunction"} == READ_ONLY_FUNCTIONS
 
 
+def test_publisher_may_only_put_events_on_the_bus(template: dict[str, Any]) -> None:
+    fn = functions(template)[PUBLISHER]["Properties"]
+    # No table access: the stream reaches it through its event source (SAM adds the stream
+    # read policy for the DynamoDB event, and sqs:SendMessage for the OnFailure queue).
+    assert fn["Policies"] == [{"EventBridgePutEventsPolicy": {"EventBusName": {"Ref": "CreditMemoEventBus"}}}]
+    assert fn["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "CreditMemoEventBus"}
+    assert template["Resources"]["CreditMemoEventBus"]["Type"] == "AWS::Events::EventBus"
+
+
+def test_publisher_reads_the_stream_with_partial_batch_failures(template: dict[str, Any]) -> None:
+    (event,) = functions(template)[PUBLISHER]["Properties"]["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    props = event["Properties"]
+    assert props["Stream"] == {"Fn::GetAtt": [TABLE, "StreamArn"]}
+    assert props["StartingPosition"] == "TRIM_HORIZON"
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BisectBatchOnFunctionError"] is True
+    assert 1 <= props["MaximumRetryAttempts"] <= 10_000
+    on_failure = props["DestinationConfig"]["OnFailure"]
+    assert on_failure["Type"] == "SQS"
+    queue = on_failure["Destination"]["Fn::GetAtt"][0]
+    assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+def test_planner_has_no_routes(template: dict[str, Any]) -> None:
+    assert "Events" not in functions(template)[PLANNER]["Properties"]
+
+
+# ------------------------------------------------------------------ state machines
+
+
+@pytest.mark.parametrize("sm", sorted(STATE_MACHINES))
+def test_state_machine_definition_and_substitutions(template: dict[str, Any], sm: str) -> None:
+    path, invoked = STATE_MACHINES[sm]
+    resource = template["Resources"][sm]
+    assert resource["Type"] == "AWS::Serverless::StateMachine"
+    props = resource["Properties"]
+    assert props["DefinitionUri"] == path
+    definition = (REPO / path).read_text(encoding="utf-8")
+    json.loads(definition)
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition))
+    substitutions = props["DefinitionSubstitutions"]
+    assert placeholders == set(substitutions), "every ${...} of the definition, and nothing else"
+    assert {v["Fn::GetAtt"][0] for v in substitutions.values()} == invoked
+    assert all(v == {"Fn::GetAtt": [v["Fn::GetAtt"][0], "Arn"]} for v in substitutions.values())
+
+
+@pytest.mark.parametrize("sm", sorted(STATE_MACHINES))
+def test_state_machine_may_invoke_only_its_functions(template: dict[str, Any], sm: str) -> None:
+    _, invoked = STATE_MACHINES[sm]
+    policies = template["Resources"][sm]["Properties"]["Policies"]
+    assert all(set(p) == {"LambdaInvokePolicy"} for p in policies), policies
+    assert {p["LambdaInvokePolicy"]["FunctionName"]["Ref"] for p in policies} == invoked
+    assert len(policies) == len(invoked)
+
+
 # ---------------------------------------------------------------------- API, table
 
 
@@ -320,6 +399,9 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
     assert api["Properties"]["StageName"] == {"Ref": "StageName"}
     for fid, fn in functions(template).items():
         for name, event in (fn["Properties"].get("Events") or {}).items():
+            if fid == PUBLISHER:
+                assert event["Type"] == "DynamoDB", f"{fid}.{name}"
+                continue
             assert event["Type"] == "Api", f"{fid}.{name}"
             props = event["Properties"]
             # Without RestApiId SAM makes an implicit API that has no authorizer.
@@ -389,7 +471,8 @@ def test_every_function_has_both_event_files(folder: str) -> None:
 
 def test_event_folders_are_function_folders() -> None:
     folders = {p.name for p in EVENTS_DIR.iterdir() if p.is_dir()}
-    assert folders <= set(FOLDER_TO_FUNCTION), sorted(folders - set(FOLDER_TO_FUNCTION))
+    known = set(FOLDER_TO_FUNCTION) | set(WORKER_FUNCTIONS.values())
+    assert folders <= known, sorted(folders - known)
 
 
 @pytest.mark.parametrize("path", HTTP_EVENT_FILES, ids=_rel)

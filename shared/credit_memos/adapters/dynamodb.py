@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
 import dataclasses
 import json
 import logging
 import time
 import uuid
+import zlib
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -48,6 +50,10 @@ _deserializer = TypeDeserializer()
 
 # An item may be 400 KB; keep a margin for attribute overhead we do not count.
 MAX_ITEM_BYTES = 380_000
+# Stored responses longer than this are compressed.
+COMPRESS_BODY_OVER = 16_000
+# An outbox item of its own is kept a week; the stream delivers it within 24 hours.
+OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 _RETRYABLE_CODES = {
     "ProvisionedThroughputExceededException",
     "ThrottlingException",
@@ -77,6 +83,10 @@ def idempotency_key(operation: str, key: str) -> dict[str, str]:
     return {"pk": f"IDEMPOTENCY#{operation}#{key}", "sk": "IDEMPOTENCY"}
 
 
+def outbox_key(event_id: str) -> dict[str, str]:
+    return {"pk": f"OUTBOX#{event_id}", "sk": "OUTBOX"}
+
+
 # ---------------------------------------------------------------- item <-> document
 
 
@@ -84,8 +94,35 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_IMMUTABLE = (str, int, Decimal, bool, float, type(None))
+
+
+def _as_dict(value: Any) -> Any:
+    """``dataclasses.asdict`` without its per-value ``copy.deepcopy`` (the same result, ~5x faster).
+
+    Documents hold str, Decimal, int and None (immutable, so shared rather than copied), lists
+    and nested dataclasses; anything else is still deep-copied as ``asdict`` would.
+    """
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if kind in _IMMUTABLE:
+            return value
+        if kind is list:
+            return [_as_dict(v) for v in value]
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            if kind is dict:
+                return {_as_dict(k): _as_dict(v) for k, v in value.items()}
+            if kind is tuple:
+                return tuple(_as_dict(v) for v in value)
+            return copy.deepcopy(value)
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: _as_dict(getattr(value, name)) for name in names}
+
+
 def _document_item(doc: Document) -> dict[str, Any]:
-    data = dataclasses.asdict(doc)
+    data = _as_dict(doc)
     if isinstance(doc, Invoice):
         data["lines"] = [_without_none(line) for line in data["lines"]]
         sort = f"{doc.invoice_date}#{doc.id}"
@@ -110,7 +147,7 @@ def _document_item(doc: Document) -> dict[str, Any]:
         }
     else:
         data["records"] = [_without_none(record) for record in data["records"]]
-        sort = f"{doc.created_at}#{doc.id}"
+        sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
         keys = entry_key(doc.id) | {
             "entity": "ApplicationEntry",
             "gsi1pk": f"MEMO#{doc.credit_memo_id}#APPLICATIONS",
@@ -163,31 +200,72 @@ def _document_from_item(data: dict[str, Any]) -> Document:
     if entity == "ApplicationEntry":
         entry = _build(ApplicationEntry, data)
         entry.records = [_build(ApplicationRecord, record) for record in data["records"]]
-        entry.version = _to_int(entry.version)
+        entry.version, entry.ordinal = _to_int(entry.version), _to_int(entry.ordinal)
         return entry
     raise InternalError("unexpected item in the table")
 
 
+def _attribute(value: Any) -> dict[str, Any]:
+    """boto3's TypeSerializer, with the common types first (the same output, in a third of the time).
+
+    Numbers, binary, sets and anything unusual still go through TypeSerializer, which checks that
+    a number is exact for DynamoDB.
+    """
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": {k: _attribute(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [_attribute(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    return _serializer.serialize(value)  # type: ignore[no-any-return]
+
+
+def _value(attribute: dict[str, Any]) -> Any:
+    """boto3's TypeDeserializer, with the common types first (the same output)."""
+    if len(attribute) == 1:
+        for kind, inner in attribute.items():
+            if kind == "S":
+                return inner
+            if kind == "M":
+                return {k: _value(v) for k, v in inner.items()}
+            if kind == "L":
+                return [_value(v) for v in inner]
+    return _deserializer.deserialize(attribute)
+
+
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items()}
+    return {k: _attribute(v) for k, v in item.items()}
 
 
 def _deserialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _deserializer.deserialize(v) for k, v in item.items()}
+    return {k: _value(v) for k, v in item.items()}
+
+
+def _size_of_value(value: Any) -> str:
+    return "." * len(value) if isinstance(value, bytes | bytearray) else str(value)
 
 
 def _estimated_size(item: dict[str, Any]) -> int:
-    # Close to DynamoDB's own accounting (names + values, numbers ~ digits/2).
-    return len(json.dumps(item, separators=(",", ":"), default=str))
+    # Close to DynamoDB's own accounting (names + values, numbers ~ digits/2, binary its bytes).
+    return len(json.dumps(item, separators=(",", ":"), default=_size_of_value))
 
 
 def _idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
+    body = json.dumps(record.body, separators=(",", ":"))
+    # The response to a request on 300-line documents can be far larger than an item may be;
+    # compressed (JSON of repeated shapes shrinks ~10x) it fits, so a key never makes it a 422.
+    stored: dict[str, Any] = (
+        {"body": body} if len(body) <= COMPRESS_BODY_OVER else {"bodyZ": zlib.compress(body.encode())}
+    )
     return idempotency_key(record.operation, record.key) | {
         "entity": "IdempotencyRecord",
         "operation": record.operation,
         "fingerprint": record.fingerprint,
         "statusCode": record.status_code,
-        "body": json.dumps(record.body, separators=(",", ":")),
+        **stored,
         "createdAt": record.created_at,
         "expiresAt": record.expires_at,
     }
@@ -199,7 +277,7 @@ def _idempotency_from_item(data: dict[str, Any]) -> IdempotencyRecord:
         key=data["pk"].split("#", 2)[2],
         fingerprint=data["fingerprint"],
         status_code=int(data["statusCode"]),
-        body=json.loads(data["body"]),
+        body=json.loads(zlib.decompress(bytes(data["bodyZ"])).decode() if "bodyZ" in data else data["body"]),
         created_at=data["createdAt"],
         expires_at=int(data["expiresAt"]),
     )
@@ -268,7 +346,8 @@ class DynamoDbRepository:
         for data in self._batch_get(keys, consistent):
             if data.get("entity") == "IdempotencyRecord":
                 record = _idempotency_from_item(data)
-                if record.expires_at > time.time():
+                # Live until the commit's condition (expiresAt < :now) would let it be replaced.
+                if record.expires_at >= int(time.time()):
                     snapshot.idempotency = record
                 continue
             doc = _document_from_item(data)
@@ -328,8 +407,19 @@ class DynamoDbRepository:
             items.append(("idempotency", condition, _idempotency_item(unit.idempotency)))
         if unit.events:
             # Transactional outbox: the events ride on one item of this very write and
-            # reach the publisher through the table's stream (NEW_IMAGE).
-            items[0][2][OUTBOX_ATTRIBUTE] = encode_outbox(unit.events)
+            # reach the publisher through the table's stream (NEW_IMAGE). When that item
+            # has no room for them (a 300-line apply's events alone are ~350 KB), they get
+            # an item of their own in the same transaction.
+            outbox = encode_outbox(unit.events)
+            if _estimated_size(items[0][2]) + _estimated_size({OUTBOX_ATTRIBUTE: outbox}) <= MAX_ITEM_BYTES:
+                items[0][2][OUTBOX_ATTRIBUTE] = outbox
+            else:
+                outbox_item = outbox_key(unit.events[0].event_id) | {
+                    "entity": "Outbox",
+                    OUTBOX_ATTRIBUTE: outbox,
+                    "expiresAt": int(time.time()) + OUTBOX_TTL_SECONDS,
+                }
+                items.append(("outbox", {"ConditionExpression": "attribute_not_exists(pk)"}, outbox_item))
         for _, _, item in items:
             if _estimated_size(item) > MAX_ITEM_BYTES:
                 raise ValidationError(
@@ -406,10 +496,19 @@ class DynamoDbRepository:
             "Limit": limit,
         }
         if next_token is not None:
-            request["ExclusiveStartKey"] = _decode_token(next_token, partition)
+            start = _decode_token(next_token, partition)
+            # A start key is one this query returned: the index's four keys, on this partition.
+            if set(start) != {"pk", "sk", pk_name, f"{pk_name[:-2]}sk"} or start[pk_name]["S"] != partition:
+                raise _invalid_token()
+            request["ExclusiveStartKey"] = start
         try:
             response = self._client.query(**request)
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if next_token is not None and code == "ValidationException":
+                raise _invalid_token() from None  # the engine refused the start key: a forged token
+            raise _translate(error) from error
+        except BotoCoreError as error:
             raise _translate(error) from error
         last = response.get("LastEvaluatedKey")
         items = [_deserialize(item) for item in response.get("Items", [])]
@@ -453,8 +552,12 @@ def _encode_token(last_key: dict[str, Any], partition: str) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _invalid_token() -> ValidationError:
+    return ValidationError("nextToken is not valid for this query", details=[{"field": "nextToken"}])
+
+
 def _decode_token(token: str, partition: str) -> dict[str, Any]:
-    invalid = ValidationError("nextToken is not valid for this query", details=[{"field": "nextToken"}])
+    invalid = _invalid_token()
     if len(token) > 2048:
         raise invalid
     try:
@@ -483,5 +586,6 @@ def create_client(endpoint_url: str | None, region: str) -> Any:
         connect_timeout=2,
         read_timeout=5,
         tcp_keepalive=True,
+        parameter_validation=False,
     )
     return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)

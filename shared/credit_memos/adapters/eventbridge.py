@@ -76,6 +76,16 @@ class EventBridgePublisher:
         if occurred_at is not None:
             request["Time"] = occurred_at
         size = _entry_size(request)
+        if size > MAX_REQUEST_BYTES and isinstance(event.detail.get("applications"), list):
+            # A line-level apply can list hundreds of records: keep their ids, not their bodies
+            # (consumers read them from the application history); the event still goes out.
+            detail = {k: v for k, v in event.detail.items() if k != "applications"}
+            detail["applicationIds"] = [
+                a.get("id") for a in event.detail["applications"] if isinstance(a, dict)
+            ]
+            detail["applicationsOmitted"] = True
+            request["Detail"] = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
+            size = _entry_size(request)
         if size > MAX_REQUEST_BYTES:
             raise PublishFailed(f"event {event.event_id} is {size} bytes; EventBridge takes at most 256 KB")
         return _Entry(event, request, size)

@@ -9,6 +9,8 @@ errorCode.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 from collections.abc import Callable
@@ -17,7 +19,10 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
@@ -31,12 +36,41 @@ from credit_memos.errors import (
     InternalError,
     NotFound,
     PayloadTooLarge,
+    UnsupportedMediaType,
     ValidationError,
 )
 from credit_memos.service import Idempotency, Outcome
 
+
+class _TracingOff:
+    """What the handlers use of Powertools' Tracer, doing nothing: stands in when tracing is off.
+
+    A disabled ``Tracer()`` still imports the X-Ray SDK (only to switch it off), and that import
+    builds two botocore X-Ray clients: about half of a cold start outside Lambda (see
+    docs/benchmarks.md). With tracing on, as deployed (``Tracing: Active``), the real Tracer is used.
+    """
+
+    def capture_lambda_handler(self, lambda_handler: Any = None, **_: Any) -> Any:
+        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
+
+    def capture_method(self, method: Any = None, **_: Any) -> Any:
+        return method if method is not None else (lambda function: function)
+
+    def put_annotation(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def put_metadata(self, *_: Any, **__: Any) -> None:
+        return None
+
+
+def _make_tracer() -> Any:
+    # Powertools' own rule (POWERTOOLS_TRACE_DISABLED, or not running in Lambda), read at import
+    # time exactly as Tracer() itself reads it.
+    return _TracingOff() if Tracer._is_tracer_disabled() else Tracer()
+
+
 logger = Logger()
-tracer = Tracer()
+tracer = _make_tracer()
 metrics = Metrics()
 
 MAX_BODY_BYTES = 1_000_000
@@ -139,6 +173,10 @@ def make_resolver() -> APIGatewayRestResolver:
     def _invalid(error: RequestValidationError) -> Response[str]:
         return error_response(from_request_validation(error))
 
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(error: RequestUnsupportedContentType) -> Response[str]:
+        return error_response(UnsupportedMediaType("the request body must be application/json"))
+
     @app.not_found
     def _not_found(_: Exception) -> Response[str]:
         return error_response(NotFound("no such resource"))
@@ -159,6 +197,7 @@ def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
         404: "A document named in the path or body does not exist (NOT_FOUND)",
         409: "The documents' state forbids the change",
         413: "Body too large (PAYLOAD_TOO_LARGE)",
+        415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE)",
         422: "Invalid request (VALIDATION_ERROR, IDEMPOTENCY_KEY_MISMATCH)",
         500: "Unexpected error (INTERNAL_ERROR); no internals are disclosed",
         503: "The database is busy; retry (SERVICE_UNAVAILABLE)",
@@ -227,6 +266,15 @@ def make_lambda_handler(
             body = event.get("body")
             if isinstance(body, str) and len(body) > MAX_BODY_BYTES:
                 return _api_gateway_error(PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes"))
+            if body and not _is_json_content_type(event.get("headers") or {}):
+                # Checked before Powertools, which would try to parse forms and multipart.
+                return _api_gateway_error(UnsupportedMediaType("the request body must be application/json"))
+            if event.get("isBase64Encoded") and isinstance(body, str):
+                # A binary body must still be UTF-8 JSON; decode it here so a bad one is a 400.
+                try:
+                    event = {**event, "body": base64.b64decode(body).decode("utf-8"), "isBase64Encoded": False}
+                except (binascii.Error, UnicodeDecodeError):
+                    return _api_gateway_error(BadRequest("the request body is not UTF-8 encoded JSON"))
             return app.resolve(event, context)
         return _invoke_directly(direct, event)
 
@@ -243,6 +291,14 @@ def make_direct_handler(direct: DirectHandler) -> Callable[[dict[str, Any], Any]
         return _invoke_directly(direct, event)
 
     return lambda_handler
+
+
+def _is_json_content_type(headers: dict[str, Any]) -> bool:
+    value = next((str(v) for k, v in headers.items() if k.lower() == "content-type"), "")
+    media_type = value.split(";", 1)[0].strip().lower()
+    return media_type in ("", "application/json") or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
 
 
 def _api_gateway_error(error: DomainError) -> dict[str, Any]:

@@ -166,6 +166,8 @@ class ApplicationEntry:
     created_at: str
     records: list[ApplicationRecord]
     version: int = 0
+    # Position among the entries one request wrote (same created_at): orders the history.
+    ordinal: int = 0
 
     def record(self, record_id: str) -> ApplicationRecord | None:
         return next((r for r in self.records if r.id == record_id), None)

@@ -12,8 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
-from credit_memos.domain.views import application_view
+from credit_memos.domain.documents import ApplicationEntry, ApplicationRecord, CreditMemo, Invoice
 from credit_memos.money import format_amount
 
 EVENT_VERSION = "1"
@@ -98,9 +97,21 @@ def credit_moved(event_id: str, memo: CreditMemo, invoice: Invoice, entry: Appli
             "invoice": _invoice_summary(invoice),
             "level": entry.level,
             "amount": format_amount(total, memo.currency),
-            "applications": [application_view(r, memo.currency) for r in entry.records],
+            # Compact records keep a 300-line application under EventBridge's 256 KB per
+            # event; the full records are one GET .../applications away.
+            "applications": [_record_summary(r, memo.currency) for r in entry.records],
         },
     )
+
+
+def _record_summary(record: ApplicationRecord, currency: str) -> dict[str, Any]:
+    summary = {"id": record.id, "type": record.type, "amount": format_amount(record.amount, currency)}
+    if record.credit_memo_line_id is not None:
+        summary["creditMemoLineId"] = record.credit_memo_line_id
+        summary["invoiceLineId"] = record.invoice_line_id or ""
+    if record.associated_application_id is not None:
+        summary["associatedApplicationId"] = record.associated_application_id
+    return summary
 
 
 def lines_converted(event_id: str, invoice: Invoice, memo: CreditMemo) -> DomainEvent:

@@ -294,6 +294,9 @@ class _Move:
     amount: Decimal
     memo_line: CreditMemoLine | None
     invoice_line: InvoiceLine | None
+    # A line application's own description and effective date, if it named them.
+    description: str | None = None
+    effective_date: str | None = None
 
 
 def _commit_moves(
@@ -329,14 +332,14 @@ def _commit_moves(
                 invoice_id=invoice.id,
                 credit_memo_line_id=move.memo_line.id if move.memo_line else None,
                 invoice_line_id=move.invoice_line.id if move.invoice_line else None,
-                effective_date=effective_date,
+                effective_date=move.effective_date or effective_date,
                 recorded_at=now,
                 has_been_unapplied="No",
                 credit_memo_balance=memo.balance,
                 invoice_balance=invoice.balance,
                 credit_memo_line_balance=move.memo_line.balance if move.memo_line else None,
                 invoice_line_balance=move.invoice_line.balance if move.invoice_line else None,
-                description=description,
+                description=move.description if move.description is not None else description,
             )
         )
     memo.updated_at = invoice.updated_at = now
@@ -417,6 +420,8 @@ def apply_credit_memo(
 class LineApplicationInput:
     invoice_line_id: str
     amount: Decimal | None
+    description: str | None = None
+    effective_date: str | None = None
 
 
 def apply_credit_memo_line(
@@ -463,7 +468,7 @@ def apply_credit_memo_line(
         memo_left -= value
         invoice_left -= value
         line_left[invoice_line.id] = available_line - value
-        moves.append(_Move(value, memo_line, invoice_line))
+        moves.append(_Move(value, memo_line, invoice_line, target.description, target.effective_date))
     return _commit_moves(
         memo,
         invoice,

@@ -1,0 +1,1 @@
+"""Step Functions state machines: ASL definitions (*.asl.json) and the local runner."""

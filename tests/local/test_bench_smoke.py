@@ -1,0 +1,70 @@
+"""``python -m infra.bench --smoke`` runs every section and writes the JSON the docs describe.
+
+Only the structure and the correctness checks are asserted (the contention invariants, requests
+counted per operation); figures are never asserted. Needs DynamoDB Local (Java, and npm or the
+cached jar); skipped without it. Takes about 15-25 s.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.local.dynamodb_local import CACHE_DIR, NPM_PACKAGE, NPM_VERSION, java_executable
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SECTIONS = {"round_trips", "overhead", "cold_start", "cpu", "scale", "contention"}
+
+pytestmark = pytest.mark.integration
+
+
+def _dynamodb_local_available() -> bool:
+    cached = (CACHE_DIR / f"{NPM_PACKAGE}-{NPM_VERSION}" / ".complete").exists()
+    return java_executable() is not None and (cached or shutil.which("npm") is not None)
+
+
+@pytest.mark.skipif(
+    not _dynamodb_local_available(), reason="DynamoDB Local needs Java and npm (or its cached jar)"
+)
+def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    markdown = tmp_path / "bench.md"
+    completed = subprocess.run(
+        [sys.executable, "-m", "infra.bench", "--smoke", "--out", str(out), "--markdown", str(markdown)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    data = json.loads(out.read_text())
+
+    assert data["failures"] == {}
+    assert set(data["sections"]) == SECTIONS
+    assert data["meta"]["engine_kind"] == "dynamodb-local"
+    assert {"nproc", "cpu_model", "memory_gib", "python"} <= set(data["machine"])
+    for name, section in data["sections"].items():
+        assert section["rows"], name
+        for row in section["rows"]:
+            assert set(section["columns"]) <= set(row), (name, row)
+
+    round_trips = {row["operation"]: row for row in data["sections"]["round_trips"]["rows"]}
+    apply = round_trips["apply (invoice level)"]
+    assert apply["without_key"]["by_operation"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert apply["floor"] == 2
+
+    for row in data["sections"]["overhead"]["rows"]:
+        assert row["handler_ops_s"] > 0 and row["bare_ops_s"] > 0
+    cold = data["sections"]["cold_start"]["rows"]
+    assert cold[0]["function"].startswith("baseline")
+    assert any(row["function"] == "apply_credit_memo" for row in cold)
+    for row in data["sections"]["contention"]["rows"]:
+        assert row["invariants_ok"], row["invariants"]
+        assert row["other"] == 0, row["outcomes"]
+    assert "### 1. DynamoDB requests per operation" in markdown.read_text()

@@ -1,0 +1,425 @@
+"""The outbox publisher: the table's stream in, EventBridge PutEvents out (moto).
+
+Stream records are the real ones moto's DynamoDB Streams recorded for the
+service's writes, shaped as Lambda delivers them. A rule on the moto bus copies
+every event to an SQS queue, where the tests read what was published.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+import boto3
+import pytest
+
+from infra.local.lambda_runtime import FakeLambdaContext
+from tests.harness import (
+    TABLE_NAME,
+    Api,
+    base_environment,
+    create_table,
+    environment,
+    handler_for,
+    template,
+)
+
+BUS = "credit-memos-test-bus"
+REGION = "us-east-1"
+ACCOUNT = "acct-events"
+
+
+class Bus:
+    """The moto bus, the queue its rule feeds, and the table's stream."""
+
+    def __init__(self) -> None:
+        self.events = boto3.client("events", region_name=REGION)
+        self.sqs = boto3.client("sqs", region_name=REGION)
+        self.dynamodb = boto3.client("dynamodb", region_name=REGION)
+        # Recent botocore sends stream calls to account-based hosts, which moto does not route.
+        self.streams = boto3.client(
+            "dynamodbstreams",
+            region_name=REGION,
+            endpoint_url=f"https://streams.dynamodb.{REGION}.amazonaws.com",
+        )
+        self.events.create_event_bus(Name=BUS)
+        self.queue_url = self.sqs.create_queue(QueueName="observed-events")["QueueUrl"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.events.put_rule(
+            Name="everything", EventBusName=BUS, EventPattern=json.dumps({"source": ["credit-memos"]})
+        )
+        self.events.put_targets(Rule="everything", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}])
+        self._read = 0
+
+    def stream_records(self) -> list[dict[str, Any]]:
+        """Stream records not read before, as Lambda's DynamoDB event source delivers them."""
+        stream_arn = self.dynamodb.describe_table(TableName=TABLE_NAME)["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]
+        iterator = self.streams.get_shard_iterator(
+            StreamArn=stream_arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        records = self.streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+        fresh, self._read = records[self._read :], len(records)
+        for record in fresh:
+            created = record["dynamodb"]["ApproximateCreationDateTime"]
+            if isinstance(created, datetime):
+                record["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+            record["eventSourceARN"] = stream_arn
+        return fresh
+
+    def published(self) -> list[dict[str, Any]]:
+        """Every event the bus delivered to the queue so far (EventBridge envelopes)."""
+        found = []
+        while True:
+            messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not messages:
+                return found
+            for message in messages:
+                found.append(json.loads(message["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+class Publisher:
+    """The deployed function's handler, with its EventBridge client replaceable."""
+
+    def __init__(self) -> None:
+        self.handler = handler_for("PublishEventsFunction")
+        self.module = sys.modules[self.handler.__module__]
+        self.module.get_publisher.cache_clear()
+
+    def __call__(self, records: list[dict[str, Any]], client: Any = None) -> dict[str, Any]:
+        event = {"Records": records}
+        if client is None:
+            context = FakeLambdaContext(template().find_function("PublishEventsFunction"))
+            return self.handler(event, context)  # type: ignore[no-any-return]
+        publisher = self.module.EventBridgePublisher(client, BUS, sleep=lambda _: None)
+        return self.module.handle(event, None, publisher)  # type: ignore[no-any-return]
+
+
+class FlakyClient:
+    """Wraps the moto client; refuses the entries ``refuse(entry, call_number)`` picks."""
+
+    def __init__(self, refuse: Any) -> None:
+        self._real = boto3.client("events", region_name=REGION)
+        self._refuse = refuse
+        self.calls: list[list[dict[str, Any]]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.calls.append(Entries)
+        accepted, results = [], []
+        for entry in Entries:
+            if self._refuse(entry, len(self.calls)):
+                results.append({"ErrorCode": "InternalFailure", "ErrorMessage": "try again"})
+            else:
+                accepted.append(entry)
+                results.append({})
+        if accepted:
+            real = self._real.put_events(Entries=accepted)["Entries"]
+            real_iter = iter(real)
+            results = [r if r else next(real_iter) for r in results]
+        return {"FailedEntryCount": sum(1 for r in results if "ErrorCode" in r), "Entries": results}
+
+
+@pytest.fixture
+def bus() -> Iterator[Bus]:
+    from moto import mock_aws
+
+    with environment(base_environment() | {"EVENT_BUS_NAME": BUS}), mock_aws():
+        create_table(boto3.client("dynamodb", region_name=REGION))
+        yield Bus()
+
+
+@pytest.fixture
+def publish(bus: Bus) -> Publisher:
+    return Publisher()
+
+
+def invoice(api: Api, *lines: str) -> dict[str, Any]:
+    r = api.post(
+        "/invoices",
+        {"billingAccountId": ACCOUNT, "currency": "USD", "lines": [{"chargeAmount": a} for a in lines]},
+    )
+    assert r.status == 201, r
+    return r.body  # type: ignore[no-any-return]
+
+
+def memo(api: Api, amount: str, status: str = "Posted") -> dict[str, Any]:
+    r = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": ACCOUNT,
+            "currency": "USD",
+            "type": status,
+            "charges": [{"chargeAmount": amount, "productName": "Refund"}],
+        },
+    )
+    assert r.status == 201, r
+    return r.body  # type: ignore[no-any-return]
+
+
+def outbox_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    events = []
+    for record in records:
+        image = record["dynamodb"].get("NewImage", {})
+        if "outbox" in image:
+            events += json.loads(image["outbox"]["S"])
+    return events
+
+
+# ---------------------------------------------------------------- what is published
+
+
+def test_every_committed_mutation_publishes_exactly_its_events_in_sequence(
+    bus: Bus, publish: Publisher
+) -> None:
+    api = Api()
+    inv = invoice(api, "100.00")  # InvoiceCreated
+    m = memo(api, "30.00", status="Draft")  # CreditMemoCreated
+    assert api.post(f"/credit-memos/{m['id']}/actions/post", {}).status == 200  # CreditMemoPosted
+    applied = api.post(
+        f"/credit-memos/{m['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"], "amount": "30.00"}]},
+        headers={"Idempotency-Key": "apply-once"},
+    )
+    assert applied.status == 200, applied  # CreditApplied
+    replay = api.post(
+        f"/credit-memos/{m['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"], "amount": "30.00"}]},
+        headers={"Idempotency-Key": "apply-once"},
+    )
+    assert replay.status == 200  # a replay commits nothing, so it publishes nothing
+    refused = api.post(
+        f"/credit-memos/{m['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"], "amount": "1.00"}]},
+    )
+    assert refused.status == 409  # nothing committed, nothing published
+    app_id = applied.body["applications"][0]["id"]
+    assert (
+        api.post(f"/credit-memo-applications/{app_id}/actions/unapply", {}).status == 200
+    )  # CreditUnapplied
+    assert api.post(f"/credit-memos/{m['id']}/actions/void", {}).status == 200  # CreditMemoVoided
+    negative = invoice(api, "300.00", "-100.00")  # InvoiceCreated
+    converted = api.post(f"/invoices/{negative['id']}/actions/convert-to-credit", {})
+    assert converted.status == 201  # CreditMemoCreated, NegativeInvoiceLinesConverted, CreditApplied
+    credited = api.post(
+        f"/invoices/{inv['id']}/actions/credit",
+        {
+            "taxStrategy": "Ignore",
+            "invoiceLines": [{"invoiceLineId": inv["lines"][0]["id"], "amountToCredit": "10"}],
+        },
+    )
+    assert credited.status == 201  # CreditMemoCreated, CreditApplied
+
+    records = bus.stream_records()
+    expected = outbox_events(records)
+    response = publish(records)
+
+    assert response == {"batchItemFailures": []}
+    published = bus.published()
+    assert sorted(e["detail"]["eventId"] for e in published) == sorted(e["id"] for e in expected)
+    assert len({e["id"] for e in expected}) == len(expected)  # every event id is unique
+    by_id = {e["detail"]["eventId"]: e for e in published}
+    for event in expected:
+        envelope = by_id[event["id"]]
+        assert envelope["source"] == "credit-memos"
+        assert envelope["detail-type"] == event["detailType"]
+        assert envelope["detail"] == event["detail"]
+        assert envelope["detail"]["eventVersion"] == "1"
+    # Per document: exactly the expected events, sequence numbers 1, 2, 3, ... in stream order.
+    types: dict[str, list[str]] = defaultdict(list)
+    sequences: dict[str, list[int]] = defaultdict(list)
+    for event in expected:
+        for doc_id, number in event["detail"]["sequences"].items():
+            types[doc_id].append(event["detailType"])
+            sequences[doc_id].append(number)
+    assert types[m["id"]] == [
+        "CreditMemoCreated",
+        "CreditMemoPosted",
+        "CreditApplied",
+        "CreditUnapplied",
+        "CreditMemoVoided",
+    ]
+    assert types[inv["id"]] == ["InvoiceCreated", "CreditApplied", "CreditUnapplied", "CreditApplied"]
+    conversion_memo = converted.body["creditMemo"]["id"]
+    assert types[negative["id"]] == ["InvoiceCreated", "NegativeInvoiceLinesConverted", "CreditApplied"]
+    assert types[conversion_memo] == ["CreditMemoCreated", "NegativeInvoiceLinesConverted", "CreditApplied"]
+    assert types[credited.body["creditMemo"]["id"]] == ["CreditMemoCreated", "CreditApplied"]
+    for doc_id, numbers in sequences.items():
+        assert numbers == list(range(1, len(numbers) + 1)), doc_id
+    assert Counter(e["detailType"] for e in expected) == {
+        "InvoiceCreated": 2,
+        "CreditMemoCreated": 3,
+        "CreditMemoPosted": 1,
+        "CreditApplied": 3,
+        "CreditUnapplied": 1,
+        "CreditMemoVoided": 1,
+        "NegativeInvoiceLinesConverted": 1,
+    }
+    # The amounts and balances after, as the documents show them.
+    applied_event = next(
+        e for e in expected if e["detailType"] == "CreditApplied" and m["id"] in e["detail"]["sequences"]
+    )
+    assert applied_event["detail"]["amount"] == "30.00"
+    assert applied_event["detail"]["creditMemo"]["balance"] == "0.00"
+    assert applied_event["detail"]["invoice"]["balance"] == "70.00"
+    assert sorted(by_id[applied_event["id"]]["resources"]) == sorted(
+        [f"credit-memo/{m['id']}", f"invoice/{inv['id']}"]
+    )
+
+
+def test_one_write_with_more_than_ten_events_goes_out_in_calls_of_ten(bus: Bus, publish: Publisher) -> None:
+    api = Api()
+    invoices = [invoice(api, "10.00") for _ in range(12)]
+    m = memo(api, "500.00")
+    bus.stream_records()  # the creations are not this test's concern
+    r = api.post(
+        f"/credit-memos/{m['id']}/actions/apply", {"applications": [{"invoiceId": i["id"]} for i in invoices]}
+    )
+    assert r.status == 200, r
+    records = bus.stream_records()
+    assert len(outbox_events(records)) == 12
+    client = FlakyClient(lambda entry, call: False)
+
+    assert publish(records, client) == {"batchItemFailures": []}
+
+    assert [len(call) for call in client.calls] == [10, 2]
+    assert len(bus.published()) == 12
+
+
+# ---------------------------------------------------------------- failure paths
+
+
+def test_refused_entries_fail_their_record_and_the_records_after_it(bus: Bus, publish: Publisher) -> None:
+    api = Api()
+    first, second, third = invoice(api, "1.00"), invoice(api, "2.00"), invoice(api, "3.00")
+    records = bus.stream_records()
+    assert len(records) == 3
+    refuse_second = FlakyClient(lambda entry, call: second["id"] in entry["Detail"])
+
+    response = publish(records, refuse_second)
+
+    failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
+    assert failed == [records[1]["dynamodb"]["SequenceNumber"], records[2]["dynamodb"]["SequenceNumber"]]
+    assert len(refuse_second.calls) == 1 + 3  # the first record, then 3 attempts at the second
+    assert [e["detail"]["invoiceId"] for e in bus.published()] == [first["id"]]
+
+    # Lambda delivers the batch again from the first failed record; now EventBridge accepts.
+    assert publish(records[1:]) == {"batchItemFailures": []}
+    assert [e["detail"]["invoiceId"] for e in bus.published()] == [second["id"], third["id"]]
+
+
+def test_an_entry_refused_once_is_sent_again_within_the_invocation(bus: Bus, publish: Publisher) -> None:
+    api = Api()
+    invoice(api, "1.00")
+    records = bus.stream_records()
+    refuse_first_call = FlakyClient(lambda entry, call: call == 1)
+
+    assert publish(records, refuse_first_call) == {"batchItemFailures": []}
+    assert len(refuse_first_call.calls) == 2
+    assert len(bus.published()) == 1
+
+
+def test_a_put_events_error_fails_the_record(bus: Bus, publish: Publisher) -> None:
+    from botocore.exceptions import ClientError
+
+    api = Api()
+    invoice(api, "1.00")
+    records = bus.stream_records()
+
+    class Throttled:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "PutEvents")
+
+    response = publish(records, Throttled())
+
+    assert response["batchItemFailures"] == [{"itemIdentifier": records[0]["dynamodb"]["SequenceNumber"]}]
+    assert bus.published() == []
+
+
+@pytest.mark.parametrize(
+    "outbox",
+    [
+        "not json",
+        json.dumps({"id": "evt_1"}),
+        json.dumps([{"id": "evt_1", "detailType": "InvoiceCreated"}]),
+        json.dumps([{"id": "evt_1", "detailType": "InvoiceCreated", "detail": {"eventId": "evt_2"}}]),
+        json.dumps(["evt_1"]),
+    ],
+)
+def test_a_malformed_outbox_fails_its_record_not_the_invocation(
+    bus: Bus, publish: Publisher, outbox: str
+) -> None:
+    api = Api()
+    invoice(api, "1.00")
+    good = bus.stream_records()[0]
+    bad = json.loads(json.dumps(good))
+    bad["dynamodb"]["NewImage"]["outbox"] = {"S": outbox}
+    bad["dynamodb"]["SequenceNumber"] = str(int(good["dynamodb"]["SequenceNumber"]) + 1)
+
+    response = publish([good, bad])
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": bad["dynamodb"]["SequenceNumber"]}]}
+    assert len(bus.published()) == 1
+
+
+def test_records_without_events_and_ttl_removals_are_skipped(bus: Bus, publish: Publisher) -> None:
+    api = Api()
+    invoice(api, "1.00")
+    record = bus.stream_records()[0]
+    without_outbox = json.loads(json.dumps(record))
+    del without_outbox["dynamodb"]["NewImage"]["outbox"]
+    without_outbox["eventName"] = "MODIFY"
+    removal = json.loads(json.dumps(record))
+    removal["eventName"] = "REMOVE"
+    del removal["dynamodb"]["NewImage"]
+    removal["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+
+    assert publish([without_outbox, removal]) == {"batchItemFailures": []}
+    assert bus.published() == []
+
+
+def test_the_idempotency_record_and_entries_written_with_a_change_carry_no_events(bus: Bus) -> None:
+    api = Api()
+    inv = invoice(api, "10.00")
+    m = memo(api, "10.00")
+    bus.stream_records()
+    r = api.post(
+        f"/credit-memos/{m['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"]}]},
+        headers={"Idempotency-Key": "k-1"},
+    )
+    assert r.status == 200
+    records = bus.stream_records()
+    # One transaction: entry, memo, invoice, idempotency record; exactly one carries the outbox.
+    assert len(records) == 4
+    assert sum(1 for rec in records if "outbox" in rec["dynamodb"]["NewImage"]) == 1
+    assert [e["detailType"] for e in outbox_events(records)] == ["CreditApplied"]
+
+
+def test_an_event_too_large_for_eventbridge_goes_out_with_application_ids_only(
+    bus: Bus, publish: Publisher
+) -> None:
+    api = Api()
+    invoice(api, "1.00")
+    record = bus.stream_records()[0]
+    (event,) = json.loads(record["dynamodb"]["NewImage"]["outbox"]["S"])
+    applications = [{"id": f"app_x.{i}", "description": "x" * 900} for i in range(1, 301)]
+    event["detailType"] = "CreditApplied"
+    event["detail"]["applications"] = applications
+    record["dynamodb"]["NewImage"]["outbox"] = {"S": json.dumps([event])}
+
+    assert publish([record]) == {"batchItemFailures": []}
+
+    (published,) = bus.published()
+    assert published["detail"]["applicationsOmitted"] is True
+    assert published["detail"]["applicationIds"] == [a["id"] for a in applications]
+    assert "applications" not in published["detail"]
+    assert published["detail"]["eventId"] == event["id"]
