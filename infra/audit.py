@@ -30,7 +30,7 @@ def main() -> int:
         "--progress-spinner",
         "off",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     try:
         report = json.loads(result.stdout)
     except json.JSONDecodeError:
@@ -49,9 +49,8 @@ def main() -> int:
     )
     if skipped:
         names = ", ".join(d["name"] for d in skipped)
-        print(
-            f"audit: WARNING could not look up {len(skipped)} packages (vulnerability data unreachable?): {names}"
-        )
+        print(f"audit: WARNING could not look up {len(skipped)} packages (vulnerability data unreachable?):")
+        print(f"audit:   {names}")
     if vulnerable:
         return 1
     if skipped and os.environ.get("AUDIT_STRICT") == "1":

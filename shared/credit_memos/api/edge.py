@@ -272,7 +272,8 @@ def make_lambda_handler(
             if event.get("isBase64Encoded") and isinstance(body, str):
                 # A binary body must still be UTF-8 JSON; decode it here so a bad one is a 400.
                 try:
-                    event = {**event, "body": base64.b64decode(body).decode("utf-8"), "isBase64Encoded": False}
+                    text = base64.b64decode(body).decode("utf-8")
+                    event = {**event, "body": text, "isBase64Encoded": False}
                 except (binascii.Error, UnicodeDecodeError):
                     return _api_gateway_error(BadRequest("the request body is not UTF-8 encoded JSON"))
             return app.resolve(event, context)

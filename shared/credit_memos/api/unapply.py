@@ -1,0 +1,70 @@
+"""The unapply function, built once per level: both endpoints differ only in level and path."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+
+from credit_memos.api import edge
+from credit_memos.api.runtime import get_service
+from credit_memos.api.schemas import ApplicationView, UnapplyRequest
+from credit_memos.domain.documents import SettlementLevel
+from credit_memos.service import Outcome
+
+_BY_LEVEL: dict[SettlementLevel, tuple[str, str, str]] = {
+    "Invoice": (
+        "/credit-memo-applications/<applicationId>/actions/unapply",
+        "UnapplyCreditMemoApplication",
+        "Unapply an invoice-level credit memo application",
+    ),
+    "InvoiceLine": (
+        "/credit-memo-line-applications/<applicationId>/actions/unapply",
+        "UnapplyCreditMemoLineApplication",
+        "Unapply a credit memo line invoice line application",
+    ),
+}
+
+
+def build_unapply_function(
+    level: SettlementLevel,
+) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
+    """The resolver and ``lambda_handler`` of the unapply function for ``level``."""
+    path, operation, summary = _BY_LEVEL[level]
+    app = edge.make_resolver()
+
+    def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str | None) -> Outcome:
+        application_id = edge.path_id(application_id, "application")
+        idempotency = edge.idempotency_for(
+            idempotency_key, operation, {"applicationId": application_id, **edge.request_data(request)}
+        )
+        return get_service().unapply_application(
+            application_id,
+            level,
+            description=request.description,
+            effective_date=request.effectiveDate,
+            idempotency=idempotency,
+        )
+
+    @app.post(
+        path,
+        summary=summary,
+        operation_id=operation,
+        responses=edge.success_response(200, ApplicationView, "The new Unapplied record")
+        | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
+    )
+    def unapply_action(
+        applicationId: Annotated[str, Path()],
+        request: Annotated[UnapplyRequest | None, Body()] = None,
+        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    ) -> Response[str]:
+        return edge.respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
+
+    def direct(payload: dict[str, Any]) -> Outcome:
+        key = edge.take_key(payload)
+        application_id = edge.take(payload, "applicationId", "application")
+        return unapply(application_id, UnapplyRequest.model_validate(payload), key)
+
+    return app, edge.make_lambda_handler(app, direct)
