@@ -35,7 +35,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, db_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     with log.open("w") as out:
-        process = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -55,7 +55,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = time.monotonic() + 120
         while True:
             try:
-                urllib.request.urlopen(f"{url}/openapi.json", timeout=2).read()  # noqa: S310 - loopback
+                urllib.request.urlopen(f"{url}/openapi.json", timeout=2).read()
                 break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
@@ -98,6 +98,6 @@ def test_schemathesis_finds_no_server_errors_or_contract_breaks(server_url: str,
         "--suppress-health-check",
         "all",
     ]
-    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=400, check=False)  # noqa: S603
+    result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=400, check=False)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-6000:]

@@ -7,7 +7,8 @@ from tests.harness import Api
 
 def _invoice(api: Api, lines: list[dict[str, str]], level: str = "Invoice", account: str = "acct-1") -> dict:
     r = api.post(
-        "/invoices", {"billingAccountId": account, "currency": "USD", "settlementLevel": level, "lines": lines}
+        "/invoices",
+        {"billingAccountId": account, "currency": "USD", "settlementLevel": level, "lines": lines},
     )
     assert r.status == 201, r
     return r.body
@@ -27,17 +28,24 @@ def test_spec_worked_example_converts_and_applies_back(api: Api) -> None:
     assert after["balance"] == "200.00"
     assert after["totalConvertedNegAmount"] == "-100.00"
     assert after["lines"][1]["convertedNegAmount"] == "-100.00"
-    again = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {"invoiceLineIds": [inv["lines"][1]["id"]]})
+    again = api.post(
+        f"/invoices/{inv['id']}/actions/convert-to-credit", {"invoiceLineIds": [inv["lines"][1]["id"]]}
+    )
     assert again.status == 409, again
     # The invoice now has an active application, which is checked first.
     assert again.body["errorCode"] in ("HAS_ACTIVE_APPLICATIONS", "ALREADY_CONVERTED")
 
 
 def test_salesforce_example_credit_six_tablets(api: Api) -> None:
-    inv = _invoice(api, [{"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"}])
+    inv = _invoice(
+        api, [{"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"}]
+    )
     r = api.post(
         f"/invoices/{inv['id']}/actions/credit",
-        {"taxStrategy": "Ignore", "invoiceLines": [{"invoiceLineId": inv["lines"][0]["id"], "amountToCredit": "3000"}]},
+        {
+            "taxStrategy": "Ignore",
+            "invoiceLines": [{"invoiceLineId": inv["lines"][0]["id"], "amountToCredit": "3000"}],
+        },
     )
     assert r.status == 201, r
     memo = r.body["creditMemo"]
@@ -54,13 +62,19 @@ def test_prorated_tax_never_exceeds_line_tax(api: Api) -> None:
     for _ in range(3):
         r = api.post(
             f"/invoices/{inv['id']}/actions/credit",
-            {"taxStrategy": "CopyFromInvoiceLine", "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "33.33"}]},
+            {
+                "taxStrategy": "CopyFromInvoiceLine",
+                "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "33.33"}],
+            },
         )
         assert r.status == 201, r
         total_tax += int(r.body["creditMemo"]["totalTaxAmount"].replace(".", ""))
     last = api.post(
         f"/invoices/{inv['id']}/actions/credit",
-        {"taxStrategy": "CopyFromInvoiceLine", "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "0.01"}]},
+        {
+            "taxStrategy": "CopyFromInvoiceLine",
+            "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "0.01"}],
+        },
     )
     assert last.status == 201, last
     total_tax += int(last.body["creditMemo"]["totalTaxAmount"].replace(".", ""))

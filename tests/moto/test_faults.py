@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
-
 from credit_memos.api.runtime import get_dynamodb_client
+
 from tests.harness import Api
 
 Scenario = Callable[[Api], tuple[str, dict[str, Any], list[str], list[str]]]

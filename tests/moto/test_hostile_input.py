@@ -78,10 +78,7 @@ def test_bad_amounts_are_422(api: Api, amount: Any) -> None:
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
 def test_non_finite_json_numbers_are_422(api: Api, literal: str) -> None:
-    raw = '{"billingAccountId": "%s", "currency": "USD", "lines": [{"chargeAmount": %s}]}' % (
-        ACCOUNT,
-        literal,
-    )
+    raw = f'{{"billingAccountId": "{ACCOUNT}", "currency": "USD", "lines": [{{"chargeAmount": {literal}}}]}}'
     _assert_clean_error(api.post("/invoices", raw_body=raw), 422, "VALIDATION_ERROR")
 
 
@@ -111,7 +108,7 @@ def test_ten_thousand_lines_are_rejected_whole(api: Api) -> None:
 
 
 def test_unicode_round_trips_and_control_characters_are_refused(api: Api) -> None:
-    text = "Gutschrift für Ärger – 返金 🧾 ‮rtl"
+    text = "Gutschrift für Ärger \u2013 返金 🧾 \u202ertl"  # en dash, right-to-left override
     ok = api.post("/invoices", _invoice_body(lines=[{"chargeAmount": "5.00", "description": text}]))
     assert ok.status == 201 and ok.body["lines"][0]["description"] == text
     assert api.get(f"/invoices/{ok.body['id']}").body["lines"][0]["description"] == text

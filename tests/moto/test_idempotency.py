@@ -8,8 +8,8 @@ from typing import Any
 
 import boto3
 import pytest
-
 from credit_memos.api.runtime import get_dynamodb_client
+
 from tests.harness import TABLE_NAME, Api, invoke
 
 

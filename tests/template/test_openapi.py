@@ -10,7 +10,9 @@ ERROR_REF = "#/components/schemas/ErrorResponse"
 
 
 def test_committed_openapi_matches_the_code() -> None:
-    assert OUTPUT.read_text() == render(build_document()), "openapi.json is stale: run `python -m infra.openapi`"
+    assert OUTPUT.read_text() == render(build_document()), (
+        "openapi.json is stale: run `python -m infra.openapi`"
+    )
 
 
 def test_every_route_of_the_contract_is_documented() -> None:
