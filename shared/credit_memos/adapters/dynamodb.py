@@ -111,11 +111,11 @@ def _as_dict(value: Any) -> Any:
             return value
         if kind is list:
             return [_as_dict(v) for v in value]
+        if kind is dict:
+            return {_as_dict(k): _as_dict(v) for k, v in value.items()}
+        if kind is tuple:
+            return tuple(_as_dict(v) for v in value)
         if not dataclasses.is_dataclass(value) or isinstance(value, type):
-            if kind is dict:
-                return {_as_dict(k): _as_dict(v) for k, v in value.items()}
-            if kind is tuple:
-                return tuple(_as_dict(v) for v in value)
             return copy.deepcopy(value)
         names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
     return {name: _as_dict(getattr(value, name)) for name in names}
@@ -220,7 +220,8 @@ def _attribute(value: Any) -> dict[str, Any]:
         return {"L": [_attribute(v) for v in value]}
     if value is None:
         return {"NULL": True}
-    return _serializer.serialize(value)  # type: ignore[no-any-return]
+    serialized: dict[str, Any] = _serializer.serialize(value)  # type: ignore[assignment]
+    return serialized
 
 
 def _value(attribute: dict[str, Any]) -> Any:
@@ -233,7 +234,7 @@ def _value(attribute: dict[str, Any]) -> Any:
                 return {k: _value(v) for k, v in inner.items()}
             if kind == "L":
                 return [_value(v) for v in inner]
-    return _deserializer.deserialize(attribute)
+    return _deserializer.deserialize(attribute)  # type: ignore[arg-type]
 
 
 def _serialize(item: dict[str, Any]) -> dict[str, Any]:
