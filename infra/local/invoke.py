@@ -23,18 +23,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.local.create_tables import create_tables
 from infra.local.dynamodb_local import (
-    DEFAULT_DATA_DIR,
     DEFAULT_PORT,
     LOCALHOST,
     DynamoDBLocalStartError,
     DynamoDBLocalUnavailable,
-    LocalDynamoDB,
-    answers,
-    free_port,
-    start_local_dynamodb,
 )
+from infra.local.endpoint import NoDynamoDB, dynamodb_endpoint
 from infra.local.lambda_runtime import (
     FakeLambdaContext,
     apply_process_defaults,
@@ -120,38 +115,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
-    engine: LocalDynamoDB | None = None
     try:
-        endpoint_url = os.environ.get("DYNAMODB_ENDPOINT_URL")
-        if args.start_db and not endpoint_url:
-            if answers(DEFAULT_ENDPOINT):
-                print(f"DynamoDB already answers at {DEFAULT_ENDPOINT}; using it", file=sys.stderr)
-                endpoint_url = DEFAULT_ENDPOINT
-            else:
-                engine = start_local_dynamodb(
-                    free_port(), in_memory=args.in_memory, data_dir=DEFAULT_DATA_DIR
-                )
-                endpoint_url = engine.endpoint_url
-                print(f"DynamoDB: {engine.describe()}", file=sys.stderr)
-            create_tables(endpoint_url, template, log=lambda line: print(line, file=sys.stderr))
-        elif not endpoint_url:
-            endpoint_url = DEFAULT_ENDPOINT
-            if not answers(endpoint_url):
-                print(
-                    f"error: no DynamoDB answers at {endpoint_url}. Run `make run` in another terminal, "
-                    "pass --start-db, or set DYNAMODB_ENDPOINT_URL.",
-                    file=sys.stderr,
-                )
-                return 2
-        ok, payload = invoke(
-            template, args.function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
-        )
-    except (DynamoDBLocalUnavailable, DynamoDBLocalStartError) as exc:
+        with dynamodb_endpoint(template, start_db=args.start_db, in_memory=args.in_memory) as endpoint_url:
+            ok, payload = invoke(
+                template, args.function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
+            )
+    except (DynamoDBLocalUnavailable, DynamoDBLocalStartError, NoDynamoDB) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    finally:
-        if engine is not None:
-            engine.stop()
     try:
         text = json.dumps(payload)
     except (TypeError, ValueError) as exc:
