@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 import traceback
@@ -112,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
             "mode": mode,
             "started_at": started_at,
             "seconds": round(seconds, 1),
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "engine": engine.describe(),
             "engine_kind": engine.engine,
         }

@@ -336,7 +336,7 @@ def importtime_analysis(stderr: str) -> dict[str, Any]:
 
 def run(bench: Bench) -> Section:
     started = time.perf_counter()
-    runs = 1 if bench.smoke else 3 if bench.quick else 7
+    runs = 1 if bench.smoke else 3 if bench.quick else 9
     functions = {f.folder_name: f for f in bench.template.functions().values()}
     cases = {name: prepare for name, prepare in CASES.items() if name in functions}
     xray_cases = () if bench.smoke else XRAY_CASES

@@ -79,9 +79,12 @@ def print_section(section: Section, out: IO[str]) -> None:
 
 def markdown(sections: Sequence[Section], machine: dict[str, Any], meta: dict[str, Any]) -> str:
     """The whole report as Markdown (``--markdown FILE``), for docs/benchmarks.md."""
+    end_load = meta.get("load_average_at_end")
     parts = [
         f"Run: `{meta['command']}` on {meta['started_at']} ({meta['mode']}, {meta['seconds']:.0f} s), "
-        f"engine: {meta['engine']}.",
+        f"engine: {meta['engine_kind']}"
+        + (f"; load average at the end {end_load[0]}" if end_load else "")
+        + ".",
         "",
         "Machine: " + describe_machine(machine) + ".",
     ]

@@ -24,8 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.dynamodb_local import (
-    DEFAULT_PORT,
-    LOCALHOST,
     DynamoDBLocalStartError,
     DynamoDBLocalUnavailable,
 )
@@ -38,8 +36,6 @@ from infra.local.lambda_runtime import (
     load_handler,
 )
 from infra.local.template import DEFAULT_TEMPLATE, Template, TemplateError
-
-DEFAULT_ENDPOINT = f"http://{LOCALHOST}:{DEFAULT_PORT}"
 
 
 def _key_values(items: list[str], what: str) -> dict[str, str]:

@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from infra.local.dynamodb_local import (
-    DEFAULT_PORT,
-    LOCALHOST,
     DynamoDBLocalStartError,
     DynamoDBLocalUnavailable,
 )
@@ -50,8 +48,6 @@ from infra.statemachines.local import (
     lambda_function_names,
     serve_lambda_tasks,
 )
-
-DEFAULT_ENDPOINT = f"http://{LOCALHOST}:{DEFAULT_PORT}"
 
 
 def _read_input(text: str) -> Any:
