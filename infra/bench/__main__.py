@@ -1,10 +1,11 @@
 """``python -m infra.bench [--quick] [--out FILE] [--sections a,b] [--markdown FILE]``.
 
-Starts an in-memory DynamoDB Local on a free 127.0.0.1 port, creates the table from template.yaml,
-runs the sections, prints one table per section and writes everything as JSON (default
-``.local/bench.json``), then stops DynamoDB Local. ``--quick`` runs smaller samples (about 3-4
-minutes on 2 CPUs); the full run takes about 10. Exit status is 0 whatever the figures are:
-targets are reported, never enforced.
+Starts an in-memory DynamoDB Local on a free port (reached via 127.0.0.1), creates the table from
+template.yaml, runs the sections, prints one table per section and writes everything as JSON (default
+``.local/bench.json``), then stops DynamoDB Local. ``--quick`` runs smaller samples (about a
+minute on 2 CPUs; the full run takes about 3), ``--smoke`` tiny ones (seconds; only proves every
+section runs). Exit status is 0 whatever the figures are (targets are reported, never enforced),
+1 if a section crashed, 2 if DynamoDB Local cannot run.
 """
 
 from __future__ import annotations

@@ -252,6 +252,7 @@ def measure(bench: Bench, operation: Operation, rounds: int, count: int) -> dict
         "bare_ms": round(1000 / bare_rate, 2),
         "added_ms": round(1000 / handler_rate - 1000 / bare_rate, 2),
         "ratio": round(ratio, 3),
+        "ratio_shown": f"{ratio:.3f}",
         "target": f">= {operation.target}" if operation.target else None,
         "meets": (ratio >= operation.target) if operation.target else None,
         "ratios": [round(r, 3) for r in ratios],
@@ -262,7 +263,7 @@ def measure(bench: Bench, operation: Operation, rounds: int, count: int) -> dict
 
 def run(bench: Bench) -> Section:
     started = time.perf_counter()
-    rounds, count = (2, 10) if bench.smoke else (3, 60) if bench.quick else (7, 200)
+    rounds, count = (2, 10) if bench.smoke else (9, 25) if bench.quick else (25, 60)
     section = Section(
         "overhead",
         "2. Handler overhead: ops/s through the handler / ops/s of the same bare boto3 calls",
@@ -273,7 +274,7 @@ def run(bench: Bench) -> Section:
             ("bare_ops_s", "bare ops/s"),
             ("handler_ms", "handler ms/op"),
             ("added_ms", "added ms/op"),
-            ("ratio", "ratio"),
+            ("ratio_shown", "ratio"),
             ("target", "target"),
             ("meets", "meets"),
         ],

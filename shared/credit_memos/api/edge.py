@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import json
 import re
 from collections.abc import Callable
@@ -279,6 +280,7 @@ def make_lambda_handler(
             return app.resolve(event, context)
         return _invoke_directly(direct, event)
 
+    _freeze_import_time_objects()
     return lambda_handler
 
 
@@ -291,7 +293,19 @@ def make_direct_handler(direct: DirectHandler) -> Callable[[dict[str, Any], Any]
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         return _invoke_directly(direct, event)
 
+    _freeze_import_time_objects()
     return lambda_handler
+
+
+def _freeze_import_time_objects() -> None:
+    """Run at the end of a handler module's import: the objects that exist now (the modules of
+    boto3, botocore, Powertools, pydantic...) go to the collector's permanent generation.
+
+    A full collection during a warm request then no longer walks them: without this, one request
+    in a few hundred paid a ~40 ms pause (docs/benchmarks.md). Nothing else changes: those objects
+    live as long as the process anyway.
+    """
+    gc.freeze()
 
 
 def _is_json_content_type(headers: dict[str, Any]) -> bool:
