@@ -331,9 +331,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         raw_path = parts.path or "/"
         response = self._read_and_dispatch(raw_path, parts.query)
-        self._send(response)
         elapsed_ms = (time.perf_counter() - started) * 1000
+        # Logged before the answer goes out, so the log never trails what a client has seen.
         self.server.log(f"{self.command} {self.path} {response.status} {elapsed_ms:.1f}ms")
+        self._send(response)
 
     def handle_expect_100(self) -> bool:
         # Refuse a too large body before the client sends it (no "100 Continue").
