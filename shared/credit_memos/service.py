@@ -22,8 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 from credit_memos.domain import events, rules, settlement
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, SettlementLevel, entry_id_of
-from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.documents import ApplicationEntry, SettlementLevel, entry_id_of
 from credit_memos.domain.views import application_view, credit_memo_view, invoice_view
 from credit_memos.errors import (
     ConcurrentUpdate,
@@ -302,31 +301,38 @@ class CreditMemoService:
         return self._mutate("CreateCreditMemo", idempotency, self._read(), attempt)
 
     def post_credit_memo(self, memo_id: str, idempotency: Idempotency | None = None) -> Outcome:
-        return self._change_memo_status(
-            "PostCreditMemo", memo_id, rules.post_credit_memo, events.memo_posted, idempotency
-        )
-
-    def void_credit_memo(self, memo_id: str, idempotency: Idempotency | None = None) -> Outcome:
-        return self._change_memo_status(
-            "VoidCreditMemo", memo_id, rules.void_credit_memo, events.memo_voided, idempotency
-        )
-
-    def _change_memo_status(
-        self,
-        operation: str,
-        memo_id: str,
-        rule: Callable[[CreditMemo, str], None],
-        event: Callable[[str, CreditMemo], DomainEvent],
-        idempotency: Idempotency | None,
-    ) -> Outcome:
         def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
             memo = self._require(snapshot.memos.get(memo_id), "credit memo", memo_id)
             now, _today = self._timestamps()
-            rule(memo, now)
-            unit = UnitOfWork(updates=[memo], events=[event(ids("evt"), memo)])
+            rules.post_credit_memo(memo, now)
+            unit = UnitOfWork(updates=[memo], events=[events.memo_posted(ids("evt"), memo)])
             return _Attempt(unit, 200, credit_memo_view(memo))
 
-        return self._mutate(operation, idempotency, self._read(memo_ids=[memo_id]), attempt)
+        return self._mutate("PostCreditMemo", idempotency, self._read(memo_ids=[memo_id]), attempt)
+
+    def void_credit_memo(self, memo_id: str, idempotency: Idempotency | None = None) -> Outcome:
+        memo_read = self._read(memo_ids=[memo_id])
+
+        def read(key: tuple[str, str] | None) -> Snapshot:
+            # A memo credited from invoice lines gives their credit back when voided, so its
+            # invoice is read too (second, still consistent; its version guards the write).
+            snapshot = memo_read(key)
+            memo = snapshot.memos.get(memo_id)
+            if memo is not None and memo.source_action == "Invoice" and snapshot.idempotency is None:
+                assert memo.reference_invoice_id is not None
+                snapshot.invoices = self._repo.read(invoice_ids=[memo.reference_invoice_id]).invoices
+            return snapshot
+
+        def attempt(snapshot: Snapshot, ids: IdFactory) -> _Attempt:
+            memo = self._require(snapshot.memos.get(memo_id), "credit memo", memo_id)
+            source = snapshot.invoices.get(memo.reference_invoice_id or "")
+            now, _today = self._timestamps()
+            rules.void_credit_memo(memo, now, source_invoice=source)
+            unit = UnitOfWork(updates=[memo, *([source] if source else [])])
+            unit.events = [events.memo_voided(ids("evt"), memo)]
+            return _Attempt(unit, 200, credit_memo_view(memo))
+
+        return self._mutate("VoidCreditMemo", idempotency, read, attempt)
 
     def get_credit_memo(self, memo_id: str) -> dict[str, Any]:
         snapshot = self._repo.read(memo_ids=[memo_id], consistent=True)

@@ -80,3 +80,34 @@ def test_prorated_tax_never_exceeds_line_tax(api: Api) -> None:
     total_tax += int(last.body["creditMemo"]["totalTaxAmount"].replace(".", ""))
     assert total_tax == 1000  # exactly the line's 10.00, never more
     assert api.get(f"/invoices/{inv['id']}").body["balance"] == "0.00"
+
+
+def test_voiding_a_credit_gives_the_invoice_line_its_credit_back(api: Api) -> None:
+    inv = _invoice(api, [{"chargeAmount": "5000.00", "taxAmount": "500.00", "productName": "Tablet"}])
+    line_id = inv["lines"][0]["id"]
+
+    def credit(amount: str) -> object:
+        return api.post(
+            f"/invoices/{inv['id']}/actions/credit",
+            {
+                "taxStrategy": "CopyFromInvoiceLine",
+                "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": amount}],
+            },
+        )
+
+    first = credit("3000.00")
+    assert first.status == 201, first
+    assert first.body["creditMemo"]["totalTaxAmount"] == "300.00"
+    too_much = credit("2000.01")  # only 2000.00 of the charge is left to credit
+    assert too_much.status == 422 and too_much.body["errorCode"] == "VALIDATION_ERROR", too_much
+    # Undo the credit: unapply, then void the memo.
+    record = first.body["applications"][0]["id"]
+    assert api.post(f"/credit-memo-applications/{record}/actions/unapply", {}).status == 200
+    memo_id = first.body["creditMemo"]["id"]
+    voided = api.post(f"/credit-memos/{memo_id}/actions/void")
+    assert voided.status == 200 and voided.body["status"] == "Voided", voided
+    # The whole line can be credited again, with exactly its whole tax.
+    again = credit("5000.00")
+    assert again.status == 201, again
+    assert again.body["creditMemo"]["totalTaxAmount"] == "500.00"
+    assert api.get(f"/invoices/{inv['id']}").body["balance"] == "0.00"

@@ -234,7 +234,12 @@ def post_credit_memo(memo: CreditMemo, now: str) -> None:
     memo.updated_at = now
 
 
-def void_credit_memo(memo: CreditMemo, now: str) -> None:
+def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | None = None) -> None:
+    """Void a Posted memo with no active applications; its balance goes to 0.
+
+    A memo created from invoice lines (``actions/credit``) gives those lines their
+    creditable amounts back, so the same charge can be credited again correctly.
+    """
     if memo.status != "Posted":
         raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Posted memo can be voided")
     # net_credits_applied is the sum of active applications, each of which is > 0.
@@ -243,6 +248,17 @@ def void_credit_memo(memo: CreditMemo, now: str) -> None:
             f"credit memo {memo.id} has active applications totalling "
             f"{memo.net_credits_applied}; unapply them before voiding"
         )
+    if memo.source_action == "Invoice":
+        if source_invoice is None or source_invoice.id != memo.reference_invoice_id:
+            raise NotFound(
+                f"invoice {memo.reference_invoice_id} that credit memo {memo.id} credits does not exist"
+            )
+        for line in memo.lines:
+            invoice_line = source_invoice.line(line.reference_invoice_line_id or "")
+            if invoice_line is not None:
+                invoice_line.credited_charge_amount -= line.charge_amount
+                invoice_line.credited_tax_amount -= line.tax_amount
+        source_invoice.updated_at = now
     memo.status = "Voided"
     memo.balance = to_money(ZERO, memo.currency)
     for line in memo.lines:
