@@ -6,32 +6,12 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationsResult, ConvertNegativeLinesRequest
-from credit_memos.service import Outcome
+from credit_memos.api.schemas import ConvertNegativeLinesRequest
+from credit_memos.domain.views import ApplicationsResult
+from credit_memos.usecases import Outcome
 
 app = edge.make_resolver()
-
-
-def convert(invoice_id: str, request: ConvertNegativeLinesRequest, idempotency_key: str | None) -> Outcome:
-    invoice_id = edge.path_id(invoice_id, "invoice")
-    idempotency = edge.idempotency_for(
-        idempotency_key,
-        "ConvertNegativeInvoiceLines",
-        {"invoiceId": invoice_id, **edge.request_data(request)},
-    )
-    outcome = get_service().convert_negative_invoice_lines(
-        invoice_id,
-        request.invoiceLineIds,
-        apply_to_invoice=request.applyToInvoice,
-        description=request.description,
-        effective_date=request.effectiveDate,
-        idempotency=idempotency,
-    )
-    edge.metrics.add_metric(name="NegativeLinesConverted", unit=MetricUnit.Count, value=1)
-    return outcome
 
 
 @app.post(
@@ -45,13 +25,14 @@ def convert_action(
     request: Annotated[ConvertNegativeLinesRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(convert(invoiceId, request or ConvertNegativeLinesRequest(), idempotency_key))
+    command = (request or ConvertNegativeLinesRequest()).command(edge.path_id(invoiceId, "invoice"))
+    return edge.respond(edge.execute(command, idempotency_key))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
     invoice_id = edge.take(payload, "invoiceId", "invoice")
-    return convert(invoice_id, ConvertNegativeLinesRequest.model_validate(payload), key)
+    return edge.execute(ConvertNegativeLinesRequest.model_validate(payload).command(invoice_id), key)
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

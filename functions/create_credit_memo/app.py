@@ -7,35 +7,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import CreateCreditMemoRequest, CreditMemoView
-from credit_memos.domain.rules import MemoChargeInput, TaxInput
-from credit_memos.service import CreateCreditMemoCommand, Outcome
+from credit_memos.api.schemas import CreateCreditMemoRequest
+from credit_memos.domain.views import CreditMemoView
+from credit_memos.usecases import Outcome
 
 app = edge.make_resolver()
-
-
-def create_credit_memo(request: CreateCreditMemoRequest, idempotency_key: str | None) -> Outcome:
-    command = CreateCreditMemoCommand(
-        billing_account_id=request.billingAccountId,
-        currency=request.currency,
-        status=request.type,
-        description=request.description,
-        effective_date=request.effectiveDate,
-        external_reference=request.externalReference,
-        charges=[
-            MemoChargeInput(
-                charge_amount=charge.chargeAmount,
-                product_id=charge.productId,
-                product_name=charge.productName,
-                description=charge.description,
-                taxes=tuple(TaxInput(t.taxAmount, t.taxCode, t.taxName, t.taxRate) for t in charge.taxes),
-            )
-            for charge in request.charges
-        ],
-    )
-    idempotency = edge.idempotency_for(idempotency_key, "CreateCreditMemo", edge.request_data(request))
-    return get_service().create_credit_memo(command, idempotency)
 
 
 @app.post(
@@ -48,12 +24,12 @@ def post_credit_memos(
     request: Annotated[CreateCreditMemoRequest, Body()],
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(create_credit_memo(request, idempotency_key))
+    return edge.respond(edge.execute(request.command(), idempotency_key))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
-    return create_credit_memo(CreateCreditMemoRequest.model_validate(payload), key)
+    return edge.execute(CreateCreditMemoRequest.model_validate(payload).command(), key)
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
+from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import CurrencyCode, Identifier
-from credit_memos.domain.settlement import MAX_PLAN_ITEMS
 from credit_memos.errors import ValidationError
-from credit_memos.service import CreditMemoService
+from credit_memos.limits import MAX_PLAN_ITEMS, MAX_SETTLEMENT_EXCLUDED_INVOICES, MAX_SETTLEMENT_MEMO_IDS
+from credit_memos.usecases import Outcome
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -30,51 +30,54 @@ class SettlementRequest(_Model):
 
     billingAccountId: Identifier
     currency: CurrencyCode | None = None
-    creditMemoIds: list[Identifier] | None = Field(None, min_length=1, max_length=100)
-    excludeInvoiceIds: list[Identifier] = Field(default_factory=list, max_length=100)
+    creditMemoIds: list[Identifier] | None = Field(None, min_length=1, max_length=MAX_SETTLEMENT_MEMO_IDS)
+    excludeInvoiceIds: list[Identifier] = Field(
+        default_factory=list, max_length=MAX_SETTLEMENT_EXCLUDED_INVOICES
+    )
 
 
-class PlanCommand(_Model):
+class PlanRequest(_Model):
     action: Literal["plan"]
     executionId: Annotated[str, Field(min_length=1, max_length=2048)]
     request: SettlementRequest
     maxItems: Annotated[int, Field(ge=1, le=MAX_PLAN_ITEMS)] = MAX_PLAN_ITEMS
 
+    def command(self) -> commands.PlanAccountSettlement:
+        request = self.request
+        return commands.PlanAccountSettlement(
+            billing_account_id=request.billingAccountId,
+            execution_id=self.executionId,
+            max_items=self.maxItems,
+            currency=request.currency,
+            credit_memo_ids=tuple(request.creditMemoIds) if request.creditMemoIds is not None else None,
+            exclude_invoice_ids=tuple(request.excludeInvoiceIds),
+        )
 
-class SummarizeCommand(_Model):
+
+class SummarizeRequest(_Model):
     action: Literal["summarize"]
     plan: dict[str, Any]
     results: list[dict[str, Any]]
 
-
-def plan(service: CreditMemoService, command: PlanCommand) -> dict[str, Any]:
-    request = command.request
-    return service.plan_account_settlement(
-        request.billingAccountId,
-        execution_id=command.executionId,
-        currency=request.currency,
-        credit_memo_ids=request.creditMemoIds,
-        exclude_invoice_ids=request.excludeInvoiceIds,
-        max_items=command.maxItems,
-    )
+    def command(self) -> commands.SummarizeAccountSettlement:
+        return commands.SummarizeAccountSettlement(plan=self.plan, results=tuple(self.results))
 
 
-def direct(payload: dict[str, Any]) -> dict[str, Any]:
+def direct(payload: dict[str, Any]) -> Outcome:
     action = payload.get("action")
     if action == "plan":
-        result = plan(get_service(), PlanCommand.model_validate(payload))
+        outcome = edge.execute(PlanRequest.model_validate(payload).command())
         edge.metrics.add_metric(
-            name="SettlementPairsPlanned", unit=MetricUnit.Count, value=len(result["items"])
+            name="SettlementPairsPlanned", unit=MetricUnit.Count, value=len(outcome.body["items"])
         )
-        return result
+        return outcome
     if action == "summarize":
-        command = SummarizeCommand.model_validate(payload)
-        summary = CreditMemoService.summarize_account_settlement(command.plan, command.results)
+        outcome = edge.execute(SummarizeRequest.model_validate(payload).command())
         edge.metrics.add_metric(
-            name="SettlementPairsSkipped", unit=MetricUnit.Count, value=summary["skippedCount"]
+            name="SettlementPairsSkipped", unit=MetricUnit.Count, value=outcome.body["skippedCount"]
         )
-        return summary
-    raise ValidationError('action must be "plan" or "summarize"', details=[{"field": "action"}])
+        return outcome
+    raise ValidationError('must be "plan" or "summarize"', field=("action",))
 
 
 lambda_handler = edge.make_direct_handler(direct)

@@ -6,18 +6,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import CreditMemoView, EmptyActionRequest
-from credit_memos.service import Outcome
+from credit_memos.api.schemas import EmptyActionRequest
+from credit_memos.domain.views import CreditMemoView
+from credit_memos.usecases import Outcome
 
 app = edge.make_resolver()
-
-
-def post_credit_memo(memo_id: str, idempotency_key: str | None) -> Outcome:
-    memo_id = edge.path_id(memo_id, "credit memo")
-    idempotency = edge.idempotency_for(idempotency_key, "PostCreditMemo", {"creditMemoId": memo_id})
-    return get_service().post_credit_memo(memo_id, idempotency)
 
 
 @app.post(
@@ -31,14 +26,16 @@ def post_credit_memo_action(
     request: Annotated[EmptyActionRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(post_credit_memo(creditMemoId, idempotency_key))
+    return edge.respond(
+        edge.execute(commands.PostCreditMemo(edge.path_id(creditMemoId, "credit memo")), idempotency_key)
+    )
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
-    memo_id = edge.take(payload, "creditMemoId", "credit memo")
+    ident = edge.take(payload, "creditMemoId", "credit memo")
     EmptyActionRequest.model_validate(payload)
-    return post_credit_memo(memo_id, key)
+    return edge.execute(commands.PostCreditMemo(ident), key)
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

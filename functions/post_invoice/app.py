@@ -6,18 +6,13 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
+from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import EmptyActionRequest, InvoiceView
-from credit_memos.service import Outcome
+from credit_memos.api.schemas import EmptyActionRequest
+from credit_memos.domain.views import InvoiceView
+from credit_memos.usecases import Outcome
 
 app = edge.make_resolver()
-
-
-def post_invoice(invoice_id: str, idempotency_key: str | None) -> Outcome:
-    invoice_id = edge.path_id(invoice_id, "invoice")
-    idempotency = edge.idempotency_for(idempotency_key, "PostInvoice", {"invoiceId": invoice_id})
-    return get_service().post_invoice(invoice_id, idempotency)
 
 
 @app.post(
@@ -31,14 +26,16 @@ def post_invoice_action(
     request: Annotated[EmptyActionRequest | None, Body()] = None,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(post_invoice(invoiceId, idempotency_key))
+    return edge.respond(
+        edge.execute(commands.PostInvoice(edge.path_id(invoiceId, "invoice")), idempotency_key)
+    )
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
-    invoice_id = edge.take(payload, "invoiceId", "invoice")
+    ident = edge.take(payload, "invoiceId", "invoice")
     EmptyActionRequest.model_validate(payload)
-    return post_invoice(invoice_id, key)
+    return edge.execute(commands.PostInvoice(ident), key)
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

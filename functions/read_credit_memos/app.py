@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationPage, CreditMemoPage, CreditMemoView, Identifier, ListQuery
+from credit_memos.api.schemas import Identifier, ListQuery
+from credit_memos.domain.documents import MemoStatus
+from credit_memos.domain.views import ApplicationPage, CreditMemoPage, CreditMemoView
 from credit_memos.errors import ValidationError
+from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from credit_memos.usecases import Outcome
 
 app = edge.make_resolver()
 
@@ -22,11 +26,11 @@ app = edge.make_resolver()
 )
 def list_credit_memos(
     billingAccountId: Annotated[Identifier, Query()],
-    status: Annotated[Literal["Draft", "Posted", "Voided"] | None, Query()] = None,
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
+    status: Annotated[MemoStatus | None, Query()] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+    nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
 ) -> Response[str]:
-    return edge.ok(get_service().list_credit_memos(billingAccountId, status, limit, nextToken))
+    return edge.respond(edge.execute(commands.ListCreditMemos(billingAccountId, status, limit, nextToken)))
 
 
 @app.get(
@@ -35,7 +39,7 @@ def list_credit_memos(
     responses=edge.success_response(200, CreditMemoView, "The credit memo") | edge.error_responses(404, 503),
 )
 def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:
-    return edge.ok(get_service().get_credit_memo(edge.path_id(creditMemoId, "credit memo")))
+    return edge.respond(edge.execute(commands.GetCreditMemo(edge.path_id(creditMemoId, "credit memo"))))
 
 
 @app.get(
@@ -46,28 +50,33 @@ def get_credit_memo(creditMemoId: Annotated[str, Path()]) -> Response[str]:
 )
 def list_credit_memo_applications(
     creditMemoId: Annotated[str, Path()],
-    limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    nextToken: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+    nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
 ) -> Response[str]:
     memo_id = edge.path_id(creditMemoId, "credit memo")
-    return edge.ok(get_service().list_applications(credit_memo_id=memo_id, limit=limit, next_token=nextToken))
+    return edge.respond(
+        edge.execute(commands.ListApplications(credit_memo_id=memo_id, limit=limit, next_token=nextToken))
+    )
 
 
-def direct(payload: dict[str, Any]) -> dict[str, Any]:
+def direct(payload: dict[str, Any]) -> Outcome:
     """``{creditMemoId}`` gets one; ``{creditMemoId, applications: true}`` its history; else a list query."""
-    service = get_service()
     if "creditMemoId" in payload:
         memo_id = edge.take(payload, "creditMemoId", "credit memo")
         if payload.pop("applications", False) is True:
             query = ListQuery.model_validate(payload)
-            return service.list_applications(
-                credit_memo_id=memo_id, limit=query.limit, next_token=query.nextToken
+            return edge.execute(
+                commands.ListApplications(
+                    credit_memo_id=memo_id, limit=query.limit, next_token=query.nextToken
+                )
             )
-        return service.get_credit_memo(memo_id)
+        return edge.execute(commands.GetCreditMemo(memo_id))
     query = ListQuery.model_validate(payload)
     if query.billingAccountId is None:
-        raise ValidationError("billingAccountId is required", details=[{"field": "billingAccountId"}])
-    return service.list_credit_memos(query.billingAccountId, query.status, query.limit, query.nextToken)
+        raise ValidationError("is required", field=("billingAccountId",))
+    return edge.execute(
+        commands.ListCreditMemos(query.billingAccountId, query.status, query.limit, query.nextToken)
+    )
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

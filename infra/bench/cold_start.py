@@ -323,7 +323,7 @@ def importtime_analysis(stderr: str) -> dict[str, Any]:
         "botocore.session",
         "credit_memos.api.edge",
         "credit_memos.api.schemas",
-        "credit_memos.service",
+        "credit_memos.usecases",
         "credit_memos.adapters.dynamodb",
         "iso4217",
     ]

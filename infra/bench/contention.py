@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from infra.bench.context import Bench, Prepared, new_account, new_key, service_repository
+from infra.bench.context import Bench, Prepared, new_account, new_key
 from infra.bench.hooks import Recorder
 from infra.bench.report import Section, median
 
@@ -38,18 +38,15 @@ def pooled_client(bench: Bench, size: int) -> Iterator[Any]:
     """The service's repository uses a client like the production one but with ``size`` connections."""
     import boto3
     from botocore.config import Config
+    from credit_memos.api import runtime
 
-    repository = service_repository()
-    real = repository._client
+    real = runtime.get_dynamodb_client()
     config: Config = real.meta.config.merge(Config(max_pool_connections=size))
     client = boto3.client(
         "dynamodb", endpoint_url=bench.endpoint_url, region_name=real.meta.region_name, config=config
     )
-    repository._client = client
-    try:
+    with runtime.use_service(runtime.build_service(client=client)):
         yield client
-    finally:
-        repository._client = real
 
 
 def _scenario(bench: Bench, level: str, concurrency: int) -> dict[str, Any]:

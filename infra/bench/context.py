@@ -222,17 +222,12 @@ class Bench:
 
     def service_client(self) -> Any:
         """The client the handlers' service uses (the bench observes it with hooks)."""
-        return service_repository()._client
+        from credit_memos.api.runtime import get_dynamodb_client
+
+        return get_dynamodb_client()
 
     def log(self, message: str) -> None:
         print(message, file=self.out, flush=True)
-
-
-def service_repository() -> Any:
-    """The DynamoDB repository of this process's service (what ``get_service()`` built)."""
-    from credit_memos.api.runtime import get_service
-
-    return get_service()._repo
 
 
 def configure_process(template: Template, endpoint_url: str) -> None:

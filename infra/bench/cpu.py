@@ -32,7 +32,6 @@ from infra.bench.context import (
     memo_body,
     new_account,
     new_key,
-    service_repository,
 )
 from infra.bench.report import Section
 
@@ -132,24 +131,19 @@ def stubbed_service(kind: str = "botocore") -> Iterator[InMemoryDynamoDB]:
     ``kind="botocore"``: a real client (as configured in production) answered at ``before-call``;
     ``kind="client"``: an in-memory client object, so botocore does no work at all.
     """
-    from credit_memos.adapters.dynamodb import create_client
+    from credit_memos.adapters.dynamodb.client import create_client
+    from credit_memos.api import runtime
     from credit_memos.settings import get_settings
 
     settings = get_settings()
-    repository = service_repository()
-    real = repository._client
     stub = InMemoryDynamoDB()
-    try:
-        if kind == "client":
-            repository._client = InMemoryClient(stub)
+    if kind == "client":
+        with runtime.use_service(runtime.build_service(client=InMemoryClient(stub))):
             yield stub
-        else:
-            client = create_client(settings.dynamodb_endpoint_url, settings.region)
-            repository._client = client
-            with stub.attached(client):
-                yield stub
-    finally:
-        repository._client = real
+    else:
+        client = create_client(settings.dynamodb_endpoint_url, settings.region)
+        with runtime.use_service(runtime.build_service(client=client)), stub.attached(client):
+            yield stub
 
 
 # ---------------------------------------------------------------- workloads

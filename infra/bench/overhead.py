@@ -217,7 +217,7 @@ def _send_all(bench: Bench, prepared: list[Prepared]) -> float:
 
 
 def measure(bench: Bench, operation: Operation, rounds: int, count: int) -> dict[str, Any]:
-    from credit_memos.adapters.dynamodb import create_client
+    from credit_memos.adapters.dynamodb.client import create_client
     from credit_memos.settings import get_settings
 
     settings = get_settings()

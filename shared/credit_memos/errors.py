@@ -1,66 +1,50 @@
-"""Domain errors. Each carries the contract's errorCode and HTTP status.
+"""Domain errors. Each carries the contract's errorCode; none knows HTTP.
 
 The exception *class name* is the errorCode in PascalCase, so Step Functions can
-Catch and Retry by name on direct invocation (spec section 5).
+Catch and Retry by name on direct invocation (spec section 5). The HTTP status of
+each is decided at the edge (``credit_memos.api.errors``).
+
+A ``ValidationError`` names the offending field as a path in the terms of the command
+(``("lines", 0, "charge_amount")``); the edge turns it into the request's own name
+(``lines[0].chargeAmount``).
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar, TypeAlias
+
+# A field of a command: attribute names and list indexes, outermost first.
+FieldPath: TypeAlias = tuple[str | int, ...]
 
 
 class DomainError(Exception):
     error_code: ClassVar[str] = "INTERNAL_ERROR"
-    http_status: ClassVar[int] = 500
-    # Whether a caller may retry the same request unchanged and expect a different outcome.
+    # Transient: the same request, unchanged, may succeed later. Such a failure is never stored
+    # under an idempotency key, and callers are told to retry.
     retryable: ClassVar[bool] = False
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, *, field: FieldPath | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details or []
-
-    def to_body(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"errorCode": self.error_code, "message": self.message}
-        if self.details:
-            body["details"] = self.details
-        return body
-
-
-class BadRequest(DomainError):
-    error_code = "BAD_REQUEST"
-    http_status = 400
+        self.field = field
+        # True when the error is the stored outcome of an earlier request under the same key.
+        self.replayed = False
 
 
 class ValidationError(DomainError):
     error_code = "VALIDATION_ERROR"
-    http_status = 422
 
 
 class IdempotencyKeyMismatch(DomainError):
     error_code = "IDEMPOTENCY_KEY_MISMATCH"
-    http_status = 422
-
-
-class PayloadTooLarge(DomainError):
-    error_code = "PAYLOAD_TOO_LARGE"
-    http_status = 413
-
-
-class UnsupportedMediaType(DomainError):
-    error_code = "UNSUPPORTED_MEDIA_TYPE"
-    http_status = 415
 
 
 class NotFound(DomainError):
     error_code = "NOT_FOUND"
-    http_status = 404
 
 
 class Conflict(DomainError):
-    """Base of the 409s: the request is valid but the documents' state forbids it."""
-
-    http_status = 409
+    """Base of the conflicts: the request is valid but the documents' state forbids it."""
 
 
 class InvalidStatus(Conflict):
@@ -109,17 +93,10 @@ class ServiceUnavailable(DomainError):
     """DynamoDB throttled or timed out after the SDK's own retries: safe to retry."""
 
     error_code = "SERVICE_UNAVAILABLE"
-    http_status = 503
     retryable = True
-
-
-class MethodNotAllowed(DomainError):
-    error_code = "METHOD_NOT_ALLOWED"
-    http_status = 405
 
 
 class InternalError(DomainError):
     """Anything unexpected. Its message never carries internals."""
 
     error_code = "INTERNAL_ERROR"
-    http_status = 500

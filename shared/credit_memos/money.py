@@ -10,10 +10,9 @@ import decimal
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from credit_memos.errors import ValidationError
+from credit_memos.errors import FieldPath, ValidationError
+from credit_memos.limits import MAX_ABS_AMOUNT
 
-# Amounts at or above this magnitude are rejected (spec section 1).
-MAX_ABS_AMOUNT = Decimal(10) ** 15
 # Enough precision for 10^15 with any ISO exponent (at most 4) and sums of many lines.
 _CONTEXT = decimal.Context(prec=34, rounding=decimal.ROUND_HALF_EVEN, traps=[InvalidOperation])
 ZERO = Decimal(0)
@@ -35,15 +34,14 @@ def minor_units(currency: str) -> int:
         or not currency.isalpha()
         or not currency.isupper()
     ):
-        raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}])
+        raise ValidationError(f"unknown currency {currency!r}", field=("currency",))
     try:
         exponent = Currency(currency).exponent
     except ValueError:
-        raise ValidationError(f"unknown currency {currency!r}", details=[{"field": "currency"}]) from None
+        raise ValidationError(f"unknown currency {currency!r}", field=("currency",)) from None
     if exponent is None:
         raise ValidationError(
-            f"currency {currency} has no minor units and cannot be used for money",
-            details=[{"field": "currency"}],
+            f"currency {currency} has no minor units and cannot be used for money", field=("currency",)
         )
     return int(exponent)
 
@@ -52,7 +50,7 @@ def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 
 
-def parse_amount(value: object, currency: str, field: str = "amount") -> Decimal:
+def parse_amount(value: object, currency: str, field: FieldPath = ("amount",)) -> Decimal:
     """Turn a JSON string or number into an exact amount of ``currency``.
 
     Rejects floats' inexact artefacts by never converting through float: numbers
@@ -60,7 +58,7 @@ def parse_amount(value: object, currency: str, field: str = "amount") -> Decimal
     values and magnitudes of 10^15 or more are validation errors, never rounded.
     """
     if isinstance(value, bool) or value is None:
-        raise ValidationError(f"{field} must be a decimal amount", details=[{"field": field}])
+        raise ValidationError("must be a decimal amount", field=field)
     if isinstance(value, float):
         # A float has already lost exactness; repr gives the shortest round-trip text.
         value = repr(value)
@@ -71,18 +69,14 @@ def parse_amount(value: object, currency: str, field: str = "amount") -> Decimal
     if isinstance(value, str) and value.strip() != value:
         amount = None
     if amount is None or not amount.is_finite():
-        raise ValidationError(f"{field} must be a finite decimal amount", details=[{"field": field}])
+        raise ValidationError("must be a finite decimal amount", field=field)
     if abs(amount) >= MAX_ABS_AMOUNT:
-        raise ValidationError(
-            f"{field} must be less than 10^15 in absolute value", details=[{"field": field}]
-        )
+        raise ValidationError("must be less than 10^15 in absolute value", field=field)
     digits = minor_units(currency)
     exponent = amount.as_tuple().exponent
     assert isinstance(exponent, int)
     if -exponent > digits and amount != amount.quantize(quantum(currency), context=_CONTEXT):
-        raise ValidationError(
-            f"{field} has more decimal places than {currency} allows ({digits})", details=[{"field": field}]
-        )
+        raise ValidationError(f"has more decimal places than {currency} allows ({digits})", field=field)
     # Normalises -0 to 0 and fixes the exponent to the currency's minor units.
     return to_money(amount, currency)
 

@@ -27,6 +27,9 @@ class IdempotencyRecord:
     body: dict[str, Any]
     created_at: str
     expires_at: int  # epoch seconds; DynamoDB TTL removes it some time after
+    # Set when the request was rejected for a reason a retry would meet again: the record then
+    # holds that error (``body`` = {message, field}) instead of a response.
+    error_code: str | None = None
 
 
 @dataclass

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import get_args
 
-SettlementLevel = Literal["Invoice", "InvoiceLine"]
+from credit_memos.domain.documents import SettlementLevel
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class Settings:
     @staticmethod
     def from_environment() -> Settings:
         level = os.environ.get("CREDIT_APPLICATION_LEVEL", "Invoice")
-        if level not in ("Invoice", "InvoiceLine"):
+        if level not in get_args(SettlementLevel):
             raise RuntimeError(f"CREDIT_APPLICATION_LEVEL must be Invoice or InvoiceLine, not {level!r}")
         ttl_hours = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "48"))
         if ttl_hours < 24:

@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from credit_memos.api.errors import error_body, http_status
 from credit_memos.errors import DomainError
 
 from infra.local.create_tables import create_table
@@ -87,7 +88,7 @@ def call(function: str, payload: dict[str, Any]) -> Result:
     try:
         body = invoke(function, payload)
     except DomainError as error:
-        return Result(error.http_status, error.to_body())
+        return Result(http_status(error), error_body(error))
     except Exception as error:  # everything else is what the tests look for
         return Result(500, {"errorCode": "UNEXPECTED", "message": f"{type(error).__name__}: {error}"})
     return Result(200, body)

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from credit_memos.api import runtime
-from credit_memos.ports import ConflictingWrite, UnitOfWork
+from credit_memos.ports import ConflictingWrite, Repository, UnitOfWork
 
 from tests.harness import Api, handler_for
 from tests.integration.support import (
@@ -87,21 +87,24 @@ class Race:
 def race(function: str, payloads: list[dict[str, Any]]) -> Race:
     """Invoke ``function`` once per payload, all released at the same instant from their own thread."""
     handler_for(function)  # import the handler before the race, not 32 times during it
-    service = runtime.get_service()
-    counting = CountingConflicts(service._repo)
+    counting: list[CountingConflicts] = []
+
+    def wrap(repository: Repository) -> Repository:
+        counting.append(CountingConflicts(repository))
+        return counting[-1]
+
     barrier = threading.Barrier(len(payloads))
 
     def run(payload: dict[str, Any]) -> Result:
         barrier.wait(timeout=30)
         return call(function, payload)
 
-    service._repo = counting  # type: ignore[assignment]
-    try:
-        with ThreadPoolExecutor(max_workers=len(payloads)) as pool:
-            results = list(pool.map(run, payloads))
-    finally:
-        service._repo = counting._inner
-    return Race(results, counting.conflicts)
+    with (
+        runtime.use_service(runtime.build_service(wrap=wrap)),
+        ThreadPoolExecutor(max_workers=len(payloads)) as pool,
+    ):
+        results = list(pool.map(run, payloads))
+    return Race(results, counting[0].conflicts)
 
 
 def assert_only_clean_outcomes(results: list[Result], allowed: set[str]) -> Counter[str]:

@@ -14,7 +14,6 @@ import base64
 import copy
 import json
 import time
-import types
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -23,10 +22,13 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from credit_memos.adapters import dynamodb as adapter
+from credit_memos.adapters.dynamodb import repository as repository_module
+from credit_memos.adapters.dynamodb.items import document_item, serialize
+from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.api import runtime
 from credit_memos.ports import ConflictingWrite, IdempotencyRecord, IdempotencyRecordExists, UnitOfWork
-from credit_memos.service import CreditMemoService, utc_now
+from credit_memos.usecases import CreditMemoService
+from credit_memos.usecases.service import utc_now
 
 from infra.local.dynamodb_local import dynamodb_client
 from tests.harness import Api
@@ -66,9 +68,10 @@ def client(dynamodb_local_endpoint: str) -> Any:
 
 
 @pytest.fixture
-def service(api: Api) -> CreditMemoService:
+def service(api: Api) -> Iterator[CreditMemoService]:
     """The very service instance the handlers of this test use."""
-    return runtime.get_service()
+    yield runtime.get_service()
+    runtime.install(None)
 
 
 class Interfering:
@@ -94,11 +97,10 @@ class Interfering:
         return getattr(self._inner, name)
 
 
-def interfere(
-    monkeypatch: pytest.MonkeyPatch, service: CreditMemoService, hook: Callable[[], None]
-) -> Interfering:
-    repository = Interfering(service._repo, hook)
-    monkeypatch.setattr(service, "_repo", repository)
+def interfere(service: CreditMemoService, hook: Callable[[], None]) -> Interfering:
+    """From now on the handlers use a service whose repository runs ``hook`` before its first commit."""
+    repository = Interfering(service.repository, hook)
+    runtime.install(runtime.build_service(wrap=lambda _: repository))
     return repository
 
 
@@ -110,13 +112,13 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
 ) -> None:
     account = new_account()
     invoice = create_invoice(api, account, ["100.00"])
-    repository = adapter.DynamoDbRepository(client, table)
+    repository = DynamoDbRepository(client, table)
     read = repository.read(invoice_ids=[invoice["id"]]).invoices[invoice["id"]]
     stale = copy.deepcopy(read)
     read.balance -= Decimal("1.00")
     repository.commit(UnitOfWork(updates=[read]))  # version 0 -> 1
 
-    item = adapter._serialize(adapter._document_item(stale))
+    item = serialize(document_item(stale))
     fresh = {"pk": {"S": f"PROBE#{account}"}, "sk": {"S": "PROBE"}}
     with pytest.raises(ClientError) as raised:
         client.transact_write_items(
@@ -182,7 +184,7 @@ def test_a_read_made_stale_by_another_writer_is_retried_and_succeeds(
         }
         competing.append(call("ApplyCreditMemoFunction", body))
 
-    repository = interfere(monkeypatch, service, other_lambda)
+    repository = interfere(service, other_lambda)
     result = api.post(
         f"/credit-memos/{mine['id']}/actions/apply",
         {"applications": [{"invoiceId": invoice["id"], "amount": "40.00"}]},
@@ -210,7 +212,7 @@ def test_a_read_made_stale_by_a_writer_that_took_the_balance_is_insufficient_bal
         body = {"creditMemoId": theirs["id"], "applications": [{"invoiceId": invoice["id"]}]}
         assert call("ApplyCreditMemoFunction", body).status == 200
 
-    interfere(monkeypatch, service, other_lambda)
+    interfere(service, other_lambda)
     result = api.post(
         f"/credit-memos/{mine['id']}/actions/apply",
         {"applications": [{"invoiceId": invoice["id"], "amount": "80.00"}]},
@@ -235,7 +237,7 @@ def test_a_concurrent_request_with_the_same_key_is_answered_as_its_replay(
     headers = {"Idempotency-Key": f"same-key-{account}"}
     payload = {"creditMemoId": memo["id"], "idempotencyKey": headers["Idempotency-Key"], **body}
     first: list[Any] = []
-    interfere(monkeypatch, service, lambda: first.append(call("ApplyCreditMemoFunction", payload)))
+    interfere(service, lambda: first.append(call("ApplyCreditMemoFunction", payload)))
 
     second = api.post(path, body, headers=headers)
 
@@ -259,18 +261,17 @@ def test_an_expired_idempotency_record_lets_its_key_be_used_again(
         "charges": [{"chargeAmount": "5.00", "productName": "A"}],
     }
     headers = {"Idempotency-Key": f"reused-{account}"}
-    ttl = timedelta(hours=service._settings.idempotency_ttl_hours)
+    ttl = timedelta(hours=service.engine.settings.idempotency_ttl_hours)
 
-    monkeypatch.setattr(service, "_clock", lambda: utc_now() - ttl + timedelta(hours=1))
+    runtime.install(runtime.build_service(clock=lambda: utc_now() - ttl + timedelta(hours=1)))
     first = check(api.post("/credit-memos", body, headers=headers), 201)  # its record expires in 1 h
-    monkeypatch.setattr(service, "_clock", utc_now)
+    runtime.install(None)
     mismatch = api.post("/credit-memos", dict(body, description="another request"), headers=headers)
     assert mismatch.status == 422 and mismatch.body["errorCode"] == "IDEMPOTENCY_KEY_MISMATCH"
 
     # An hour after the record expired (and before TTL has deleted it), the key is free again.
     later = time.time() + 2 * 3600
-    monkeypatch.setattr(adapter, "time", types.SimpleNamespace(time=lambda: later, sleep=time.sleep))
-    monkeypatch.setattr(service, "_clock", lambda: datetime.fromtimestamp(later, UTC))
+    runtime.install(runtime.build_service(clock=lambda: datetime.fromtimestamp(later, UTC)))
     again = api.post("/credit-memos", body, headers=headers)
     assert again.status == 201, again
     assert "Idempotent-Replayed" not in again.headers
@@ -298,8 +299,8 @@ def test_an_idempotency_key_is_held_until_the_second_its_record_expires(
     expires_at = int(stored["Item"]["expiresAt"]["N"])
 
     def at(moment: float) -> None:
-        monkeypatch.setattr(adapter, "time", types.SimpleNamespace(time=lambda: moment, sleep=time.sleep))
-        monkeypatch.setattr(service, "_clock", lambda: datetime.fromtimestamp(moment, UTC))
+        # One clock for the service and its repository, as in a deployment.
+        runtime.install(runtime.build_service(clock=lambda: datetime.fromtimestamp(moment, UTC)))
 
     at(expires_at + 0.5)  # the record's last second: still the first request's
     last_second = api.post("/invoices", body, headers={"Idempotency-Key": key})
@@ -465,7 +466,7 @@ def test_an_item_the_engine_refuses_as_too_large_is_a_clean_422(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the adapter's own estimate (switched off here) the engine's 400 KB limit is the judge."""
-    monkeypatch.setattr(adapter, "MAX_ITEM_BYTES", 50_000_000)
+    monkeypatch.setattr(repository_module, "MAX_ITEM_BYTES", 50_000_000)
     account = new_account()
     body = {
         "billingAccountId": account,

@@ -16,6 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
+from credit_memos.domain.events import EVENT_VERSION
 
 from infra.local.lambda_runtime import FakeLambdaContext
 from tests.harness import (
@@ -232,7 +233,7 @@ def test_every_committed_mutation_publishes_exactly_its_events_in_sequence(
         assert envelope["source"] == "credit-memos"
         assert envelope["detail-type"] == event["detailType"]
         assert envelope["detail"] == event["detail"]
-        assert envelope["detail"]["eventVersion"] == "1"
+        assert envelope["detail"]["eventVersion"] == EVENT_VERSION == "2"
     # Per document: exactly the expected events, sequence numbers 1, 2, 3, ... in stream order.
     types: dict[str, list[str]] = defaultdict(list)
     sequences: dict[str, list[int]] = defaultdict(list)
@@ -309,11 +310,11 @@ def test_refused_entries_fail_their_record_and_the_records_after_it(bus: Bus, pu
     failed = [f["itemIdentifier"] for f in response["batchItemFailures"]]
     assert failed == [records[1]["dynamodb"]["SequenceNumber"], records[2]["dynamodb"]["SequenceNumber"]]
     assert len(refuse_second.calls) == 1 + 3  # the first record, then 3 attempts at the second
-    assert [e["detail"]["invoiceId"] for e in bus.published()] == [first["id"]]
+    assert [e["detail"]["invoice"]["id"] for e in bus.published()] == [first["id"]]
 
     # Lambda delivers the batch again from the first failed record; now EventBridge accepts.
     assert publish(records[1:]) == {"batchItemFailures": []}
-    assert [e["detail"]["invoiceId"] for e in bus.published()] == [second["id"], third["id"]]
+    assert [e["detail"]["invoice"]["id"] for e in bus.published()] == [second["id"], third["id"]]
 
 
 def test_an_entry_refused_once_is_sent_again_within_the_invocation(bus: Bus, publish: Publisher) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from credit_memos.api.errors import field_name, http_status
 from credit_memos.errors import ValidationError
-from credit_memos.money import MAX_ABS_AMOUNT, format_amount, minor_units, parse_amount, round_down, to_money
+from credit_memos.limits import MAX_ABS_AMOUNT
+from credit_memos.money import format_amount, minor_units, parse_amount, round_down, to_money
 
 
 @pytest.mark.parametrize(("currency", "digits"), [("USD", 2), ("EUR", 2), ("JPY", 0), ("KWD", 3), ("BHD", 3)])
@@ -19,8 +21,8 @@ def test_unknown_or_moneyless_currency_is_a_validation_error(currency: object) -
     with pytest.raises(ValidationError) as caught:
         minor_units(currency)  # type: ignore[arg-type]
     assert caught.value.error_code == "VALIDATION_ERROR"
-    assert caught.value.http_status == 422
-    assert caught.value.details == [{"field": "currency"}]
+    assert http_status(caught.value) == 422
+    assert caught.value.field == ("currency",)
 
 
 def test_parse_amount_with_unknown_currency_is_rejected() -> None:
@@ -66,8 +68,8 @@ def test_parse_amount_quantizes_to_the_currency(value: object, currency: str, ex
 )
 def test_too_many_digits_is_rejected_never_rounded(value: str, currency: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        parse_amount(value, currency, "lines[0].chargeAmount")
-    assert caught.value.details == [{"field": "lines[0].chargeAmount"}]
+        parse_amount(value, currency, ("lines", 0, "charge_amount"))
+    assert field_name(caught.value.field) == "lines[0].chargeAmount"
     assert "decimal places" in caught.value.message
 
 

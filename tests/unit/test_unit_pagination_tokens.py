@@ -6,7 +6,8 @@ import base64
 import json
 
 import pytest
-from credit_memos.adapters.dynamodb import _decode_token, _encode_token
+from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token
+from credit_memos.api.errors import field_name, http_status
 from credit_memos.errors import ValidationError
 
 PARTITION = "ACCOUNT#acct-1#INVOICE"
@@ -24,18 +25,18 @@ def _token(payload: object) -> str:
 
 
 def test_round_trip() -> None:
-    token = _encode_token(LAST_KEY, PARTITION)
+    token = encode_token(LAST_KEY, PARTITION)
     assert "=" not in token and "INVOICE" not in token  # url-safe and opaque
-    assert _decode_token(token, PARTITION) == LAST_KEY
+    assert decode_token(token, PARTITION) == LAST_KEY
 
 
 def test_token_of_another_query_is_rejected() -> None:
-    token = _encode_token(LAST_KEY, PARTITION)
+    token = encode_token(LAST_KEY, PARTITION)
     for other in ("ACCOUNT#acct-2#INVOICE", "ACCOUNT#acct-1#INVOICE#Posted", "ACCOUNT#acct-1#MEMO", ""):
         with pytest.raises(ValidationError) as caught:
-            _decode_token(token, other)
+            decode_token(token, other)
         assert caught.value.error_code == "VALIDATION_ERROR"
-        assert caught.value.details == [{"field": "nextToken"}]
+        assert field_name(caught.value.field) == "nextToken"
 
 
 @pytest.mark.parametrize(
@@ -64,11 +65,11 @@ def test_token_of_another_query_is_rejected() -> None:
 )
 def test_garbage_tokens_are_validation_errors(token: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        _decode_token(token, PARTITION)
-    assert caught.value.http_status == 422
+        decode_token(token, PARTITION)
+    assert http_status(caught.value) == 422
 
 
 def test_oversized_but_valid_looking_token_is_rejected() -> None:
     key = {"pk": {"S": "x" * 3000}}
     with pytest.raises(ValidationError):
-        _decode_token(_encode_token(key, PARTITION), PARTITION)
+        decode_token(encode_token(key, PARTITION), PARTITION)

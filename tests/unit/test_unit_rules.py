@@ -9,7 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from credit_memos.domain import rules
+from credit_memos.domain import applying, conversion, inputs, invoice_credit, invoices, memos
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, entry_id_of
 from credit_memos.errors import (
     AccountMismatch,
@@ -43,20 +43,20 @@ def make_invoice(
     currency: str = "USD",
     account: str = "acct-1",
 ) -> Invoice:
-    inputs = []
+    line_inputs = []
     for line in lines:
         charge, tax = (line, "0") if isinstance(line, str) else line
-        inputs.append(rules.InvoiceLineInput(D(charge), D(tax), product_name="p"))
-    return rules.create_invoice(
+        line_inputs.append(inputs.InvoiceLineInput(D(charge), D(tax), product_name="p"))
+    return invoices.create_invoice(
         invoice_id=new_id("inv"),
-        line_ids=[new_id("invl") for _ in inputs],
+        line_ids=[new_id("invl") for _ in line_inputs],
         billing_account_id=account,
         currency=currency,
         status=status,
         settlement_level=level,  # type: ignore[arg-type]
         invoice_date=TODAY,
         due_date=None,
-        lines=inputs,
+        lines=line_inputs,
         now=NOW,
     )
 
@@ -71,16 +71,16 @@ def make_memo(
     for index, charge in enumerate(charges):
         amount, taxes = (charge, ()) if isinstance(charge, str) else charge
         lines.append(
-            rules.build_memo_line(
+            memos.build_memo_line(
                 line_id=new_id("cml"),
                 currency=currency,
-                charge=rules.MemoChargeInput(
-                    D(amount), product_name="p", taxes=tuple(rules.TaxInput(D(t)) for t in taxes)
+                charge=inputs.MemoChargeInput(
+                    D(amount), product_name="p", taxes=tuple(inputs.TaxInput(D(t)) for t in taxes)
                 ),
-                field=f"charges[{index}]",
+                field=("charges", index),
             )
         )
-    return rules.create_credit_memo(
+    return memos.create_credit_memo(
         memo_id=new_id("cm"),
         billing_account_id=account,
         currency=currency,
@@ -94,7 +94,7 @@ def make_memo(
 
 
 def apply(memo: CreditMemo, invoice: Invoice, amount: str | None = None) -> ApplicationEntry:
-    return rules.apply_credit_memo(
+    return applying.apply_credit_memo(
         memo,
         invoice,
         amount=None if amount is None else D(amount),
@@ -108,12 +108,12 @@ def apply(memo: CreditMemo, invoice: Invoice, amount: str | None = None) -> Appl
 def apply_line(
     memo: CreditMemo, memo_line_id: str, invoice: Invoice, *targets: tuple[str, str | None]
 ) -> ApplicationEntry:
-    return rules.apply_credit_memo_line(
+    return applying.apply_credit_memo_line(
         memo,
         memo_line_id,
         invoice,
         [
-            (i, rules.LineApplicationInput(line_id, None if amount is None else D(amount)))
+            (i, inputs.LineApplyTarget(invoice.id, line_id, None if amount is None else D(amount)))
             for i, (line_id, amount) in enumerate(targets)
         ],
         entry_id=new_id("app"),
@@ -126,7 +126,7 @@ def apply_line(
 def unapply(
     entry: ApplicationEntry, record_id: str, memo: CreditMemo, invoice: Invoice, level: str = "Invoice"
 ):
-    return rules.unapply_application(
+    return applying.unapply_application(
         entry,
         record_id,
         memo,
@@ -139,8 +139,8 @@ def unapply(
     )
 
 
-def credit(invoice: Invoice, strategy: str, *credits: rules.CreditLineInput):
-    return rules.credit_invoice(
+def credit(invoice: Invoice, strategy: str, *credits: inputs.CreditLineInput):
+    return invoice_credit.credit_invoice(
         invoice,
         credits,
         tax_strategy=strategy,
@@ -154,7 +154,7 @@ def credit(invoice: Invoice, strategy: str, *credits: rules.CreditLineInput):
 
 
 def convert(invoice: Invoice, line_ids: list[str] | None = None, *, apply_to_invoice: bool = True):
-    return rules.convert_negative_lines(
+    return conversion.convert_negative_lines(
         invoice,
         line_ids,
         apply_to_invoice=apply_to_invoice,
@@ -212,7 +212,7 @@ def test_invoice_total_of_zero_is_allowed_and_settled() -> None:
 def test_invoice_total_may_not_be_negative(lines: tuple) -> None:
     with pytest.raises(ValidationError) as caught:
         make_invoice(*lines)
-    assert caught.value.details == [{"field": "lines"}]
+    assert caught.value.field == ("lines",)
 
 
 def test_create_invoice_validates_lines_and_currency() -> None:
@@ -265,8 +265,8 @@ def test_memo_line_rejects_non_positive_charge_and_bad_taxes(charge: object) -> 
 
 def test_memo_line_needs_a_product() -> None:
     with pytest.raises(ValidationError, match="productId or productName"):
-        rules.build_memo_line(
-            line_id="x", currency="USD", charge=rules.MemoChargeInput(D("1.00")), field="charges[0]"
+        memos.build_memo_line(
+            line_id="x", currency="USD", charge=inputs.MemoChargeInput(D("1.00")), field=("charges", 0)
         )
 
 
@@ -282,33 +282,33 @@ def test_memo_line_count_and_status() -> None:
 
 def test_post_rules() -> None:
     invoice = make_invoice("10.00", status="Draft")
-    rules.post_invoice(invoice, NOW)
+    invoices.post_invoice(invoice, NOW)
     assert invoice.status == "Posted"
     with unchanged(invoice), pytest.raises(InvalidStatus):
-        rules.post_invoice(invoice, NOW)
+        invoices.post_invoice(invoice, NOW)
     memo = make_memo("10.00", status="Draft")
-    rules.post_credit_memo(memo, NOW)
+    memos.post_credit_memo(memo, NOW)
     assert memo.status == "Posted"
     with unchanged(memo), pytest.raises(InvalidStatus):
-        rules.post_credit_memo(memo, NOW)
+        memos.post_credit_memo(memo, NOW)
 
 
 def test_void_posted_memo_zeroes_balances_and_cannot_be_repeated() -> None:
     memo = make_memo("10.00", "5.00")
-    rules.void_credit_memo(memo, NOW)
+    memos.void_credit_memo(memo, NOW)
     assert memo.status == "Voided" and memo.balance == 0
     assert line_balances(memo) == [0, 0]
     assert memo.total_amount_with_tax == D("15.00")  # the total is history, not balance
     with unchanged(memo), pytest.raises(InvalidStatus):
-        rules.void_credit_memo(memo, NOW)
+        memos.void_credit_memo(memo, NOW)
     with pytest.raises(InvalidStatus):
-        rules.post_credit_memo(memo, NOW)
+        memos.post_credit_memo(memo, NOW)
 
 
 def test_void_draft_memo_is_invalid_status() -> None:
     memo = make_memo("10.00", status="Draft")
     with unchanged(memo), pytest.raises(InvalidStatus):
-        rules.void_credit_memo(memo, NOW)
+        memos.void_credit_memo(memo, NOW)
 
 
 def test_void_with_active_applications_then_after_unapply() -> None:
@@ -316,9 +316,9 @@ def test_void_with_active_applications_then_after_unapply() -> None:
     invoice = make_invoice("100.00")
     entry = apply(memo, invoice, "4.00")
     with unchanged(memo), pytest.raises(HasActiveApplications):
-        rules.void_credit_memo(memo, NOW)
+        memos.void_credit_memo(memo, NOW)
     unapply(entry, entry.records[0].id, memo, invoice)
-    rules.void_credit_memo(memo, NOW)
+    memos.void_credit_memo(memo, NOW)
     assert memo.status == "Voided" and memo.balance == 0
     with pytest.raises(InvalidStatus):
         apply(memo, invoice, "1.00")
@@ -398,7 +398,7 @@ def test_apply_requires_posted_documents_of_one_account_and_currency(
 
 def test_apply_to_voided_memo_is_invalid_status() -> None:
     memo = make_memo("10.00")
-    rules.void_credit_memo(memo, NOW)
+    memos.void_credit_memo(memo, NOW)
     invoice = make_invoice("100.00")
     with unchanged(memo, invoice), pytest.raises(InvalidStatus):
         apply(memo, invoice)
@@ -480,14 +480,14 @@ def test_apply_credit_memo_line_to_invoice_lines() -> None:
 def test_apply_credit_memo_line_keeps_each_targets_description_and_date() -> None:
     invoice = make_invoice("50.00", "30.00", level="InvoiceLine")
     memo = make_memo("40.00")
-    entry = rules.apply_credit_memo_line(
+    entry = applying.apply_credit_memo_line(
         memo,
         memo.lines[0].id,
         invoice,
         [
-            (0, rules.LineApplicationInput(invoice.lines[0].id, D("1.00"), "first", "2026-01-01")),
-            (1, rules.LineApplicationInput(invoice.lines[1].id, D("2.00"), "second", None)),
-            (2, rules.LineApplicationInput(invoice.lines[1].id, D("3.00"))),
+            (0, inputs.LineApplyTarget(invoice.id, invoice.lines[0].id, D("1.00"), "first", "2026-01-01")),
+            (1, inputs.LineApplyTarget(invoice.id, invoice.lines[1].id, D("2.00"), "second", None)),
+            (2, inputs.LineApplyTarget(invoice.id, invoice.lines[1].id, D("3.00"))),
         ],
         entry_id=new_id("app"),
         now=NOW,
@@ -617,7 +617,7 @@ def test_unapply_level_and_record_checks() -> None:
 
 def test_credit_invoice_ignore_and_manual_override() -> None:
     invoice = make_invoice(("100.00", "10.00"), "50.00")
-    memo, entry = credit(invoice, "Ignore", rules.CreditLineInput(invoice.lines[0].id, D("40.00")))
+    memo, entry = credit(invoice, "Ignore", inputs.CreditLineInput(invoice.lines[0].id, D("40.00")))
     assert memo.total_amount_with_tax == D("40.00") and memo.total_tax_amount == 0
     assert (
         memo.status == "Posted"
@@ -630,7 +630,7 @@ def test_credit_invoice_ignore_and_manual_override() -> None:
     memo2, _ = credit(
         invoice,
         "ManualOverride",
-        rules.CreditLineInput(invoice.lines[0].id, D("10.00"), (rules.TaxInput(D("2.50")),)),
+        inputs.CreditLineInput(invoice.lines[0].id, D("10.00"), (inputs.TaxInput(D("2.50")),)),
     )
     assert memo2.total_amount_with_tax == D("12.50") and invoice.balance == D("107.50")
     with unchanged(invoice), pytest.raises(ValidationError):
@@ -638,13 +638,13 @@ def test_credit_invoice_ignore_and_manual_override() -> None:
         credit(
             invoice,
             "ManualOverride",
-            rules.CreditLineInput(invoice.lines[0].id, D("1.00"), (rules.TaxInput(D("7.51")),)),
+            inputs.CreditLineInput(invoice.lines[0].id, D("1.00"), (inputs.TaxInput(D("7.51")),)),
         )
     with unchanged(invoice), pytest.raises(ValidationError):
         credit(
             invoice,
             "Ignore",
-            rules.CreditLineInput(invoice.lines[0].id, D("1.00"), (rules.TaxInput(D("1.00")),)),
+            inputs.CreditLineInput(invoice.lines[0].id, D("1.00"), (inputs.TaxInput(D("1.00")),)),
         )
 
 
@@ -652,16 +652,17 @@ def test_credit_invoice_validation() -> None:
     invoice = make_invoice(("100.00", "10.00"), "-20.00")
     line = invoice.lines[0].id
     cases = [
-        ("Ignore", [rules.CreditLineInput(line, D("100.01"))], ValidationError),  # above the charge
-        ("Ignore", [rules.CreditLineInput(line, D("0"))], ValidationError),
-        ("Ignore", [rules.CreditLineInput("invl_other", D("1.00"))], ValidationError),
+        ("Ignore", [inputs.CreditLineInput(line, D("100.01"))], ValidationError),  # above the charge
+        ("Ignore", [inputs.CreditLineInput(line, D("0"))], ValidationError),
+        ("Ignore", [inputs.CreditLineInput("invl_other", D("1.00"))], ValidationError),
         (
             "Ignore",
-            [rules.CreditLineInput(line, D("1.00")), rules.CreditLineInput(line, D("1.00"))],
+            [inputs.CreditLineInput(line, D("1.00")), inputs.CreditLineInput(line, D("1.00"))],
             ValidationError,
         ),
-        ("Ignore", [rules.CreditLineInput(invoice.lines[1].id, D("1.00"))], ValidationError),  # negative line
-        ("Bogus", [rules.CreditLineInput(line, D("1.00"))], ValidationError),
+        # a negative line
+        ("Ignore", [inputs.CreditLineInput(invoice.lines[1].id, D("1.00"))], ValidationError),
+        ("Bogus", [inputs.CreditLineInput(line, D("1.00"))], ValidationError),
         ("Ignore", [], ValidationError),
     ]
     for strategy, credits, error in cases:
@@ -669,7 +670,7 @@ def test_credit_invoice_validation() -> None:
             credit(invoice, strategy, *credits)
     draft = make_invoice("10.00", status="Draft")
     with pytest.raises(InvalidStatus):
-        credit(draft, "Ignore", rules.CreditLineInput(draft.lines[0].id, D("1.00")))
+        credit(draft, "Ignore", inputs.CreditLineInput(draft.lines[0].id, D("1.00")))
 
 
 def test_credit_invoice_total_bounded_by_invoice_balance() -> None:
@@ -677,8 +678,8 @@ def test_credit_invoice_total_bounded_by_invoice_balance() -> None:
     memo = make_memo("95.00")
     apply(memo, invoice, "95.00")
     with unchanged(invoice), pytest.raises(InsufficientBalance):
-        credit(invoice, "Ignore", rules.CreditLineInput(invoice.lines[0].id, D("5.01")))
-    credit(invoice, "Ignore", rules.CreditLineInput(invoice.lines[0].id, D("5.00")))
+        credit(invoice, "Ignore", inputs.CreditLineInput(invoice.lines[0].id, D("5.01")))
+    credit(invoice, "Ignore", inputs.CreditLineInput(invoice.lines[0].id, D("5.00")))
     assert invoice.balance == 0
 
 
@@ -687,8 +688,8 @@ def test_credit_invoice_at_line_level_bounded_by_line_balance() -> None:
     memo, entry = credit(
         invoice,
         "CopyFromInvoiceLine",
-        rules.CreditLineInput(invoice.lines[0].id, D("50.00")),
-        rules.CreditLineInput(invoice.lines[1].id, D("50.00")),
+        inputs.CreditLineInput(invoice.lines[0].id, D("50.00")),
+        inputs.CreditLineInput(invoice.lines[1].id, D("50.00")),
     )
     assert [(r.invoice_line_id, r.amount) for r in entry.records] == [
         (invoice.lines[0].id, D("55.00")),
@@ -700,7 +701,7 @@ def test_credit_invoice_at_line_level_bounded_by_line_balance() -> None:
     apply_line(other, other.lines[0].id, invoice, (invoice.lines[0].id, "50.00"))
     with unchanged(invoice), pytest.raises(InsufficientBalance):
         # 10.00 of charge with 1.00 of tax does not fit the line's 5.00
-        credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(invoice.lines[0].id, D("10.00")))
+        credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(invoice.lines[0].id, D("10.00")))
 
 
 def test_copy_from_invoice_line_prorates_and_rounds_down() -> None:
@@ -708,23 +709,23 @@ def test_copy_from_invoice_line_prorates_and_rounds_down() -> None:
     line = invoice.lines[0]
     taxes = []
     for _ in range(3):
-        memo, _entry = credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(line.id, D("33.33")))
+        memo, _entry = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("33.33")))
         taxes.append(memo.total_tax_amount)
     assert taxes == [D("3.33"), D("3.33"), D("3.33")]
-    memo, _entry = credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(line.id, D("0.01")))
+    memo, _entry = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("0.01")))
     assert memo.total_tax_amount == D("0.01")  # the last cent lands on the last credit
     assert line.credited_tax_amount == D("10.00") and line.credited_charge_amount == D("100.00")
     assert invoice.balance == 0 and line.balance == 0
     with unchanged(invoice), pytest.raises(ValidationError):
-        credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(line.id, D("0.01")))
+        credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("0.01")))
 
 
 def test_copy_from_invoice_line_without_tax_or_in_jpy() -> None:
     invoice = make_invoice("100.00")
-    memo, _ = credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(invoice.lines[0].id, D("10.00")))
+    memo, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(invoice.lines[0].id, D("10.00")))
     assert memo.total_tax_amount == 0 and memo.lines[0].taxes == []
     jpy = make_invoice(("1000", "100"), currency="JPY")
-    memo, _ = credit(jpy, "CopyFromInvoiceLine", rules.CreditLineInput(jpy.lines[0].id, D("333")))
+    memo, _ = credit(jpy, "CopyFromInvoiceLine", inputs.CreditLineInput(jpy.lines[0].id, D("333")))
     assert memo.total_tax_amount == D("33") and memo.total_amount_with_tax == D("366")
 
 
@@ -754,7 +755,7 @@ def test_prorated_tax_of_many_credits_never_exceeds_the_line_tax(
         if units <= 0:
             break
         amount = D(units).scaleb(exponent)
-        memo, entry = credit(invoice, "CopyFromInvoiceLine", rules.CreditLineInput(line.id, amount))
+        memo, entry = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, amount))
         credited_units += units
         credited_tax_units += int(memo.total_tax_amount.scaleb(-exponent))
         assert memo.total_tax_amount >= 0

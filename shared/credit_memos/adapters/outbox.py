@@ -72,11 +72,13 @@ def resources_of(detail: dict[str, Any]) -> list[str]:
         if isinstance(value, str) and f"{kind}/{value}" not in found:
             found.append(f"{kind}/{value}")
 
+    # Version 2 carries the documents as their views ({"id", ...}); version 1 events still in the
+    # stream at a deployment carried creditMemoId / invoiceId, at the top or in the summaries.
     add("credit-memo", detail.get("creditMemoId"))
     add("invoice", detail.get("invoiceId"))
     memo, invoice = detail.get("creditMemo"), detail.get("invoice")
     if isinstance(memo, dict):
-        add("credit-memo", memo.get("creditMemoId"))
+        add("credit-memo", memo.get("id", memo.get("creditMemoId")))
     if isinstance(invoice, dict):
-        add("invoice", invoice.get("invoiceId"))
+        add("invoice", invoice.get("id", invoice.get("invoiceId")))
     return found

@@ -30,17 +30,19 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from credit_memos.api.schemas import ID_RE, ErrorResponse
-from credit_memos.errors import (
+from credit_memos.api.errors import (
     BadRequest,
-    DomainError,
-    InternalError,
-    NotFound,
     PayloadTooLarge,
     UnsupportedMediaType,
-    ValidationError,
+    error_body,
+    http_status,
 )
-from credit_memos.service import Idempotency, Outcome
+from credit_memos.api.runtime import get_service
+from credit_memos.api.schemas import ID_RE, ErrorResponse
+from credit_memos.commands import Request
+from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
+from credit_memos.limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
+from credit_memos.usecases import Outcome
 
 
 class _TracingOff:
@@ -74,10 +76,8 @@ logger = Logger()
 tracer = _make_tracer()
 metrics = Metrics()
 
-MAX_BODY_BYTES = 1_000_000
-MAX_JSON_DEPTH = 32
 REPLAY_HEADER = "Idempotent-Replayed"
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$")
 
 # ---------------------------------------------------------------- JSON
 
@@ -131,9 +131,16 @@ def _dumps(body: Any) -> str:
 # ---------------------------------------------------------------- errors
 
 
-def error_response(error: DomainError) -> Response[str]:
-    headers = {"Retry-After": "1"} if error.retryable else None
-    return Response(error.http_status, "application/json", _dumps(error.to_body()), headers=headers)
+def _error_headers(error: DomainError) -> dict[str, str] | None:
+    headers = {"Retry-After": "1"} if error.retryable else {}
+    if error.replayed:
+        headers[REPLAY_HEADER] = "true"
+    return headers or None
+
+
+def error_response(error: DomainError, details: list[dict[str, Any]] | None = None) -> Response[str]:
+    body = _dumps(error_body(error, details))
+    return Response(http_status(error), "application/json", body, headers=_error_headers(error))
 
 
 def _validation_details(errors: Any) -> list[dict[str, Any]]:
@@ -149,15 +156,17 @@ def _validation_details(errors: Any) -> list[dict[str, Any]]:
     return details
 
 
-def from_request_validation(error: RequestValidationError) -> DomainError:
+def _request_validation_response(error: RequestValidationError) -> Response[str]:
     errors = list(error.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         # Our deserializer's own message (size, depth, syntax) is safe to show.
         reason = next(
             (e.get("ctx", {}).get("error") for e in errors if e.get("type") == "json_invalid"), None
         )
-        return BadRequest(reason if isinstance(reason, str) else "the request body is not valid JSON")
-    return ValidationError("the request is not valid", details=_validation_details(errors))
+        return error_response(
+            BadRequest(reason if isinstance(reason, str) else "the request body is not valid JSON")
+        )
+    return error_response(ValidationError("the request is not valid"), _validation_details(errors))
 
 
 def make_resolver() -> APIGatewayRestResolver:
@@ -165,14 +174,15 @@ def make_resolver() -> APIGatewayRestResolver:
 
     @app.exception_handler(DomainError)
     def _domain_error(error: DomainError) -> Response[str]:
-        if error.http_status >= 500:
+        status = http_status(error)
+        if status >= 500:
             logger.warning("request failed", extra={"error_code": error.error_code})
-        metrics.add_metric(name=f"Error{error.http_status}", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name=f"Error{status}", unit=MetricUnit.Count, value=1)
         return error_response(error)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(error: RequestValidationError) -> Response[str]:
-        return error_response(from_request_validation(error))
+        return _request_validation_response(error)
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _not_json(error: RequestUnsupportedContentType) -> Response[str]:
@@ -219,29 +229,21 @@ def success_response(status: int, model: type[BaseModel], description: str) -> d
 # ---------------------------------------------------------------- outcomes
 
 
+def execute(command: Request, idempotency_key: str | None = None) -> Outcome:
+    """Carry out one command; a first success (not a replay) emits the command's business metric."""
+    if idempotency_key is not None and not _KEY_RE.match(idempotency_key):
+        raise ValidationError(
+            f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters", field=("Idempotency-Key",)
+        )
+    outcome = get_service().execute(command, idempotency_key)
+    if command.metric is not None and not outcome.replayed:
+        metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)
+    return outcome
+
+
 def respond(outcome: Outcome) -> Response[str]:
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
     return Response(outcome.status_code, "application/json", _dumps(outcome.body), headers=headers)
-
-
-def ok(body: dict[str, Any]) -> Response[str]:
-    return Response(200, "application/json", _dumps(body))
-
-
-def idempotency_for(key: str | None, operation: str, request: Any) -> Idempotency | None:
-    if key is None:
-        return None
-    if not _KEY_RE.match(key):
-        raise ValidationError(
-            "Idempotency-Key must be 1 to 255 visible ASCII characters",
-            details=[{"field": "Idempotency-Key"}],
-        )
-    return Idempotency.for_request(key, operation, request)
-
-
-def request_data(model: BaseModel | None) -> Any:
-    """The request as fingerprinted for idempotency: validated fields, exact decimals."""
-    return None if model is None else model.model_dump(mode="json", exclude_none=False)
 
 
 def path_id(value: str, what: str) -> str:
@@ -253,7 +255,7 @@ def path_id(value: str, what: str) -> str:
 
 # ---------------------------------------------------------------- entry point
 
-DirectHandler = Callable[[dict[str, Any]], Any]
+DirectHandler = Callable[[dict[str, Any]], Outcome]
 
 
 def make_lambda_handler(
@@ -318,9 +320,9 @@ def _is_json_content_type(headers: dict[str, Any]) -> bool:
 
 def _api_gateway_error(error: DomainError) -> dict[str, Any]:
     return {
-        "statusCode": error.http_status,
+        "statusCode": http_status(error),
         "headers": {"Content-Type": "application/json"},
-        "body": _dumps(error.to_body()),
+        "body": _dumps(error_body(error)),
         "isBase64Encoded": False,
     }
 
@@ -331,29 +333,26 @@ def _invoke_directly(direct: DirectHandler, event: Any) -> Any:
     try:
         result = direct(dict(event))
     except PydanticValidationError as error:
-        raise ValidationError(
-            "the request is not valid", details=_validation_details(error.errors())
-        ) from None
+        problems = "; ".join(f"{d['field']}: {d['message']}" for d in _validation_details(error.errors()))
+        raise ValidationError(f"the request is not valid ({problems})"[:1000]) from None
     except DomainError:
         raise
     except Exception:
         logger.exception("unexpected error")
         raise InternalError("internal error") from None
-    if isinstance(result, Outcome):
-        return result.body
-    return result
+    return result.body
 
 
 def take(payload: dict[str, Any], name: str, what: str) -> str:
     """A path id from a direct-invocation payload."""
     value = payload.pop(name, None)
     if not isinstance(value, str) or not value:
-        raise ValidationError(f"{name} is required", details=[{"field": name}])
+        raise ValidationError("is required", field=(name,))
     return path_id(value, what)
 
 
 def take_key(payload: dict[str, Any]) -> str | None:
     value = payload.pop("idempotencyKey", None)
     if value is not None and not isinstance(value, str):
-        raise ValidationError("idempotencyKey must be a string", details=[{"field": "idempotencyKey"}])
+        raise ValidationError("must be a string", field=("idempotencyKey",))
     return value

@@ -1,13 +1,26 @@
-"""Per-container objects, built on first use (not at import) and then reused."""
+"""Per-container objects, built on first use (not at import) and then reused.
+
+Tests and benchmarks that need another repository or client build a service with
+``build_service`` and install it with ``use_service``; nothing reaches into private state.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from credit_memos.adapters.dynamodb import DynamoDbRepository, create_client
-from credit_memos.service import CreditMemoService
+from credit_memos.adapters.dynamodb.client import create_client
+from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
+from credit_memos.ports import Repository
 from credit_memos.settings import get_settings
+from credit_memos.usecases import CreditMemoService
+from credit_memos.usecases.service import utc_now
+
+_installed: CreditMemoService | None = None
 
 
 @lru_cache(maxsize=1)
@@ -16,14 +29,52 @@ def get_dynamodb_client() -> Any:
     return create_client(settings.dynamodb_endpoint_url, settings.region)
 
 
-@lru_cache(maxsize=1)
-def get_service() -> CreditMemoService:
+def build_service(
+    *,
+    client: Any | None = None,
+    wrap: Callable[[Repository], Repository] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> CreditMemoService:
+    """The service on this container's settings; ``client`` and ``wrap`` replace or decorate storage."""
     settings = get_settings()
-    return CreditMemoService(DynamoDbRepository(get_dynamodb_client(), settings.table_name), settings)
+    repository: Repository = DynamoDbRepository(
+        client if client is not None else get_dynamodb_client(), settings.table_name, clock=clock, sleep=sleep
+    )
+    if wrap is not None:
+        repository = wrap(repository)
+    return CreditMemoService(repository, settings, clock=clock, sleep=sleep)
+
+
+@lru_cache(maxsize=1)
+def _default_service() -> CreditMemoService:
+    return build_service()
+
+
+def get_service() -> CreditMemoService:
+    return _installed if _installed is not None else _default_service()
+
+
+def install(service: CreditMemoService | None) -> None:
+    """Handlers use ``service`` from now on (tests, benchmarks); ``None`` goes back to the default."""
+    global _installed
+    _installed = service
+
+
+@contextmanager
+def use_service(service: CreditMemoService) -> Iterator[CreditMemoService]:
+    """Handlers use ``service`` inside the block."""
+    previous = _installed
+    install(service)
+    try:
+        yield service
+    finally:
+        install(previous)
 
 
 def reset() -> None:
-    """Forget cached settings and clients (tests change the environment between cases)."""
+    """Forget cached settings, clients and any installed service (tests change the environment)."""
+    install(None)
     get_settings.cache_clear()
     get_dynamodb_client.cache_clear()
-    get_service.cache_clear()
+    _default_service.cache_clear()

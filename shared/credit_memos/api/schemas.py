@@ -1,11 +1,13 @@
-"""Request and response models. One source for validation and the OpenAPI document."""
+"""Request models: validation at the edge, the OpenAPI document's request schemas, and the one
+conversion of each request into its command (``command()``). Response models are
+``credit_memos.domain.views``."""
 
 from __future__ import annotations
 
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -17,7 +19,29 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from credit_memos.money import MAX_ABS_AMOUNT
+from credit_memos import commands
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus, SettlementLevel, TaxStrategy
+from credit_memos.domain.inputs import (
+    ApplyTarget,
+    CreditLineInput,
+    InvoiceLineInput,
+    LineApplyTarget,
+    MemoChargeInput,
+    TaxInput,
+)
+from credit_memos.limits import (
+    MAX_ABS_AMOUNT,
+    MAX_APPLY_TARGETS,
+    MAX_ID_TEXT,
+    MAX_LINE_APPLY_TARGETS,
+    MAX_LINES,
+    MAX_LONG_TEXT,
+    MAX_PAGE_SIZE,
+    MAX_SHORT_TEXT,
+    MAX_TAXES_PER_LINE,
+    MAX_TEXT,
+    MAX_TOKEN_LENGTH,
+)
 
 _DECIMAL_TEXT = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$")
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
@@ -78,10 +102,10 @@ def _clean_text(value: str) -> str:
     return value
 
 
-Text64 = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_clean_text)]
-Text128 = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(_clean_text)]
-Text255 = Annotated[str, Field(min_length=1, max_length=255), AfterValidator(_clean_text)]
-Text1000 = Annotated[str, Field(min_length=1, max_length=1000), AfterValidator(_clean_text)]
+ShortText = Annotated[str, Field(min_length=1, max_length=MAX_SHORT_TEXT), AfterValidator(_clean_text)]
+IdText = Annotated[str, Field(min_length=1, max_length=MAX_ID_TEXT), AfterValidator(_clean_text)]
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_clean_text)]
+LongText = Annotated[str, Field(min_length=1, max_length=MAX_LONG_TEXT), AfterValidator(_clean_text)]
 
 
 def _check_date(value: str) -> str:
@@ -97,13 +121,13 @@ IsoDate = Annotated[
 ]
 Identifier = Annotated[str, Field(pattern=_ID_PATTERN, examples=["acct-001"])]
 CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
-
-MAX_LINES = 300
+PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
+NextToken = Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)]
 
 
 # defer_build: a model's validator is built when it is first used, not at import. A function uses
-# two or three of these models (the view models only for the OpenAPI document), and building all
-# of them at import was about 15 ms of every cold start (docs/benchmarks.md).
+# two or three of these models, and building all of them at import was about 15 ms of every cold
+# start (docs/benchmarks.md).
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True, defer_build=True)
 
@@ -111,44 +135,83 @@ class _Request(BaseModel):
 class InvoiceLineRequest(_Request):
     chargeAmount: Amount
     taxAmount: Amount = Decimal(0)
-    productId: Text128 | None = None
-    productName: Text255 | None = None
-    description: Text255 | None = None
+    productId: IdText | None = None
+    productName: Text | None = None
+    description: Text | None = None
 
 
 class CreateInvoiceRequest(_Request):
     billingAccountId: Identifier
     currency: CurrencyCode
-    status: Literal["Draft", "Posted"] = "Posted"
-    settlementLevel: Literal["Invoice", "InvoiceLine"] | None = None
+    status: InvoiceStatus = "Posted"
+    settlementLevel: SettlementLevel | None = None
     invoiceDate: IsoDate | None = None
     dueDate: IsoDate | None = None
     lines: list[InvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
+    def command(self) -> commands.CreateInvoice:
+        return commands.CreateInvoice(
+            billing_account_id=self.billingAccountId,
+            currency=self.currency,
+            status=self.status,
+            settlement_level=self.settlementLevel,
+            invoice_date=self.invoiceDate,
+            due_date=self.dueDate,
+            lines=tuple(
+                InvoiceLineInput(
+                    line.chargeAmount, line.taxAmount, line.productId, line.productName, line.description
+                )
+                for line in self.lines
+            ),
+        )
+
 
 class TaxRequest(_Request):
     taxAmount: Amount
-    taxCode: Text64 | None = None
-    taxName: Text64 | None = None
+    taxCode: ShortText | None = None
+    taxName: ShortText | None = None
     taxRate: Amount | None = None
+
+    def input(self) -> TaxInput:
+        return TaxInput(self.taxAmount, self.taxCode, self.taxName, self.taxRate)
 
 
 class MemoChargeRequest(_Request):
     chargeAmount: Amount
-    productId: Text128 | None = None
-    productName: Text255 | None = None
-    description: Text255 | None = None
-    taxes: list[TaxRequest] = Field(default_factory=list, max_length=5)
+    productId: IdText | None = None
+    productName: Text | None = None
+    description: Text | None = None
+    taxes: list[TaxRequest] = Field(default_factory=list, max_length=MAX_TAXES_PER_LINE)
 
 
 class CreateCreditMemoRequest(_Request):
     billingAccountId: Identifier
     currency: CurrencyCode
-    type: Literal["Posted", "Draft"] = "Posted"
-    description: Text1000 | None = None
+    type: InvoiceStatus = "Posted"
+    description: LongText | None = None
     effectiveDate: IsoDate | None = None
-    externalReference: Text255 | None = None
+    externalReference: Text | None = None
     charges: list[MemoChargeRequest] = Field(min_length=1, max_length=MAX_LINES)
+
+    def command(self) -> commands.CreateCreditMemo:
+        return commands.CreateCreditMemo(
+            billing_account_id=self.billingAccountId,
+            currency=self.currency,
+            status=self.type,
+            description=self.description,
+            effective_date=self.effectiveDate,
+            external_reference=self.externalReference,
+            charges=tuple(
+                MemoChargeInput(
+                    c.chargeAmount,
+                    c.productId,
+                    c.productName,
+                    c.description,
+                    tuple(t.input() for t in c.taxes),
+                )
+                for c in self.charges
+            ),
+        )
 
 
 class EmptyActionRequest(_Request):
@@ -158,34 +221,57 @@ class EmptyActionRequest(_Request):
 class ApplicationTargetRequest(_Request):
     invoiceId: Identifier
     amount: Amount | None = None
-    description: Text255 | None = None
+    description: Text | None = None
     effectiveDate: IsoDate | None = None
 
 
 class ApplyCreditMemoRequest(_Request):
-    applications: list[ApplicationTargetRequest] = Field(min_length=1, max_length=25)
+    applications: list[ApplicationTargetRequest] = Field(min_length=1, max_length=MAX_APPLY_TARGETS)
+
+    def command(self, credit_memo_id: str) -> commands.ApplyCreditMemo:
+        return commands.ApplyCreditMemo(
+            credit_memo_id=credit_memo_id,
+            applications=tuple(
+                ApplyTarget(t.invoiceId, t.amount, t.description, t.effectiveDate) for t in self.applications
+            ),
+        )
 
 
 class LineApplicationTargetRequest(_Request):
     invoiceId: Identifier
     invoiceLineId: Identifier
     amount: Amount | None = None
-    description: Text255 | None = None
+    description: Text | None = None
     effectiveDate: IsoDate | None = None
 
 
 class ApplyCreditMemoLineRequest(_Request):
-    applications: list[LineApplicationTargetRequest] = Field(min_length=1, max_length=50)
+    applications: list[LineApplicationTargetRequest] = Field(min_length=1, max_length=MAX_LINE_APPLY_TARGETS)
+
+    def command(self, credit_memo_id: str, credit_memo_line_id: str) -> commands.ApplyCreditMemoLine:
+        return commands.ApplyCreditMemoLine(
+            credit_memo_id=credit_memo_id,
+            credit_memo_line_id=credit_memo_line_id,
+            applications=tuple(
+                LineApplyTarget(t.invoiceId, t.invoiceLineId, t.amount, t.description, t.effectiveDate)
+                for t in self.applications
+            ),
+        )
 
 
 class UnapplyRequest(_Request):
-    description: Text255 | None = None
+    description: Text | None = None
     effectiveDate: IsoDate | None = None
 
+    def command(
+        self, application_id: str, command_type: type[commands.UnapplyCreditMemoApplication]
+    ) -> commands.UnapplyCreditMemoApplication:
+        return command_type(
+            application_id=application_id, description=self.description, effective_date=self.effectiveDate
+        )
 
-# ---------------------------------------------------------------- responses (OpenAPI)
 
-Money = Annotated[str, Field(examples=["120.00"])]
+# ---------------------------------------------------------------- errors (the bodies of every failure)
 
 
 class ErrorDetail(BaseModel, defer_build=True):
@@ -199,148 +285,51 @@ class ErrorResponse(BaseModel, defer_build=True):
     details: list[ErrorDetail] | None = None
 
 
-class InvoiceLineView(BaseModel, defer_build=True):
-    id: str
-    chargeAmount: Money
-    taxAmount: Money
-    amountWithTax: Money
-    balance: Money
-    netCreditsApplied: Money
-    convertedNegAmount: Money
-    productId: str | None
-    productName: str | None
-    description: str | None
-
-
-class InvoiceView(BaseModel, defer_build=True):
-    id: str
-    billingAccountId: str
-    currency: str
-    status: Literal["Draft", "Posted"]
-    settlementLevel: Literal["Invoice", "InvoiceLine"]
-    invoiceDate: str
-    dueDate: str | None
-    totalChargeAmount: Money
-    totalTaxAmount: Money
-    totalAmountWithTax: Money
-    totalConvertedNegAmount: Money
-    netCreditsApplied: Money
-    balance: Money
-    settlementStatus: Literal["NotSettled", "PartiallySettled", "Settled"]
-    lineCount: int
-    createdAt: str
-    updatedAt: str
-    lines: list[InvoiceLineView] | None = Field(None, description="Omitted in list responses.")
-
-
-class TaxView(BaseModel, defer_build=True):
-    taxAmount: Money
-    taxCode: str | None
-    taxName: str | None
-    taxRate: str | None
-
-
-class CreditMemoLineView(BaseModel, defer_build=True):
-    id: str
-    type: Literal["Charge", "Adjustment"]
-    chargeAmount: Money
-    taxAmount: Money
-    amountWithTax: Money
-    balance: Money
-    netCreditsApplied: Money
-    referenceInvoiceLineId: str | None
-    productId: str | None
-    productName: str | None
-    description: str | None
-    taxes: list[TaxView]
-
-
-class CreditMemoView(BaseModel, defer_build=True):
-    id: str
-    billingAccountId: str
-    currency: str
-    status: Literal["Draft", "Posted", "Voided"]
-    sourceAction: Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
-    referenceInvoiceId: str | None
-    effectiveDate: str
-    description: str | None
-    externalReference: str | None
-    totalChargeAmount: Money
-    totalTaxAmount: Money
-    totalAmountWithTax: Money
-    netCreditsApplied: Money
-    balance: Money
-    lineCount: int
-    createdAt: str
-    updatedAt: str
-    lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
-
-
-class ApplicationView(BaseModel, defer_build=True):
-    id: str
-    level: Literal["Invoice", "InvoiceLine"]
-    type: Literal["Applied", "Unapplied"]
-    amount: Money
-    creditMemoId: str
-    invoiceId: str
-    creditMemoLineId: str | None = None
-    invoiceLineId: str | None = None
-    appliedDate: str | None = None
-    unappliedDate: str | None = None
-    effectiveDate: str
-    description: str | None
-    hasBeenUnapplied: Literal["Yes", "No", "NA"]
-    associatedApplicationId: str | None
-    creditMemoBalance: Money
-    invoiceBalance: Money
-    creditMemoLineBalance: Money | None = None
-    invoiceLineBalance: Money | None = None
-
-
-class ApplicationsResult(BaseModel, defer_build=True):
-    creditMemo: CreditMemoView
-    applications: list[ApplicationView]
-
-
-class InvoicePage(BaseModel, defer_build=True):
-    items: list[InvoiceView]
-    nextToken: str | None
-
-
-class CreditMemoPage(BaseModel, defer_build=True):
-    items: list[CreditMemoView]
-    nextToken: str | None
-
-
-class ApplicationPage(BaseModel, defer_build=True):
-    items: list[ApplicationView]
-    nextToken: str | None
-
-
 class ListQuery(_Request):
     """A list's query parameters, as fields of a direct invocation."""
 
     billingAccountId: Identifier | None = None
-    status: Literal["Draft", "Posted", "Voided"] | None = None
-    limit: int | None = Field(None, ge=1, le=100)
-    nextToken: str | None = Field(None, max_length=2048)
+    status: MemoStatus | None = None
+    limit: PageLimit | None = None
+    nextToken: NextToken | None = None
 
 
 class CreditInvoiceLineRequest(_Request):
     invoiceLineId: Identifier
     amountToCredit: Amount
-    taxes: list[TaxRequest] = Field(default_factory=list, max_length=5)
+    taxes: list[TaxRequest] = Field(default_factory=list, max_length=MAX_TAXES_PER_LINE)
 
 
 class CreditInvoiceRequest(_Request):
-    taxStrategy: Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"]
-    description: Text1000 | None = None
+    taxStrategy: TaxStrategy
+    description: LongText | None = None
     effectiveDate: IsoDate | None = None
     invoiceLines: list[CreditInvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
+
+    def command(self, invoice_id: str) -> commands.CreditInvoice:
+        return commands.CreditInvoice(
+            invoice_id=invoice_id,
+            tax_strategy=self.taxStrategy,
+            description=self.description,
+            effective_date=self.effectiveDate,
+            invoice_lines=tuple(
+                CreditLineInput(line.invoiceLineId, line.amountToCredit, tuple(t.input() for t in line.taxes))
+                for line in self.invoiceLines
+            ),
+        )
 
 
 class ConvertNegativeLinesRequest(_Request):
     invoiceLineIds: list[Identifier] | None = Field(None, min_length=1, max_length=MAX_LINES)
     effectiveDate: IsoDate | None = None
-    description: Text1000 | None = None
+    description: LongText | None = None
     applyToInvoice: bool = True
+
+    def command(self, invoice_id: str) -> commands.ConvertNegativeInvoiceLines:
+        return commands.ConvertNegativeInvoiceLines(
+            invoice_id=invoice_id,
+            invoice_line_ids=tuple(self.invoiceLineIds) if self.invoiceLineIds is not None else None,
+            apply_to_invoice=self.applyToInvoice,
+            description=self.description,
+            effective_date=self.effectiveDate,
+        )

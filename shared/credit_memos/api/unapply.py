@@ -8,21 +8,22 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 
+from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationView, UnapplyRequest
+from credit_memos.api.schemas import UnapplyRequest
 from credit_memos.domain.documents import SettlementLevel
-from credit_memos.service import Outcome
+from credit_memos.domain.views import ApplicationView
+from credit_memos.usecases import Outcome
 
-_BY_LEVEL: dict[SettlementLevel, tuple[str, str, str]] = {
+_BY_LEVEL: dict[SettlementLevel, tuple[str, type[commands.UnapplyCreditMemoApplication], str]] = {
     "Invoice": (
         "/credit-memo-applications/<applicationId>/actions/unapply",
-        "UnapplyCreditMemoApplication",
+        commands.UnapplyCreditMemoApplication,
         "Unapply an invoice-level credit memo application",
     ),
     "InvoiceLine": (
         "/credit-memo-line-applications/<applicationId>/actions/unapply",
-        "UnapplyCreditMemoLineApplication",
+        commands.UnapplyCreditMemoLineApplication,
         "Unapply a credit memo line invoice line application",
     ),
 }
@@ -32,21 +33,13 @@ def build_unapply_function(
     level: SettlementLevel,
 ) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the unapply function for ``level``."""
-    path, operation, summary = _BY_LEVEL[level]
+    path, command_type, summary = _BY_LEVEL[level]
+    operation = command_type.operation
     app = edge.make_resolver()
 
     def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str | None) -> Outcome:
-        application_id = edge.path_id(application_id, "application")
-        idempotency = edge.idempotency_for(
-            idempotency_key, operation, {"applicationId": application_id, **edge.request_data(request)}
-        )
-        return get_service().unapply_application(
-            application_id,
-            level,
-            description=request.description,
-            effective_date=request.effectiveDate,
-            idempotency=idempotency,
-        )
+        command = request.command(edge.path_id(application_id, "application"), command_type)
+        return edge.execute(command, idempotency_key)
 
     @app.post(
         path,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from credit_memos.errors import FieldPath, ValidationError
+from credit_memos.limits import MAX_LINES
 from credit_memos.money import ZERO
 
 SettlementLevel = Literal["Invoice", "InvoiceLine"]
@@ -14,8 +17,7 @@ MemoStatus = Literal["Draft", "Posted", "Voided"]
 SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
 RecordType = Literal["Applied", "Unapplied"]
 YesNo = Literal["Yes", "No", "NA"]
-
-MAX_LINES = 300
+TaxStrategy = Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"]
 
 
 @dataclass
@@ -75,6 +77,20 @@ class Invoice:
 
     def line(self, line_id: str) -> InvoiceLine | None:
         return next((line for line in self.lines if line.id == line_id), None)
+
+    def distinct_lines(self, line_ids: Sequence[str], field: FieldPath) -> list[InvoiceLine]:
+        """The named lines, each named once; an unknown or repeated id is a ValidationError."""
+        seen: set[str] = set()
+        lines: list[InvoiceLine] = []
+        for index, line_id in enumerate(line_ids):
+            line = self.line(line_id)
+            if line is None:
+                raise ValidationError(f"invoice {self.id} has no line {line_id}", field=(*field, index))
+            if line_id in seen:
+                raise ValidationError(f"line {line_id} is named twice", field=(*field, index))
+            seen.add(line_id)
+            lines.append(line)
+        return lines
 
 
 @dataclass
@@ -171,6 +187,11 @@ class ApplicationEntry:
 
     def record(self, record_id: str) -> ApplicationRecord | None:
         return next((r for r in self.records if r.id == record_id), None)
+
+
+def check_line_count(count: int, field: FieldPath) -> None:
+    if not 1 <= count <= MAX_LINES:
+        raise ValidationError(f"must have between 1 and {MAX_LINES} entries", field=field)
 
 
 def record_id(entry_id: str, index: int) -> str:

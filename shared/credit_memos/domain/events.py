@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from credit_memos.domain.documents import ApplicationEntry, ApplicationRecord, CreditMemo, Invoice
+from credit_memos.domain.views import ApplicationView, CreditMemoView, InvoiceView
 from credit_memos.money import format_amount
 
-EVENT_VERSION = "1"
+# 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
+EVENT_VERSION = "2"
 SOURCE = "credit-memos"
 
 
@@ -38,50 +40,32 @@ def _event(
 
 
 def _memo_summary(memo: CreditMemo) -> dict[str, Any]:
-    c = memo.currency
-    return {
-        "creditMemoId": memo.id,
-        "billingAccountId": memo.billing_account_id,
-        "currency": c,
-        "status": memo.status,
-        "sourceAction": memo.source_action,
-        "referenceInvoiceId": memo.reference_invoice_id,
-        "totalAmountWithTax": format_amount(memo.total_amount_with_tax, c),
-        "balance": format_amount(memo.balance, c),
-    }
+    """The memo as a list shows it (without lines): the response model, not a second shape."""
+    return CreditMemoView.of(memo, with_lines=False).body()
 
 
 def _invoice_summary(invoice: Invoice) -> dict[str, Any]:
-    c = invoice.currency
-    return {
-        "invoiceId": invoice.id,
-        "billingAccountId": invoice.billing_account_id,
-        "currency": c,
-        "status": invoice.status,
-        "totalAmountWithTax": format_amount(invoice.total_amount_with_tax, c),
-        "balance": format_amount(invoice.balance, c),
-        "settlementStatus": invoice.settlement_status,
-    }
+    return InvoiceView.of(invoice, with_lines=False).body()
 
 
 def invoice_created(event_id: str, invoice: Invoice) -> DomainEvent:
-    return _event(event_id, "InvoiceCreated", [invoice], _invoice_summary(invoice))
+    return _event(event_id, "InvoiceCreated", [invoice], {"invoice": _invoice_summary(invoice)})
 
 
 def invoice_posted(event_id: str, invoice: Invoice) -> DomainEvent:
-    return _event(event_id, "InvoicePosted", [invoice], _invoice_summary(invoice))
+    return _event(event_id, "InvoicePosted", [invoice], {"invoice": _invoice_summary(invoice)})
 
 
 def memo_created(event_id: str, memo: CreditMemo) -> DomainEvent:
-    return _event(event_id, "CreditMemoCreated", [memo], _memo_summary(memo))
+    return _event(event_id, "CreditMemoCreated", [memo], {"creditMemo": _memo_summary(memo)})
 
 
 def memo_posted(event_id: str, memo: CreditMemo) -> DomainEvent:
-    return _event(event_id, "CreditMemoPosted", [memo], _memo_summary(memo))
+    return _event(event_id, "CreditMemoPosted", [memo], {"creditMemo": _memo_summary(memo)})
 
 
 def memo_voided(event_id: str, memo: CreditMemo) -> DomainEvent:
-    return _event(event_id, "CreditMemoVoided", [memo], _memo_summary(memo))
+    return _event(event_id, "CreditMemoVoided", [memo], {"creditMemo": _memo_summary(memo)})
 
 
 def credit_moved(event_id: str, memo: CreditMemo, invoice: Invoice, entry: ApplicationEntry) -> DomainEvent:
@@ -97,21 +81,21 @@ def credit_moved(event_id: str, memo: CreditMemo, invoice: Invoice, entry: Appli
             "invoice": _invoice_summary(invoice),
             "level": entry.level,
             "amount": format_amount(total, memo.currency),
-            # Compact records keep a 300-line application under EventBridge's 256 KB per
-            # event; the full records are one GET .../applications away.
+            # The full records are one GET .../applications away.
             "applications": [_record_summary(r, memo.currency) for r in entry.records],
         },
     )
 
 
+# The fields of ApplicationView an event carries per record: compact records keep a 300-line
+# application under EventBridge's 256 KB per event.
+_RECORD_FIELDS = {"id", "type", "amount", "creditMemoLineId", "invoiceLineId", "associatedApplicationId"}
+
+
 def _record_summary(record: ApplicationRecord, currency: str) -> dict[str, Any]:
-    summary = {"id": record.id, "type": record.type, "amount": format_amount(record.amount, currency)}
-    if record.credit_memo_line_id is not None:
-        summary["creditMemoLineId"] = record.credit_memo_line_id
-        summary["invoiceLineId"] = record.invoice_line_id or ""
-    if record.associated_application_id is not None:
-        summary["associatedApplicationId"] = record.associated_application_id
-    return summary
+    return ApplicationView.of(record, currency).model_dump(
+        mode="json", include=_RECORD_FIELDS, exclude_none=True
+    )
 
 
 def lines_converted(event_id: str, invoice: Invoice, memo: CreditMemo) -> DomainEvent:

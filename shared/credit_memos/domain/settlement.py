@@ -23,14 +23,14 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from credit_memos.domain.documents import CreditMemo, Invoice
-from credit_memos.errors import AccountMismatch, ValidationError
+from credit_memos.errors import AccountMismatch, FieldPath, ValidationError
+from credit_memos.limits import MAX_PLAN_ITEMS
 from credit_memos.money import ZERO, format_amount
 
-# One execution's Map state runs at most this many applies. Every iteration adds a
+# One execution's Map state runs at most MAX_PLAN_ITEMS applies. Every iteration adds a
 # handful of events to the execution history (limit 25,000) and its result to the
 # state's data (limit 256 KB; a line-level apply lists every record id). A larger
 # backlog is settled by running again (the summary says ``truncated``).
-MAX_PLAN_ITEMS = 100
 # The domain errors after which an apply is skipped (recorded with its reason) rather
 # than retried or failing the execution: the documents changed since the plan.
 SKIPPABLE_ERRORS = ("InsufficientBalance", "InvalidStatus", "NotFound", "CurrencyMismatch", "AccountMismatch")
@@ -186,13 +186,13 @@ def plan_view(plan: SettlementPlan, description: str | None = None) -> dict[str,
 # ---------------------------------------------------------------- summary
 
 
-def _decimal(value: Any, what: str) -> Decimal:
+def _decimal(value: Any, field: FieldPath) -> Decimal:
     try:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError):
-        raise ValidationError(f"{what} is not a decimal amount") from None
+        raise ValidationError("is not a decimal amount", field=field) from None
     if not result.is_finite():
-        raise ValidationError(f"{what} is not a decimal amount")
+        raise ValidationError("is not a decimal amount", field=field)
     return result
 
 
@@ -221,14 +221,14 @@ def summarize_settlement(plan: Mapping[str, Any], results: Sequence[Mapping[str,
     skipped: list[dict[str, Any]] = []
     for index, item in enumerate(results):
         if not isinstance(item, Mapping):
-            raise ValidationError(f"results[{index}] is not an object")
+            raise ValidationError("is not an object", field=("results", index))
         currency = item.get("currency")
         if not isinstance(currency, str):
-            raise ValidationError(f"results[{index}].currency is missing")
+            raise ValidationError("is missing", field=("results", index, "currency"))
         base = {
             "creditMemoId": item.get("creditMemoId"),
             "invoiceId": item.get("invoiceId"),
-            "amount": format_amount(_decimal(item.get("amount"), f"results[{index}].amount"), currency),
+            "amount": format_amount(_decimal(item.get("amount"), ("results", index, "amount")), currency),
         }
         error = item.get("error")
         if isinstance(error, Mapping):
@@ -244,10 +244,10 @@ def summarize_settlement(plan: Mapping[str, Any], results: Sequence[Mapping[str,
         outcome = item.get("result")
         amounts = outcome.get("amounts") if isinstance(outcome, Mapping) else None
         if not isinstance(outcome, Mapping) or not isinstance(amounts, list):
-            raise ValidationError(f"results[{index}] has neither a result nor an error")
+            raise ValidationError("has neither a result nor an error", field=("results", index))
         applied = ZERO
         for amount in amounts:
-            applied += _decimal(amount, f"results[{index}].result.amounts")
+            applied += _decimal(amount, ("results", index, "result", "amounts"))
         applied_totals[currency] = applied_totals.get(currency, ZERO) + applied
         invoice_balances = outcome.get("invoiceBalances") or [None]
         records.append(

@@ -1,137 +1,281 @@
-"""The contract's JSON shape of documents and records (spec section 1).
+"""The contract's JSON shape of documents and records (spec section 1): one definition.
 
-Shared by the HTTP API, direct invocation and stored idempotent responses, so all
-three return byte-for-byte the same body.
+These pydantic models are the response bodies of the HTTP API and of direct invocation,
+the bodies stored for idempotent replays, the documents carried by domain events, and
+the schemas of the OpenAPI document. Each is built from a domain object by its ``of``
+classmethod; a field that only some objects have (line-level fields of a record, a
+list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from credit_memos.domain.documents import ApplicationRecord, CreditMemo, Invoice
+from pydantic import BaseModel, ConfigDict, Field
+
+from credit_memos.domain.documents import (
+    ApplicationRecord,
+    CreditMemo,
+    Invoice,
+    InvoiceStatus,
+    MemoStatus,
+    RecordType,
+    SettlementLevel,
+    SourceAction,
+    YesNo,
+)
 from credit_memos.money import format_amount
 
-
-def _amount(value: Decimal, currency: str) -> str:
-    return format_amount(value, currency)
+Money = Annotated[str, Field(examples=["120.00"])]
 
 
-def invoice_view(invoice: Invoice, *, with_lines: bool = True) -> dict[str, Any]:
-    c = invoice.currency
-    view: dict[str, Any] = {
-        "id": invoice.id,
-        "billingAccountId": invoice.billing_account_id,
-        "currency": c,
-        "status": invoice.status,
-        "settlementLevel": invoice.settlement_level,
-        "invoiceDate": invoice.invoice_date,
-        "dueDate": invoice.due_date,
-        "totalChargeAmount": _amount(invoice.total_charge_amount, c),
-        "totalTaxAmount": _amount(invoice.total_tax_amount, c),
-        "totalAmountWithTax": _amount(invoice.total_amount_with_tax, c),
-        "totalConvertedNegAmount": _amount(invoice.total_converted_neg_amount, c),
-        "netCreditsApplied": _amount(invoice.net_credits_applied, c),
-        "balance": _amount(invoice.balance, c),
-        "settlementStatus": invoice.settlement_status,
-        "lineCount": len(invoice.lines),
-        "createdAt": invoice.created_at,
-        "updatedAt": invoice.updated_at,
-    }
-    if with_lines:
-        view["lines"] = [
-            {
-                "id": line.id,
-                "chargeAmount": _amount(line.charge_amount, c),
-                "taxAmount": _amount(line.tax_amount, c),
-                "amountWithTax": _amount(line.amount_with_tax, c),
-                "balance": _amount(line.balance, c),
-                "netCreditsApplied": _amount(line.net_credits_applied, c),
-                "convertedNegAmount": _amount(line.converted_neg_amount, c),
-                "productId": line.product_id,
-                "productName": line.product_name,
-                "description": line.description,
-            }
-            for line in invoice.lines
-        ]
-    return view
+class View(BaseModel):
+    # defer_build: a model's serializer is built on first use, not at import (cold start).
+    model_config = ConfigDict(defer_build=True, frozen=True)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body: what was set, as JSON-ready values."""
+        return self.model_dump(mode="json", exclude_unset=True)
 
 
-def credit_memo_view(memo: CreditMemo, *, with_lines: bool = True) -> dict[str, Any]:
-    c = memo.currency
-    view: dict[str, Any] = {
-        "id": memo.id,
-        "billingAccountId": memo.billing_account_id,
-        "currency": c,
-        "status": memo.status,
-        "sourceAction": memo.source_action,
-        "referenceInvoiceId": memo.reference_invoice_id,
-        "effectiveDate": memo.effective_date,
-        "description": memo.description,
-        "externalReference": memo.external_reference,
-        "totalChargeAmount": _amount(memo.total_charge_amount, c),
-        "totalTaxAmount": _amount(memo.total_tax_amount, c),
-        "totalAmountWithTax": _amount(memo.total_amount_with_tax, c),
-        "netCreditsApplied": _amount(memo.net_credits_applied, c),
-        "balance": _amount(memo.balance, c),
-        "lineCount": len(memo.lines),
-        "createdAt": memo.created_at,
-        "updatedAt": memo.updated_at,
-    }
-    if with_lines:
-        view["lines"] = [
-            {
-                "id": line.id,
-                "type": line.type,
-                "chargeAmount": _amount(line.charge_amount, c),
-                "taxAmount": _amount(line.tax_amount, c),
-                "amountWithTax": _amount(line.amount_with_tax, c),
-                "balance": _amount(line.balance, c),
-                "netCreditsApplied": _amount(line.net_credits_applied, c),
-                "referenceInvoiceLineId": line.reference_invoice_line_id,
-                "productId": line.product_id,
-                "productName": line.product_name,
-                "description": line.description,
-                "taxes": [
-                    {
-                        "taxAmount": _amount(tax.tax_amount, c),
-                        "taxCode": tax.tax_code,
-                        "taxName": tax.tax_name,
-                        "taxRate": None if tax.tax_rate is None else f"{tax.tax_rate:f}",
-                    }
-                    for tax in line.taxes
-                ],
-            }
-            for line in memo.lines
-        ]
-    return view
+class InvoiceLineView(View):
+    id: str
+    chargeAmount: Money
+    taxAmount: Money
+    amountWithTax: Money
+    balance: Money
+    netCreditsApplied: Money
+    convertedNegAmount: Money
+    productId: str | None
+    productName: str | None
+    description: str | None
 
 
-def application_view(record: ApplicationRecord, currency: str) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "id": record.id,
-        "level": record.level,
-        "type": record.type,
-        "amount": _amount(record.amount, currency),
-        "creditMemoId": record.credit_memo_id,
-        "invoiceId": record.invoice_id,
-    }
-    if record.level == "InvoiceLine":
-        view["creditMemoLineId"] = record.credit_memo_line_id
-        view["invoiceLineId"] = record.invoice_line_id
-    view["appliedDate" if record.type == "Applied" else "unappliedDate"] = record.recorded_at
-    view.update(
-        {
+class InvoiceView(View):
+    id: str
+    billingAccountId: str
+    currency: str
+    status: InvoiceStatus
+    settlementLevel: SettlementLevel
+    invoiceDate: str
+    dueDate: str | None
+    totalChargeAmount: Money
+    totalTaxAmount: Money
+    totalAmountWithTax: Money
+    totalConvertedNegAmount: Money
+    netCreditsApplied: Money
+    balance: Money
+    settlementStatus: Literal["NotSettled", "PartiallySettled", "Settled"]
+    lineCount: int
+    createdAt: str
+    updatedAt: str
+    lines: list[InvoiceLineView] | None = Field(None, description="Omitted in list responses.")
+
+    @classmethod
+    def of(cls, invoice: Invoice, *, with_lines: bool = True) -> InvoiceView:
+        c = invoice.currency
+        fields: dict[str, Any] = {
+            "id": invoice.id,
+            "billingAccountId": invoice.billing_account_id,
+            "currency": c,
+            "status": invoice.status,
+            "settlementLevel": invoice.settlement_level,
+            "invoiceDate": invoice.invoice_date,
+            "dueDate": invoice.due_date,
+            "totalChargeAmount": format_amount(invoice.total_charge_amount, c),
+            "totalTaxAmount": format_amount(invoice.total_tax_amount, c),
+            "totalAmountWithTax": format_amount(invoice.total_amount_with_tax, c),
+            "totalConvertedNegAmount": format_amount(invoice.total_converted_neg_amount, c),
+            "netCreditsApplied": format_amount(invoice.net_credits_applied, c),
+            "balance": format_amount(invoice.balance, c),
+            "settlementStatus": invoice.settlement_status,
+            "lineCount": len(invoice.lines),
+            "createdAt": invoice.created_at,
+            "updatedAt": invoice.updated_at,
+        }
+        if with_lines:
+            fields["lines"] = [
+                InvoiceLineView.model_construct(
+                    id=line.id,
+                    chargeAmount=format_amount(line.charge_amount, c),
+                    taxAmount=format_amount(line.tax_amount, c),
+                    amountWithTax=format_amount(line.amount_with_tax, c),
+                    balance=format_amount(line.balance, c),
+                    netCreditsApplied=format_amount(line.net_credits_applied, c),
+                    convertedNegAmount=format_amount(line.converted_neg_amount, c),
+                    productId=line.product_id,
+                    productName=line.product_name,
+                    description=line.description,
+                )
+                for line in invoice.lines
+            ]
+        # Built from the domain's own checked values: validating them again would only cost time.
+        return cls.model_construct(**fields)
+
+
+class TaxView(View):
+    taxAmount: Money
+    taxCode: str | None
+    taxName: str | None
+    taxRate: str | None
+
+
+class CreditMemoLineView(View):
+    id: str
+    type: Literal["Charge", "Adjustment"]
+    chargeAmount: Money
+    taxAmount: Money
+    amountWithTax: Money
+    balance: Money
+    netCreditsApplied: Money
+    referenceInvoiceLineId: str | None
+    productId: str | None
+    productName: str | None
+    description: str | None
+    taxes: list[TaxView]
+
+
+class CreditMemoView(View):
+    id: str
+    billingAccountId: str
+    currency: str
+    status: MemoStatus
+    sourceAction: SourceAction
+    referenceInvoiceId: str | None
+    effectiveDate: str
+    description: str | None
+    externalReference: str | None
+    totalChargeAmount: Money
+    totalTaxAmount: Money
+    totalAmountWithTax: Money
+    netCreditsApplied: Money
+    balance: Money
+    lineCount: int
+    createdAt: str
+    updatedAt: str
+    lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
+
+    @classmethod
+    def of(cls, memo: CreditMemo, *, with_lines: bool = True) -> CreditMemoView:
+        c = memo.currency
+        fields: dict[str, Any] = {
+            "id": memo.id,
+            "billingAccountId": memo.billing_account_id,
+            "currency": c,
+            "status": memo.status,
+            "sourceAction": memo.source_action,
+            "referenceInvoiceId": memo.reference_invoice_id,
+            "effectiveDate": memo.effective_date,
+            "description": memo.description,
+            "externalReference": memo.external_reference,
+            "totalChargeAmount": format_amount(memo.total_charge_amount, c),
+            "totalTaxAmount": format_amount(memo.total_tax_amount, c),
+            "totalAmountWithTax": format_amount(memo.total_amount_with_tax, c),
+            "netCreditsApplied": format_amount(memo.net_credits_applied, c),
+            "balance": format_amount(memo.balance, c),
+            "lineCount": len(memo.lines),
+            "createdAt": memo.created_at,
+            "updatedAt": memo.updated_at,
+        }
+        if with_lines:
+            fields["lines"] = [
+                CreditMemoLineView.model_construct(
+                    id=line.id,
+                    type=line.type,
+                    chargeAmount=format_amount(line.charge_amount, c),
+                    taxAmount=format_amount(line.tax_amount, c),
+                    amountWithTax=format_amount(line.amount_with_tax, c),
+                    balance=format_amount(line.balance, c),
+                    netCreditsApplied=format_amount(line.net_credits_applied, c),
+                    referenceInvoiceLineId=line.reference_invoice_line_id,
+                    productId=line.product_id,
+                    productName=line.product_name,
+                    description=line.description,
+                    taxes=[
+                        TaxView.model_construct(
+                            taxAmount=format_amount(tax.tax_amount, c),
+                            taxCode=tax.tax_code,
+                            taxName=tax.tax_name,
+                            taxRate=None if tax.tax_rate is None else f"{tax.tax_rate:f}",
+                        )
+                        for tax in line.taxes
+                    ],
+                )
+                for line in memo.lines
+            ]
+        return cls.model_construct(**fields)
+
+
+class ApplicationView(View):
+    id: str
+    level: SettlementLevel
+    type: RecordType
+    amount: Money
+    creditMemoId: str
+    invoiceId: str
+    creditMemoLineId: str | None = None
+    invoiceLineId: str | None = None
+    appliedDate: str | None = None
+    unappliedDate: str | None = None
+    effectiveDate: str
+    description: str | None
+    hasBeenUnapplied: YesNo
+    associatedApplicationId: str | None
+    creditMemoBalance: Money
+    invoiceBalance: Money
+    creditMemoLineBalance: Money | None = None
+    invoiceLineBalance: Money | None = None
+
+    @classmethod
+    def of(cls, record: ApplicationRecord, currency: str) -> ApplicationView:
+        fields: dict[str, Any] = {
+            "id": record.id,
+            "level": record.level,
+            "type": record.type,
+            "amount": format_amount(record.amount, currency),
+            "creditMemoId": record.credit_memo_id,
+            "invoiceId": record.invoice_id,
+            "appliedDate" if record.type == "Applied" else "unappliedDate": record.recorded_at,
             "effectiveDate": record.effective_date,
             "description": record.description,
             "hasBeenUnapplied": record.has_been_unapplied,
             "associatedApplicationId": record.associated_application_id,
-            "creditMemoBalance": _amount(record.credit_memo_balance, currency),
-            "invoiceBalance": _amount(record.invoice_balance, currency),
+            "creditMemoBalance": format_amount(record.credit_memo_balance, currency),
+            "invoiceBalance": format_amount(record.invoice_balance, currency),
         }
-    )
-    if record.level == "InvoiceLine":
-        assert record.credit_memo_line_balance is not None and record.invoice_line_balance is not None
-        view["creditMemoLineBalance"] = _amount(record.credit_memo_line_balance, currency)
-        view["invoiceLineBalance"] = _amount(record.invoice_line_balance, currency)
-    return view
+        if record.level == "InvoiceLine":
+            assert record.credit_memo_line_balance is not None and record.invoice_line_balance is not None
+            fields["creditMemoLineId"] = record.credit_memo_line_id
+            fields["invoiceLineId"] = record.invoice_line_id
+            fields["creditMemoLineBalance"] = format_amount(record.credit_memo_line_balance, currency)
+            fields["invoiceLineBalance"] = format_amount(record.invoice_line_balance, currency)
+        return cls.model_construct(**fields)
+
+
+class ApplicationsResult(View):
+    """A memo after a change and the records the change wrote."""
+
+    creditMemo: CreditMemoView
+    applications: list[ApplicationView]
+
+    @classmethod
+    def of(cls, memo: CreditMemo, records: list[ApplicationRecord]) -> ApplicationsResult:
+        return cls.model_construct(
+            creditMemo=CreditMemoView.of(memo),
+            applications=[ApplicationView.of(r, memo.currency) for r in records],
+        )
+
+
+class InvoicePage(View):
+    items: list[InvoiceView]
+    nextToken: str | None
+
+
+class CreditMemoPage(View):
+    items: list[CreditMemoView]
+    nextToken: str | None
+
+
+class ApplicationPage(View):
+    items: list[ApplicationView]
+    nextToken: str | None

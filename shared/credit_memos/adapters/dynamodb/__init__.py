@@ -1,0 +1,1 @@
+"""The DynamoDB adapter: keys, items, errors, pagination tokens, the repository, the client."""

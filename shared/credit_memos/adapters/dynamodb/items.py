@@ -1,0 +1,227 @@
+"""Items <-> domain objects, and DynamoDB's attribute values <-> Python values."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import zlib
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+from credit_memos.adapters.dynamodb.keys import entry_key, idempotency_key, invoice_key, memo_key
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    ApplicationRecord,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+    TaxDetail,
+)
+from credit_memos.errors import InternalError
+from credit_memos.ports import Document, IdempotencyRecord
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+# Stored responses longer than this are compressed.
+COMPRESS_BODY_OVER = 16_000
+
+
+def _without_none(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_IMMUTABLE = (str, int, Decimal, bool, float, type(None))
+
+
+def _as_dict(value: Any) -> Any:
+    """``dataclasses.asdict`` without its per-value ``copy.deepcopy`` (the same result, ~5x faster).
+
+    Documents hold str, Decimal, int and None (immutable, so shared rather than copied), lists
+    and nested dataclasses; anything else is still deep-copied as ``asdict`` would.
+    """
+    kind = type(value)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        if kind in _IMMUTABLE:
+            return value
+        if kind is list:
+            return [_as_dict(v) for v in value]
+        if kind is dict:
+            return {_as_dict(k): _as_dict(v) for k, v in value.items()}
+        if kind is tuple:
+            return tuple(_as_dict(v) for v in value)
+        if not dataclasses.is_dataclass(value) or isinstance(value, type):
+            return copy.deepcopy(value)
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
+    return {name: _as_dict(getattr(value, name)) for name in names}
+
+
+def document_item(doc: Document) -> dict[str, Any]:
+    data = _as_dict(doc)
+    if isinstance(doc, Invoice):
+        data["lines"] = [_without_none(line) for line in data["lines"]]
+        sort = f"{doc.invoice_date}#{doc.id}"
+        account = f"ACCOUNT#{doc.billing_account_id}#INVOICE"
+        keys = invoice_key(doc.id) | {
+            "entity": "Invoice",
+            "gsi1pk": account,
+            "gsi1sk": sort,
+            "gsi2pk": f"{account}#{doc.status}",
+            "gsi2sk": sort,
+        }
+    elif isinstance(doc, CreditMemo):
+        data["lines"] = [_without_none(line) for line in data["lines"]]
+        sort = f"{doc.effective_date}#{doc.id}"
+        account = f"ACCOUNT#{doc.billing_account_id}#MEMO"
+        keys = memo_key(doc.id) | {
+            "entity": "CreditMemo",
+            "gsi1pk": account,
+            "gsi1sk": sort,
+            "gsi2pk": f"{account}#{doc.status}",
+            "gsi2sk": sort,
+        }
+    else:
+        data["records"] = [_without_none(record) for record in data["records"]]
+        sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
+        keys = entry_key(doc.id) | {
+            "entity": "ApplicationEntry",
+            "gsi1pk": f"MEMO#{doc.credit_memo_id}#APPLICATIONS",
+            "gsi1sk": sort,
+            "gsi2pk": f"INVOICE#{doc.invoice_id}#APPLICATIONS",
+            "gsi2sk": sort,
+        }
+    return data | keys
+
+
+_DOC_FIELDS = {
+    cls: {f.name for f in dataclasses.fields(cls)}
+    for cls in (
+        Invoice,
+        InvoiceLine,
+        CreditMemo,
+        CreditMemoLine,
+        TaxDetail,
+        ApplicationEntry,
+        ApplicationRecord,
+    )
+}
+
+
+def _build(cls: Any, data: dict[str, Any]) -> Any:
+    fields = _DOC_FIELDS[cls]
+    return cls(**{k: v for k, v in data.items() if k in fields})
+
+
+def _to_int(value: Any) -> int:
+    return int(value) if isinstance(value, Decimal) else value
+
+
+def document_from_item(data: dict[str, Any]) -> Document:
+    entity = data.get("entity")
+    if entity == "Invoice":
+        invoice = _build(Invoice, data)
+        invoice.lines = [_build(InvoiceLine, line) for line in data["lines"]]
+        invoice.version, invoice.sequence = _to_int(invoice.version), _to_int(invoice.sequence)
+        return invoice
+    if entity == "CreditMemo":
+        memo = _build(CreditMemo, data)
+        memo.lines = []
+        for line in data["lines"]:
+            memo_line = _build(CreditMemoLine, line)
+            memo_line.taxes = [_build(TaxDetail, tax) for tax in line.get("taxes", [])]
+            memo.lines.append(memo_line)
+        memo.version, memo.sequence = _to_int(memo.version), _to_int(memo.sequence)
+        return memo
+    if entity == "ApplicationEntry":
+        entry = _build(ApplicationEntry, data)
+        entry.records = [_build(ApplicationRecord, record) for record in data["records"]]
+        entry.version, entry.ordinal = _to_int(entry.version), _to_int(entry.ordinal)
+        return entry
+    raise InternalError("unexpected item in the table")
+
+
+def _attribute(value: Any) -> dict[str, Any]:
+    """boto3's TypeSerializer, with the common types first (the same output, in a third of the time).
+
+    Numbers, binary, sets and anything unusual still go through TypeSerializer, which checks that
+    a number is exact for DynamoDB.
+    """
+    kind = type(value)
+    if kind is str:
+        return {"S": value}
+    if kind is dict:
+        return {"M": {k: _attribute(v) for k, v in value.items()}}
+    if kind is list:
+        return {"L": [_attribute(v) for v in value]}
+    if value is None:
+        return {"NULL": True}
+    serialized: dict[str, Any] = _serializer.serialize(value)  # type: ignore[assignment]
+    return serialized
+
+
+def _value(attribute: dict[str, Any]) -> Any:
+    """boto3's TypeDeserializer, with the common types first (the same output)."""
+    if len(attribute) == 1:
+        for kind, inner in attribute.items():
+            if kind == "S":
+                return inner
+            if kind == "M":
+                return {k: _value(v) for k, v in inner.items()}
+            if kind == "L":
+                return [_value(v) for v in inner]
+    return _deserializer.deserialize(attribute)  # type: ignore[arg-type]
+
+
+def serialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _attribute(v) for k, v in item.items()}
+
+
+def deserialize(item: dict[str, Any]) -> dict[str, Any]:
+    return {k: _value(v) for k, v in item.items()}
+
+
+def _size_of_value(value: Any) -> str:
+    return "." * len(value) if isinstance(value, bytes | bytearray) else str(value)
+
+
+def estimated_size(item: dict[str, Any]) -> int:
+    # Close to DynamoDB's own accounting (names + values, numbers ~ digits/2, binary its bytes).
+    return len(json.dumps(item, separators=(",", ":"), default=_size_of_value))
+
+
+def idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
+    body = json.dumps(record.body, separators=(",", ":"))
+    # The response to a request on 300-line documents can be far larger than an item may be;
+    # compressed (JSON of repeated shapes shrinks ~10x) it fits, so a key never makes it a 422.
+    stored: dict[str, Any] = (
+        {"body": body} if len(body) <= COMPRESS_BODY_OVER else {"bodyZ": zlib.compress(body.encode())}
+    )
+    return idempotency_key(record.operation, record.key) | {
+        "entity": "IdempotencyRecord",
+        "operation": record.operation,
+        "fingerprint": record.fingerprint,
+        "statusCode": record.status_code,
+        **({"errorCode": record.error_code} if record.error_code is not None else {}),
+        **stored,
+        "createdAt": record.created_at,
+        "expiresAt": record.expires_at,
+    }
+
+
+def idempotency_from_item(data: dict[str, Any]) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        operation=data["operation"],
+        key=data["pk"].split("#", 2)[2],
+        fingerprint=data["fingerprint"],
+        status_code=int(data["statusCode"]),
+        body=json.loads(zlib.decompress(bytes(data["bodyZ"])).decode() if "bodyZ" in data else data["body"]),
+        created_at=data["createdAt"],
+        expires_at=int(data["expiresAt"]),
+        error_code=data.get("errorCode"),
+    )

@@ -1,0 +1,23 @@
+"""The table's keys: one place names every item's partition and sort key (docs/design.md)."""
+
+from __future__ import annotations
+
+
+def invoice_key(invoice_id: str) -> dict[str, str]:
+    return {"pk": f"INVOICE#{invoice_id}", "sk": "INVOICE"}
+
+
+def memo_key(memo_id: str) -> dict[str, str]:
+    return {"pk": f"MEMO#{memo_id}", "sk": "MEMO"}
+
+
+def entry_key(entry_id: str) -> dict[str, str]:
+    return {"pk": f"APPLICATION#{entry_id}", "sk": "APPLICATION"}
+
+
+def idempotency_key(operation: str, key: str) -> dict[str, str]:
+    return {"pk": f"IDEMPOTENCY#{operation}#{key}", "sk": "IDEMPOTENCY"}
+
+
+def outbox_key(event_id: str) -> dict[str, str]:
+    return {"pk": f"OUTBOX#{event_id}", "sk": "OUTBOX"}

@@ -1,0 +1,288 @@
+"""DynamoDB implementation of the repository (table design: docs/design.md).
+
+The only module that calls DynamoDB. AWS errors become domain errors or the
+repository signals of ``credit_memos.ports``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from credit_memos.adapters.dynamodb.errors import translate
+from credit_memos.adapters.dynamodb.items import (
+    deserialize,
+    document_from_item,
+    document_item,
+    estimated_size,
+    idempotency_from_item,
+    idempotency_item,
+    serialize,
+)
+from credit_memos.adapters.dynamodb.keys import entry_key, idempotency_key, invoice_key, memo_key, outbox_key
+from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
+from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, encode_outbox
+from credit_memos.domain.documents import CreditMemo, Invoice
+from credit_memos.errors import ServiceUnavailable, ValidationError
+from credit_memos.ports import (
+    ConflictingWrite,
+    IdempotencyRecordExists,
+    Page,
+    Snapshot,
+    UnitOfWork,
+)
+
+# An item may be 400 KB; keep a margin for attribute overhead we do not count.
+MAX_ITEM_BYTES = 380_000
+# An outbox item of its own is kept a week; the stream delivers it within 24 hours.
+OUTBOX_TTL_SECONDS = 7 * 24 * 3600
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DynamoDbRepository:
+    def __init__(
+        self,
+        client: Any,
+        table_name: str,
+        *,
+        clock: Callable[[], datetime] = _utc_now,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._clock = clock
+        self._sleep = sleep
+
+    def _epoch(self) -> int:
+        return int(self._clock().timestamp())
+
+    # ------------------------------------------------------------ reads
+
+    def read(
+        self,
+        *,
+        invoice_ids: Sequence[str] = (),
+        memo_ids: Sequence[str] = (),
+        entry_ids: Sequence[str] = (),
+        idempotency: tuple[str, str] | None = None,
+        consistent: bool = True,
+    ) -> Snapshot:
+        keys = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
+        keys += [memo_key(m) for m in dict.fromkeys(memo_ids)]
+        keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
+        if idempotency is not None:
+            keys.append(idempotency_key(*idempotency))
+        snapshot = Snapshot()
+        if not keys:
+            return snapshot
+        for data in self._batch_get(keys, consistent):
+            if data.get("entity") == "IdempotencyRecord":
+                record = idempotency_from_item(data)
+                # Live until the commit's condition (expiresAt < :now) would let it be replaced.
+                if record.expires_at >= self._epoch():
+                    snapshot.idempotency = record
+                continue
+            doc = document_from_item(data)
+            if isinstance(doc, Invoice):
+                snapshot.invoices[doc.id] = doc
+            elif isinstance(doc, CreditMemo):
+                snapshot.memos[doc.id] = doc
+            else:
+                snapshot.entries[doc.id] = doc
+        return snapshot
+
+    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [serialize(k) for k in keys[start : start + 100]],
+                    "ConsistentRead": consistent,
+                }
+            }
+            for attempt in range(8):
+                try:
+                    response = self._client.batch_get_item(RequestItems=request)
+                except (ClientError, BotoCoreError) as error:
+                    raise translate(error) from error
+                found += [deserialize(item) for item in response.get("Responses", {}).get(self._table, [])]
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                self._sleep(min(0.5, 0.02 * 2**attempt))
+            else:
+                raise ServiceUnavailable("the database is busy; retry the request")
+        return found
+
+    # ------------------------------------------------------------ writes
+
+    def commit(self, unit: UnitOfWork) -> None:
+        items: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (kind, request, item)
+        for doc in unit.creates:
+            item = document_item(doc)
+            items.append(("create", {"ConditionExpression": "attribute_not_exists(pk)"}, item))
+        for doc in unit.updates:
+            item = document_item(doc)
+            item["version"] = doc.version + 1
+            condition = {
+                "ConditionExpression": "#version = :read_version",
+                "ExpressionAttributeNames": {"#version": "version"},
+                "ExpressionAttributeValues": {":read_version": {"N": str(doc.version)}},
+            }
+            items.append(("update", condition, item))
+        if unit.idempotency is not None:
+            condition = {
+                # An expired record (TTL deletes lazily) no longer holds its key.
+                "ConditionExpression": "attribute_not_exists(pk) OR expiresAt < :now",
+                "ExpressionAttributeValues": {":now": {"N": str(self._epoch())}},
+            }
+            items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
+        # Each item's size once: a serialization of a 300-line document is not free.
+        sizes = [estimated_size(item) for _, _, item in items]
+        if unit.events:
+            # Transactional outbox: the events ride on one item of this very write and
+            # reach the publisher through the table's stream (NEW_IMAGE). When that item
+            # has no room for them (a 300-line document leaves little), they get an item
+            # of their own in the same transaction.
+            outbox = encode_outbox(unit.events)
+            outbox_size = len(outbox.encode()) + len(OUTBOX_ATTRIBUTE)  # what DynamoDB counts
+            if sizes[0] + outbox_size <= MAX_ITEM_BYTES:
+                items[0][2][OUTBOX_ATTRIBUTE] = outbox
+                sizes[0] += outbox_size
+            else:
+                outbox_item = outbox_key(unit.events[0].event_id) | {
+                    "entity": "Outbox",
+                    OUTBOX_ATTRIBUTE: outbox,
+                    "expiresAt": self._epoch() + OUTBOX_TTL_SECONDS,
+                }
+                items.append(("outbox", {"ConditionExpression": "attribute_not_exists(pk)"}, outbox_item))
+                sizes.append(estimated_size(outbox_item))
+        if max(sizes) > MAX_ITEM_BYTES:
+            raise ValidationError(
+                "the document is too large to store (item limit 400 KB); shorten its text fields or lines"
+            )
+        if len(items) == 1:
+            self._put_one(*items[0])
+        else:
+            self._transact(items)
+        for doc in unit.updates:
+            doc.version += 1
+
+    def _put_one(self, kind: str, condition: dict[str, Any], item: dict[str, Any]) -> None:
+        try:
+            self._client.put_item(TableName=self._table, Item=serialize(item), **condition)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                if kind == "idempotency":
+                    raise IdempotencyRecordExists from None
+                raise ConflictingWrite from None
+            raise translate(error) from error
+        except BotoCoreError as error:
+            raise translate(error) from error
+
+    def _transact(self, items: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+        request = [
+            {"Put": {"TableName": self._table, "Item": serialize(item), **cond}} for _, cond, item in items
+        ]
+        try:
+            # The token makes the SDK's own retries of this call (e.g. after a timeout) idempotent.
+            self._client.transact_write_items(TransactItems=request, ClientRequestToken=str(uuid.uuid4()))
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            if code == "TransactionCanceledException":
+                reasons = [r.get("Code", "None") for r in error.response.get("CancellationReasons", [])]
+                self._raise_for_cancellation(items, reasons, error)
+            if code in ("TransactionConflictException", "TransactionInProgressException"):
+                raise ConflictingWrite from None
+            raise translate(error) from error
+        except BotoCoreError as error:
+            raise translate(error) from error
+
+    @staticmethod
+    def _raise_for_cancellation(
+        items: list[tuple[str, dict[str, Any], dict[str, Any]]], reasons: list[str], error: ClientError
+    ) -> None:
+        for (kind, _, _), reason in zip(items, reasons, strict=False):
+            if kind == "idempotency" and reason == "ConditionalCheckFailed":
+                raise IdempotencyRecordExists from None
+        if any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons) or not reasons:
+            raise ConflictingWrite from None
+        if any(
+            r in ("ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded") for r in reasons
+        ):
+            raise ServiceUnavailable("the database is busy; retry the request") from None
+        if "ValidationError" in reasons:
+            raise ValidationError(
+                "the request is too large to store atomically; split it into smaller requests"
+            )
+        raise translate(error) from error
+
+    # ------------------------------------------------------------ queries
+
+    def _query(
+        self, index: str, partition: str, limit: int, next_token: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        pk_name = "gsi1pk" if index == "GSI1" else "gsi2pk"
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": index,
+            "KeyConditionExpression": "#pk = :pk",
+            "ExpressionAttributeNames": {"#pk": pk_name},
+            "ExpressionAttributeValues": {":pk": {"S": partition}},
+            "Limit": limit,
+        }
+        if next_token is not None:
+            start = decode_token(next_token, partition)
+            # A start key is one this query returned: the index's four keys, on this partition.
+            if set(start) != {"pk", "sk", pk_name, f"{pk_name[:-2]}sk"} or start[pk_name]["S"] != partition:
+                raise invalid_token()
+            request["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**request)
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code")
+            if next_token is not None and code == "ValidationException":
+                raise invalid_token() from None  # the engine refused the start key: a forged token
+            raise translate(error) from error
+        except BotoCoreError as error:
+            raise translate(error) from error
+        last = response.get("LastEvaluatedKey")
+        items = [deserialize(item) for item in response.get("Items", [])]
+        return items, (encode_token(last, partition) if last else None)
+
+    def list_invoices(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        partition = f"ACCOUNT#{billing_account_id}#INVOICE"
+        index = "GSI1"
+        if status is not None:
+            partition, index = f"{partition}#{status}", "GSI2"
+        items, token = self._query(index, partition, limit, next_token)
+        return Page([document_from_item(i) for i in items], token)
+
+    def list_credit_memos(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        partition = f"ACCOUNT#{billing_account_id}#MEMO"
+        index = "GSI1"
+        if status is not None:
+            partition, index = f"{partition}#{status}", "GSI2"
+        items, token = self._query(index, partition, limit, next_token)
+        return Page([document_from_item(i) for i in items], token)
+
+    def list_application_entries(
+        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        if credit_memo_id is not None:
+            items, token = self._query("GSI1", f"MEMO#{credit_memo_id}#APPLICATIONS", limit, next_token)
+        else:
+            items, token = self._query("GSI2", f"INVOICE#{invoice_id}#APPLICATIONS", limit, next_token)
+        return Page([document_from_item(i) for i in items], token)

@@ -1,0 +1,208 @@
+"""One request type per operation: what the edge builds, once, and the use case takes.
+
+A command is a frozen dataclass of plain values (ids, Decimals, the ``domain.inputs``
+value types). ``operation`` names it in idempotency records and ids; ``metric`` is the
+business metric a first (not replayed) success emits. Queries have neither a key nor
+a metric. The use case of each type is registered in ``credit_memos.usecases``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from credit_memos.domain.documents import InvoiceStatus, SettlementLevel, TaxStrategy
+from credit_memos.domain.inputs import (
+    ApplyTarget,
+    CreditLineInput,
+    InvoiceLineInput,
+    LineApplyTarget,
+    MemoChargeInput,
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: ClassVar[str]
+    # Whether the request changes state (and may carry an idempotency key).
+    mutates: ClassVar[bool] = True
+    metric: ClassVar[str | None] = None
+
+
+# ---------------------------------------------------------------- invoices
+
+
+@dataclass(frozen=True)
+class CreateInvoice(Request):
+    operation = "CreateInvoice"
+    billing_account_id: str
+    currency: str
+    lines: tuple[InvoiceLineInput, ...]
+    status: InvoiceStatus = "Posted"
+    settlement_level: SettlementLevel | None = None
+    invoice_date: str | None = None
+    due_date: str | None = None
+
+
+@dataclass(frozen=True)
+class PostInvoice(Request):
+    operation = "PostInvoice"
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class GetInvoice(Request):
+    operation = "GetInvoice"
+    mutates = False
+    invoice_id: str
+
+
+@dataclass(frozen=True)
+class ListInvoices(Request):
+    operation = "ListInvoices"
+    mutates = False
+    billing_account_id: str
+    status: str | None = None
+    limit: int | None = None
+    next_token: str | None = None
+
+
+# ---------------------------------------------------------------- credit memos
+
+
+@dataclass(frozen=True)
+class CreateCreditMemo(Request):
+    operation = "CreateCreditMemo"
+    billing_account_id: str
+    currency: str
+    charges: tuple[MemoChargeInput, ...]
+    status: InvoiceStatus = "Posted"
+    description: str | None = None
+    effective_date: str | None = None
+    external_reference: str | None = None
+
+
+@dataclass(frozen=True)
+class PostCreditMemo(Request):
+    operation = "PostCreditMemo"
+    credit_memo_id: str
+
+
+@dataclass(frozen=True)
+class VoidCreditMemo(Request):
+    operation = "VoidCreditMemo"
+    credit_memo_id: str
+
+
+@dataclass(frozen=True)
+class GetCreditMemo(Request):
+    operation = "GetCreditMemo"
+    mutates = False
+    credit_memo_id: str
+
+
+@dataclass(frozen=True)
+class ListCreditMemos(Request):
+    operation = "ListCreditMemos"
+    mutates = False
+    billing_account_id: str
+    status: str | None = None
+    limit: int | None = None
+    next_token: str | None = None
+
+
+# ---------------------------------------------------------------- applying credit
+
+
+@dataclass(frozen=True)
+class ApplyCreditMemo(Request):
+    operation = "ApplyCreditMemo"
+    metric = "CreditApplied"
+    credit_memo_id: str
+    applications: tuple[ApplyTarget, ...]
+
+
+@dataclass(frozen=True)
+class ApplyCreditMemoLine(Request):
+    operation = "ApplyCreditMemoLine"
+    metric = "CreditApplied"
+    credit_memo_id: str
+    credit_memo_line_id: str
+    applications: tuple[LineApplyTarget, ...]
+
+
+@dataclass(frozen=True)
+class UnapplyCreditMemoApplication(Request):
+    """Unapply one Applied record of ``level``; a record of the other level is LEVEL_MISMATCH."""
+
+    operation = "UnapplyCreditMemoApplication"
+    level: ClassVar[SettlementLevel] = "Invoice"
+    application_id: str
+    description: str | None = None
+    effective_date: str | None = None
+
+
+@dataclass(frozen=True)
+class UnapplyCreditMemoLineApplication(UnapplyCreditMemoApplication):
+    operation = "UnapplyCreditMemoLineApplication"
+    level: ClassVar[SettlementLevel] = "InvoiceLine"
+
+
+@dataclass(frozen=True)
+class ListApplications(Request):
+    """A memo's or an invoice's application history (exactly one of the two ids)."""
+
+    operation = "ListApplications"
+    mutates = False
+    credit_memo_id: str | None = None
+    invoice_id: str | None = None
+    limit: int | None = None
+    next_token: str | None = None
+
+
+# ---------------------------------------------------------------- memos made from invoices
+
+
+@dataclass(frozen=True)
+class CreditInvoice(Request):
+    operation = "CreditInvoice"
+    metric = "InvoiceCredited"
+    invoice_id: str
+    tax_strategy: TaxStrategy
+    invoice_lines: tuple[CreditLineInput, ...]
+    description: str | None = None
+    effective_date: str | None = None
+
+
+@dataclass(frozen=True)
+class ConvertNegativeInvoiceLines(Request):
+    operation = "ConvertNegativeInvoiceLines"
+    metric = "NegativeLinesConverted"
+    invoice_id: str
+    invoice_line_ids: tuple[str, ...] | None = None
+    apply_to_invoice: bool = True
+    description: str | None = None
+    effective_date: str | None = None
+
+
+# ---------------------------------------------------------------- settlement (Step Functions)
+
+
+@dataclass(frozen=True)
+class PlanAccountSettlement(Request):
+    operation = "PlanAccountSettlement"
+    mutates = False
+    billing_account_id: str
+    execution_id: str
+    max_items: int
+    currency: str | None = None
+    credit_memo_ids: tuple[str, ...] | None = None
+    exclude_invoice_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SummarizeAccountSettlement(Request):
+    operation = "SummarizeAccountSettlement"
+    mutates = False
+    plan: dict[str, Any]
+    results: tuple[dict[str, Any], ...]

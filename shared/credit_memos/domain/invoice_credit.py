@@ -1,0 +1,152 @@
+"""Credit memos made from an invoice's lines (``actions/credit``), created and applied at once.
+
+Every rule validates first and mutates last, so a rule that raises leaves its
+arguments as they were; nothing is then written.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import get_args
+
+from credit_memos.domain.applying import Move, commit_moves, ensure_within
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+    TaxStrategy,
+    check_line_count,
+)
+from credit_memos.domain.inputs import CreditLineInput, MemoChargeInput, TaxInput
+from credit_memos.domain.memos import build_memo_line, create_credit_memo
+from credit_memos.errors import FieldPath, InsufficientBalance, InvalidStatus, ValidationError
+from credit_memos.money import ZERO, parse_amount, round_down, to_money
+
+
+def prorated_tax(line: InvoiceLine, amount_to_credit: Decimal, currency: str) -> Decimal:
+    """Tax for crediting ``amount_to_credit`` of ``line``, given what was credited before.
+
+    The cumulative credited tax is round-down(tax x cumulative charge / charge), and
+    this credit takes the difference, so partial credits never exceed the line's tax
+    and a line credited in full has credited exactly its tax.
+    """
+    if line.charge_amount <= 0 or line.tax_amount <= 0:
+        return to_money(ZERO, currency)
+    cumulative_charge = line.credited_charge_amount + amount_to_credit
+    # Exact product, truncated quotient: the default 28-digit context rounds the product
+    # of large amounts, so a full credit of a 10^11-sized line could miss a cent of tax.
+    with decimal.localcontext() as exact:
+        exact.prec = 100
+        exact.rounding = decimal.ROUND_DOWN
+        share = line.tax_amount * cumulative_charge / line.charge_amount
+    cumulative_tax = round_down(share, currency)
+    return to_money(min(cumulative_tax, line.tax_amount) - line.credited_tax_amount, currency)
+
+
+def credit_invoice(
+    invoice: Invoice,
+    credits: Sequence[CreditLineInput],
+    *,
+    tax_strategy: TaxStrategy,
+    memo_id: str,
+    memo_line_ids: Sequence[str],
+    entry_id: str,
+    now: str,
+    effective_date: str,
+    description: str | None,
+) -> tuple[CreditMemo, ApplicationEntry]:
+    """Create a Posted memo crediting lines of ``invoice`` and apply it to the invoice."""
+    if invoice.status != "Posted":
+        raise InvalidStatus(
+            f"invoice {invoice.id} is {invoice.status}; only a Posted invoice can be credited"
+        )
+    check_line_count(len(credits), ("invoice_lines",))
+    if tax_strategy not in get_args(TaxStrategy):  # the edge admits only these
+        raise ValidationError("is not a tax strategy", field=("tax_strategy",))
+    currency = invoice.currency
+    invoice_lines = invoice.distinct_lines([c.invoice_line_id for c in credits], ("invoice_lines",))
+    memo_lines: list[CreditMemoLine] = []
+    moves: list[Move] = []
+    for index, (credit, invoice_line, memo_line_id) in enumerate(
+        zip(credits, invoice_lines, memo_line_ids, strict=False)
+    ):
+        field: FieldPath = ("invoice_lines", index)
+        amount_field = (*field, "amount_to_credit")
+        amount = parse_amount(credit.amount_to_credit, currency, amount_field)
+        if amount <= 0:
+            raise ValidationError("must be greater than 0", field=amount_field)
+        creditable = invoice_line.charge_amount - invoice_line.credited_charge_amount
+        if amount > creditable:
+            raise ValidationError(
+                f"{amount} exceeds what line {invoice_line.id} has left to credit ({creditable})",
+                field=amount_field,
+            )
+        if tax_strategy != "ManualOverride" and credit.taxes:
+            raise ValidationError(
+                "taxes may be given only with taxStrategy ManualOverride", field=(*field, "taxes")
+            )
+        taxes: tuple[TaxInput, ...]
+        if tax_strategy == "CopyFromInvoiceLine":
+            tax = prorated_tax(invoice_line, amount, currency)
+            taxes = (TaxInput(tax, tax_name="Prorated from invoice line"),) if tax > 0 else ()
+        else:
+            taxes = credit.taxes
+        memo_line = build_memo_line(
+            line_id=memo_line_id,
+            currency=currency,
+            charge=MemoChargeInput(
+                amount, invoice_line.product_id, invoice_line.product_name, invoice_line.description, taxes
+            ),
+            field=field,
+            reference_invoice_line_id=invoice_line.id,
+        )
+        creditable_tax = invoice_line.tax_amount - invoice_line.credited_tax_amount
+        if memo_line.tax_amount > max(creditable_tax, ZERO):
+            raise ValidationError(
+                f"the credited tax {memo_line.tax_amount} exceeds the tax line {invoice_line.id} has left "
+                f"to credit ({creditable_tax})",
+                field=(*field, "taxes"),
+            )
+        if invoice.settlement_level == "InvoiceLine" and memo_line.amount_with_tax > invoice_line.balance:
+            raise InsufficientBalance(
+                f"the credit with tax {memo_line.amount_with_tax} exceeds the balance {invoice_line.balance} "
+                f"of invoice line {invoice_line.id}"
+            )
+        memo_lines.append(memo_line)
+        moves.append(Move(memo_line.amount_with_tax, memo_line, invoice_line))
+    memo = create_credit_memo(
+        memo_id=memo_id,
+        billing_account_id=invoice.billing_account_id,
+        currency=currency,
+        status="Posted",
+        effective_date=effective_date,
+        description=description,
+        external_reference=None,
+        lines=memo_lines,
+        now=now,
+        lines_field=("invoice_lines",),
+        source_action="Invoice",
+        reference_invoice_id=invoice.id,
+    )
+    ensure_within(memo.total_amount_with_tax, invoice.balance, f"invoice {invoice.id}")
+    for move in moves:
+        assert move.invoice_line is not None and move.memo_line is not None
+        move.invoice_line.credited_charge_amount += move.memo_line.charge_amount
+        move.invoice_line.credited_tax_amount += move.memo_line.tax_amount
+    if invoice.settlement_level == "Invoice":
+        moves = [Move(memo.total_amount_with_tax, None, None)]
+    entry = commit_moves(
+        memo,
+        invoice,
+        moves,
+        level=invoice.settlement_level,
+        entry_id=entry_id,
+        now=now,
+        effective_date=effective_date,
+        description=description,
+    )
+    return memo, entry

@@ -1,0 +1,141 @@
+"""Creating, posting and voiding credit memos.
+
+Every rule validates first and mutates last, so a rule that raises leaves its
+arguments as they were; nothing is then written.
+"""
+
+from __future__ import annotations
+
+from typing import get_args
+
+from credit_memos.domain.documents import (
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceStatus,
+    SourceAction,
+    TaxDetail,
+    check_line_count,
+)
+from credit_memos.domain.inputs import MemoChargeInput
+from credit_memos.errors import FieldPath, HasActiveApplications, InvalidStatus, NotFound, ValidationError
+from credit_memos.money import ZERO, minor_units, parse_amount, to_money
+
+
+def build_memo_line(
+    *,
+    line_id: str,
+    currency: str,
+    charge: MemoChargeInput,
+    field: FieldPath,
+    reference_invoice_line_id: str | None = None,
+) -> CreditMemoLine:
+    amount = parse_amount(charge.charge_amount, currency, (*field, "charge_amount"))
+    if amount <= 0:
+        raise ValidationError("must be greater than 0", field=(*field, "charge_amount"))
+    if not (charge.product_id or charge.product_name) and reference_invoice_line_id is None:
+        raise ValidationError("each charge needs productId or productName", field=field)
+    taxes: list[TaxDetail] = []
+    for tax_index, tax in enumerate(charge.taxes):
+        tax_field = (*field, "taxes", tax_index, "tax_amount")
+        tax_amount = parse_amount(tax.tax_amount, currency, tax_field)
+        if tax_amount < 0:
+            raise ValidationError("may not be negative", field=tax_field)
+        taxes.append(TaxDetail(tax_amount, tax.tax_code, tax.tax_name, tax.tax_rate))
+    total_tax = to_money(sum((t.tax_amount for t in taxes), ZERO), currency)
+    with_tax = amount + total_tax
+    return CreditMemoLine(
+        id=line_id,
+        type="Charge",
+        charge_amount=amount,
+        tax_amount=total_tax,
+        amount_with_tax=with_tax,
+        balance=with_tax,
+        reference_invoice_line_id=reference_invoice_line_id,
+        product_id=charge.product_id,
+        product_name=charge.product_name,
+        description=charge.description,
+        taxes=taxes,
+    )
+
+
+def create_credit_memo(
+    *,
+    memo_id: str,
+    billing_account_id: str,
+    currency: str,
+    status: InvoiceStatus,
+    effective_date: str,
+    description: str | None,
+    external_reference: str | None,
+    lines: list[CreditMemoLine],
+    now: str,
+    lines_field: FieldPath = ("charges",),
+    source_action: SourceAction = "Standalone",
+    reference_invoice_id: str | None = None,
+) -> CreditMemo:
+    minor_units(currency)
+    check_line_count(len(lines), lines_field)
+    # The edge admits only these; a programmatic caller gets the same rule.
+    if status not in get_args(InvoiceStatus):
+        raise ValidationError("must be Draft or Posted", field=("status",))
+    total_charge = to_money(sum((line.charge_amount for line in lines), ZERO), currency)
+    total_tax = to_money(sum((line.tax_amount for line in lines), ZERO), currency)
+    total = total_charge + total_tax
+    return CreditMemo(
+        id=memo_id,
+        billing_account_id=billing_account_id,
+        currency=currency,
+        status=status,
+        source_action=source_action,
+        reference_invoice_id=reference_invoice_id,
+        effective_date=effective_date,
+        description=description,
+        external_reference=external_reference,
+        lines=lines,
+        total_charge_amount=total_charge,
+        total_tax_amount=total_tax,
+        total_amount_with_tax=total,
+        balance=total,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def post_credit_memo(memo: CreditMemo, now: str) -> None:
+    if memo.status != "Draft":
+        raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Draft memo can be posted")
+    memo.status = "Posted"
+    memo.updated_at = now
+
+
+def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | None = None) -> None:
+    """Void a Posted memo with no active applications; its balance goes to 0.
+
+    A memo created from invoice lines (``actions/credit``) gives those lines their
+    creditable amounts back, so the same charge can be credited again correctly.
+    """
+    if memo.status != "Posted":
+        raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Posted memo can be voided")
+    # net_credits_applied is the sum of active applications, each of which is > 0.
+    if memo.net_credits_applied != 0:
+        raise HasActiveApplications(
+            f"credit memo {memo.id} has active applications totalling "
+            f"{memo.net_credits_applied}; unapply them before voiding"
+        )
+    if memo.source_action == "Invoice":
+        if source_invoice is None or source_invoice.id != memo.reference_invoice_id:
+            raise NotFound(
+                f"invoice {memo.reference_invoice_id} that credit memo {memo.id} credits does not exist"
+            )
+        for line in memo.lines:
+            invoice_line = source_invoice.line(line.reference_invoice_line_id or "")
+            if invoice_line is not None:
+                invoice_line.credited_charge_amount -= line.charge_amount
+                invoice_line.credited_tax_amount -= line.tax_amount
+        source_invoice.updated_at = now
+    memo.status = "Voided"
+    memo.balance = to_money(ZERO, memo.currency)
+    for line in memo.lines:
+        line.balance = to_money(ZERO, memo.currency)
+    memo.updated_at = now

@@ -1,0 +1,40 @@
+"""Every limit of the service, defined once.
+
+Request models (pydantic constraints and so the OpenAPI document), the domain rules, the
+use cases and the README's limits table (tests/template/test_readme.py checks it) all read
+these names; none of them repeats a number.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+# Amounts, and documents' totals, are below this in absolute value (spec sections 1 and 6).
+MAX_ABS_AMOUNT = Decimal(10) ** 15
+# Lines of one invoice or credit memo (and charges / invoice lines of one request).
+MAX_LINES = 300
+# Taxes of one memo charge.
+MAX_TAXES_PER_LINE = 5
+# One DynamoDB transaction holds 100 items: an apply writes 1 memo + N invoices + N
+# application entries + the idempotency record + (at most) one outbox item.
+MAX_APPLY_TARGETS = 25
+MAX_LINE_APPLY_TARGETS = 50
+# List pages.
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 100
+MAX_TOKEN_LENGTH = 2048
+# Idempotency keys: 1 to 255 visible ASCII characters.
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+# Text fields (characters).
+MAX_SHORT_TEXT = 64  # tax codes and names
+MAX_ID_TEXT = 128  # product ids, ids
+MAX_TEXT = 255  # descriptions of lines and applications, product names, references
+MAX_LONG_TEXT = 1000  # a memo's or a credit's description
+# Request bodies.
+MAX_BODY_BYTES = 1_000_000
+MAX_JSON_DEPTH = 32
+# Settlement (Step Functions): pairs applied by one execution, documents read while planning.
+MAX_PLAN_ITEMS = 100
+MAX_SETTLEMENT_DOCUMENTS = 5000
+MAX_SETTLEMENT_MEMO_IDS = 100
+MAX_SETTLEMENT_EXCLUDED_INVOICES = 100

@@ -1,0 +1,19 @@
+"""Use cases, grouped by aggregate, behind one entry point (``CreditMemoService.execute``).
+
+Importing this package registers every use case.
+"""
+
+from credit_memos.usecases import applications, conversion, invoices, memos, settlement
+from credit_memos.usecases.engine import Outcome
+from credit_memos.usecases.service import CreditMemoService, registered
+
+__all__ = [
+    "CreditMemoService",
+    "Outcome",
+    "applications",
+    "conversion",
+    "invoices",
+    "memos",
+    "registered",
+    "settlement",
+]

@@ -1,0 +1,235 @@
+"""The engine every mutation runs on: read, replay, rule, commit, retry.
+
+1. one consistent batch read of the documents the mutation needs and, with an
+   idempotency key, that key's record;
+2. a replay of the stored outcome if the key was used before (or a mismatch);
+3. the domain rule, which validates and then changes the documents in memory;
+4. one commit holding every change plus the idempotency record, conditional on the
+   versions read; a conflicting writer means back to 1, a bounded number of times.
+
+A rejection that the same request would meet again (a domain error that is not
+``retryable``) is stored under the key like a success, so a retry replays it even if
+the balances changed since (spec section 6); a transient one is not stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from credit_memos import errors
+from credit_memos.commands import Request
+from credit_memos.domain.views import View
+from credit_memos.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    NotFound,
+)
+from credit_memos.ids import IdFactory
+from credit_memos.ports import (
+    ConflictingWrite,
+    IdempotencyRecord,
+    IdempotencyRecordExists,
+    Repository,
+    Snapshot,
+    UnitOfWork,
+)
+from credit_memos.settings import Settings
+
+T = TypeVar("T")
+Reader = Callable[[tuple[str, str] | None], Snapshot]
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """An idempotency key and the fingerprint of the command it came with."""
+
+    key: str
+    fingerprint: str
+
+    @staticmethod
+    def of(key: str, command: Request) -> Idempotency:
+        canonical = json.dumps(
+            [command.operation, dataclasses.asdict(command)],
+            sort_keys=True,
+            separators=(",", ":"),
+            default=str,
+        )
+        return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+@dataclass
+class Outcome:
+    status_code: int
+    body: Any
+    replayed: bool = False
+
+
+@dataclass
+class Attempt:
+    """What one try of a mutation produced: the changes and the response."""
+
+    unit: UnitOfWork
+    status_code: int
+    view: View
+
+
+class Engine:
+    def __init__(
+        self,
+        repository: Repository,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], None],
+    ) -> None:
+        self.repository = repository
+        self.settings = settings
+        self._clock = clock
+        self._sleep = sleep
+
+    def timestamps(self) -> tuple[str, str]:
+        """Now as an ISO timestamp (milliseconds, Z) and as today's date."""
+        now = self._clock()
+        return now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), now.date().isoformat()
+
+    def reader(self, **documents: Any) -> Reader:
+        """A consistent read of the named documents (and the key's record)."""
+
+        def read(key: tuple[str, str] | None) -> Snapshot:
+            return self.repository.read(idempotency=key, consistent=True, **documents)
+
+        return read
+
+    @staticmethod
+    def require(found: T | None, what: str, ident: str) -> T:
+        if found is None:
+            raise NotFound(f"{what} {ident} does not exist")
+        return found
+
+    def mutate(
+        self,
+        command: Request,
+        idempotency_key: str | None,
+        read: Reader,
+        attempt: Callable[[Snapshot, IdFactory], Attempt],
+    ) -> Outcome:
+        operation = command.operation
+        idempotency = Idempotency.of(idempotency_key, command) if idempotency_key is not None else None
+        key = (operation, idempotency.key) if idempotency else None
+        for try_number in range(self.settings.max_conflict_retries + 1):
+            snapshot = read(key)
+            if idempotency is not None and snapshot.idempotency is not None:
+                return self._replay(snapshot.idempotency, idempotency)
+            ids = IdFactory(self._id_scope(operation, idempotency) if idempotency else None)
+            try:
+                result = attempt(snapshot, ids)
+                unit = result.unit
+                body = result.view.body()
+                unit.idempotency = self._record(operation, idempotency, result.status_code, body)
+                self.repository.commit(unit)
+            except ConflictingWrite:
+                self._backoff(try_number)
+                continue
+            except IdempotencyRecordExists:
+                return self._replay_concurrent(key, idempotency)
+            except DomainError as error:
+                if idempotency is None or error.retryable:
+                    raise
+                winner = self._store_rejection(operation, idempotency, error, key)
+                if winner is not None:
+                    return winner
+                raise
+            return Outcome(result.status_code, body)
+        raise ConcurrentUpdate("the documents are being changed by other requests; retry later")
+
+    # ------------------------------------------------------------ idempotency
+
+    def _record(
+        self, operation: str, idempotency: Idempotency | None, status_code: int, body: dict[str, Any]
+    ) -> IdempotencyRecord | None:
+        if idempotency is None:
+            return None
+        now = self._clock()
+        return IdempotencyRecord(
+            operation=operation,
+            key=idempotency.key,
+            fingerprint=idempotency.fingerprint,
+            status_code=status_code,
+            body=body,
+            created_at=now.isoformat(),
+            expires_at=int((now + timedelta(hours=self.settings.idempotency_ttl_hours)).timestamp()),
+        )
+
+    def _store_rejection(
+        self, operation: str, idempotency: Idempotency, error: DomainError, key: tuple[str, str] | None
+    ) -> Outcome | None:
+        """Keep a deterministic rejection under its key; if the key got a record meanwhile, that wins."""
+        body = {"message": error.message, "field": list(error.field) if error.field is not None else None}
+        record = self._record(operation, idempotency, 0, body)
+        assert record is not None
+        record.error_code = error.error_code
+        try:
+            self.repository.commit(UnitOfWork(idempotency=record))
+        except IdempotencyRecordExists:
+            return self._replay_concurrent(key, idempotency)  # the winner's outcome (or its rejection)
+        return None
+
+    def _replay_concurrent(self, key: tuple[str, str] | None, idempotency: Idempotency | None) -> Outcome:
+        # Same key committed by a concurrent request: answer as a replay.
+        stored = self.repository.read(idempotency=key).idempotency
+        if stored is None or idempotency is None:  # pragma: no cover - expired in between
+            raise IdempotencyKeyInUse("a request with this Idempotency-Key is in progress") from None
+        return self._replay(stored, idempotency)
+
+    @staticmethod
+    def _replay(stored: IdempotencyRecord, idempotency: Idempotency) -> Outcome:
+        if stored.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyMismatch(
+                "this Idempotency-Key was used with a different request; use a new key for a new request"
+            )
+        if stored.error_code is not None:
+            raise replayed_error(stored)
+        return Outcome(stored.status_code, stored.body, replayed=True)
+
+    def _id_scope(self, operation: str, idempotency: Idempotency) -> str:
+        """Ids derive from the key, so a retry of a write targets the same items.
+
+        A key may be used again once its record has expired, at least a TTL after its first
+        use; the scope therefore also names the TTL-long window the request falls in, and a
+        reuse after expiry always lands in a later window, with new ids (not the old documents').
+        """
+        window = int(self._clock().timestamp()) // (self.settings.idempotency_ttl_hours * 3600)
+        return f"{operation}\x00{idempotency.key}\x00{window}"
+
+    def _backoff(self, try_number: int) -> None:
+        # Full jitter (AWS architecture blog): spreads racing writers apart.
+        cap = min(0.5, 0.01 * (2**try_number))
+        self._sleep(random.uniform(0, cap))  # noqa: S311 - jitter, not security
+
+
+def _error_classes() -> dict[str, type[DomainError]]:
+    found: dict[str, type[DomainError]] = {}
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.error_code, cls)
+        pending += cls.__subclasses__()
+    return found
+
+
+def replayed_error(stored: IdempotencyRecord) -> DomainError:
+    """The stored rejection, raised again; marked ``replayed`` for the edge."""
+    cls = _error_classes().get(stored.error_code or "", errors.InternalError)
+    field = stored.body.get("field")
+    error = cls(str(stored.body.get("message", "")), field=tuple(field) if field else None)
+    error.replayed = True
+    return error

@@ -1,0 +1,102 @@
+"""Use cases of credit memos: create, post, void, get, list."""
+
+from __future__ import annotations
+
+from credit_memos import commands
+from credit_memos.domain import events
+from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
+from credit_memos.domain.views import CreditMemoPage, CreditMemoView
+from credit_memos.ids import IdFactory
+from credit_memos.money import minor_units
+from credit_memos.ports import Snapshot, UnitOfWork
+from credit_memos.usecases.engine import Attempt, Engine, Outcome
+from credit_memos.usecases.paging import page_size
+from credit_memos.usecases.service import use_case
+
+
+@use_case(commands.CreateCreditMemo)
+def create(engine: Engine, command: commands.CreateCreditMemo, key: str | None) -> Outcome:
+    def attempt(_: Snapshot, ids: IdFactory) -> Attempt:
+        now, today = engine.timestamps()
+        minor_units(command.currency)  # unknown currency: a 422 before any line is read
+        lines = [
+            build_memo_line(
+                line_id=ids("cml"), currency=command.currency, charge=charge, field=("charges", index)
+            )
+            for index, charge in enumerate(command.charges)
+        ]
+        memo = create_credit_memo(
+            memo_id=ids("cm"),
+            billing_account_id=command.billing_account_id,
+            currency=command.currency,
+            status=command.status,
+            effective_date=command.effective_date or today,
+            description=command.description,
+            external_reference=command.external_reference,
+            lines=lines,
+            now=now,
+        )
+        unit = UnitOfWork(creates=[memo], events=[events.memo_created(ids("evt"), memo)])
+        return Attempt(unit, 201, CreditMemoView.of(memo))
+
+    return engine.mutate(command, key, engine.reader(), attempt)
+
+
+@use_case(commands.PostCreditMemo)
+def post(engine: Engine, command: commands.PostCreditMemo, key: str | None) -> Outcome:
+    memo_id = command.credit_memo_id
+
+    def attempt(snapshot: Snapshot, ids: IdFactory) -> Attempt:
+        memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
+        now, _today = engine.timestamps()
+        post_credit_memo(memo, now)
+        unit = UnitOfWork(updates=[memo], events=[events.memo_posted(ids("evt"), memo)])
+        return Attempt(unit, 200, CreditMemoView.of(memo))
+
+    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id]), attempt)
+
+
+@use_case(commands.VoidCreditMemo)
+def void(engine: Engine, command: commands.VoidCreditMemo, key: str | None) -> Outcome:
+    memo_id = command.credit_memo_id
+    memo_read = engine.reader(memo_ids=[memo_id])
+
+    def read(idempotency: tuple[str, str] | None) -> Snapshot:
+        # A memo credited from invoice lines gives their credit back when voided, so its
+        # invoice is read too (second, still consistent; its version guards the write).
+        snapshot = memo_read(idempotency)
+        memo = snapshot.memos.get(memo_id)
+        if memo is not None and memo.source_action == "Invoice" and snapshot.idempotency is None:
+            assert memo.reference_invoice_id is not None
+            snapshot.invoices = engine.repository.read(invoice_ids=[memo.reference_invoice_id]).invoices
+        return snapshot
+
+    def attempt(snapshot: Snapshot, ids: IdFactory) -> Attempt:
+        memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
+        source = snapshot.invoices.get(memo.reference_invoice_id or "")
+        now, _today = engine.timestamps()
+        void_credit_memo(memo, now, source_invoice=source)
+        unit = UnitOfWork(updates=[memo, *([source] if source else [])])
+        unit.events = [events.memo_voided(ids("evt"), memo)]
+        return Attempt(unit, 200, CreditMemoView.of(memo))
+
+    return engine.mutate(command, key, read, attempt)
+
+
+@use_case(commands.GetCreditMemo)
+def get(engine: Engine, command: commands.GetCreditMemo, _: str | None) -> Outcome:
+    memo_id = command.credit_memo_id
+    snapshot = engine.repository.read(memo_ids=[memo_id], consistent=True)
+    memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
+    return Outcome(200, CreditMemoView.of(memo).body())
+
+
+@use_case(commands.ListCreditMemos)
+def list_page(engine: Engine, command: commands.ListCreditMemos, _: str | None) -> Outcome:
+    page = engine.repository.list_credit_memos(
+        command.billing_account_id, command.status, page_size(command.limit), command.next_token
+    )
+    view = CreditMemoPage.model_construct(
+        items=[CreditMemoView.of(m, with_lines=False) for m in page.items], nextToken=page.next_token
+    )
+    return Outcome(200, view.body())
