@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
-from credit_memos.api import edge
+from credit_memos.api import edge, observability
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoRequest
 from credit_memos.service import ApplyTarget, Outcome
@@ -24,7 +24,7 @@ def apply_credit_memo(memo_id: str, request: ApplyCreditMemoRequest, idempotency
         idempotency_key, "ApplyCreditMemo", {"creditMemoId": memo_id, **edge.request_data(request)}
     )
     outcome = get_service().apply_credit_memo(memo_id, targets, idempotency)
-    edge.metrics.add_metric(name="CreditApplied", unit=MetricUnit.Count, value=1)
+    observability.metrics.add_metric(name="CreditApplied", unit=MetricUnit.Count, value=1)
     return outcome
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.metrics import MetricUnit
-from credit_memos.api import edge
+from credit_memos.api import edge, observability
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ApplicationsResult, ConvertNegativeLinesRequest
 from credit_memos.service import Outcome
@@ -30,7 +30,7 @@ def convert(invoice_id: str, request: ConvertNegativeLinesRequest, idempotency_k
         effective_date=request.effectiveDate,
         idempotency=idempotency,
     )
-    edge.metrics.add_metric(name="NegativeLinesConverted", unit=MetricUnit.Count, value=1)
+    observability.metrics.add_metric(name="NegativeLinesConverted", unit=MetricUnit.Count, value=1)
     return outcome
 
 

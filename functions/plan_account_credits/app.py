@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from credit_memos.api import edge
+from credit_memos.api import edge, observability
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import CurrencyCode, Identifier
 from credit_memos.domain.settlement import MAX_PLAN_ITEMS
@@ -63,14 +63,14 @@ def direct(payload: dict[str, Any]) -> dict[str, Any]:
     action = payload.get("action")
     if action == "plan":
         result = plan(get_service(), PlanCommand.model_validate(payload))
-        edge.metrics.add_metric(
+        observability.metrics.add_metric(
             name="SettlementPairsPlanned", unit=MetricUnit.Count, value=len(result["items"])
         )
         return result
     if action == "summarize":
         command = SummarizeCommand.model_validate(payload)
         summary = CreditMemoService.summarize_account_settlement(command.plan, command.results)
-        edge.metrics.add_metric(
+        observability.metrics.add_metric(
             name="SettlementPairsSkipped", unit=MetricUnit.Count, value=summary["skippedCount"]
         )
         return summary

@@ -18,7 +18,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -30,6 +29,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.api.schemas import ID_RE, ErrorResponse
 from credit_memos.errors import (
     BadRequest,
@@ -41,38 +41,6 @@ from credit_memos.errors import (
     ValidationError,
 )
 from credit_memos.service import Idempotency, Outcome
-
-
-class _TracingOff:
-    """What the handlers use of Powertools' Tracer, doing nothing: stands in when tracing is off.
-
-    A disabled ``Tracer()`` still imports the X-Ray SDK (only to switch it off), and that import
-    builds two botocore X-Ray clients: about half of a cold start outside Lambda (see
-    docs/benchmarks.md). With tracing on, as deployed (``Tracing: Active``), the real Tracer is used.
-    """
-
-    def capture_lambda_handler(self, lambda_handler: Any = None, **_: Any) -> Any:
-        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
-
-    def capture_method(self, method: Any = None, **_: Any) -> Any:
-        return method if method is not None else (lambda function: function)
-
-    def put_annotation(self, *_: Any, **__: Any) -> None:
-        return None
-
-    def put_metadata(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-def _make_tracer() -> Any:
-    # Powertools' own rule (POWERTOOLS_TRACE_DISABLED, or not running in Lambda), read at import
-    # time exactly as Tracer() itself reads it.
-    return _TracingOff() if Tracer._is_tracer_disabled() else Tracer()
-
-
-logger = Logger()
-tracer = _make_tracer()
-metrics = Metrics()
 
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
