@@ -22,18 +22,26 @@ TITLE = "Credit memo service"
 VERSION = "1.0.0"
 
 
+def function_documents(template: Template) -> dict[str, dict[str, Any]]:
+    """Each routed function's own OpenAPI document, as its resolver declares it, by logical id."""
+    routed = {route.function for route in template.routes()}
+    documents: dict[str, dict[str, Any]] = {}
+    for function in sorted(template.functions().values(), key=lambda f: f.logical_id):
+        if function.logical_id not in routed:
+            continue  # direct-invocation-only functions have no HTTP routes
+        load_handler(function, module_name=f"_openapi_{function.folder_name}")
+        module = sys.modules[f"_openapi_{function.folder_name}"]
+        documents[function.logical_id] = json.loads(
+            module.app.get_openapi_json_schema(title=TITLE, version=VERSION, openapi_version="3.1.0")
+        )
+    return documents
+
+
 def build_document(template: Template | None = None) -> dict[str, Any]:
     template = template or Template.load()
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
-    for function in sorted(template.functions().values(), key=lambda f: f.logical_id):
-        if not any(route.function == function.logical_id for route in template.routes()):
-            continue  # direct-invocation-only functions have no HTTP routes
-        load_handler(function, module_name=f"_openapi_{function.folder_name}")
-        module = sys.modules[f"_openapi_{function.folder_name}"]
-        document = json.loads(
-            module.app.get_openapi_json_schema(title=TITLE, version=VERSION, openapi_version="3.1.0")
-        )
+    for document in function_documents(template).values():
         for path, operations in document.get("paths", {}).items():
             paths.setdefault(path, {}).update(operations)
         schemas.update(document.get("components", {}).get("schemas", {}))

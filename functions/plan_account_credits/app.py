@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos import commands
-from credit_memos.api import edge
+from credit_memos.api import edge, observability
 from credit_memos.api.schemas import CurrencyCode, Identifier
 from credit_memos.errors import ValidationError
 from credit_memos.limits import MAX_PLAN_ITEMS, MAX_SETTLEMENT_EXCLUDED_INVOICES, MAX_SETTLEMENT_MEMO_IDS
@@ -67,13 +67,13 @@ def direct(payload: dict[str, Any]) -> Outcome:
     action = payload.get("action")
     if action == "plan":
         outcome = edge.execute(PlanRequest.model_validate(payload).command())
-        edge.metrics.add_metric(
+        observability.metrics.add_metric(
             name="SettlementPairsPlanned", unit=MetricUnit.Count, value=len(outcome.body["items"])
         )
         return outcome
     if action == "summarize":
         outcome = edge.execute(SummarizeRequest.model_validate(payload).command())
-        edge.metrics.add_metric(
+        observability.metrics.add_metric(
             name="SettlementPairsSkipped", unit=MetricUnit.Count, value=outcome.body["skippedCount"]
         )
         return outcome

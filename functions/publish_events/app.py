@@ -2,9 +2,9 @@
 
 Triggered by the table's stream (NEW_IMAGE). A record whose new image has an
 ``outbox`` attribute carries the events of exactly one committed write; they go
-to the bus (``EVENT_BUS_NAME``) in order, with ``Source`` ``credit-memos`` and
-``DetailType`` the event's type. A record whose events are not all accepted, or
-whose outbox is malformed, is reported in ``batchItemFailures`` (partial batch
+to the bus (``Settings.event_bus_name``, from ``EVENT_BUS_NAME``) in order, with
+``Source`` ``credit-memos`` and ``DetailType`` the event's type. A record whose events are
+not all accepted, or whose outbox is malformed, is reported in ``batchItemFailures`` (partial batch
 response); the records after it in the batch are reported too, without being
 published, so Lambda resumes from the first failure in stream order and nothing
 is published out of order or twice on that account. Records that carry no events
@@ -13,12 +13,10 @@ is published out of order or twice on that account. Records that carry no events
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
@@ -27,21 +25,24 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 )
 from credit_memos.adapters.eventbridge import EventBridgePublisher, create_client
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, decode_outbox
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
+from credit_memos.api.observability import logger, metrics, tracer
+from credit_memos.settings import Settings, get_settings
 
 
 class EarlierRecordFailed(Exception):
     """Not attempted: an earlier record of this batch failed, and order is kept."""
 
 
+def build_publisher(settings: Settings, client: Any = None) -> EventBridgePublisher:
+    """The publisher to ``settings``' bus, through ``client`` (default: one built from ``settings``)."""
+    if client is None:
+        client = create_client(settings.region, settings.eventbridge_endpoint_url)
+    return EventBridgePublisher(client, settings.event_bus_name)
+
+
 @lru_cache(maxsize=1)
 def get_publisher() -> EventBridgePublisher:
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-    client = create_client(region, os.environ.get("EVENTBRIDGE_ENDPOINT_URL") or None)
-    return EventBridgePublisher(client, os.environ["EVENT_BUS_NAME"])
+    return build_publisher(get_settings())
 
 
 def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher) -> int:

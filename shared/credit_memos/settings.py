@@ -3,11 +3,28 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import get_args
 
 from credit_memos.domain.documents import SettlementLevel
+
+_TRUE = {"1", "true", "t", "yes", "y", "on"}
+
+
+def tracing_enabled(environ: Mapping[str, str]) -> bool:
+    """Whether Powertools' Tracer would trace, by its documented environment contract.
+
+    Tracing is off when ``POWERTOOLS_TRACE_DISABLED`` is true, and outside Lambda: no
+    ``LAMBDA_TASK_ROOT`` (set by the Lambda runtime, and by ``infra/local``), or under the
+    SAM CLI (``AWS_SAM_LOCAL``) or Chalice (``AWS_CHALICE_CLI_MODE``) emulators.
+    """
+    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE:
+        return False
+    in_lambda = bool(environ.get("LAMBDA_TASK_ROOT"))
+    emulated = bool(environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"))
+    return in_lambda and not emulated
 
 
 @dataclass(frozen=True)
@@ -19,22 +36,31 @@ class Settings:
     region: str
     # Bounded internal retries of optimistic-concurrency conflicts (spec section 4).
     max_conflict_retries: int
+    # The outbox publisher's bus (template: the publisher's EVENT_BUS_NAME) and a local endpoint.
+    event_bus_name: str = "credit-memos"
+    eventbridge_endpoint_url: str | None = None
+    # X-Ray tracing through Powertools' Tracer (see tracing_enabled).
+    tracing_enabled: bool = False
 
     @staticmethod
-    def from_environment() -> Settings:
-        level = os.environ.get("CREDIT_APPLICATION_LEVEL", "Invoice")
+    def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        level = environ.get("CREDIT_APPLICATION_LEVEL", "Invoice")
         if level not in get_args(SettlementLevel):
             raise RuntimeError(f"CREDIT_APPLICATION_LEVEL must be Invoice or InvoiceLine, not {level!r}")
-        ttl_hours = int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "48"))
+        ttl_hours = int(environ.get("IDEMPOTENCY_TTL_HOURS", "48"))
         if ttl_hours < 24:
             raise RuntimeError("IDEMPOTENCY_TTL_HOURS must be at least 24")
         return Settings(
-            table_name=os.environ.get("TABLE_NAME", "credit-memos"),
+            table_name=environ.get("TABLE_NAME", "credit-memos"),
             credit_application_level=level,  # type: ignore[arg-type]
-            dynamodb_endpoint_url=os.environ.get("DYNAMODB_ENDPOINT_URL") or None,
+            dynamodb_endpoint_url=environ.get("DYNAMODB_ENDPOINT_URL") or None,
             idempotency_ttl_hours=ttl_hours,
-            region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-            max_conflict_retries=int(os.environ.get("MAX_CONFLICT_RETRIES", "12")),
+            region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+            max_conflict_retries=int(environ.get("MAX_CONFLICT_RETRIES", "12")),
+            event_bus_name=environ.get("EVENT_BUS_NAME") or "credit-memos",
+            eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
+            tracing_enabled=tracing_enabled(environ),
         )
 
 

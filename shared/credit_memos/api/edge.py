@@ -18,7 +18,6 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -37,44 +36,13 @@ from credit_memos.api.errors import (
     error_body,
     http_status,
 )
+from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ID_RE, ErrorResponse
 from credit_memos.commands import Request
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
 from credit_memos.usecases import Outcome
-
-
-class _TracingOff:
-    """What the handlers use of Powertools' Tracer, doing nothing: stands in when tracing is off.
-
-    A disabled ``Tracer()`` still imports the X-Ray SDK (only to switch it off), and that import
-    builds two botocore X-Ray clients: about half of a cold start outside Lambda (see
-    docs/benchmarks.md). With tracing on, as deployed (``Tracing: Active``), the real Tracer is used.
-    """
-
-    def capture_lambda_handler(self, lambda_handler: Any = None, **_: Any) -> Any:
-        return lambda_handler if lambda_handler is not None else (lambda handler: handler)
-
-    def capture_method(self, method: Any = None, **_: Any) -> Any:
-        return method if method is not None else (lambda function: function)
-
-    def put_annotation(self, *_: Any, **__: Any) -> None:
-        return None
-
-    def put_metadata(self, *_: Any, **__: Any) -> None:
-        return None
-
-
-def _make_tracer() -> Any:
-    # Powertools' own rule (POWERTOOLS_TRACE_DISABLED, or not running in Lambda), read at import
-    # time exactly as Tracer() itself reads it.
-    return _TracingOff() if Tracer._is_tracer_disabled() else Tracer()
-
-
-logger = Logger()
-tracer = _make_tracer()
-metrics = Metrics()
 
 REPLAY_HEADER = "Idempotent-Replayed"
 _KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$")
@@ -335,8 +303,13 @@ def _invoke_directly(direct: DirectHandler, event: Any) -> Any:
     except PydanticValidationError as error:
         problems = "; ".join(f"{d['field']}: {d['message']}" for d in _validation_details(error.errors()))
         raise ValidationError(f"the request is not valid ({problems})"[:1000]) from None
-    except DomainError:
-        raise
+    except DomainError as error:
+        if error.field is None:
+            raise
+        # Step Functions sees only the class name and the message: the message names the field.
+        named = type(error)(error_body(error)["message"])
+        named.replayed = error.replayed
+        raise named from None
     except Exception:
         logger.exception("unexpected error")
         raise InternalError("internal error") from None

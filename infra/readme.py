@@ -1,0 +1,98 @@
+"""Write the README's operation table from template.yaml (the routes) and openapi.json (the rest).
+
+One row per route, in the template's order: the operation's summary, its method and path (with the
+query parameters of a GET), and its success status, body schema and description. The table sits
+between two markers in README.md; everything else in the README is left as it is.
+
+    python -m infra.readme          # rewrite the table in README.md
+    python -m infra.readme --check  # exit 1 if the README's table is stale
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.local.template import REPO_ROOT, Template
+from infra.openapi import OUTPUT as OPENAPI_PATH
+
+README = REPO_ROOT / "README.md"
+BEGIN = "<!-- operations: begin (written by `python -m infra.readme` from template.yaml, openapi.json) -->"
+END = "<!-- operations: end -->"
+
+
+class ReadmeError(Exception):
+    """The README has no marked table, or the template and openapi.json disagree."""
+
+
+def _success(operation: dict[str, Any]) -> str:
+    codes = sorted(code for code in operation["responses"] if code.startswith("2"))
+    if len(codes) != 1:
+        raise ReadmeError(f"{operation['operationId']}: expected one success response, got {codes}")
+    response = operation["responses"][codes[0]]
+    ref = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+    schema = f" `{ref.rsplit('/', 1)[-1]}`" if ref else ""
+    return f"{codes[0]}{schema}: {response['description']}"
+
+
+def render_table(template: Template, document: dict[str, Any]) -> str:
+    """The table's Markdown, one row per template route; every route must be in ``document``."""
+    routes = template.routes()
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
+    declared = {(route.method, route.path) for route in routes}
+    if documented != declared:
+        raise ReadmeError(
+            f"openapi.json and template.yaml disagree: only in openapi.json {sorted(documented - declared)}, "
+            f"only in template.yaml {sorted(declared - documented)} (run `python -m infra.openapi`)"
+        )
+    rows = ["| Operation | Method and path | Success |", "|---|---|---|"]
+    for route in routes:
+        operation = paths[route.path][route.method.lower()]
+        query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        target = route.path + ("?" + "&".join(f"{name}=" for name in query) if query else "")
+        rows.append(f"| {operation['summary']} | `{route.method} {target}` | {_success(operation)} |")
+    return "\n".join(rows) + "\n"
+
+
+def rewrite(readme_text: str, table: str) -> str:
+    """``readme_text`` with the text between the markers replaced by ``table``."""
+    if readme_text.count(BEGIN) != 1 or readme_text.count(END) != 1:
+        raise ReadmeError(f"README.md must hold the markers once each:\n{BEGIN}\n{END}")
+    head, rest = readme_text.split(BEGIN)
+    _, tail = rest.split(END)
+    return f"{head}{BEGIN}\n{table}{END}{tail}"
+
+
+def expected_readme(readme: Path = README, openapi: Path = OPENAPI_PATH) -> str:
+    document = json.loads(openapi.read_text(encoding="utf-8"))
+    return rewrite(readme.read_text(encoding="utf-8"), render_table(Template.load(), document))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--check", action="store_true", help="fail if README.md's table is stale")
+    args = parser.parse_args(argv)
+    try:
+        text = expected_readme()
+    except ReadmeError as error:
+        print(error, file=sys.stderr)
+        return 1
+    if args.check:
+        if README.read_text(encoding="utf-8") != text:
+            print("README.md's operation table is stale: run `python -m infra.readme`", file=sys.stderr)
+            return 1
+        print("README.md's operation table is up to date")
+        return 0
+    README.write_text(text, encoding="utf-8")
+    print(f"wrote {README}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

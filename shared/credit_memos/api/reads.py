@@ -1,0 +1,175 @@
+"""The read function, built once per document type: invoices and credit memos differ only in names.
+
+Each read function serves three GET routes (a billing account's list, one document, its application
+history) and a direct invocation that picks one of them from the payload's fields.
+
+No ``from __future__ import annotations`` here: the route functions are defined inside the factory
+with per-document annotations (the status filter, the path parameter's alias), which Powertools must
+see as objects, not as strings it would resolve against this module's globals.
+"""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel
+
+from credit_memos import commands
+from credit_memos.api import edge
+from credit_memos.api.schemas import Identifier, ListQuery
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus
+from credit_memos.domain.views import (
+    ApplicationPage,
+    CreditMemoPage,
+    CreditMemoView,
+    InvoicePage,
+    InvoiceView,
+)
+from credit_memos.errors import ValidationError
+from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from credit_memos.usecases import Outcome
+
+DocumentType = Literal["Invoice", "CreditMemo"]
+
+ListDocuments = Callable[[str, Any, int | None, str | None], commands.Request]
+GetDocument = Callable[[str], commands.Request]
+ListApplications = Callable[[str, int | None, str | None], commands.Request]
+
+
+@dataclass(frozen=True)
+class _Reads:
+    collection: str  # the list's path; one document is at <collection>/<id_field>
+    id_field: str  # the path parameter, and the direct payload's field naming one document
+    label: str  # the document in error messages ("invoice 'x' was not found")
+    status: Any  # the list's status filter (a Literal of the type's statuses)
+    page: type[BaseModel]
+    view: type[BaseModel]
+    list_summary: str
+    list_description: str
+    get_summary: str
+    get_description: str
+    applications_summary: str
+    # The operation ids the per-type modules had (Powertools derives them from the function name).
+    operation_names: tuple[str, str, str]
+    list_documents: ListDocuments
+    get_document: GetDocument
+    list_applications: ListApplications
+
+
+_BY_TYPE: dict[DocumentType, _Reads] = {
+    "Invoice": _Reads(
+        collection="/invoices",
+        id_field="invoiceId",
+        label="invoice",
+        status=InvoiceStatus,
+        page=InvoicePage,
+        view=InvoiceView,
+        list_summary="List a billing account's invoices, oldest invoice date first",
+        list_description="A page of invoices (without lines)",
+        get_summary="Get an invoice with its lines",
+        get_description="The invoice",
+        applications_summary="An invoice's credit application history (both levels), oldest first",
+        operation_names=("list_invoices", "get_invoice", "list_invoice_applications"),
+        list_documents=commands.ListInvoices,
+        get_document=commands.GetInvoice,
+        list_applications=lambda invoice_id, limit, token: commands.ListApplications(
+            invoice_id=invoice_id, limit=limit, next_token=token
+        ),
+    ),
+    "CreditMemo": _Reads(
+        collection="/credit-memos",
+        id_field="creditMemoId",
+        label="credit memo",
+        status=MemoStatus,
+        page=CreditMemoPage,
+        view=CreditMemoView,
+        list_summary="List a billing account's credit memos, oldest effective date first",
+        list_description="A page of credit memos (without lines)",
+        get_summary="Get a credit memo with its lines",
+        get_description="The credit memo",
+        applications_summary="A credit memo's application history (both levels), oldest first",
+        operation_names=("list_credit_memos", "get_credit_memo", "list_credit_memo_applications"),
+        list_documents=commands.ListCreditMemos,
+        get_document=commands.GetCreditMemo,
+        list_applications=lambda memo_id, limit, token: commands.ListApplications(
+            credit_memo_id=memo_id, limit=limit, next_token=token
+        ),
+    ),
+}
+
+
+def _operation_id(name: str, path: str) -> str:
+    """Powertools' default id (function name, path, method), kept so the published ids do not move."""
+    return re.sub(r"\W", "_", name + path) + "_get"
+
+
+def build_read_function(
+    document_type: DocumentType,
+) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
+    """The resolver and ``lambda_handler`` of the read function for ``document_type``."""
+    reads = _BY_TYPE[document_type]
+    one = f"{reads.collection}/<{reads.id_field}>"
+    history = f"{one}/applications"
+    list_name, get_name, history_name = reads.operation_names
+    app = edge.make_resolver()
+    status_filter = reads.status | None
+
+    @app.get(
+        reads.collection,
+        summary=reads.list_summary,
+        operation_id=_operation_id(list_name, reads.collection),
+        responses=edge.success_response(200, reads.page, reads.list_description)
+        | edge.error_responses(422, 503),
+    )
+    def list_documents(
+        billingAccountId: Annotated[Identifier, Query()],
+        status: Annotated[status_filter, Query()] = None,  # type: ignore[valid-type]
+        limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+        nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+    ) -> Response[str]:
+        return edge.respond(edge.execute(reads.list_documents(billingAccountId, status, limit, nextToken)))
+
+    @app.get(
+        one,
+        summary=reads.get_summary,
+        operation_id=_operation_id(get_name, one),
+        responses=edge.success_response(200, reads.view, reads.get_description)
+        | edge.error_responses(404, 503),
+    )
+    def get_document(document_id: Annotated[str, Path(alias=reads.id_field)]) -> Response[str]:
+        return edge.respond(edge.execute(reads.get_document(edge.path_id(document_id, reads.label))))
+
+    @app.get(
+        history,
+        summary=reads.applications_summary,
+        operation_id=_operation_id(history_name, history),
+        responses=edge.success_response(200, ApplicationPage, "Application records")
+        | edge.error_responses(404, 422, 503),
+    )
+    def list_document_applications(
+        document_id: Annotated[str, Path(alias=reads.id_field)],
+        limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+        nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+    ) -> Response[str]:
+        document_id = edge.path_id(document_id, reads.label)
+        return edge.respond(edge.execute(reads.list_applications(document_id, limit, nextToken)))
+
+    def direct(payload: dict[str, Any]) -> Outcome:
+        """``{<id>}`` gets one; ``{<id>, applications: true}`` its history; else a list query."""
+        if reads.id_field in payload:
+            document_id = edge.take(payload, reads.id_field, reads.label)
+            if payload.pop("applications", False) is True:
+                query = ListQuery.model_validate(payload)
+                return edge.execute(reads.list_applications(document_id, query.limit, query.nextToken))
+            return edge.execute(reads.get_document(document_id))
+        query = ListQuery.model_validate(payload)
+        if query.billingAccountId is None:
+            raise ValidationError("is required", field=("billingAccountId",))
+        return edge.execute(
+            reads.list_documents(query.billingAccountId, query.status, query.limit, query.nextToken)
+        )
+
+    return app, edge.make_lambda_handler(app, direct)
