@@ -1,4 +1,4 @@
-"""Serve the API locally the way API Gateway (REST, Lambda proxy) + Lambda would, in one process.
+"""Serve the API locally the way API Gateway (REST, Lambda proxy) + Lambda would.
 
     python -m infra.local.server [--port 3000] [--host 127.0.0.1]      # PORT env overrides 3000
 
@@ -8,11 +8,12 @@ What it does, in order:
    in ``.local/dynamodb/`` (kept between runs; ``--in-memory`` keeps nothing), or uses a running one
    (``--dynamodb-endpoint``). Without Java it falls back to moto's in-memory server, with a loud warning.
 2. Creates the tables of ``template.yaml`` from the template's own definitions (idempotent).
-3. Imports every function's handler (``functions/<name>/app.py``) with its template environment, the
-   intrinsics resolved for local use, and ``DYNAMODB_ENDPOINT_URL`` pointing at the local engine.
-4. Serves HTTP (``ThreadingHTTPServer``): each request is matched against the template's ``Type: Api``
-   routes, turned into an API Gateway REST proxy event, passed to the function's ``lambda_handler``
-   with a fake Lambda context, and the proxy result is written back. ``GET /openapi.json`` serves the
+3. Gives every function its template environment, the intrinsics resolved for local use, and
+   ``DYNAMODB_ENDPOINT_URL`` pointing at the local engine.
+4. Serves HTTP (``ThreadingHTTPServer``, listen backlog ``LISTEN_BACKLOG``): each request is matched
+   against the template's ``Type: Api`` routes, turned into an API Gateway REST proxy event, passed to
+   the ``lambda_handler`` of a container of the function (a worker process, below) with a fake Lambda
+   context, and the proxy result is written back. ``GET /openapi.json`` serves the
    repository's ``openapi.json`` if it exists.
 
 Like Lambda, each function "container" is its own worker process (:mod:`infra.local.containers`):
