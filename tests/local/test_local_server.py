@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from infra.local import invoke as invoke_module
-from infra.local.server import LISTEN_BACKLOG, MAX_BODY_BYTES, LocalApi, LocalHttpServer
+from infra.local.server import MAX_BODY_BYTES, LocalApi, LocalHttpServer
 from infra.local.template import Template
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -176,10 +176,6 @@ def test_timeout_is_enforced(server: LocalHttpServer) -> None:
     assert response.json() == {"message": "Internal server error"}
     assert any("Task timed out after 2.00 seconds" in line for line in server.logs)  # type: ignore[attr-defined]
     assert requests.get(f"{server.base_url}/slow", timeout=10).status_code == 200  # a new container
-
-
-def test_listen_backlog_is_large(server: LocalHttpServer) -> None:
-    assert server.request_queue_size == LISTEN_BACKLOG >= 1024
 
 
 def write_event(tmp_path: Path, event: object) -> str:
