@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from infra.bench.context import Bench, Prepared, new_account, new_key
 from infra.bench.hooks import Recorder
@@ -93,7 +93,7 @@ def _scenario(bench: Bench, level: str, concurrency: int) -> dict[str, Any]:
     cancelled = [c for c in transactions if c.error]
     reasons = Counter(r for c in cancelled for r in c.cancellation if r != "None")
     latencies = sorted(t for _, _, t in outcomes)
-    violations = _check_invariants(bench, invoice, memos, split["applied"])
+    violations = check_invariants(bench.api, invoice, memos, split["applied"])
     return {
         "scenario": f"{concurrency} applies of 10.00 -> 1 invoice of {invoice_amount:.2f} (level {level})",
         "wall_s": round(wall, 2),
@@ -116,10 +116,14 @@ def _scenario(bench: Bench, level: str, concurrency: int) -> dict[str, Any]:
     }
 
 
-def _check_invariants(
-    bench: Bench, invoice: dict[str, Any], memos: list[dict[str, Any]], applied: int
+class ReadApi(Protocol):
+    def ok(self, method: str, path: str, body: Any = None, **kwargs: Any) -> Any: ...
+
+
+def check_invariants(
+    api: ReadApi, invoice: dict[str, Any], memos: list[dict[str, Any]], applied: int
 ) -> list[str]:
-    api = bench.api
+    """What is wrong with the documents after ``applied`` successful applies (read through ``api``)."""
     problems: list[str] = []
     current = api.ok("GET", f"/invoices/{invoice['id']}")
     total = Decimal(current["totalAmountWithTax"])

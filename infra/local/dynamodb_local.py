@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import http.client
 import logging
 import os
 import shutil
@@ -48,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
 from typing import IO, Any, Protocol
+from urllib.parse import urlsplit
 
 import boto3
 from botocore.config import Config
@@ -199,12 +201,40 @@ def dynamodb_client(endpoint_url: str, *, timeout_s: float = 10.0, retries: int 
 
 
 def answers(endpoint_url: str, timeout_s: float = 2.0) -> bool:
-    """True if a DynamoDB API answers ListTables at ``endpoint_url``."""
+    """True if a DynamoDB API answers ListTables at ``endpoint_url`` (with DynamoDB's ``TableNames``).
+
+    Any HTTP server answering 200 would otherwise pass: botocore reads a non-JSON body as an empty result.
+    """
     try:
-        dynamodb_client(endpoint_url, timeout_s=timeout_s, retries=0).list_tables(Limit=1)
+        result = dynamodb_client(endpoint_url, timeout_s=timeout_s, retries=0).list_tables(Limit=1)
     except (BotoCoreError, ClientError):
         return False
-    return True
+    return isinstance(result.get("TableNames"), list)
+
+
+def describe_service(endpoint_url: str, timeout_s: float = 2.0) -> str:
+    """What answers a DynamoDB ListTables call at ``endpoint_url`` (status and headers), for messages."""
+    parts = urlsplit(endpoint_url)
+    connection = http.client.HTTPConnection(parts.hostname or LOCALHOST, parts.port or 80, timeout=timeout_s)
+    try:
+        connection.request(
+            "POST",
+            "/",
+            body=b"{}",
+            headers={
+                "Content-Type": "application/x-amz-json-1.0",
+                "X-Amz-Target": "DynamoDB_20120810.ListTables",
+            },
+        )
+        response = connection.getresponse()
+        body = response.read(200).decode("utf-8", "replace").strip().replace("\n", " ")
+    except (OSError, http.client.HTTPException) as exc:
+        return f"no HTTP answer ({type(exc).__name__}: {exc})"
+    finally:
+        connection.close()
+    server = response.getheader("Server") or "no Server header"
+    content_type = response.getheader("Content-Type") or "no Content-Type"
+    return f"HTTP {response.status}, {server}, {content_type}: {body[:80]!r}"
 
 
 def wait_until_ready(

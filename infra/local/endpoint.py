@@ -1,8 +1,10 @@
 """Which DynamoDB a one-shot local command (invoke, a state machine run) talks to.
 
-``DYNAMODB_ENDPOINT_URL`` if set; else, with ``start_db``, the one `make run` started
-or a fresh DynamoDB Local of its own (tables created from the template); else the one
-`make run` started, which must be answering.
+``DYNAMODB_ENDPOINT_URL`` if set; else the DynamoDB Local of `make run`, on 127.0.0.1 at
+``DYNAMODB_PORT`` (default 8000, as for `make run`), which must be answering; with ``start_db``, if
+nothing listens there, a fresh DynamoDB Local of its own (on a free port, tables created from the
+template). Whatever listens on that port must answer like DynamoDB (ListTables with ``TableNames``):
+a foreign service is refused with a message saying what answered, never used.
 """
 
 from __future__ import annotations
@@ -19,17 +21,34 @@ from infra.local.dynamodb_local import (
     LOCALHOST,
     LocalDynamoDB,
     answers,
+    describe_service,
     free_port,
+    port_in_use,
     start_local_dynamodb,
 )
 from infra.local.template import Template
 
-# Where `make run` starts DynamoDB Local.
-DEFAULT_ENDPOINT = f"http://{LOCALHOST}:{DEFAULT_PORT}"
-
 
 class NoDynamoDB(RuntimeError):
-    """Nothing answers where the command expected DynamoDB."""
+    """Nothing, or something that is not DynamoDB, answers where the command expected DynamoDB."""
+
+
+def dynamodb_port() -> int:
+    """The port of `make run`'s DynamoDB Local: ``DYNAMODB_PORT``, else 8000."""
+    value = os.environ.get("DYNAMODB_PORT", "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise NoDynamoDB(f"DYNAMODB_PORT must be a port number, got {value!r}")
+    return int(value)
+
+
+def _refuse_foreign(port: int, endpoint_url: str) -> NoDynamoDB:
+    return NoDynamoDB(
+        f"something listens on {endpoint_url} but it is not DynamoDB (a ListTables call got "
+        f"{describe_service(endpoint_url)}). Stop that service, set DYNAMODB_PORT to the port of "
+        f"DynamoDB Local (now {port}; `make run` uses the same variable), or set DYNAMODB_ENDPOINT_URL."
+    )
 
 
 @contextmanager
@@ -41,20 +60,27 @@ def dynamodb_endpoint(template: Template, *, start_db: bool, in_memory: bool) ->
         if endpoint_url:
             pass
         elif start_db:
-            if answers(DEFAULT_ENDPOINT):
-                print(f"DynamoDB already answers at {DEFAULT_ENDPOINT}; using it", file=sys.stderr)
-                endpoint_url = DEFAULT_ENDPOINT
+            port = dynamodb_port()
+            local = f"http://{LOCALHOST}:{port}"
+            if answers(local):
+                print(f"DynamoDB already answers at {local}; using it", file=sys.stderr)
+                endpoint_url = local
+            elif port_in_use(port):
+                raise _refuse_foreign(port, local)
             else:
                 engine = start_local_dynamodb(free_port(), in_memory=in_memory, data_dir=DEFAULT_DATA_DIR)
                 endpoint_url = engine.endpoint_url
                 print(f"DynamoDB: {engine.describe()}", file=sys.stderr)
             create_tables(endpoint_url, template, log=lambda line: print(line, file=sys.stderr))
         else:
-            endpoint_url = DEFAULT_ENDPOINT
+            port = dynamodb_port()
+            endpoint_url = f"http://{LOCALHOST}:{port}"
             if not answers(endpoint_url):
+                if port_in_use(port):
+                    raise _refuse_foreign(port, endpoint_url)
                 raise NoDynamoDB(
-                    f"no DynamoDB answers at {endpoint_url}. Run `make run` in another terminal, "
-                    "pass --start-db, or set DYNAMODB_ENDPOINT_URL."
+                    f"no DynamoDB answers at {endpoint_url} (DYNAMODB_PORT={port}). Run `make run` in "
+                    "another terminal, pass --start-db, or set DYNAMODB_ENDPOINT_URL."
                 )
         yield endpoint_url
     finally:

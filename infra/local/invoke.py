@@ -9,8 +9,10 @@ its JSON result is printed on standard output. If the handler raises, the Lambda
 (``errorType``, ``errorMessage``, ``stackTrace``) is printed and the exit code is 1.
 
 DynamoDB: ``DYNAMODB_ENDPOINT_URL`` if set; otherwise the DynamoDB Local of a running ``make run``
-(http://127.0.0.1:8000) -- start that in another terminal -- or pass ``--start-db`` to start DynamoDB
-Local for this call (data in ``.local/dynamodb/`` unless ``--in-memory``) and create the tables.
+(http://127.0.0.1:$DYNAMODB_PORT, default 8000) -- start that in another terminal -- or pass
+``--start-db`` to start DynamoDB Local for this call if nothing listens there (data in
+``.local/dynamodb/`` unless ``--in-memory``) and create the tables. A service on that port that does
+not answer like DynamoDB is refused (see ``infra.local.endpoint``).
 """
 
 from __future__ import annotations

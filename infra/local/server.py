@@ -1,4 +1,4 @@
-"""Serve the API locally the way API Gateway (REST, Lambda proxy) + Lambda would, in one process.
+"""Serve the API locally the way API Gateway (REST, Lambda proxy) + Lambda would.
 
     python -m infra.local.server [--port 3000] [--host 127.0.0.1]      # PORT env overrides 3000
 
@@ -8,21 +8,22 @@ What it does, in order:
    in ``.local/dynamodb/`` (kept between runs; ``--in-memory`` keeps nothing), or uses a running one
    (``--dynamodb-endpoint``). Without Java it falls back to moto's in-memory server, with a loud warning.
 2. Creates the tables of ``template.yaml`` from the template's own definitions (idempotent).
-3. Imports every function's handler (``functions/<name>/app.py``) with its template environment, the
-   intrinsics resolved for local use, and ``DYNAMODB_ENDPOINT_URL`` pointing at the local engine.
-4. Serves HTTP (``ThreadingHTTPServer``): each request is matched against the template's ``Type: Api``
-   routes, turned into an API Gateway REST proxy event, passed to the function's ``lambda_handler``
-   with a fake Lambda context, and the proxy result is written back. ``GET /openapi.json`` serves the
+3. Gives every function its template environment, the intrinsics resolved for local use, and
+   ``DYNAMODB_ENDPOINT_URL`` pointing at the local engine.
+4. Serves HTTP (``ThreadingHTTPServer``, listen backlog ``LISTEN_BACKLOG``): each request is matched
+   against the template's ``Type: Api`` routes, turned into an API Gateway REST proxy event, passed to
+   the ``lambda_handler`` of a container of the function (a worker process, below) with a fake Lambda
+   context, and the proxy result is written back. ``GET /openapi.json`` serves the
    repository's ``openapi.json`` if it exists.
 
-Like Lambda, one function "container" handles one request at a time, and invocations take turns process-wide
-(Powertools keeps the current request in shared state); concurrent requests to the same
-function get separate containers (separate imports of its ``app.py``, up to
-``MAX_CONTAINERS_PER_FUNCTION``). Unlike Lambda, all functions share one process, so the shared package
-``credit_memos`` and ``os.environ`` are shared: variables whose value is the same for every function
-(``TABLE_NAME`` ...) are set process-wide; variables that differ between functions (e.g.
-``POWERTOOLS_SERVICE_NAME``, ``AWS_LAMBDA_FUNCTION_NAME``) are set only while that function's module
-imports. The function ``Timeout`` is not enforced; a slower invocation is logged with a warning.
+Like Lambda, each function "container" is its own worker process (:mod:`infra.local.containers`):
+it imports the function's ``app.py`` once, with that function's environment only, and runs one
+request at a time. Requests run in parallel, up to ``--concurrency`` containers per function (default
+``DEFAULT_MAX_CONCURRENCY``, env ``LOCAL_CONCURRENCY``); beyond that they wait in a queue for a free
+container, and the listen backlog is large, so a burst of clients is never reset. Containers start on
+the first request to a function (one per function is warmed in the background after start-up, which
+reports import errors early). The function ``Timeout`` is enforced: the container is killed and
+API Gateway's 502 is answered.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ import signal
 import sys
 import threading
 import time
-import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import FrameType
@@ -52,6 +53,12 @@ from infra.local.api_gateway import (
     json_response,
     response_from_result,
 )
+from infra.local.containers import (
+    DEFAULT_MAX_CONCURRENCY,
+    ContainersClosed,
+    FunctionContainers,
+    InvocationFailed,
+)
 from infra.local.create_tables import create_tables
 from infra.local.dynamodb_local import (
     DEFAULT_DATA_DIR,
@@ -61,122 +68,29 @@ from infra.local.dynamodb_local import (
     start_local_dynamodb,
 )
 from infra.local.dynamodb_local import DEFAULT_PORT as DEFAULT_DYNAMODB_PORT
-from infra.local.lambda_runtime import (
-    FakeLambdaContext,
-    Handler,
-    HandlerLoadError,
-    apply_process_defaults,
-    function_environment,
-    load_handler,
-    module_name_for,
-)
-from infra.local.template import DEFAULT_TEMPLATE, REPO_ROOT, FunctionDefinition, Template, TemplateError
+from infra.local.lambda_runtime import HandlerLoadError, apply_process_defaults, function_environment
+from infra.local.template import DEFAULT_TEMPLATE, REPO_ROOT, Template, TemplateError
 
 DEFAULT_PORT = 3000
 DEFAULT_HOST = "127.0.0.1"
 # Largest request body accepted; larger ones get 413 PAYLOAD_TOO_LARGE. API Gateway's own limit is
 # 10 MB; this API's largest request (a 300-line document) is far below 1 MiB.
 MAX_BODY_BYTES = 1024 * 1024
-MAX_CONTAINERS_PER_FUNCTION = 10
+# Connections the kernel holds for the server while its threads accept (the socketserver default,
+# 5, reset clients in a burst of a few dozen).
+LISTEN_BACKLOG = 1024
 OPENAPI_PATH = REPO_ROOT / "openapi.json"
-# Set by the Lambda runtime per function; expected to differ, so not reported as a conflict.
-_PER_FUNCTION_RUNTIME_VARIABLES = {
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_EXECUTION_ENV",
-    "LAMBDA_TASK_ROOT",
-}
 
 Log = Callable[[str], None]
-# Powertools' resolvers keep the current request in class-level state shared by every
-# import in this process, so two invocations at once could swap requests. Lambda runs
-# one request per process; here invocations take turns (HTTP I/O stays concurrent).
-_INVOCATION_LOCK = threading.Lock()
 
 
 def _print(message: str) -> None:
     print(message, flush=True)
 
 
-class FunctionPool:
-    """The warm "containers" of one function: each a separate import of its handler module."""
-
-    def __init__(
-        self, function: FunctionDefinition, import_env: Mapping[str, str], max_containers: int
-    ) -> None:
-        self.function = function
-        self.import_env = dict(import_env)
-        self.max_containers = max_containers
-        self._idle: list[Handler] = []
-        self._containers = 0  # existing or being created
-        self._imports = 0
-        self._condition = threading.Condition()
-
-    def _load(self) -> Handler:
-        with self._condition:
-            instance, self._imports = self._imports, self._imports + 1
-        return load_handler(
-            self.function, module_name=module_name_for(self.function, instance), import_env=self.import_env
-        )
-
-    def warm_up(self) -> None:
-        """Import one container now, so import errors show at start-up."""
-        with self._condition:
-            if self._containers:
-                return
-            self._containers += 1
-        try:
-            handler = self._load()
-        except BaseException:
-            with self._condition:
-                self._containers -= 1
-            raise
-        with self._condition:
-            self._idle.append(handler)
-            self._condition.notify()
-
-    @contextlib.contextmanager
-    def container(self) -> Iterator[Handler]:
-        with self._condition:
-            while not self._idle and self._containers >= self.max_containers:
-                self._condition.wait()
-            handler = self._idle.pop() if self._idle else None
-            if handler is None:
-                self._containers += 1
-        if handler is None:
-            try:
-                handler = self._load()
-            except BaseException:
-                with self._condition:
-                    self._containers -= 1
-                    self._condition.notify()
-                raise
-        try:
-            yield handler
-        finally:
-            with self._condition:
-                self._idle.append(handler)
-                self._condition.notify()
-
-
-def split_environment(
-    environments: Mapping[str, Mapping[str, str]],
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Split per-function environments into process-wide variables and per-function conflicting ones."""
-    values: dict[str, set[str]] = {}
-    for env in environments.values():
-        for name, value in env.items():
-            values.setdefault(name, set()).add(value)
-    common: dict[str, str] = {}
-    for env in environments.values():
-        for name, value in env.items():
-            if len(values[name]) == 1:
-                common[name] = value
-    per_function = {
-        function: {name: value for name, value in env.items() if name not in common}
-        for function, env in environments.items()
-    }
-    return common, per_function
+def concurrency_from_environment() -> int:
+    value = os.environ.get("LOCAL_CONCURRENCY", "")
+    return int(value) if value.strip() else DEFAULT_MAX_CONCURRENCY
 
 
 class LocalApi:
@@ -189,7 +103,8 @@ class LocalApi:
         endpoint_url: str | None,
         env_overrides: Mapping[str, str] | None = None,
         openapi_path: Path | None = OPENAPI_PATH,
-        max_containers: int = MAX_CONTAINERS_PER_FUNCTION,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        container_stdout: int | None = None,
         log: Log = _print,
     ) -> None:
         self.template = template
@@ -197,35 +112,49 @@ class LocalApi:
         self.router = Router(template.routes())
         self.openapi_path = openapi_path
         self.log = log
-        environments = {
-            logical_id: function_environment(
-                function, endpoint_url=endpoint_url, region=template.context.region, overrides=env_overrides
-            )
-            for logical_id, function in self.functions.items()
-        }
-        self.common_env, self.function_env = split_environment(environments)
+        self.max_concurrency = max_concurrency
         apply_process_defaults(template.context.region)
-        self.conflicting_variables = sorted(
-            {name for env in self.function_env.values() for name in env} - _PER_FUNCTION_RUNTIME_VARIABLES
-        )
-        os.environ.update(self.common_env)
         routed = {route.function for route in self.router.routes}
+        # Each container gets this process's environment (shell, credentials) plus its function's.
         self.pools = {
-            logical_id: FunctionPool(function, self.function_env[logical_id], max_containers)
+            logical_id: FunctionContainers(
+                function,
+                {
+                    **os.environ,
+                    **function_environment(
+                        function,
+                        endpoint_url=endpoint_url,
+                        region=template.context.region,
+                        overrides=env_overrides,
+                    ),
+                },
+                max_concurrency,
+                container_stdout,
+            )
             for logical_id, function in self.functions.items()
             if logical_id in routed
         }
 
     def warm_up(self) -> dict[str, str]:
-        """Import every routed function once; return the errors by function logical id."""
+        """Start one container of every routed function; return the import errors by logical id."""
         errors: dict[str, str] = {}
         for logical_id, pool in self.pools.items():
             try:
                 pool.warm_up()
             except HandlerLoadError as exc:
                 errors[logical_id] = str(exc)
-                traceback.print_exc()
+            except ContainersClosed:
+                break
         return errors
+
+    def container_pids(self) -> list[int]:
+        """The process ids of every running container (for tests and diagnostics)."""
+        return sorted(pid for pool in self.pools.values() for pid in pool.pids())
+
+    def close(self) -> None:
+        """Stop every container."""
+        for pool in self.pools.values():
+            pool.close()
 
     def handle(
         self,
@@ -269,28 +198,37 @@ class LocalApi:
             source_ip=source_ip,
             account_id=self.template.context.account_id,
         )
-        context = FakeLambdaContext(
-            function, region=self.template.context.region, account_id=self.template.context.account_id
-        )
+        pool = self.pools[route.function]
         started = time.monotonic()
         try:
-            with self.pools[route.function].container() as handler, _INVOCATION_LOCK:
-                result = handler(event, context)
-            response = response_from_result(result)
+            container = pool.acquire()
+        except HandlerLoadError as exc:
+            self.log(f"ERROR {route.function} failed to import (API Gateway answers 502): {exc}")
+            return bad_gateway()
+        except ContainersClosed:
+            return bad_gateway()
+        try:
+            result = container.invoke(
+                event,
+                request_id=str(uuid.uuid4()),
+                region=self.template.context.region,
+                account_id=self.template.context.account_id,
+            )
+            return response_from_result(result)
         except MalformedProxyResponse as exc:
             self.log(f"ERROR {route.function}: malformed Lambda proxy response: {exc}")
             return bad_gateway()
-        except Exception:
-            self.log(f"ERROR {route.function} raised (API Gateway answers 502):\n{traceback.format_exc()}")
+        except InvocationFailed as exc:
+            self.log(f"ERROR {route.function} failed (API Gateway answers 502): {exc.describe()}")
             return bad_gateway()
         finally:
+            pool.release(container)
             elapsed = time.monotonic() - started
             if elapsed > function.timeout_s:
                 self.log(
-                    f"WARNING {route.function} took {elapsed:.1f}s, over its Timeout of "
-                    f"{function.timeout_s}s (Lambda would have stopped it)"
+                    f"WARNING {route.function} answered after {elapsed:.1f}s (waiting for a container "
+                    f"included), over its Timeout of {function.timeout_s}s"
                 )
-        return response
 
     def describe_routes(self, base_url: str) -> list[str]:
         lines = []
@@ -307,13 +245,20 @@ class LocalApi:
 
 
 class LocalHttpServer(ThreadingHTTPServer):
+    """The HTTP front end: a thread per connection; closing it stops the API's containers too."""
+
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def __init__(self, address: tuple[str, int], api: LocalApi, log: Log = _print) -> None:
         super().__init__(address, _RequestHandler)
         self.api = api
         self.log = log
+
+    def server_close(self) -> None:
+        super().server_close()
+        self.api.close()
 
     @property
     def base_url(self) -> str:
@@ -415,6 +360,12 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _warm_up(api: LocalApi) -> None:
+    """One container per function, so import errors show now rather than on the first request."""
+    for logical_id, error in api.warm_up().items():
+        _print(f"ERROR: {logical_id} failed to import (its routes answer 502): {error}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m infra.local.server",
@@ -431,6 +382,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="default: .local/dynamodb")
     parser.add_argument("--in-memory", action="store_true", help="DynamoDB Local keeps nothing on disk")
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=concurrency_from_environment(),
+        metavar="N",
+        help=f"containers (worker processes) per function; default {DEFAULT_MAX_CONCURRENCY}, "
+        "env LOCAL_CONCURRENCY",
+    )
     parser.add_argument("--moto", action="store_true", help="use moto's in-memory server, not DynamoDB Local")
     parser.add_argument(
         "--env", action="append", default=[], metavar="NAME=VALUE", help="override a variable"
@@ -442,7 +401,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.concurrency < 1:
+        parser.error("--concurrency must be at least 1")
     env_overrides = _key_values(args.env, "--env")
     parameters = _key_values(args.parameter_override, "--parameter-override")
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
@@ -460,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {args.template} has no Api routes", file=sys.stderr)
 
     engine: LocalDynamoDB | None = None
+    api: LocalApi | None = None
     server: LocalHttpServer | None = None
     try:
         if args.dynamodb_endpoint:
@@ -473,15 +436,12 @@ def main(argv: list[str] | None = None) -> int:
             _print(f"DynamoDB: {engine.describe()}")
         create_tables(endpoint_url, template)
 
-        api = LocalApi(template, endpoint_url=endpoint_url, env_overrides=env_overrides)
-        if api.conflicting_variables:
-            _print(
-                "Note: all functions share this process; these variables differ between functions and "
-                f"are set only while each function imports: {', '.join(api.conflicting_variables)}"
-            )
-        errors = api.warm_up()
-        for logical_id, error in errors.items():
-            _print(f"ERROR: {logical_id} failed to import (its routes answer 502): {error}")
+        api = LocalApi(
+            template,
+            endpoint_url=endpoint_url,
+            env_overrides=env_overrides,
+            max_concurrency=args.concurrency,
+        )
         try:
             server = LocalHttpServer((args.host, args.port), api)
         except OSError as exc:
@@ -494,7 +454,11 @@ def main(argv: list[str] | None = None) -> int:
         _print(f"Routes (stage {', '.join(stage)}):")
         for line in api.describe_routes(server.base_url):
             _print(line)
-        _print(f"Listening on {server.base_url} (Ctrl-C to stop)")
+        _print(
+            f"Listening on {server.base_url} (up to {args.concurrency} containers per function; "
+            "Ctrl-C to stop)"
+        )
+        threading.Thread(target=_warm_up, args=(api,), name="warm-up", daemon=True).start()
         server.serve_forever()
     except (DynamoDBLocalUnavailable, DynamoDBLocalStartError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -503,7 +467,9 @@ def main(argv: list[str] | None = None) -> int:
         _print("Stopping.")
     finally:
         if server is not None:
-            server.server_close()
+            server.server_close()  # stops the containers too
+        elif api is not None:
+            api.close()
         if engine is not None:
             engine.stop()
     return 0

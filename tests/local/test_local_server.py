@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from infra.local import invoke as invoke_module
-from infra.local.server import MAX_BODY_BYTES, LocalApi, LocalHttpServer, split_environment
+from infra.local.server import MAX_BODY_BYTES, LocalApi, LocalHttpServer
 from infra.local.template import Template
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,6 +28,7 @@ def server(tmp_path: Path) -> Iterator[LocalHttpServer]:
         Template.load(FIXTURE_TEMPLATE), endpoint_url=FAKE_ENDPOINT, openapi_path=openapi, log=logs.append
     )
     assert api.warm_up() == {}
+    api.seen_pids = api.container_pids()  # type: ignore[attr-defined]
     http = LocalHttpServer(("127.0.0.1", 0), api, log=logs.append)
     thread = threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -35,6 +36,16 @@ def server(tmp_path: Path) -> Iterator[LocalHttpServer]:
     yield http
     http.shutdown()
     http.server_close()
+    assert_stopped(api)
+
+
+def assert_stopped(api: LocalApi) -> None:
+    """The containers of a closed server are gone (no orphan processes)."""
+    pids = [pid for pool in api.pools.values() for pid in pool.pids()]
+    assert pids == []
+    for pid in api.seen_pids:  # type: ignore[attr-defined]
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_routes_a_request_to_the_function_with_a_proxy_event(server: LocalHttpServer) -> None:
@@ -63,8 +74,9 @@ def test_routes_a_request_to_the_function_with_a_proxy_event(server: LocalHttpSe
     assert data["memory"] == 256
     assert 0 < data["remainingMs"] <= 10_000
     assert data["arn"] == "arn:aws:lambda:us-east-1:123456789012:function:EchoFunction"
-    # environment: common variables process-wide, per-function ones at import time
+    # environment: the function's own, at import time and while it runs
     assert data["tableName"] == "credit-memos-dev"
+    assert data["serviceName"] == "echo"
     assert data["importEnv"] == {
         "TABLE_NAME": "credit-memos-dev",
         "DYNAMODB_ENDPOINT_URL": FAKE_ENDPOINT,
@@ -114,19 +126,56 @@ def test_openapi_json_is_served(server: LocalHttpServer) -> None:
     assert response.json() == {"openapi": "3.0.3"}
 
 
-def test_concurrent_requests_get_separate_containers(server: LocalHttpServer) -> None:
+def test_concurrent_requests_run_in_parallel_in_separate_containers(server: LocalHttpServer) -> None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         responses = list(pool.map(lambda _: requests.get(f"{server.base_url}/slow", timeout=10), range(3)))
     assert [r.status_code for r in responses] == [200, 200, 200]
-    assert len({r.json()["container"] for r in responses}) == 3
+    containers = {r.json()["container"] for r in responses}
+    assert len(containers) == 3  # three processes, each with its own module state
+    assert [r.json()["invocations"] for r in responses] == [1, 1, 1]
+    assert os.getpid() not in containers
+    again = requests.get(f"{server.base_url}/slow", timeout=10).json()
+    assert again["container"] in containers and again["invocations"] == 2  # a warm container
 
 
-def test_split_environment() -> None:
-    common, per_function = split_environment(
-        {"A": {"X": "1", "Y": "a", "Z": "only-a"}, "B": {"X": "1", "Y": "b"}}
+def test_functions_do_not_share_a_process_or_environment(server: LocalHttpServer) -> None:
+    echo = requests.get(f"{server.base_url}/invoices/INV-1", timeout=10).json()
+    slow = requests.get(f"{server.base_url}/slow", timeout=10).json()
+    assert echo["serviceName"] == "echo"
+    assert slow["container"] != os.getpid()
+    assert os.environ.get("POWERTOOLS_SERVICE_NAME") != "echo"  # nothing leaked into the server
+
+
+def test_requests_beyond_the_concurrency_limit_queue(tmp_path: Path) -> None:
+    api = LocalApi(
+        Template.load(FIXTURE_TEMPLATE),
+        endpoint_url=FAKE_ENDPOINT,
+        openapi_path=None,
+        max_concurrency=2,
+        log=lambda _: None,
     )
-    assert common == {"X": "1", "Z": "only-a"}
-    assert per_function == {"A": {"Y": "a"}, "B": {"Y": "b"}}
+    http = LocalHttpServer(("127.0.0.1", 0), api, log=lambda _: None)
+    threading.Thread(target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            responses = list(pool.map(lambda _: requests.get(f"{http.base_url}/slow", timeout=30), range(6)))
+        assert [r.status_code for r in responses] == [200] * 6
+        assert len({r.json()["container"] for r in responses}) <= 2
+        assert sorted(r.json()["invocations"] for r in responses)[-1] >= 3
+        seen = api.container_pids()
+    finally:
+        http.shutdown()
+        http.server_close()
+    api.seen_pids = seen  # type: ignore[attr-defined]
+    assert_stopped(api)
+
+
+def test_timeout_is_enforced(server: LocalHttpServer) -> None:
+    response = requests.get(f"{server.base_url}/slow?seconds=5", timeout=30)
+    assert response.status_code == 502
+    assert response.json() == {"message": "Internal server error"}
+    assert any("Task timed out after 2.00 seconds" in line for line in server.logs)  # type: ignore[attr-defined]
+    assert requests.get(f"{server.base_url}/slow", timeout=10).status_code == 200  # a new container
 
 
 def write_event(tmp_path: Path, event: object) -> str:
