@@ -1,4 +1,4 @@
-"""Domain rules (credit_memos.domain.rules) on plain dataclasses: no I/O at all."""
+"""Domain rules (credit_memos.domain: invoices, memos, applying, invoice_credit, conversion) on plain dataclasses: no I/O."""
 
 from __future__ import annotations
 
