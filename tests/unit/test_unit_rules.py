@@ -1,4 +1,4 @@
-"""Domain rules (credit_memos.domain: invoices, memos, applying, invoice_credit, conversion) on plain dataclasses: no I/O."""
+"""The domain rules (credit_memos.domain) on plain dataclasses: no I/O at all."""
 
 from __future__ import annotations
 
