@@ -1,4 +1,5 @@
-"""Write the README's operation table from template.yaml (the routes) and openapi.json (the rest).
+"""Write the README's operation table from template.yaml (the routes) and openapi.json (the rest),
+and its limits table from ``credit_memos.limits``.
 
 One row per route, in the template's order: the operation's summary, its method and path (with the
 query parameters of a GET), and its success status, body schema and description. The table sits
@@ -22,6 +23,8 @@ from infra.openapi import OUTPUT as OPENAPI_PATH
 README = REPO_ROOT / "README.md"
 BEGIN = "<!-- operations: begin (written by `python -m infra.readme` from template.yaml, openapi.json) -->"
 END = "<!-- operations: end -->"
+LIMITS_BEGIN = "<!-- limits: begin (written by `python -m infra.readme` from credit_memos.limits) -->"
+LIMITS_END = "<!-- limits: end -->"
 
 
 class ReadmeError(Exception):
@@ -58,18 +61,28 @@ def render_table(template: Template, document: dict[str, Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
-def rewrite(readme_text: str, table: str) -> str:
+def render_limits() -> str:
+    """The limits table, from ``credit_memos.limits`` (the one place each limit is defined)."""
+    from credit_memos.limits import DESCRIBED
+
+    rows = ["| limit | value |", "|---|---|"]
+    rows += [f"| {what} | {value} |" for what, value in DESCRIBED]
+    return "\n".join(rows) + "\n"
+
+
+def rewrite(readme_text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """``readme_text`` with the text between the markers replaced by ``table``."""
-    if readme_text.count(BEGIN) != 1 or readme_text.count(END) != 1:
-        raise ReadmeError(f"README.md must hold the markers once each:\n{BEGIN}\n{END}")
-    head, rest = readme_text.split(BEGIN)
-    _, tail = rest.split(END)
-    return f"{head}{BEGIN}\n{table}{END}{tail}"
+    if readme_text.count(begin) != 1 or readme_text.count(end) != 1:
+        raise ReadmeError(f"README.md must hold the markers once each:\n{begin}\n{end}")
+    head, rest = readme_text.split(begin)
+    _, tail = rest.split(end)
+    return f"{head}{begin}\n{table}{end}{tail}"
 
 
 def expected_readme(readme: Path = README, openapi: Path = OPENAPI_PATH) -> str:
     document = json.loads(openapi.read_text(encoding="utf-8"))
-    return rewrite(readme.read_text(encoding="utf-8"), render_table(Template.load(), document))
+    text = rewrite(readme.read_text(encoding="utf-8"), render_table(Template.load(), document))
+    return rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,3 +38,22 @@ MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
+
+# The README's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
+DESCRIBED: tuple[tuple[str, object], ...] = (
+    ("lines per invoice or credit memo (and per credit or conversion request)", MAX_LINES),
+    ("taxes per memo charge", MAX_TAXES_PER_LINE),
+    ("invoices per apply request", MAX_APPLY_TARGETS),
+    ("invoice lines per memo-line apply request", MAX_LINE_APPLY_TARGETS),
+    ("amount, line or document total (absolute value, exclusive)", f"10^{MAX_ABS_AMOUNT.adjusted()}"),
+    ("list page size (`limit`), default", f"1–{MAX_PAGE_SIZE}, {DEFAULT_PAGE_SIZE}"),
+    ("`nextToken` length", MAX_TOKEN_LENGTH),
+    ("`Idempotency-Key`: visible ASCII characters", f"1–{MAX_IDEMPOTENCY_KEY_LENGTH}"),
+    ("tax codes and names (characters)", MAX_SHORT_TEXT),
+    ("product ids (characters)", MAX_ID_TEXT),
+    ("product names, line and application descriptions, references (characters)", MAX_TEXT),
+    ("memo and credit descriptions (characters)", MAX_LONG_TEXT),
+    ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
+    ("request body nesting (levels)", MAX_JSON_DEPTH),
+    ("applies per settlement execution", MAX_PLAN_ITEMS),
+)

@@ -36,3 +36,11 @@ def test_a_route_missing_from_openapi_json_is_refused() -> None:
     del partial["paths"]["/invoices"]["get"]
     with pytest.raises(ReadmeError, match="GET', '/invoices'"):
         render_table(Template.load(), partial)
+
+
+def test_the_limits_table_is_written_from_the_limits_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from credit_memos import limits
+
+    assert "| invoices per apply request | 25 |" in README.read_text(encoding="utf-8")
+    monkeypatch.setattr(limits, "DESCRIBED", (("invoices per apply request", limits.MAX_APPLY_TARGETS + 1),))
+    assert "| invoices per apply request | 26 |" in expected_readme()
