@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 from credit_memos import commands
 from credit_memos.domain import events
@@ -17,37 +17,45 @@ from credit_memos.usecases.engine import Attempt, Engine, Outcome
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 
-
-def _check_target_count(count: int, maximum: int) -> None:
-    if not 1 <= count <= maximum:
-        raise ValidationError(f"must have between 1 and {maximum} entries", field=("applications",))
+# What an apply's rule makes of the read documents: its entries, given the memo, ids, now and today.
+EntriesOf = Callable[[Snapshot, CreditMemo, IdFactory, str, str], list[ApplicationEntry]]
 
 
-def applied(memo: CreditMemo, snapshot: Snapshot, entries: Sequence[ApplicationEntry]) -> Attempt:
-    """The write of an apply: the new entries, the memo and its invoices, one event per entry."""
-    for ordinal, entry in enumerate(entries):
-        entry.ordinal = ordinal  # the history lists them in the request's order
-    invoices = list(dict.fromkeys(snapshot.invoices[e.invoice_id].id for e in entries))
-    unit = UnitOfWork(creates=list(entries), updates=[memo, *(snapshot.invoices[i] for i in invoices)])
-    return Attempt(unit, 200, ApplicationsResult.of(memo, [r for e in entries for r in e.records]))
-
-
-def _announce(unit: UnitOfWork, ids: IdFactory, memo: CreditMemo, snapshot: Snapshot) -> None:
-    for entry in unit.creates:
-        assert isinstance(entry, ApplicationEntry)
-        unit.events.append(events.credit_moved(ids("evt"), memo, snapshot.invoices[entry.invoice_id], entry))
-
-
-@use_case(commands.ApplyCreditMemo)
-def apply(engine: Engine, command: commands.ApplyCreditMemo, key: str | None) -> Outcome:
+def _apply(
+    engine: Engine,
+    command: commands.ApplyCreditMemo | commands.ApplyCreditMemoLine,
+    key: str | None,
+    max_targets: int,
+    entries_of: EntriesOf,
+) -> Outcome:
+    """Both applies: one memo, its target invoices, one entry per (memo, invoice), one event each."""
     memo_id, targets = command.credit_memo_id, command.applications
     invoice_ids = list(dict.fromkeys(t.invoice_id for t in targets))
 
     def attempt(snapshot: Snapshot, ids: IdFactory) -> Attempt:
-        _check_target_count(len(targets), MAX_APPLY_TARGETS)
+        if not 1 <= len(targets) <= max_targets:
+            raise ValidationError(f"must have between 1 and {max_targets} entries", field=("applications",))
         memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
         now, today = engine.timestamps()
-        entries = [
+        entries = entries_of(snapshot, memo, ids, now, today)
+        for ordinal, entry in enumerate(entries):
+            entry.ordinal = ordinal  # the history lists them in the request's order
+        invoices = [snapshot.invoices[i] for i in invoice_ids]
+        unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
+        unit.events = [
+            events.credit_moved(ids("evt"), memo, snapshot.invoices[e.invoice_id], e) for e in entries
+        ]
+        return Attempt(unit, 200, ApplicationsResult.of(memo, [r for e in entries for r in e.records]))
+
+    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id], invoice_ids=invoice_ids), attempt)
+
+
+@use_case(commands.ApplyCreditMemo)
+def apply(engine: Engine, command: commands.ApplyCreditMemo, key: str | None) -> Outcome:
+    def entries_of(
+        snapshot: Snapshot, memo: CreditMemo, ids: IdFactory, now: str, today: str
+    ) -> list[ApplicationEntry]:
+        return [
             apply_credit_memo(
                 memo,
                 engine.require(snapshot.invoices.get(target.invoice_id), "invoice", target.invoice_id),
@@ -58,26 +66,21 @@ def apply(engine: Engine, command: commands.ApplyCreditMemo, key: str | None) ->
                 description=target.description,
                 field=("applications", index, "amount"),
             )
-            for index, target in enumerate(targets)
+            for index, target in enumerate(command.applications)
         ]
-        result = applied(memo, snapshot, entries)
-        _announce(result.unit, ids, memo, snapshot)
-        return result
 
-    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id], invoice_ids=invoice_ids), attempt)
+    return _apply(engine, command, key, MAX_APPLY_TARGETS, entries_of)
 
 
 @use_case(commands.ApplyCreditMemoLine)
 def apply_line(engine: Engine, command: commands.ApplyCreditMemoLine, key: str | None) -> Outcome:
-    memo_id, targets = command.credit_memo_id, command.applications
-    invoice_ids = list(dict.fromkeys(t.invoice_id for t in targets))
+    targets = command.applications
 
-    def attempt(snapshot: Snapshot, ids: IdFactory) -> Attempt:
-        _check_target_count(len(targets), MAX_LINE_APPLY_TARGETS)
-        memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
-        now, today = engine.timestamps()
+    def entries_of(
+        snapshot: Snapshot, memo: CreditMemo, ids: IdFactory, now: str, today: str
+    ) -> list[ApplicationEntry]:
         # One entry per invoice; records keep the request's order within it.
-        entries = [
+        return [
             apply_credit_memo_line(
                 memo,
                 command.credit_memo_line_id,
@@ -88,13 +91,10 @@ def apply_line(engine: Engine, command: commands.ApplyCreditMemoLine, key: str |
                 effective_date=today,
                 description=None,
             )
-            for invoice_id in invoice_ids
+            for invoice_id in dict.fromkeys(t.invoice_id for t in targets)
         ]
-        result = applied(memo, snapshot, entries)
-        _announce(result.unit, ids, memo, snapshot)
-        return result
 
-    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id], invoice_ids=invoice_ids), attempt)
+    return _apply(engine, command, key, MAX_LINE_APPLY_TARGETS, entries_of)
 
 
 @use_case(commands.UnapplyCreditMemoApplication)

@@ -11,7 +11,14 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from credit_memos.adapters.dynamodb.keys import entry_key, idempotency_key, invoice_key, memo_key
+from credit_memos.adapters.dynamodb.keys import (
+    account_partition,
+    entry_key,
+    history_partition,
+    idempotency_key,
+    invoice_key,
+    memo_key,
+)
 from credit_memos.domain.documents import (
     ApplicationEntry,
     ApplicationRecord,
@@ -67,23 +74,21 @@ def document_item(doc: Document) -> dict[str, Any]:
     if isinstance(doc, Invoice):
         data["lines"] = [_without_none(line) for line in data["lines"]]
         sort = f"{doc.invoice_date}#{doc.id}"
-        account = f"ACCOUNT#{doc.billing_account_id}#INVOICE"
         keys = invoice_key(doc.id) | {
             "entity": "Invoice",
-            "gsi1pk": account,
+            "gsi1pk": account_partition("INVOICE", doc.billing_account_id),
             "gsi1sk": sort,
-            "gsi2pk": f"{account}#{doc.status}",
+            "gsi2pk": account_partition("INVOICE", doc.billing_account_id, doc.status),
             "gsi2sk": sort,
         }
     elif isinstance(doc, CreditMemo):
         data["lines"] = [_without_none(line) for line in data["lines"]]
         sort = f"{doc.effective_date}#{doc.id}"
-        account = f"ACCOUNT#{doc.billing_account_id}#MEMO"
         keys = memo_key(doc.id) | {
             "entity": "CreditMemo",
-            "gsi1pk": account,
+            "gsi1pk": account_partition("MEMO", doc.billing_account_id),
             "gsi1sk": sort,
-            "gsi2pk": f"{account}#{doc.status}",
+            "gsi2pk": account_partition("MEMO", doc.billing_account_id, doc.status),
             "gsi2sk": sort,
         }
     else:
@@ -91,9 +96,9 @@ def document_item(doc: Document) -> dict[str, Any]:
         sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
         keys = entry_key(doc.id) | {
             "entity": "ApplicationEntry",
-            "gsi1pk": f"MEMO#{doc.credit_memo_id}#APPLICATIONS",
+            "gsi1pk": history_partition("MEMO", doc.credit_memo_id),
             "gsi1sk": sort,
-            "gsi2pk": f"INVOICE#{doc.invoice_id}#APPLICATIONS",
+            "gsi2pk": history_partition("INVOICE", doc.invoice_id),
             "gsi2sk": sort,
         }
     return data | keys

@@ -24,7 +24,15 @@ from credit_memos.adapters.dynamodb.items import (
     idempotency_item,
     serialize,
 )
-from credit_memos.adapters.dynamodb.keys import entry_key, idempotency_key, invoice_key, memo_key, outbox_key
+from credit_memos.adapters.dynamodb.keys import (
+    account_partition,
+    entry_key,
+    history_partition,
+    idempotency_key,
+    invoice_key,
+    memo_key,
+    outbox_key,
+)
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, encode_outbox
 from credit_memos.domain.documents import CreditMemo, Invoice
@@ -258,31 +266,31 @@ class DynamoDbRepository:
         items = [deserialize(item) for item in response.get("Items", [])]
         return items, (encode_token(last, partition) if last else None)
 
+    def _list_documents(
+        self, document: str, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        # GSI1 lists an account's documents of one type, GSI2 those of one type and status.
+        index = "GSI1" if status is None else "GSI2"
+        partition = account_partition(document, billing_account_id, status)
+        items, token = self._query(index, partition, limit, next_token)
+        return Page([document_from_item(i) for i in items], token)
+
     def list_invoices(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
     ) -> Page:
-        partition = f"ACCOUNT#{billing_account_id}#INVOICE"
-        index = "GSI1"
-        if status is not None:
-            partition, index = f"{partition}#{status}", "GSI2"
-        items, token = self._query(index, partition, limit, next_token)
-        return Page([document_from_item(i) for i in items], token)
+        return self._list_documents("INVOICE", billing_account_id, status, limit, next_token)
 
     def list_credit_memos(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
     ) -> Page:
-        partition = f"ACCOUNT#{billing_account_id}#MEMO"
-        index = "GSI1"
-        if status is not None:
-            partition, index = f"{partition}#{status}", "GSI2"
-        items, token = self._query(index, partition, limit, next_token)
-        return Page([document_from_item(i) for i in items], token)
+        return self._list_documents("MEMO", billing_account_id, status, limit, next_token)
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
     ) -> Page:
         if credit_memo_id is not None:
-            items, token = self._query("GSI1", f"MEMO#{credit_memo_id}#APPLICATIONS", limit, next_token)
+            items, token = self._query("GSI1", history_partition("MEMO", credit_memo_id), limit, next_token)
         else:
-            items, token = self._query("GSI2", f"INVOICE#{invoice_id}#APPLICATIONS", limit, next_token)
+            partition = history_partition("INVOICE", invoice_id or "")
+            items, token = self._query("GSI2", partition, limit, next_token)
         return Page([document_from_item(i) for i in items], token)
