@@ -20,15 +20,6 @@ class TracingOff:
     def capture_lambda_handler(self, lambda_handler: Any = None, **_: Any) -> Any:
         return lambda_handler if lambda_handler is not None else (lambda handler: handler)
 
-    def capture_method(self, method: Any = None, **_: Any) -> Any:
-        return method if method is not None else (lambda function: function)
-
-    def put_annotation(self, *_: Any, **__: Any) -> None:
-        return None
-
-    def put_metadata(self, *_: Any, **__: Any) -> None:
-        return None
-
 
 def make_tracer(enabled: bool) -> Tracer | TracingOff:
     """Powertools' Tracer when tracing is on (``Settings.tracing_enabled``), else the stand-in."""
