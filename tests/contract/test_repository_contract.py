@@ -18,6 +18,7 @@ from credit_memos.domain.documents import ApplicationEntry, ApplicationRecord, I
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
+    Document,
     IdempotencyRecord,
     IdempotencyRecordExists,
     Repository,
@@ -232,7 +233,7 @@ def _all_pages(list_page: object, *args: object, limit: int) -> list[list[str]]:
 
 
 def test_invoices_list_in_date_then_id_order_a_page_at_a_time(repo: Repository) -> None:
-    docs = [
+    docs: list[Document] = [
         invoice("inv-c", date="2026-01-02"),
         invoice("inv-a", date="2026-01-03"),
         invoice("inv-b", date="2026-01-02", status="Draft"),
