@@ -14,7 +14,14 @@ from decimal import Decimal
 import boto3
 import pytest
 from credit_memos.adapters.dynamodb import MAX_ITEM_BYTES, DynamoDbRepository
-from credit_memos.domain.documents import ApplicationEntry, ApplicationRecord, Invoice, InvoiceLine
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    ApplicationRecord,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+)
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -73,6 +80,34 @@ def invoice(
         balance=amount * lines,
         created_at="2026-01-15T00:00:00.000Z",
         updated_at="2026-01-15T00:00:00.000Z",
+    )
+
+
+def memo(
+    memo_id: str, *, account: str = "acct-1", status: str = "Posted", date: str = "2026-01-15"
+) -> CreditMemo:
+    amount = Decimal("10.00")
+    line = CreditMemoLine(
+        id=f"{memo_id}-l0",
+        type="Charge",
+        charge_amount=amount,
+        tax_amount=Decimal("0.00"),
+        amount_with_tax=amount,
+        balance=amount,
+        product_name="refund",
+    )
+    return CreditMemo(
+        id=memo_id,
+        billing_account_id=account,
+        currency="USD",
+        status=status,  # type: ignore[arg-type]
+        source_action="Standalone",
+        effective_date=date,
+        lines=[line],
+        total_charge_amount=amount,
+        total_tax_amount=Decimal("0.00"),
+        total_amount_with_tax=amount,
+        balance=amount,
     )
 
 
@@ -249,6 +284,21 @@ def test_invoices_list_in_date_then_id_order_a_page_at_a_time(repo: Repository) 
     # At an exact multiple DynamoDB may hand back one more token, for an empty page.
     assert all(posted[:2]) and all(not page for page in posted[2:])
     assert _all_pages(repo.list_invoices, "acct-3", None, limit=2) == [[]]
+
+
+def test_credit_memos_list_in_effective_date_then_id_order_by_account_and_status(repo: Repository) -> None:
+    docs: list[Document] = [
+        memo("cm-b", date="2026-01-02"),
+        memo("cm-a", date="2026-01-02", status="Voided"),
+        memo("cm-c", date="2026-01-01", status="Draft"),
+        memo("cm-x", date="2026-01-01", account="acct-2"),
+        invoice("inv-1", date="2026-01-01"),
+    ]
+    repo.commit(UnitOfWork(creates=docs))
+    assert _all_pages(repo.list_credit_memos, "acct-1", None, limit=2) == [["cm-c", "cm-a"], ["cm-b"]]
+    assert _all_pages(repo.list_credit_memos, "acct-1", "Voided", limit=5) == [["cm-a"]]
+    assert _all_pages(repo.list_credit_memos, "acct-2", "Posted", limit=5) == [["cm-x"]]
+    assert [i.id for i in repo.list_invoices("acct-1", None, 5, None).items] == ["inv-1"]
 
 
 def test_a_status_change_moves_a_document_between_status_lists(repo: Repository) -> None:

@@ -1,6 +1,6 @@
 """An in-memory ``Repository`` that honours the conditions the DynamoDB adapter enforces.
 
-What it honours (``tests/unit/test_unit_repository_contract.py`` runs the same scenarios
+What it honours (``tests/contract/test_repository_contract.py`` runs the same scenarios
 against this fake and against ``DynamoDbRepository`` on moto):
 
 - a create is ``attribute_not_exists``: a document that exists already is a ``ConflictingWrite``;
