@@ -3,6 +3,7 @@
 #   make run     serve the API on http://127.0.0.1:3000 (PORT=...) on DynamoDB Local (127.0.0.1:8000)
 #   make invoke  FUNCTION=<logical id or folder> EVENT=events/<file>.json [INVOKE_ARGS=--start-db]
 #   make test    pytest on 2 workers (PYTEST_ARGS=... to add options; "no tests" is a failure)
+#   make test-fast  the quick loop while editing: pytest -m "not slow" in one process, no DynamoDB Local (< 1 min)
 #   make tools   install asl-validator (npm) into .local/asl-validator (statelint comes with the venv)
 #   make statelint  validate infra/statemachines/*.asl.json with statelint and asl-validator
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
@@ -32,7 +33,7 @@ PYTHON311 := $(shell for p in python3.11 python3; do \
 	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; \
 	then command -v $$p; break; fi; done)
 
-.PHONY: help venv run invoke test lint audit bench clean distclean tools statelint execute
+.PHONY: help venv run invoke test test-fast lint audit bench clean distclean tools statelint execute
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -78,10 +79,19 @@ execute: venv
 	$(PY) -m infra.statemachines.run '$(STATE_MACHINE)' '$(INPUT)' $(EXECUTE_ARGS)
 
 # pytest exits 5 when it collected no tests: make fails on any non-zero exit, and says why.
-test: venv tools
-	@rc=0; $(PY) -m pytest -n 2 $(PYTEST_ARGS) || rc=$$?; \
+define pytest_run
+	@rc=0; $(PY) -m pytest $(1) $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "error: pytest collected no tests" >&2; fi; \
 	exit $$rc
+endef
+
+test: venv tools
+	$(call pytest_run,-n 2)
+
+# What is slow is marked in tests/conftest.py (by directory) and by @pytest.mark.slow.
+# One process: the fast tier takes ~9 s of CPU, and two workers would each import and collect it all.
+test-fast: venv
+	$(call pytest_run,-n 0 -m "not slow")
 
 audit: venv
 	$(PY) -m infra.audit

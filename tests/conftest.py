@@ -22,6 +22,26 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 
+# `make test-fast` runs `pytest -m "not slow"`: the unit tier, the repository contract, the
+# template/OpenAPI/ASL checks and the local tooling's quick tests (well under a minute on 2 cores).
+# Slow, by what makes them slow: whole directories of request-by-request moto or DynamoDB Local
+# runs, every test that executes a state machine (the ``sfn`` fixture), every integration test.
+SLOW_DIRECTORIES = frozenset({"moto", "integration", "fuzz"})
+SLOW_FIXTURES = frozenset({"sfn"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    tests = ROOT / "tests"
+    for item in items:
+        directory = item.path.relative_to(tests).parts[0] if item.path.is_relative_to(tests) else ""
+        if (
+            directory in SLOW_DIRECTORIES
+            or item.get_closest_marker("integration")
+            or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def moto_env() -> Iterator[None]:
     """A fresh in-memory DynamoDB (moto) with the table from template.yaml."""

@@ -130,6 +130,7 @@ def test_server_end_to_end_on_dynamodb_local() -> None:
             http.server_close()
 
 
+@pytest.mark.slow  # starts moto's server in a subprocess
 def test_moto_fallback_engine() -> None:
     template = Template.load(FIXTURE_TEMPLATE)
     with MotoDynamoDB() as moto:

@@ -1,0 +1,348 @@
+"""The in-memory fake honours what the DynamoDB adapter enforces: one set of scenarios, both stores.
+
+Each test runs against ``tests.fakes.memory_repository.MemoryRepository`` and against the real
+``DynamoDbRepository`` on moto. A scenario the fake passes and the adapter fails (or the other way)
+means the fast tier tests something production does not do.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+
+import boto3
+import pytest
+from credit_memos.adapters.dynamodb import MAX_ITEM_BYTES, DynamoDbRepository
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    ApplicationRecord,
+    CreditMemo,
+    CreditMemoLine,
+    Invoice,
+    InvoiceLine,
+)
+from credit_memos.errors import ValidationError
+from credit_memos.ports import (
+    ConflictingWrite,
+    Document,
+    IdempotencyRecord,
+    IdempotencyRecordExists,
+    Repository,
+    UnitOfWork,
+)
+
+from tests.fakes.memory_repository import MemoryRepository
+from tests.harness import TABLE_NAME
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def repo(request: pytest.FixtureRequest) -> Iterator[Repository]:
+    if request.param == "memory":
+        yield MemoryRepository()
+    else:
+        request.getfixturevalue("moto_env")
+        yield DynamoDbRepository(boto3.client("dynamodb", region_name="us-east-1"), TABLE_NAME)
+
+
+def invoice(
+    invoice_id: str,
+    *,
+    account: str = "acct-1",
+    status: str = "Posted",
+    date: str = "2026-01-15",
+    lines: int = 1,
+    description: str | None = None,
+) -> Invoice:
+    amount = Decimal("10.00")
+    return Invoice(
+        id=invoice_id,
+        billing_account_id=account,
+        currency="USD",
+        status=status,  # type: ignore[arg-type]
+        settlement_level="Invoice",
+        invoice_date=date,
+        due_date=None,
+        lines=[
+            InvoiceLine(
+                id=f"{invoice_id}-l{n}",
+                charge_amount=amount,
+                tax_amount=Decimal("0.00"),
+                amount_with_tax=amount,
+                balance=amount,
+                description=description,
+            )
+            for n in range(lines)
+        ],
+        total_charge_amount=amount * lines,
+        total_tax_amount=Decimal("0.00"),
+        total_amount_with_tax=amount * lines,
+        balance=amount * lines,
+        created_at="2026-01-15T00:00:00.000Z",
+        updated_at="2026-01-15T00:00:00.000Z",
+    )
+
+
+def memo(
+    memo_id: str, *, account: str = "acct-1", status: str = "Posted", date: str = "2026-01-15"
+) -> CreditMemo:
+    amount = Decimal("10.00")
+    line = CreditMemoLine(
+        id=f"{memo_id}-l0",
+        type="Charge",
+        charge_amount=amount,
+        tax_amount=Decimal("0.00"),
+        amount_with_tax=amount,
+        balance=amount,
+        product_name="refund",
+    )
+    return CreditMemo(
+        id=memo_id,
+        billing_account_id=account,
+        currency="USD",
+        status=status,  # type: ignore[arg-type]
+        source_action="Standalone",
+        effective_date=date,
+        lines=[line],
+        total_charge_amount=amount,
+        total_tax_amount=Decimal("0.00"),
+        total_amount_with_tax=amount,
+        balance=amount,
+    )
+
+
+def entry(entry_id: str, *, memo: str, inv: str, created_at: str, ordinal: int = 0) -> ApplicationEntry:
+    record = ApplicationRecord(
+        id=f"{entry_id}.0",
+        level="Invoice",
+        type="Applied",
+        amount=Decimal("1.00"),
+        credit_memo_id=memo,
+        invoice_id=inv,
+        effective_date=created_at[:10],
+        recorded_at=created_at,
+        has_been_unapplied="No",
+        credit_memo_balance=Decimal("9.00"),
+        invoice_balance=Decimal("9.00"),
+    )
+    return ApplicationEntry(
+        id=entry_id,
+        credit_memo_id=memo,
+        invoice_id=inv,
+        level="Invoice",
+        currency="USD",
+        created_at=created_at,
+        records=[record],
+        ordinal=ordinal,
+    )
+
+
+def record(key: str, *, fingerprint: str = "f1", expires_at: int | None = None) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        operation="CreateInvoice",
+        key=key,
+        fingerprint=fingerprint,
+        status_code=201,
+        body={"id": key, "fingerprint": fingerprint},
+        created_at="2026-01-15T00:00:00+00:00",
+        expires_at=int(time.time()) + 3600 if expires_at is None else expires_at,
+    )
+
+
+# ---------------------------------------------------------------- creates and updates
+
+
+def test_a_second_create_of_the_same_document_is_a_conflict_and_keeps_the_first(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice("inv-1", date="2026-01-01")]))
+    with pytest.raises(ConflictingWrite):
+        repo.commit(UnitOfWork(creates=[invoice("inv-1", date="2026-02-02")]))
+    assert repo.read(invoice_ids=["inv-1"]).invoices["inv-1"].invoice_date == "2026-01-01"
+
+
+def test_an_update_at_the_read_version_is_stored_with_the_next_version(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice("inv-1")]))
+    doc = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    doc.balance = Decimal("4.00")
+    repo.commit(UnitOfWork(updates=[doc]))
+    assert doc.version == 1  # the caller's copy follows, as the adapter bumps it
+    stored = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    assert (stored.version, stored.balance) == (1, Decimal("4.00"))
+
+
+def test_a_stale_update_is_a_conflict_and_nothing_of_its_transaction_is_written(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice("inv-1"), invoice("inv-2")]))
+    first = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    second = repo.read(invoice_ids=["inv-1", "inv-2"])
+    first.balance = Decimal("1.00")
+    repo.commit(UnitOfWork(updates=[first]))  # the writer that wins the race
+
+    stale, fresh = second.invoices["inv-1"], second.invoices["inv-2"]
+    stale.balance, fresh.balance = Decimal("2.00"), Decimal("3.00")
+    with pytest.raises(ConflictingWrite):
+        repo.commit(UnitOfWork(creates=[invoice("inv-3")], updates=[fresh, stale], idempotency=record("k-1")))
+    after = repo.read(invoice_ids=["inv-1", "inv-2", "inv-3"], idempotency=("CreateInvoice", "k-1"))
+    assert after.invoices["inv-1"].balance == Decimal("1.00")
+    assert (after.invoices["inv-2"].balance, after.invoices["inv-2"].version) == (Decimal("10.00"), 0)
+    assert "inv-3" not in after.invoices
+    assert after.idempotency is None
+    assert (stale.version, fresh.version) == (0, 0)  # a failed commit bumps no caller's copy
+
+
+def test_an_update_of_a_missing_document_is_a_conflict(repo: Repository) -> None:
+    with pytest.raises(ConflictingWrite):
+        repo.commit(UnitOfWork(updates=[invoice("inv-1")]))
+    assert repo.read(invoice_ids=["inv-1"]).invoices == {}
+
+
+def test_what_a_caller_holds_is_not_the_stored_state(repo: Repository) -> None:
+    doc = invoice("inv-1")
+    repo.commit(UnitOfWork(creates=[doc]))
+    doc.balance = Decimal("0.00")
+    read = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    read.lines[0].balance = Decimal("0.00")
+    again = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    assert (again.balance, again.lines[0].balance) == (Decimal("10.00"), Decimal("10.00"))
+
+
+# ---------------------------------------------------------------- idempotency records
+
+
+def test_a_held_key_is_idempotency_record_exists_alone_or_in_a_transaction(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1")))
+    with pytest.raises(IdempotencyRecordExists):
+        repo.commit(UnitOfWork(idempotency=record("k-1", fingerprint="f2")))
+    with pytest.raises(IdempotencyRecordExists):
+        repo.commit(UnitOfWork(creates=[invoice("inv-2")], idempotency=record("k-1", fingerprint="f2")))
+    # The retry of the very same request conflicts on its document too: the key still decides.
+    with pytest.raises(IdempotencyRecordExists):
+        repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
+    after = repo.read(invoice_ids=["inv-2"], idempotency=("CreateInvoice", "k-1"))
+    assert after.invoices == {}
+    assert after.idempotency is not None and after.idempotency.fingerprint == "f1"
+    assert after.idempotency.body == {"id": "k-1", "fingerprint": "f1"}
+
+
+def test_an_expired_record_reads_as_absent_and_frees_its_key(repo: Repository) -> None:
+    repo.commit(UnitOfWork(idempotency=record("k-1", expires_at=int(time.time()) - 60)))
+    assert repo.read(idempotency=("CreateInvoice", "k-1")).idempotency is None
+    repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
+    stored = repo.read(idempotency=("CreateInvoice", "k-1")).idempotency
+    assert stored is not None and stored.fingerprint == "f2"
+
+
+def test_keys_are_per_operation(repo: Repository) -> None:
+    repo.commit(UnitOfWork(idempotency=record("k-1")))
+    other = record("k-1")
+    other.operation = "CreateCreditMemo"
+    repo.commit(UnitOfWork(idempotency=other))
+    assert repo.read(idempotency=("CreateCreditMemo", "k-1")).idempotency is not None
+
+
+# ---------------------------------------------------------------- item size
+
+
+def test_a_document_over_the_item_limit_is_a_validation_error_and_nothing_is_written(
+    repo: Repository,
+) -> None:
+    lines = 300
+    big = invoice("inv-big", lines=lines, description="x" * (MAX_ITEM_BYTES // lines))
+    with pytest.raises(ValidationError) as caught:
+        repo.commit(UnitOfWork(creates=[invoice("inv-1"), big], idempotency=record("k-1")))
+    assert caught.value.http_status == 422
+    after = repo.read(invoice_ids=["inv-1", "inv-big"], idempotency=("CreateInvoice", "k-1"))
+    assert (after.invoices, after.idempotency) == ({}, None)
+
+
+# ---------------------------------------------------------------- lists
+
+
+def _all_pages(list_page: object, *args: object, limit: int) -> list[list[str]]:
+    pages, token = [], None
+    while True:
+        page = list_page(*args, limit, token)  # type: ignore[operator]
+        assert len(page.items) <= limit
+        pages.append([doc.id for doc in page.items])
+        token = page.next_token
+        if token is None:
+            return pages
+
+
+def test_invoices_list_in_date_then_id_order_a_page_at_a_time(repo: Repository) -> None:
+    docs: list[Document] = [
+        invoice("inv-c", date="2026-01-02"),
+        invoice("inv-a", date="2026-01-03"),
+        invoice("inv-b", date="2026-01-02", status="Draft"),
+        invoice("inv-e", date="2026-01-01"),
+        invoice("inv-d", date="2026-01-03"),
+        invoice("inv-x", date="2026-01-01", account="acct-2"),
+    ]
+    repo.commit(UnitOfWork(creates=docs))
+    pages = _all_pages(repo.list_invoices, "acct-1", None, limit=2)
+    assert pages == [["inv-e", "inv-b"], ["inv-c", "inv-a"], ["inv-d"]]
+    posted = _all_pages(repo.list_invoices, "acct-1", "Posted", limit=2)
+    assert [i for page in posted for i in page] == ["inv-e", "inv-c", "inv-a", "inv-d"]
+    # At an exact multiple DynamoDB may hand back one more token, for an empty page.
+    assert all(posted[:2]) and all(not page for page in posted[2:])
+    assert _all_pages(repo.list_invoices, "acct-3", None, limit=2) == [[]]
+
+
+def test_credit_memos_list_in_effective_date_then_id_order_by_account_and_status(repo: Repository) -> None:
+    docs: list[Document] = [
+        memo("cm-b", date="2026-01-02"),
+        memo("cm-a", date="2026-01-02", status="Voided"),
+        memo("cm-c", date="2026-01-01", status="Draft"),
+        memo("cm-x", date="2026-01-01", account="acct-2"),
+        invoice("inv-1", date="2026-01-01"),
+    ]
+    repo.commit(UnitOfWork(creates=docs))
+    assert _all_pages(repo.list_credit_memos, "acct-1", None, limit=2) == [["cm-c", "cm-a"], ["cm-b"]]
+    assert _all_pages(repo.list_credit_memos, "acct-1", "Voided", limit=5) == [["cm-a"]]
+    assert _all_pages(repo.list_credit_memos, "acct-2", "Posted", limit=5) == [["cm-x"]]
+    assert [i.id for i in repo.list_invoices("acct-1", None, 5, None).items] == ["inv-1"]
+
+
+def test_a_status_change_moves_a_document_between_status_lists(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice("inv-1", status="Draft")]))
+    doc = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    doc.status = "Posted"
+    repo.commit(UnitOfWork(updates=[doc]))
+    assert repo.list_invoices("acct-1", "Draft", 10, None).items == []
+    assert [i.id for i in repo.list_invoices("acct-1", "Posted", 10, None).items] == ["inv-1"]
+
+
+def test_application_entries_list_by_time_then_request_order(repo: Repository) -> None:
+    at, later = "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:01.000Z"
+    repo.commit(
+        UnitOfWork(
+            creates=[
+                entry("app-z", memo="cm-1", inv="inv-1", created_at=later),
+                entry("app-y", memo="cm-1", inv="inv-2", created_at=at, ordinal=1),
+                entry("app-x", memo="cm-1", inv="inv-1", created_at=at, ordinal=0),
+                entry("app-w", memo="cm-2", inv="inv-1", created_at=at),
+            ]
+        )
+    )
+    by_memo = repo.list_application_entries(credit_memo_id="cm-1", invoice_id=None, limit=10, next_token=None)
+    assert [e.id for e in by_memo.items] == ["app-x", "app-y", "app-z"]
+    by_invoice = repo.list_application_entries(
+        credit_memo_id=None, invoice_id="inv-1", limit=2, next_token=None
+    )
+    assert [e.id for e in by_invoice.items] == ["app-w", "app-x"]
+    rest = repo.list_application_entries(
+        credit_memo_id=None, invoice_id="inv-1", limit=2, next_token=by_invoice.next_token
+    )
+    assert [e.id for e in rest.items] == ["app-z"]
+
+
+def test_a_token_works_only_on_the_query_that_gave_it(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[invoice(f"inv-{n}") for n in range(3)]))
+    token = repo.list_invoices("acct-1", None, 1, None).next_token
+    assert token is not None
+    for account, status in (("acct-2", None), ("acct-1", "Posted")):
+        with pytest.raises(ValidationError) as caught:
+            repo.list_invoices(account, status, 1, token)
+        assert caught.value.details == [{"field": "nextToken"}]
+    with pytest.raises(ValidationError):
+        repo.list_credit_memos("acct-1", None, 1, token)
+    with pytest.raises(ValidationError):
+        repo.list_invoices("acct-1", None, 1, "not-a-token")

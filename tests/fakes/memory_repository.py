@@ -1,0 +1,242 @@
+"""An in-memory ``Repository`` that honours the conditions the DynamoDB adapter enforces.
+
+What it honours (``tests/contract/test_repository_contract.py`` runs the same scenarios
+against this fake and against ``DynamoDbRepository`` on moto):
+
+- a create is ``attribute_not_exists``: a document that exists already is a ``ConflictingWrite``;
+- an update is conditional on the version it was read at and is stored with version + 1 (the
+  caller's document is bumped too, as the adapter does); a missing or changed document is a
+  ``ConflictingWrite``;
+- an idempotency record is written only if its key is free or its record expired; otherwise
+  ``IdempotencyRecordExists``, which wins over any other failed condition of the same commit;
+- a commit is all-or-nothing: when any condition fails, nothing of it is stored;
+- an item larger than the adapter's ``MAX_ITEM_BYTES`` (sized as the adapter sizes it) is a
+  ``ValidationError`` and nothing is stored;
+- ``read`` treats an expired idempotency record as absent; it is always consistent;
+- lists come in the indexes' order (the adapter's own sort keys), ``limit`` at a time, with
+  tokens in the adapter's format; a garbled or foreign token is the adapter's ``ValidationError``.
+
+What it does not model: eventual consistency of the indexes, DynamoDB's 1 MB page cap, throttling,
+and where the outbox rides (events are kept in ``events``, in commit order, not sized).
+
+Everything stored or returned is a deep copy, so a caller cannot change stored state by
+mutating what it wrote or read. ``before_commit`` hooks run before each top-level commit (not
+before commits they make themselves): a hook that writes plays the writer that wins a race.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from credit_memos.adapters.dynamodb import (
+    MAX_ITEM_BYTES,
+    _decode_token,
+    _document_item,
+    _encode_token,
+    _estimated_size,
+    _idempotency_item,
+    _invalid_token,
+)
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+from credit_memos.domain.events import DomainEvent
+from credit_memos.errors import InternalError, ValidationError
+from credit_memos.ports import (
+    ConflictingWrite,
+    Document,
+    IdempotencyRecord,
+    IdempotencyRecordExists,
+    Page,
+    Snapshot,
+    UnitOfWork,
+)
+
+# One DynamoDB transaction holds at most this many items (the adapter lets DynamoDB refuse more).
+MAX_TRANSACTION_ITEMS = 100
+
+_KINDS: dict[type, str] = {Invoice: "invoice", CreditMemo: "memo", ApplicationEntry: "entry"}
+
+CommitHook = Callable[["MemoryRepository", UnitOfWork], None]
+
+
+def _kind(doc: Document) -> str:
+    return _KINDS[type(doc)]
+
+
+class _Stored:
+    """One document as the table holds it: the document and its item's key attributes."""
+
+    __slots__ = ("doc", "keys")
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = copy.deepcopy(doc)
+        item = _document_item(doc)
+        self.keys = {name: item[name] for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+
+
+class MemoryRepository:
+    """``credit_memos.ports.Repository`` in memory. ``now`` gives epoch seconds (default: wall clock)."""
+
+    def __init__(self, *, now: Callable[[], float] = time.time) -> None:
+        self._now = now
+        self._documents: dict[tuple[str, str], _Stored] = {}
+        self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self.events: list[DomainEvent] = []
+        self.before_commit: list[CommitHook] = []
+        self.commits = 0  # successful commits
+        self._in_hook = False
+
+    # ------------------------------------------------------------ reads
+
+    def read(
+        self,
+        *,
+        invoice_ids: Sequence[str] = (),
+        memo_ids: Sequence[str] = (),
+        entry_ids: Sequence[str] = (),
+        idempotency: tuple[str, str] | None = None,
+        consistent: bool = True,
+    ) -> Snapshot:
+        snapshot = Snapshot()
+        for kind, ids, into in (
+            ("invoice", invoice_ids, snapshot.invoices),
+            ("memo", memo_ids, snapshot.memos),
+            ("entry", entry_ids, snapshot.entries),
+        ):
+            for ident in dict.fromkeys(ids):
+                stored = self._documents.get((kind, ident))
+                if stored is not None:
+                    into[ident] = copy.deepcopy(stored.doc)  # type: ignore[assignment]
+        if idempotency is not None:
+            record = self._idempotency.get(idempotency)
+            if record is not None and not self._expired(record):
+                snapshot.idempotency = copy.deepcopy(record)
+        return snapshot
+
+    def _expired(self, record: IdempotencyRecord) -> bool:
+        # The adapter's condition: a record with expiresAt < now no longer holds its key.
+        return record.expires_at < int(self._now())
+
+    # ------------------------------------------------------------ writes
+
+    def commit(self, unit: UnitOfWork) -> None:
+        if self.before_commit and not self._in_hook:
+            self._in_hook = True
+            try:
+                for hook in list(self.before_commit):
+                    hook(self, unit)
+            finally:
+                self._in_hook = False
+        self._check_shape(unit)
+        self._check_sizes(unit)
+        failed = [self._fails_create(doc) for doc in unit.creates]
+        failed += [self._fails_update(doc) for doc in unit.updates]
+        record = unit.idempotency
+        if record is not None:
+            held = self._idempotency.get((record.operation, record.key))
+            if held is not None and not self._expired(held):
+                raise IdempotencyRecordExists
+        if any(failed):
+            raise ConflictingWrite
+        # Every condition held: store it all.
+        for doc in unit.creates:
+            self._documents[(_kind(doc), doc.id)] = _Stored(doc)
+        for doc in unit.updates:
+            stored = _Stored(doc)
+            stored.doc.version = doc.version + 1
+            self._documents[(_kind(doc), doc.id)] = stored
+        if record is not None:
+            self._idempotency[(record.operation, record.key)] = copy.deepcopy(record)
+        self.events += copy.deepcopy(unit.events)
+        self.commits += 1
+        for doc in unit.updates:
+            doc.version += 1
+
+    def _check_shape(self, unit: UnitOfWork) -> None:
+        keys = [(_kind(doc), doc.id) for doc in [*unit.creates, *unit.updates]]
+        count = len(keys) + (unit.idempotency is not None)
+        # DynamoDB refuses both outright (a ValidationException the adapter reports as internal).
+        if count > MAX_TRANSACTION_ITEMS:
+            raise InternalError("internal error")
+        if len(set(keys)) != len(keys):
+            raise InternalError("internal error")
+
+    @staticmethod
+    def _check_sizes(unit: UnitOfWork) -> None:
+        items = [_document_item(doc) for doc in unit.creates]
+        items += [_document_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
+        if unit.idempotency is not None:
+            items.append(_idempotency_item(unit.idempotency))
+        if any(_estimated_size(item) > MAX_ITEM_BYTES for item in items):
+            raise ValidationError("the document is too large to store (item limit 400 KB)")
+
+    def _fails_create(self, doc: Document) -> bool:
+        return (_kind(doc), doc.id) in self._documents
+
+    def _fails_update(self, doc: Document) -> bool:
+        stored = self._documents.get((_kind(doc), doc.id))
+        return stored is None or stored.doc.version != doc.version
+
+    # ------------------------------------------------------------ queries
+
+    def _query(self, index: str, partition: str, limit: int, next_token: str | None) -> Page:
+        pk_name, sk_name = ("gsi1pk", "gsi1sk") if index == "GSI1" else ("gsi2pk", "gsi2sk")
+
+        def position(keys: dict[str, str]) -> tuple[str, str, str]:
+            return keys[sk_name], keys["pk"], keys["sk"]
+
+        matching = sorted(
+            (s for s in self._documents.values() if s.keys[pk_name] == partition),
+            key=lambda s: position(s.keys),
+        )
+        if next_token is not None:
+            start = _decode_token(next_token, partition)
+            if set(start) != {"pk", "sk", pk_name, sk_name} or start[pk_name]["S"] != partition:
+                raise _invalid_token()
+            after = position({name: value["S"] for name, value in start.items()})
+            matching = [s for s in matching if position(s.keys) > after]
+        page = matching[:limit]
+        token = None
+        if len(page) == limit:
+            # DynamoDB hands back a start key whenever it stopped at the limit, even if
+            # nothing follows (the next page is then empty).
+            last = {name: {"S": page[-1].keys[name]} for name in ("pk", "sk", pk_name, sk_name)}
+            token = _encode_token(last, partition)
+        return Page([copy.deepcopy(s.doc) for s in page], token)
+
+    def list_invoices(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        partition = f"ACCOUNT#{billing_account_id}#INVOICE"
+        if status is None:
+            return self._query("GSI1", partition, limit, next_token)
+        return self._query("GSI2", f"{partition}#{status}", limit, next_token)
+
+    def list_credit_memos(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        partition = f"ACCOUNT#{billing_account_id}#MEMO"
+        if status is None:
+            return self._query("GSI1", partition, limit, next_token)
+        return self._query("GSI2", f"{partition}#{status}", limit, next_token)
+
+    def list_application_entries(
+        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        if credit_memo_id is not None:
+            return self._query("GSI1", f"MEMO#{credit_memo_id}#APPLICATIONS", limit, next_token)
+        return self._query("GSI2", f"INVOICE#{invoice_id}#APPLICATIONS", limit, next_token)
+
+    # ------------------------------------------------------------ for tests
+
+    def state(self) -> dict[str, Any]:
+        """Everything stored, as plain data: compare before and after to see what a call wrote."""
+        return copy.deepcopy(
+            {
+                "documents": {key: stored.doc for key, stored in self._documents.items()},
+                "idempotency": dict(self._idempotency),
+                "events": list(self.events),
+            }
+        )
