@@ -31,14 +31,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb import (
-    MAX_ITEM_BYTES,
-    _decode_token,
-    _document_item,
-    _encode_token,
-    _estimated_size,
-    _idempotency_item,
-    _invalid_token,
+from credit_memos.adapters.dynamodb.items import document_item, estimated_size, idempotency_item
+from credit_memos.adapters.dynamodb.keys import account_partition, history_partition
+from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
+from credit_memos.adapters.dynamodb.tokens import (
+    decode_token,
+    encode_token,
+    invalid_token,
 )
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
 from credit_memos.domain.events import DomainEvent
@@ -72,7 +71,7 @@ class _Stored:
 
     def __init__(self, doc: Document) -> None:
         self.doc = copy.deepcopy(doc)
-        item = _document_item(doc)
+        item = document_item(doc)
         self.keys = {name: item[name] for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
 
 
@@ -165,11 +164,11 @@ class MemoryRepository:
 
     @staticmethod
     def _check_sizes(unit: UnitOfWork) -> None:
-        items = [_document_item(doc) for doc in unit.creates]
-        items += [_document_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
+        items = [document_item(doc) for doc in unit.creates]
+        items += [document_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
         if unit.idempotency is not None:
-            items.append(_idempotency_item(unit.idempotency))
-        if any(_estimated_size(item) > MAX_ITEM_BYTES for item in items):
+            items.append(idempotency_item(unit.idempotency))
+        if any(estimated_size(item) > MAX_ITEM_BYTES for item in items):
             raise ValidationError("the document is too large to store (item limit 400 KB)")
 
     def _fails_create(self, doc: Document) -> bool:
@@ -192,9 +191,9 @@ class MemoryRepository:
             key=lambda s: position(s.keys),
         )
         if next_token is not None:
-            start = _decode_token(next_token, partition)
+            start = decode_token(next_token, partition)
             if set(start) != {"pk", "sk", pk_name, sk_name} or start[pk_name]["S"] != partition:
-                raise _invalid_token()
+                raise invalid_token()
             after = position({name: value["S"] for name, value in start.items()})
             matching = [s for s in matching if position(s.keys) > after]
         page = matching[:limit]
@@ -203,31 +202,27 @@ class MemoryRepository:
             # DynamoDB hands back a start key whenever it stopped at the limit, even if
             # nothing follows (the next page is then empty).
             last = {name: {"S": page[-1].keys[name]} for name in ("pk", "sk", pk_name, sk_name)}
-            token = _encode_token(last, partition)
+            token = encode_token(last, partition)
         return Page([copy.deepcopy(s.doc) for s in page], token)
 
     def list_invoices(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
     ) -> Page:
-        partition = f"ACCOUNT#{billing_account_id}#INVOICE"
-        if status is None:
-            return self._query("GSI1", partition, limit, next_token)
-        return self._query("GSI2", f"{partition}#{status}", limit, next_token)
+        index = "GSI1" if status is None else "GSI2"
+        return self._query(index, account_partition("INVOICE", billing_account_id, status), limit, next_token)
 
     def list_credit_memos(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
     ) -> Page:
-        partition = f"ACCOUNT#{billing_account_id}#MEMO"
-        if status is None:
-            return self._query("GSI1", partition, limit, next_token)
-        return self._query("GSI2", f"{partition}#{status}", limit, next_token)
+        index = "GSI1" if status is None else "GSI2"
+        return self._query(index, account_partition("MEMO", billing_account_id, status), limit, next_token)
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
     ) -> Page:
         if credit_memo_id is not None:
-            return self._query("GSI1", f"MEMO#{credit_memo_id}#APPLICATIONS", limit, next_token)
-        return self._query("GSI2", f"INVOICE#{invoice_id}#APPLICATIONS", limit, next_token)
+            return self._query("GSI1", history_partition("MEMO", credit_memo_id), limit, next_token)
+        return self._query("GSI2", history_partition("INVOICE", invoice_id or ""), limit, next_token)
 
     # ------------------------------------------------------------ for tests
 

@@ -13,17 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from credit_memos.domain.rules import InvoiceLineInput, MemoChargeInput
+from credit_memos import commands
+from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
 from credit_memos.errors import ConcurrentUpdate, IdempotencyKeyMismatch, InsufficientBalance
 from credit_memos.ports import UnitOfWork
-from credit_memos.service import (
-    ApplyTarget,
-    CreateCreditMemoCommand,
-    CreateInvoiceCommand,
-    CreditMemoService,
-    Idempotency,
-)
 from credit_memos.settings import Settings
+from credit_memos.usecases import CreditMemoService
 
 from tests.fakes.memory_repository import MemoryRepository
 
@@ -75,40 +70,37 @@ class World:
         return results
 
     def invoice(self, amount: str = "100.00") -> str:
-        return str(self.service.create_invoice(invoice_command(amount)).body["id"])
+        return str(self.service.execute(invoice_command(amount)).body["id"])
 
     def memo(self, amount: str = "50.00") -> str:
-        command = CreateCreditMemoCommand(
+        command = commands.CreateCreditMemo(
             billing_account_id="acct-1",
             currency="USD",
-            charges=[MemoChargeInput(Decimal(amount), product_name="refund")],
+            charges=(MemoChargeInput(Decimal(amount), product_name="refund"),),
         )
-        return str(self.service.create_credit_memo(command).body["id"])
+        return str(self.service.execute(command).body["id"])
 
     def balances(self, memo_id: str, invoice_id: str) -> tuple[Decimal, Decimal]:
-        memo = self.service.get_credit_memo(memo_id)
-        invoice = self.service.get_invoice(invoice_id)
+        memo = self.service.execute(commands.GetCreditMemo(memo_id)).body
+        invoice = self.service.execute(commands.GetInvoice(invoice_id)).body
         return Decimal(memo["balance"]), Decimal(invoice["balance"])
 
     def applications(self, memo_id: str) -> list[Decimal]:
-        items = self.service.list_applications(credit_memo_id=memo_id)["items"]
+        items = self.service.execute(commands.ListApplications(credit_memo_id=memo_id)).body["items"]
         return [Decimal(item["amount"]) for item in items]
 
+    def invoices(self) -> list[dict[str, Any]]:
+        return list(self.service.execute(commands.ListInvoices("acct-1")).body["items"])
 
-def invoice_command(amount: str = "100.00", account: str = "acct-1") -> CreateInvoiceCommand:
-    return CreateInvoiceCommand(
-        billing_account_id=account, currency="USD", lines=[InvoiceLineInput(Decimal(amount))]
+
+def invoice_command(amount: str = "100.00", account: str = "acct-1") -> commands.CreateInvoice:
+    return commands.CreateInvoice(
+        billing_account_id=account, currency="USD", lines=(InvoiceLineInput(Decimal(amount)),)
     )
 
 
-def key_for(key: str, operation: str, request: Any) -> Idempotency:
-    idempotency = Idempotency.for_request(key, operation, request)
-    assert idempotency is not None
-    return idempotency
-
-
-def apply(amount: str, invoice_id: str) -> list[ApplyTarget]:
-    return [ApplyTarget(invoice_id=invoice_id, amount=Decimal(amount))]
+def apply(memo_id: str, amount: str, invoice_id: str) -> commands.ApplyCreditMemo:
+    return commands.ApplyCreditMemo(memo_id, (ApplyTarget(invoice_id=invoice_id, amount=Decimal(amount)),))
 
 
 @pytest.fixture
@@ -122,9 +114,9 @@ def world() -> World:
 def test_a_lost_race_is_retried_on_the_winners_state_and_both_writes_count(world: World) -> None:
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
     rival = world.new_service()
-    won = world.before_next_commit(lambda: rival.apply_credit_memo(memo_id, apply("5.00", invoice_id)))
+    won = world.before_next_commit(lambda: rival.execute(apply(memo_id, "5.00", invoice_id)))
 
-    outcome = world.service.apply_credit_memo(memo_id, apply("10.00", invoice_id))
+    outcome = world.service.execute(apply(memo_id, "10.00", invoice_id))
 
     assert won[0].status_code == 200
     assert (outcome.status_code, outcome.replayed) == (200, False)
@@ -137,10 +129,10 @@ def test_a_lost_race_is_retried_on_the_winners_state_and_both_writes_count(world
 def test_a_retry_sees_the_balance_the_winner_left_and_may_then_be_refused(world: World) -> None:
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
     rival = world.new_service()
-    world.before_next_commit(lambda: rival.apply_credit_memo(memo_id, apply("45.00", invoice_id)))
+    world.before_next_commit(lambda: rival.execute(apply(memo_id, "45.00", invoice_id)))
 
     with pytest.raises(InsufficientBalance):
-        world.service.apply_credit_memo(memo_id, apply("10.00", invoice_id))
+        world.service.execute(apply(memo_id, "10.00", invoice_id))
 
     assert world.balances(memo_id, invoice_id) == (Decimal("5.00"), Decimal("55.00"))
     assert world.applications(memo_id) == [Decimal("45.00")]
@@ -160,9 +152,7 @@ def test_a_race_lost_on_every_try_is_concurrent_update_and_writes_nothing(world:
     world.repo.before_commit.append(rival)
     events_before = len(world.repo.events)
     with pytest.raises(ConcurrentUpdate):
-        world.service.apply_credit_memo(
-            memo_id, apply("10.00", invoice_id), key_for("k-1", "ApplyCreditMemo", "10.00")
-        )
+        world.service.execute(apply(memo_id, "10.00", invoice_id), "k-1")
     world.repo.before_commit.clear()
 
     assert rival_writes == RETRIES + 1  # the first try and max_conflict_retries more
@@ -170,10 +160,9 @@ def test_a_race_lost_on_every_try_is_concurrent_update_and_writes_nothing(world:
     assert world.applications(memo_id) == []
     assert len(world.repo.events) == events_before
     assert all(0 <= pause <= 0.5 for pause in world.sleeps)
+    assert len(world.sleeps) == RETRIES  # a backoff before each retry, none after the last try
     # The key was not spent: the same request, now uncontested, goes through.
-    outcome = world.service.apply_credit_memo(
-        memo_id, apply("10.00", invoice_id), key_for("k-1", "ApplyCreditMemo", "10.00")
-    )
+    outcome = world.service.execute(apply(memo_id, "10.00", invoice_id), "k-1")
     assert (outcome.status_code, outcome.replayed) == (200, False)
     assert world.balances(memo_id, invoice_id) == (Decimal("40.00"), Decimal("90.00"))
 
@@ -183,12 +172,12 @@ def test_a_race_lost_on_every_try_is_concurrent_update_and_writes_nothing(world:
 
 def test_a_replay_returns_the_stored_response_and_writes_nothing(world: World) -> None:
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
-    key = key_for("k-1", "ApplyCreditMemo", "50.00")
-    first = world.service.apply_credit_memo(memo_id, apply("50.00", invoice_id), key)
+    key = "k-1"
+    first = world.service.execute(apply(memo_id, "50.00", invoice_id), key)
     state = world.repo.state()
 
     # Run again, the request would be refused (the memo is used up): a replay is not a re-run.
-    again = world.service.apply_credit_memo(memo_id, apply("50.00", invoice_id), key)
+    again = world.service.execute(apply(memo_id, "50.00", invoice_id), key)
 
     assert (again.status_code, again.body, again.replayed) == (first.status_code, first.body, True)
     assert world.repo.state() == state
@@ -197,80 +186,93 @@ def test_a_replay_returns_the_stored_response_and_writes_nothing(world: World) -
 
 def test_a_replayed_create_names_the_document_it_created(world: World) -> None:
     command = invoice_command("100.00")
-    key = key_for("k-1", "CreateInvoice", command)
-    first = world.service.create_invoice(command, key)
-    again = world.service.create_invoice(command, key)
+    key = "k-1"
+    first = world.service.execute(command, key)
+    again = world.service.execute(command, key)
 
     assert (first.status_code, again.status_code, again.replayed) == (201, 201, True)
     assert again.body == first.body
-    listed = world.service.list_invoices("acct-1", None, None, None)["items"]
+    listed = world.invoices()
     assert [i["id"] for i in listed] == [first.body["id"]]
 
 
 def test_another_request_under_a_used_key_is_a_mismatch_and_writes_nothing(world: World) -> None:
-    world.service.create_invoice(invoice_command("100.00"), key_for("k-1", "CreateInvoice", "first"))
+    world.service.execute(invoice_command("100.00"), "k-1")
     state = world.repo.state()
 
     with pytest.raises(IdempotencyKeyMismatch):
-        world.service.create_invoice(invoice_command("999.00"), key_for("k-1", "CreateInvoice", "second"))
+        world.service.execute(invoice_command("999.00"), "k-1")
 
     assert world.repo.state() == state
 
 
 def test_a_concurrent_commit_of_the_same_key_answers_as_its_replay(world: World) -> None:
     command = invoice_command("100.00")
-    key = key_for("k-1", "CreateInvoice", command)
+    key = "k-1"
     rival = world.new_service()
-    won = world.before_next_commit(lambda: rival.create_invoice(command, key))
+    won = world.before_next_commit(lambda: rival.execute(command, key))
 
-    outcome = world.service.create_invoice(command, key)
+    outcome = world.service.execute(command, key)
 
     assert won[0].replayed is False
     assert (outcome.status_code, outcome.body, outcome.replayed) == (201, won[0].body, True)
-    listed = world.service.list_invoices("acct-1", None, None, None)["items"]
+    listed = world.invoices()
     assert [i["id"] for i in listed] == [won[0].body["id"]]
     assert world.sleeps == []  # a replay, not a retry
 
 
 def test_a_concurrent_commit_of_the_key_with_another_request_is_a_mismatch(world: World) -> None:
     rival = world.new_service()
-    won = world.before_next_commit(
-        lambda: rival.create_invoice(invoice_command("5.00"), key_for("k-1", "CreateInvoice", "rival"))
-    )
+    won = world.before_next_commit(lambda: rival.execute(invoice_command("5.00"), "k-1"))
 
     with pytest.raises(IdempotencyKeyMismatch):
-        world.service.create_invoice(invoice_command("100.00"), key_for("k-1", "CreateInvoice", "mine"))
+        world.service.execute(invoice_command("100.00"), "k-1")
 
-    listed = world.service.list_invoices("acct-1", None, None, None)["items"]
+    listed = world.invoices()
     assert [(i["id"], i["balance"]) for i in listed] == [(won[0].body["id"], won[0].body["balance"])]
 
 
 def test_a_key_is_free_again_once_its_record_expired(world: World) -> None:
     command = invoice_command("100.00")
-    key = key_for("k-1", "CreateInvoice", command)
-    first = world.service.create_invoice(command, key)
+    key = "k-1"
+    first = world.service.execute(command, key)
     world.clock.now += timedelta(hours=TTL_HOURS + 1)
 
-    later = world.service.create_invoice(command, key)
+    later = world.service.execute(command, key)
 
     assert (later.status_code, later.replayed) == (201, False)
     assert later.body["id"] != first.body["id"]
-    listed = world.service.list_invoices("acct-1", None, None, None)["items"]
+    listed = world.invoices()
     assert sorted(i["id"] for i in listed) == sorted([first.body["id"], later.body["id"]])
 
 
 # ---------------------------------------------------------------- rejections
 
 
-def test_a_domain_rejection_writes_nothing_and_spends_no_key(world: World) -> None:
+def test_a_domain_rejection_without_a_key_writes_nothing(world: World) -> None:
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
     state = world.repo.state()
-    key = key_for("k-1", "ApplyCreditMemo", "60.00")
 
     with pytest.raises(InsufficientBalance):
-        world.service.apply_credit_memo(memo_id, apply("60.00", invoice_id), key)
+        world.service.execute(apply(memo_id, "60.00", invoice_id))
 
     assert world.repo.state() == state
-    world.service.apply_credit_memo(memo_id, apply("50.00", invoice_id))  # the balance frees up...
-    with pytest.raises(InsufficientBalance):  # ...and the same key is judged again, not replayed
-        world.service.apply_credit_memo(memo_id, apply("60.00", invoice_id), key)
+
+
+def test_a_domain_rejection_under_a_key_is_stored_and_replayed(world: World) -> None:
+    """Spec section 6: the same request under the key gets the same answer, even once it could pass."""
+    invoice_id, memo_id, other = world.invoice("100.00"), world.memo("50.00"), world.memo("60.00")
+    before = world.repo.state()
+
+    with pytest.raises(InsufficientBalance) as first:
+        world.service.execute(apply(memo_id, "60.00", invoice_id), "k-1")
+
+    after = world.repo.state()
+    assert (after["documents"], after["events"]) == (before["documents"], before["events"])
+    assert len(after["idempotency"]) == len(before["idempotency"]) + 1  # only the rejection, kept
+    assert not first.value.replayed
+    world.service.execute(apply(other, "60.00", invoice_id))  # the state changes...
+    with pytest.raises(InsufficientBalance) as again:  # ...but under its key the request is replayed
+        world.service.execute(apply(memo_id, "60.00", invoice_id), "k-1")
+    assert again.value.replayed and again.value.message == first.value.message
+    assert world.balances(memo_id, invoice_id) == (Decimal("50.00"), Decimal("40.00"))

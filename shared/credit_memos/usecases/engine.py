@@ -137,7 +137,8 @@ class Engine:
                 unit.idempotency = self._record(operation, idempotency, result.status_code, body)
                 self.repository.commit(unit)
             except ConflictingWrite:
-                self._backoff(try_number)
+                if try_number < self.settings.max_conflict_retries:
+                    self._backoff(try_number)  # not after the last try: nobody would read on
                 continue
             except IdempotencyRecordExists:
                 return self._replay_concurrent(key, idempotency)
