@@ -107,6 +107,12 @@ def _as_dict(value: Any) -> Any:
     return {name: _as_dict(getattr(value, name)) for name in names}
 
 
+def records_attribute(records: list[dict[str, Any]]) -> str:
+    """Where an entry keeps its records: ``records`` (indexed) if they are small."""
+    small = len(json.dumps(records, separators=(",", ":"), default=str)) <= INDEXED_RECORDS_BYTES
+    return "records" if small else "records_unindexed"
+
+
 def document_item(doc: Document) -> dict[str, Any]:
     data = _as_dict(doc)
     if isinstance(doc, Invoice | CreditMemo):
@@ -134,8 +140,7 @@ def document_item(doc: Document) -> dict[str, Any]:
         }
     else:
         records = [_without_none(record) for record in data.pop("records")]
-        small = len(json.dumps(records, separators=(",", ":"), default=str)) <= INDEXED_RECORDS_BYTES
-        data["records" if small else "records_unindexed"] = records
+        data[records_attribute(records)] = records
         sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
         keys = entry_key(doc.id) | {
             "entity": "ApplicationEntry",
