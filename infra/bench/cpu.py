@@ -25,6 +25,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
+
 from infra.bench.context import (
     Bench,
     Prepared,
@@ -73,8 +75,8 @@ class InMemoryDynamoDB:
                     self.items[self._key(entry["Put"]["Item"])] = entry["Put"]["Item"]
             return {}
         if operation == "Query":
-            name = {"GSI1": "gsi1pk", "GSI2": "gsi2pk"}.get(params.get("IndexName", ""), "pk")
-            sort = {"gsi1pk": "gsi1sk", "gsi2pk": "gsi2sk"}.get(name, "sk")
+            index = next((i for i in INDEXES + LEGACY_INDEXES if i.name == params.get("IndexName")), None)
+            name, sort = (index.pk, index.sk) if index is not None else ("pk", "sk")
             wanted = params["ExpressionAttributeValues"][":pk"]["S"]
             found = sorted(
                 (i for i in self.items.values() if i.get(name, {}).get("S") == wanted),

@@ -41,6 +41,9 @@ class Settings:
     eventbridge_endpoint_url: str | None = None
     # X-Ray tracing through Powertools' Tracer (see tracing_enabled).
     tracing_enabled: bool = False
+    # Lists read the indexes GSI1/GSI2 (projection ALL) instead of GSI3/GSI4: only while a
+    # deployed table migrates to the new indexes (docs/design.md "Migrating a deployed table").
+    read_legacy_indexes: bool = False
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +64,7 @@ class Settings:
             event_bus_name=environ.get("EVENT_BUS_NAME") or "credit-memos",
             eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
             tracing_enabled=tracing_enabled(environ),
+            read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
         )
 
 

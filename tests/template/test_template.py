@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 import yaml
+from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
+from credit_memos.adapters.dynamodb.keys import INDEXES
 
 from infra.local.template import Route, Template
 
@@ -399,14 +401,18 @@ def test_table_matches_design(template: dict[str, Any]) -> None:
         {"AttributeName": "sk", "KeyType": "RANGE"},
     ]
     indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {"GSI1", "GSI2"}
-    for n in (1, 2):
-        gsi = indexes[f"GSI{n}"]
+    # The indexes the repository queries, keyed as it expects, holding only what lists return.
+    assert set(indexes) == {index.name for index in INDEXES}
+    for index in INDEXES:
+        gsi = indexes[index.name]
         assert gsi["KeySchema"] == [
-            {"AttributeName": f"gsi{n}pk", "KeyType": "HASH"},
-            {"AttributeName": f"gsi{n}sk", "KeyType": "RANGE"},
+            {"AttributeName": index.pk, "KeyType": "HASH"},
+            {"AttributeName": index.sk, "KeyType": "RANGE"},
         ]
-        assert gsi["Projection"] == {"ProjectionType": "ALL"}
+        assert gsi["Projection"] == {
+            "ProjectionType": "INCLUDE",
+            "NonKeyAttributes": list(INDEXED_ATTRIBUTES),
+        }
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
     assert attributes == dict.fromkeys(("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"), "S")
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}

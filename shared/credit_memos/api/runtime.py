@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from credit_memos.adapters.dynamodb.client import create_client
+from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.ports import Repository
 from credit_memos.settings import get_settings
@@ -39,7 +40,11 @@ def build_service(
     """The service on this container's settings; ``client`` and ``wrap`` replace or decorate storage."""
     settings = get_settings()
     repository: Repository = DynamoDbRepository(
-        client if client is not None else get_dynamodb_client(), settings.table_name, clock=clock, sleep=sleep
+        client if client is not None else get_dynamodb_client(),
+        settings.table_name,
+        clock=clock,
+        sleep=sleep,
+        indexes=LEGACY_INDEXES if settings.read_legacy_indexes else INDEXES,
     )
     if wrap is not None:
         repository = wrap(repository)

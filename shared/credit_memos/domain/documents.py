@@ -68,6 +68,12 @@ class Invoice:
     version: int = 0
     # Per-document event sequence number (domain events carry it).
     sequence: int = 0
+    # Set on a document read from a list, whose lines are not read: how many it has.
+    listed_line_count: int | None = None
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines) if self.listed_line_count is None else self.listed_line_count
 
     @property
     def settlement_status(self) -> str:
@@ -138,6 +144,11 @@ class CreditMemo:
     updated_at: str = ""
     version: int = 0
     sequence: int = 0
+    listed_line_count: int | None = None  # as on Invoice
+
+    @property
+    def line_count(self) -> int:
+        return len(self.lines) if self.listed_line_count is None else self.listed_line_count
 
     def line(self, line_id: str) -> CreditMemoLine | None:
         return next((line for line in self.lines if line.id == line_id), None)

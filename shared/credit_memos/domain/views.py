@@ -89,7 +89,7 @@ class InvoiceView(View):
             "netCreditsApplied": format_amount(invoice.net_credits_applied, c),
             "balance": format_amount(invoice.balance, c),
             "settlementStatus": invoice.settlement_status,
-            "lineCount": len(invoice.lines),
+            "lineCount": invoice.line_count,
             "createdAt": invoice.created_at,
             "updatedAt": invoice.updated_at,
         }
@@ -173,7 +173,7 @@ class CreditMemoView(View):
             "totalAmountWithTax": format_amount(memo.total_amount_with_tax, c),
             "netCreditsApplied": format_amount(memo.net_credits_applied, c),
             "balance": format_amount(memo.balance, c),
-            "lineCount": len(memo.lines),
+            "lineCount": memo.line_count,
             "createdAt": memo.created_at,
             "updatedAt": memo.updated_at,
         }

@@ -37,6 +37,44 @@ _deserializer = TypeDeserializer()
 # Stored responses longer than this are compressed.
 COMPRESS_BODY_OVER = 16_000
 
+# What the indexes GSI3 and GSI4 hold besides their keys and the table's (template.yaml lists the
+# same names; tests/template checks it): the fields a list shows of an invoice or a memo (the
+# views without lines), and an application entry's ``records`` when they are small. Lines, the
+# outbox, versions and large records are not copied into the indexes (docs/design.md "Indexes").
+INDEXED_ATTRIBUTES = (
+    "entity",
+    "id",
+    "billing_account_id",
+    "currency",
+    "status",
+    "settlement_level",
+    "source_action",
+    "reference_invoice_id",
+    "invoice_date",
+    "effective_date",
+    "due_date",
+    "description",
+    "external_reference",
+    "total_charge_amount",
+    "total_tax_amount",
+    "total_amount_with_tax",
+    "total_converted_neg_amount",
+    "net_credits_applied",
+    "balance",
+    "line_count",
+    "created_at",
+    "updated_at",
+    "credit_memo_id",
+    "invoice_id",
+    "level",
+    "ordinal",
+    "records",
+)
+# An entry's records are stored under ``records`` (indexed) up to this size, under
+# ``records_unindexed`` above it: an index copy then stays within one write unit, and a history
+# page reads a large entry from the table instead.
+INDEXED_RECORDS_BYTES = 600
+
 
 def _without_none(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
@@ -69,8 +107,17 @@ def _as_dict(value: Any) -> Any:
     return {name: _as_dict(getattr(value, name)) for name in names}
 
 
+def records_attribute(records: list[dict[str, Any]]) -> str:
+    """Where an entry keeps its records: ``records`` (indexed) if they are small."""
+    small = len(json.dumps(records, separators=(",", ":"), default=str)) <= INDEXED_RECORDS_BYTES
+    return "records" if small else "records_unindexed"
+
+
 def document_item(doc: Document) -> dict[str, Any]:
     data = _as_dict(doc)
+    if isinstance(doc, Invoice | CreditMemo):
+        del data["listed_line_count"]
+        data["line_count"] = len(doc.lines)
     if isinstance(doc, Invoice):
         data["lines"] = [_without_none(line) for line in data["lines"]]
         sort = f"{doc.invoice_date}#{doc.id}"
@@ -92,7 +139,8 @@ def document_item(doc: Document) -> dict[str, Any]:
             "gsi2sk": sort,
         }
     else:
-        data["records"] = [_without_none(record) for record in data["records"]]
+        records = [_without_none(record) for record in data.pop("records")]
+        data[records_attribute(records)] = records
         sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
         keys = entry_key(doc.id) | {
             "entity": "ApplicationEntry",
@@ -127,6 +175,29 @@ def _to_int(value: Any) -> int:
     return int(value) if isinstance(value, Decimal) else value
 
 
+def listed_document(data: dict[str, Any]) -> Document | None:
+    """A document from an index item, or None if the item lacks what a list returns.
+
+    None for an entry whose records are not indexed (too large), and for an invoice or memo
+    written before ``line_count`` was stored and not yet migrated: the caller reads those from
+    the table. An item of an index projecting ALL is complete.
+    """
+    entity = data.get("entity")
+    if entity == "ApplicationEntry":
+        return document_from_item(data) if "records" in data or "records_unindexed" in data else None
+    if "lines" in data:
+        doc = document_from_item(data)
+        assert isinstance(doc, Invoice | CreditMemo)
+        doc.lines, doc.listed_line_count = [], len(doc.lines)
+        return doc
+    if "line_count" not in data:
+        return None
+    doc = document_from_item(data | {"lines": []})
+    assert isinstance(doc, Invoice | CreditMemo)
+    doc.listed_line_count = _to_int(data["line_count"])
+    return doc
+
+
 def document_from_item(data: dict[str, Any]) -> Document:
     entity = data.get("entity")
     if entity == "Invoice":
@@ -144,8 +215,9 @@ def document_from_item(data: dict[str, Any]) -> Document:
         memo.version, memo.sequence = _to_int(memo.version), _to_int(memo.sequence)
         return memo
     if entity == "ApplicationEntry":
-        entry = _build(ApplicationEntry, data)
-        entry.records = [_build(ApplicationRecord, record) for record in data["records"]]
+        records = data["records"] if "records" in data else data["records_unindexed"]
+        entry = _build(ApplicationEntry, data | {"records": []})
+        entry.records = [_build(ApplicationRecord, record) for record in records]
         entry.version, entry.ordinal = _to_int(entry.version), _to_int(entry.ordinal)
         return entry
     raise InternalError("unexpected item in the table")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 def invoice_key(invoice_id: str) -> dict[str, str]:
     return {"pk": f"INVOICE#{invoice_id}", "sk": "INVOICE"}
@@ -32,3 +34,21 @@ def account_partition(document: str, billing_account_id: str, status: str | None
 def history_partition(document: str, document_id: str) -> str:
     """The index partition of a memo's (``MEMO``) or an invoice's (``INVOICE``) application history."""
     return f"{document}#{document_id}#APPLICATIONS"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A global secondary index: its name and the item attributes that are its keys."""
+
+    name: str
+    pk: str
+    sk: str
+
+
+# The two overloaded indexes (docs/design.md "Indexes"): an account's documents and a memo's
+# history on the first, an account's documents by status and an invoice's history on the second.
+# GSI3 and GSI4 project only what lists return (items.INDEXED_ATTRIBUTES); they are keyed on the
+# same attributes as GSI1 and GSI2 (projection ALL), which they replace, so DynamoDB backfills them
+# from the items as they are and a page token of the old index continues on the new one.
+INDEXES = (Index("GSI3", "gsi1pk", "gsi1sk"), Index("GSI4", "gsi2pk", "gsi2sk"))
+LEGACY_INDEXES = (Index("GSI1", "gsi1pk", "gsi1sk"), Index("GSI2", "gsi2pk", "gsi2sk"))

@@ -22,9 +22,12 @@ from credit_memos.adapters.dynamodb.items import (
     estimated_size,
     idempotency_from_item,
     idempotency_item,
+    listed_document,
     serialize,
 )
 from credit_memos.adapters.dynamodb.keys import (
+    INDEXES,
+    Index,
     account_partition,
     entry_key,
     history_partition,
@@ -63,9 +66,13 @@ class DynamoDbRepository:
         *,
         clock: Callable[[], datetime] = _utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        indexes: tuple[Index, Index] = INDEXES,
     ) -> None:
         self._client = client
         self._table = table_name
+        # The index of an account's documents (and a memo's history), and of an account's
+        # documents by status (and an invoice's history).
+        self._by_account, self._by_status = indexes
         self._clock = clock
         self._sleep = sleep
 
@@ -236,21 +243,20 @@ class DynamoDbRepository:
     # ------------------------------------------------------------ queries
 
     def _query(
-        self, index: str, partition: str, limit: int, next_token: str | None
+        self, index: Index, partition: str, limit: int, next_token: str | None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        pk_name = "gsi1pk" if index == "GSI1" else "gsi2pk"
         request: dict[str, Any] = {
             "TableName": self._table,
-            "IndexName": index,
+            "IndexName": index.name,
             "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": pk_name},
+            "ExpressionAttributeNames": {"#pk": index.pk},
             "ExpressionAttributeValues": {":pk": {"S": partition}},
             "Limit": limit,
         }
         if next_token is not None:
             start = decode_token(next_token, partition)
             # A start key is one this query returned: the index's four keys, on this partition.
-            if set(start) != {"pk", "sk", pk_name, f"{pk_name[:-2]}sk"} or start[pk_name]["S"] != partition:
+            if set(start) != {"pk", "sk", index.pk, index.sk} or start[index.pk]["S"] != partition:
                 raise invalid_token()
             request["ExclusiveStartKey"] = start
         try:
@@ -266,14 +272,30 @@ class DynamoDbRepository:
         items = [deserialize(item) for item in response.get("Items", [])]
         return items, (encode_token(last, partition) if last else None)
 
+    def _listed(self, items: list[dict[str, Any]]) -> list[Any]:
+        """The documents of index items, in their order; those the index lacks read from the table."""
+        listed = [listed_document(item) for item in items]
+        missing = [
+            {"pk": item["pk"], "sk": item["sk"]}
+            for item, doc in zip(items, listed, strict=True)
+            if doc is None
+        ]
+        if missing:
+            # Eventually consistent, like the index query itself.
+            found = {(d["pk"], d["sk"]): d for d in self._batch_get(missing, consistent=False)}
+            for position, item in enumerate(items):
+                if listed[position] is None:
+                    data = found.get((item["pk"], item["sk"]))
+                    listed[position] = None if data is None else listed_document(data)
+        return [doc for doc in listed if doc is not None]
+
     def _list_documents(
         self, document: str, billing_account_id: str, status: str | None, limit: int, next_token: str | None
     ) -> Page:
-        # GSI1 lists an account's documents of one type, GSI2 those of one type and status.
-        index = "GSI1" if status is None else "GSI2"
+        index = self._by_account if status is None else self._by_status
         partition = account_partition(document, billing_account_id, status)
         items, token = self._query(index, partition, limit, next_token)
-        return Page([document_from_item(i) for i in items], token)
+        return Page(self._listed(items), token)
 
     def list_invoices(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
@@ -289,8 +311,8 @@ class DynamoDbRepository:
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
     ) -> Page:
         if credit_memo_id is not None:
-            items, token = self._query("GSI1", history_partition("MEMO", credit_memo_id), limit, next_token)
+            partition, index = history_partition("MEMO", credit_memo_id), self._by_account
         else:
-            partition = history_partition("INVOICE", invoice_id or "")
-            items, token = self._query("GSI2", partition, limit, next_token)
-        return Page([document_from_item(i) for i in items], token)
+            partition, index = history_partition("INVOICE", invoice_id or ""), self._by_status
+        items, token = self._query(index, partition, limit, next_token)
+        return Page(self._listed(items), token)

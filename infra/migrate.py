@@ -1,0 +1,165 @@
+"""Moving a deployed table from the indexes GSI1/GSI2 (projection ALL) to GSI3/GSI4 (docs/design.md
+"Migrating a deployed table").
+
+A CloudFormation stack adds and drops the indexes by deploying the template states that section
+lists, one index per deploy; ``convert`` is the step between them that no deploy does: it gives
+every invoice and memo written before this version its ``line_count`` (what a list on the new
+indexes shows), and moves a large application entry's records out of the indexes. It is idempotent
+and safe beside live traffic: each item is updated on the condition that it is still the version it
+read, and an item a request rewrote meanwhile is already in the new form. ``add_index`` and
+``drop_index`` do the index steps directly, for a table that no stack manages (and the tests).
+
+CLI::
+
+    python -m infra.migrate convert --table credit-memos [--endpoint-url http://127.0.0.1:8000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+from credit_memos.adapters.dynamodb.items import deserialize, records_attribute, serialize
+from credit_memos.adapters.dynamodb.keys import LEGACY_INDEXES, Index
+from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
+
+
+def legacy_index_definition(index: Index) -> dict[str, Any]:
+    """How GSI1 and GSI2 were defined: projection ALL."""
+    return {
+        "IndexName": index.name,
+        "KeySchema": [
+            {"AttributeName": index.pk, "KeyType": "HASH"},
+            {"AttributeName": index.sk, "KeyType": "RANGE"},
+        ],
+        "Projection": {"ProjectionType": "ALL"},
+    }
+
+
+LEGACY_INDEX_DEFINITIONS = [legacy_index_definition(index) for index in LEGACY_INDEXES]
+
+
+def _key_attributes(definition: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"AttributeName": k["AttributeName"], "AttributeType": "S"} for k in definition["KeySchema"]]
+
+
+def _wait(client: Any, table: str, done: Callable[[dict[str, Any]], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        description = client.describe_table(TableName=table)["Table"]
+        if description.get("TableStatus") == "ACTIVE" and done(description):
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"table {table} did not finish its index change in {timeout} s")
+        time.sleep(1)
+
+
+def _indexes(description: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {i["IndexName"]: i for i in description.get("GlobalSecondaryIndexes", [])}
+
+
+def add_index(client: Any, table: str, definition: dict[str, Any], *, timeout: float = 3600) -> None:
+    """Create one index (DynamoDB backfills it from the items) and wait until it is ACTIVE."""
+    name = definition["IndexName"]
+    if name not in _indexes(client.describe_table(TableName=table)["Table"]):
+        client.update_table(
+            TableName=table,
+            AttributeDefinitions=_key_attributes(definition),
+            GlobalSecondaryIndexUpdates=[{"Create": definition}],
+        )
+    _wait(client, table, lambda d: _indexes(d).get(name, {}).get("IndexStatus") == "ACTIVE", timeout)
+
+
+def drop_index(client: Any, table: str, name: str, *, timeout: float = 3600) -> None:
+    """Delete one index and wait until it is gone."""
+    if name in _indexes(client.describe_table(TableName=table)["Table"]):
+        client.update_table(TableName=table, GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": name}}])
+    _wait(client, table, lambda d: name not in _indexes(d), timeout)
+
+
+@dataclass
+class Converted:
+    documents: int = 0  # invoices and memos given their line_count
+    entries: int = 0  # entries whose records left the indexes
+    skipped: int = 0  # changed by a request meanwhile (so already in the new form)
+
+
+def _old_items(client: Any, table: str) -> Iterator[dict[str, Any]]:
+    request: dict[str, Any] = {
+        "TableName": table,
+        "FilterExpression": "(entity IN (:invoice, :memo) AND attribute_not_exists(line_count))"
+        " OR (entity = :entry AND attribute_exists(records))",
+        "ExpressionAttributeValues": serialize(
+            {":invoice": "Invoice", ":memo": "CreditMemo", ":entry": "ApplicationEntry"}
+        ),
+        "ProjectionExpression": "pk, sk, entity, version, #lines, records",
+        "ExpressionAttributeNames": {"#lines": "lines"},
+    }
+    while True:
+        response = client.scan(**request)
+        yield from (deserialize(item) for item in response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def convert(client: Any, table: str) -> Converted:
+    """Bring every item written before this version into its current form (idempotent)."""
+    done = Converted()
+    for item in _old_items(client, table):
+        # The outbox left on an item by its last write was published from that write's stream
+        # record; an update that kept it would publish the same events again.
+        names = {"#version": "version", "#outbox": OUTBOX_ATTRIBUTE}
+        values: dict[str, Any] = {":version": item["version"]}
+        if item["entity"] == "ApplicationEntry":
+            if records_attribute(item["records"]) == "records":
+                continue  # small: its records belong in the indexes
+            update = "SET records_unindexed = records REMOVE records, #outbox"
+            condition = "#version = :version AND attribute_exists(records)"
+        else:
+            update = "SET line_count = :count REMOVE #outbox"
+            condition = "#version = :version AND attribute_not_exists(line_count)"
+            values[":count"] = len(item["lines"])
+        try:
+            client.update_item(
+                TableName=table,
+                Key=serialize({"pk": item["pk"], "sk": item["sk"]}),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=serialize(values),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            done.skipped += 1
+            continue
+        if item["entity"] == "ApplicationEntry":
+            done.entries += 1
+        else:
+            done.documents += 1
+    return done
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("step", choices=["convert"])
+    parser.add_argument("--table", required=True)
+    parser.add_argument("--endpoint-url", default=None)
+    args = parser.parse_args(argv)
+    client = boto3.client("dynamodb", endpoint_url=args.endpoint_url)
+    result = convert(client, args.table)
+    print(f"converted {result.documents} documents, {result.entries} entries", end="; ")
+    print(f"{result.skipped} changed meanwhile")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
