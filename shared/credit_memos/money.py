@@ -81,6 +81,14 @@ def parse_amount(value: object, currency: str, field: FieldPath = ("amount",)) -
     return to_money(amount, currency)
 
 
+def check_magnitude(amount: Decimal, what: str, field: FieldPath) -> None:
+    """A document's total or line total stays below 10^15 in absolute value, like a single amount."""
+    if abs(amount) >= MAX_ABS_AMOUNT:
+        raise ValidationError(
+            f"{what} must be less than 10^15 in absolute value (it is {amount})", field=field
+        )
+
+
 def to_money(amount: Decimal, currency: str) -> Decimal:
     """Quantize an already-exact amount to the currency (no precision is lost)."""
     result = amount.quantize(quantum(currency), context=_CONTEXT)

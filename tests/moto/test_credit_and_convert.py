@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from tests.harness import Api
+from typing import Any
+
+import boto3
+
+from tests.harness import TABLE_NAME, Api
 
 
 def _invoice(api: Api, lines: list[dict[str, str]], level: str = "Invoice", account: str = "acct-1") -> dict:
@@ -111,3 +115,155 @@ def test_voiding_a_credit_gives_the_invoice_line_its_credit_back(api: Api) -> No
     assert again.status == 201, again
     assert again.body["creditMemo"]["totalTaxAmount"] == "500.00"
     assert api.get(f"/invoices/{inv['id']}").body["balance"] == "0.00"
+
+
+def _credit(
+    api: Api, invoice_id: str, strategy: str, line_id: str, amount: str, tax: str | None = None
+) -> Any:
+    line: dict[str, Any] = {"invoiceLineId": line_id, "amountToCredit": amount}
+    if tax is not None:
+        line["taxes"] = [{"taxAmount": tax}]
+    r = api.post(f"/invoices/{invoice_id}/actions/credit", {"taxStrategy": strategy, "invoiceLines": [line]})
+    assert r.status == 201, r
+    return r.body
+
+
+def test_copy_from_invoice_line_after_other_strategies_prorates_its_own_amount(api: Api) -> None:
+    """Issue 11: the reproductions, through the API."""
+    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}])
+    line_id = inv["lines"][0]["id"]
+    _credit(api, inv["id"], "Ignore", line_id, "50.00")
+    copied = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "10.00")
+    assert copied["creditMemo"]["totalTaxAmount"] == "1.00"
+    assert api.get(f"/invoices/{inv['id']}").body["balance"] == "49.00"
+
+    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}], level="InvoiceLine")
+    line_id = inv["lines"][0]["id"]
+    _credit(api, inv["id"], "ManualOverride", line_id, "90.00", tax="0.50")
+    copied = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "1.00")
+    assert copied["creditMemo"]["totalTaxAmount"] == "0.10"
+    after = api.get(f"/invoices/{inv['id']}").body
+    assert after["balance"] == after["lines"][0]["balance"] == "18.40"
+
+
+def test_documents_stored_before_the_copy_tallies_still_read_and_credit(api: Api) -> None:
+    """An invoice and memo item without the CopyFromInvoiceLine fields (written by an older version)."""
+    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}])
+    line_id = inv["lines"][0]["id"]
+    first = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "50.00")
+    memo_id = first["creditMemo"]["id"]
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE_NAME)
+    stored = table.get_item(Key={"pk": f"INVOICE#{inv['id']}", "sk": "INVOICE"})["Item"]
+    assert stored["lines"][0]["copy_credited_tax_amount"] == 5  # what the removal below removes
+    table.update_item(
+        Key={"pk": f"INVOICE#{inv['id']}", "sk": "INVOICE"},
+        UpdateExpression="REMOVE #l[0].copy_credited_charge_amount, #l[0].copy_credited_tax_amount",
+        ExpressionAttributeNames={"#l": "lines"},
+    )
+    table.update_item(Key={"pk": f"MEMO#{memo_id}", "sk": "MEMO"}, UpdateExpression="REMOVE tax_strategy")
+    assert api.get(f"/invoices/{inv['id']}").status == 200
+    assert api.get(f"/credit-memos/{memo_id}").body["totalTaxAmount"] == "5.00"
+    record = first["applications"][0]["id"]
+    assert api.post(f"/credit-memo-applications/{record}/actions/unapply", {}).status == 200
+    assert api.post(f"/credit-memos/{memo_id}/actions/void").status == 200
+    again = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "100.00")
+    assert again["creditMemo"]["totalTaxAmount"] == "10.00"
+    assert api.get(f"/invoices/{inv['id']}").body["balance"] == "0.00"
+
+
+def test_voiding_a_conversion_memo_undoes_the_conversion(api: Api) -> None:
+    """Issue 11: the refund does not disappear; the lines can be converted again."""
+    inv = _invoice(api, [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00", "taxAmount": "-5.00"}])
+    r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {})
+    assert r.status == 201, r
+    memo_id = r.body["creditMemo"]["id"]
+    refused = api.post(f"/credit-memos/{memo_id}/actions/void")
+    assert (refused.status, refused.body["errorCode"]) == (409, "HAS_ACTIVE_APPLICATIONS"), refused
+    record = r.body["applications"][0]["id"]
+    assert api.post(f"/credit-memo-applications/{record}/actions/unapply", {}).status == 200
+    assert api.get(f"/invoices/{inv['id']}").body["balance"] == "300.00"
+    voided = api.post(f"/credit-memos/{memo_id}/actions/void", headers={"Idempotency-Key": "void-1"})
+    assert voided.status == 200 and voided.body["status"] == "Voided", voided
+    after = api.get(f"/invoices/{inv['id']}").body
+    assert (after["balance"], after["totalConvertedNegAmount"]) == ("195.00", "0.00")
+    assert after["lines"][1]["convertedNegAmount"] == "0.00"
+    replay = api.post(f"/credit-memos/{memo_id}/actions/void", headers={"Idempotency-Key": "void-1"})
+    assert (replay.status, replay.body) == (200, voided.body)
+    assert api.get(f"/invoices/{inv['id']}").body == after  # the replay changed nothing
+    again = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {})
+    assert again.status == 201, again
+    assert again.body["creditMemo"]["totalAmountWithTax"] == "105.00"
+    assert api.get(f"/invoices/{inv['id']}").body["balance"] == "195.00"
+
+
+def test_voiding_a_conversion_memo_whose_balance_credits_used_is_refused(api: Api) -> None:
+    inv = _invoice(api, [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00"}])
+    r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {"applyToInvoice": False})
+    assert r.status == 201, r
+    memo_id = r.body["creditMemo"]["id"]
+    other = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": "acct-1",
+            "currency": "USD",
+            "charges": [{"chargeAmount": "250.00", "productName": "p"}],
+        },
+    )
+    assert other.status == 201, other
+    applied = api.post(
+        f"/credit-memos/{other.body['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"], "amount": "250.00"}]},
+    )
+    assert applied.status == 200, applied
+    before = api.get(f"/invoices/{inv['id']}").body
+    refused = api.post(f"/credit-memos/{memo_id}/actions/void")
+    assert (refused.status, refused.body["errorCode"]) == (409, "INSUFFICIENT_BALANCE"), refused
+    assert api.get(f"/invoices/{inv['id']}").body == before
+    assert api.get(f"/credit-memos/{memo_id}").body["status"] == "Posted"
+
+
+def test_a_document_whose_total_reaches_10_to_the_15_is_a_422(api: Api) -> None:
+    """Issue 11: each line below the limit, the sum at or above it; nothing is stored."""
+    half = "500000000000000.00"
+    r = api.post(
+        "/invoices",
+        {"billingAccountId": "acct-big", "currency": "USD", "lines": [{"chargeAmount": half}] * 2},
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "lines"}],
+    )
+    r = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.99", "taxAmount": "0.01"}],
+        },
+    )
+    assert (r.status, r.body["details"]) == (422, [{"field": "lines[0]"}]), r
+    r = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "charges": [{"chargeAmount": half, "productName": "p"}] * 2,
+        },
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "charges"}],
+    )
+    assert api.get("/invoices", query={"billingAccountId": "acct-big"}).body["items"] == []
+    assert api.get("/credit-memos", query={"billingAccountId": "acct-big"}).body["items"] == []
+    ok = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.98"}, {"chargeAmount": "0.01"}],
+        },
+    )
+    assert ok.status == 201 and ok.body["totalAmountWithTax"] == "999999999999999.99", ok

@@ -10,6 +10,10 @@ reads every document by GET and checks:
 - invoice.balance = totalAmountWithTax - totalConvertedNegAmount - active credits >= 0, and at
   level InvoiceLine the invoice balance is the sum of its lines, each line's balance being
   amountWithTax - convertedNegAmount - its active line-level credits;
+- each invoice line has had no more charge and tax credited from it (by the memos made with
+  actions/credit that are not voided) than it has; the tax of each credit is predicted exactly
+  by its taxStrategy (CopyFromInvoiceLine: spec section 6);
+- voiding a conversion memo undoes the conversion (lines unconverted, balance restored);
 - no 5xx ever, and a failed request changed nothing at all (every document compared).
 
 At teardown each document's application history is compared with the records returned.
@@ -21,10 +25,11 @@ import re
 import sys
 from contextlib import ExitStack
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import boto3
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from moto import mock_aws
@@ -90,6 +95,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.invoice_ids: list[str] = []
         self.memo_ids: list[str] = []
         self.standalone_memos = 0
+        # The taxStrategy of every memo made by actions/credit.
+        self.strategies: dict[str, str] = {}
         # Last GET of every document; refreshed by the invariant after each step.
         self.docs: dict[str, dict[str, Any]] = {}
         # Every application record the service returned, by id (the model of history).
@@ -98,6 +105,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.last_failed = False
         # (document id, field, value) the next read must show (snapshots in records).
         self.pending: list[tuple[str, str, str]] = []
+        # (invoice id, line id, convertedNegAmount) the next read must show.
+        self.pending_lines: list[tuple[str, str, str]] = []
 
     def teardown(self) -> None:
         try:
@@ -159,6 +168,31 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.pending += [(k, "balance", v) for k, v in last_memo.items()]
         self.pending += [(k, "balance", v) for k, v in last_invoice.items()]
 
+    def credited(self, line_id: str, *strategies: str) -> tuple[D, D]:
+        """Charge and tax that the standing memos made by actions/credit took from an invoice line."""
+        charge = tax = ZERO
+        for memo_id, strategy in self.strategies.items():
+            memo = self.memo(memo_id)
+            if memo["status"] == "Voided" or (strategies and strategy not in strategies):
+                continue
+            for line in memo["lines"]:
+                if line["referenceInvoiceLineId"] == line_id:
+                    charge, tax = charge + money(line["chargeAmount"]), tax + money(line["taxAmount"])
+        return charge, tax
+
+    def copied_tax(self, line: dict[str, Any], amount: D, currency: str) -> D:
+        """The tax of a CopyFromInvoiceLine credit of ``amount`` on ``line`` (spec section 6)."""
+        charge, tax = money(line["chargeAmount"]), money(line["taxAmount"])
+        if charge <= 0 or tax <= 0:
+            return ZERO
+        copied_charge, copied_tax = self.credited(line["id"], "CopyFromInvoiceLine")
+        if copied_charge + amount == charge:
+            share = tax - copied_tax  # the series covers the whole charge: the leftover
+        else:
+            unit = units(currency)
+            share = (Fraction(tax) * Fraction(amount) / Fraction(charge) / Fraction(unit)).__floor__() * unit
+        return max(min(share, tax - self.credited(line["id"])[1]), ZERO)
+
     @staticmethod
     def can_move(memo: dict[str, Any], invoice: dict[str, Any]) -> Expected | None:
         if memo["status"] != "Posted" or invoice["status"] != "Posted":
@@ -213,9 +247,12 @@ class CreditMemoMachine(RuleBasedStateMachine):
 
     @initialize(data=st.data())
     def start_with_documents_that_can_meet(self, data: st.DataObject) -> None:
-        """Posted invoices (one per level) and memos of one account and currency: credit can move."""
+        """Posted invoices (one per level) and memos of one account and currency: credit can move.
+
+        The second invoice has a negative line, so conversions (and their voids) happen early.
+        """
         self.create_invoice(data, "acct-a", "USD", "Invoice", "Posted", valid=True)
-        self.create_invoice(data, "acct-a", "USD", "InvoiceLine", "Posted", valid=True)
+        self.create_invoice(data, "acct-a", "USD", "InvoiceLine", "Posted", valid=True, negative=True)
         self.create_memo(data, "acct-a", "USD", "Posted")
         self.create_memo(data, "acct-a", "USD", "Posted")
 
@@ -228,7 +265,14 @@ class CreditMemoMachine(RuleBasedStateMachine):
         status=STATUSES,
     )
     def create_invoice(
-        self, data: st.DataObject, account: str, currency: str, level: str, status: str, valid: bool = False
+        self,
+        data: st.DataObject,
+        account: str,
+        currency: str,
+        level: str,
+        status: str,
+        valid: bool = False,
+        negative: bool = False,
     ) -> None:
         unit = units(currency)
         lines = []
@@ -237,6 +281,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
             charge = sign * data.draw(st.integers(0, 20000)) * unit
             tax = data.draw(st.integers(0, 1500)) * unit * (-1 if charge < 0 else 1)
             lines.append((charge, tax))
+        if negative:
+            lines.append((-data.draw(st.integers(1, 5000)) * unit, -data.draw(st.integers(0, 300)) * unit))
         total = sum((c + t for c, t in lines), ZERO)
         if valid and total < 0:
             lines.append((-total, ZERO))
@@ -302,21 +348,44 @@ class CreditMemoMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.memo_ids)
     @rule(data=st.data())
     def void_memo(self, data: st.DataObject) -> None:
-        # Mostly the refusals (not Posted, active applications): a voided memo moves no more credit.
+        # Mostly the refusals (not Posted, active applications) and conversion memos, whose void
+        # undoes the conversion (spec section 6): a voided memo moves no more credit.
         refused = [
             m for m in self.memo_ids if self.memo(m)["status"] != "Posted" or self.active(creditMemoId=m) > 0
         ]
-        memo_id = self.pick(data, self.memo_ids, refused, odds=1)
+        conversions = [
+            m
+            for m in self.memo_ids
+            if m not in refused and self.memo(m)["sourceAction"] == "NegativeInvoiceLineConversion"
+        ]
+        memo_id = self.pick(data, self.memo_ids, refused + conversions, odds=1)
         memo = self.memo(memo_id)
+        converted: list[dict[str, Any]] = []
+        if memo["sourceAction"] == "NegativeInvoiceLineConversion":
+            invoice = self.invoice(memo["referenceInvoiceId"])
+            named = {x["referenceInvoiceLineId"] for x in memo["lines"]}
+            converted = [x for x in invoice["lines"] if x["id"] in named]
+        raised = -sum((money(x["convertedNegAmount"]) for x in converted), ZERO)
         if memo["status"] != "Posted":
             expected = fail("INVALID_STATUS")
         elif self.active(creditMemoId=memo_id) > 0:
             expected = fail("HAS_ACTIVE_APPLICATIONS")
+        elif converted and raised > money(invoice["balance"]):
+            expected = fail("INSUFFICIENT_BALANCE")  # the invoice's balance would go below 0
         else:
             expected = Expected(200)
         r = self.send(f"/credit-memos/{memo_id}/actions/void", {}, expected)
+        event(f"void of a {memo['sourceAction']} memo: {r.status}")
         if r.status == 200:
             assert r.body["status"] == "Voided" and money(r.body["balance"]) == 0
+        if r.status == 200 and converted:
+            # The conversion is undone: the lines are unconverted, the balance is what it was.
+            currency = invoice["currency"]
+            after = money(invoice["balance"]) - raised
+            self.pending.append((invoice["id"], "balance", text(after, currency)))
+            left = money(invoice["totalConvertedNegAmount"]) + raised
+            self.pending.append((invoice["id"], "totalConvertedNegAmount", text(left, currency)))
+            self.pending_lines += [(invoice["id"], x["id"], text(ZERO, currency)) for x in converted]
 
     # ------------------------------------------------------------ moving credit
 
@@ -497,18 +566,22 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.expect_after(records)
 
     @precondition(lambda self: self.invoice_ids and len(self.memo_ids) < MAX_MEMOS)
-    @rule(data=st.data(), strategy=st.sampled_from(["Ignore", "CopyFromInvoiceLine"]))
+    @rule(data=st.data(), strategy=st.sampled_from(["Ignore", "ManualOverride", "CopyFromInvoiceLine"]))
     def credit_invoice(self, data: st.DataObject, strategy: str) -> None:
-        """Create-and-apply from invoice lines; the outcome is not predicted, only checked."""
+        """Create-and-apply from invoice lines; the failure is not always predicted, only checked."""
         invoice_id = data.draw(st.sampled_from(self.invoice_ids))
         invoice = self.invoice(invoice_id)
         line = data.draw(st.sampled_from(invoice["lines"]))
         unit = units(invoice["currency"])
         amount = unit * data.draw(st.integers(1, 3000))
-        body = {
-            "taxStrategy": strategy,
-            "invoiceLines": [{"invoiceLineId": line["id"], "amountToCredit": f"{amount:f}"}],
-        }
+        request: dict[str, Any] = {"invoiceLineId": line["id"], "amountToCredit": f"{amount:f}"}
+        tax = ZERO
+        if strategy == "ManualOverride":
+            tax = unit * data.draw(st.integers(0, 400))
+            request["taxes"] = [{"taxAmount": f"{tax:f}", "taxName": "VAT"}]
+        elif strategy == "CopyFromInvoiceLine" and amount <= money(line["chargeAmount"]):
+            tax = self.copied_tax(line, amount, invoice["currency"])
+        body = {"taxStrategy": strategy, "invoiceLines": [request]}
         r = self.api.post(f"/invoices/{invoice_id}/actions/credit", body)
         assert r.status < 500, r
         if invoice["status"] != "Posted":
@@ -523,11 +596,11 @@ class CreditMemoMachine(RuleBasedStateMachine):
         memo = r.body["creditMemo"]
         assert memo["sourceAction"] == "Invoice" and memo["referenceInvoiceId"] == invoice_id
         assert money(memo["totalChargeAmount"]) == amount and money(memo["balance"]) == 0
-        assert money(memo["totalTaxAmount"]) <= money(line["taxAmount"])
-        if strategy == "Ignore":
-            assert money(memo["totalTaxAmount"]) == 0
+        assert money(memo["totalTaxAmount"]) == tax, (line, self.credited(line["id"]))
+        assert money(memo["totalTaxAmount"]) <= money(line["taxAmount"]) - self.credited(line["id"])[1]
         assert money(memo["totalAmountWithTax"]) <= money(invoice["balance"])
         self.memo_ids.append(memo["id"])
+        self.strategies[memo["id"]] = strategy
         self.remember(r.body["applications"])
         self.expect_after(r.body["applications"])
 
@@ -547,6 +620,10 @@ class CreditMemoMachine(RuleBasedStateMachine):
         for doc_id, field, value in self.pending:
             assert docs[doc_id][field] == value, (doc_id, field, value, docs[doc_id])
         self.pending = []
+        for invoice_id, line_id, value in self.pending_lines:
+            line = next(x for x in docs[invoice_id]["lines"] if x["id"] == line_id)
+            assert line["convertedNegAmount"] == value, (invoice_id, line)
+        self.pending_lines = []
         for invoice_id in self.invoice_ids:
             self.check_invoice(docs[invoice_id])
         for memo_id in self.memo_ids:
@@ -591,6 +668,10 @@ class CreditMemoMachine(RuleBasedStateMachine):
             assert active == 0
         status = "Settled" if balance == 0 else ("PartiallySettled" if active > 0 else "NotSettled")
         assert invoice["settlementStatus"] == status
+        for line in lines:
+            charge, tax = self.credited(line["id"])
+            assert charge <= max(money(line["chargeAmount"]), ZERO), (line, charge)
+            assert tax <= max(money(line["taxAmount"]), ZERO), (line, tax)
         if invoice["settlementLevel"] == "InvoiceLine":
             assert balance == sum((money(x["balance"]) for x in lines), ZERO)
             for line in lines:

@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from credit_memos.api.errors import field_name
 from credit_memos.domain import applying, conversion, inputs, invoice_credit, invoices, memos
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, entry_id_of
 from credit_memos.errors import (
@@ -231,6 +232,43 @@ def test_create_invoice_validates_lines_and_currency() -> None:
     assert len(make_invoice(*["1.00"] * 300).lines) == 300
     with pytest.raises(ValidationError):
         make_invoice("1.00", status="Voided")
+
+
+def test_documents_whose_total_reaches_10_to_the_15_are_rejected() -> None:
+    """Issue 11: each amount below the limit, the sum at or above it."""
+    half = "500000000000000.00"
+    cases: list[tuple[tuple[tuple[str, str] | str, ...], str]] = [
+        ((half, half), "lines"),
+        (("999999999999999.99", "0.01"), "lines"),
+        ((("900000000000000.00", "100000000000000.00"),), "lines[0]"),  # one line with its tax
+        (((half, "1.00"), (half, "1.00")), "lines"),  # the charges alone sum to 10^15
+        (  # the taxes alone sum to 10^15 or more, the total does not
+            (("-900000000000000.00", "0"), ("0.01", "600000000000000.00"), ("0.01", "600000000000000.00")),
+            "lines",
+        ),
+    ]
+    for lines, field in cases:
+        with pytest.raises(ValidationError) as raised:
+            make_invoice(*lines)
+        assert field_name(raised.value.field or ()) == field, lines
+    assert make_invoice("999999999999999.98", "0.01").total_amount_with_tax == D("999999999999999.99")
+    for charges, field in [
+        ((half, half), "charges"),
+        ((("900000000000000.00", ("60000000000000.00", "40000000000000.00")),), "charges[0]"),
+    ]:
+        with pytest.raises(ValidationError) as raised:
+            make_memo(*charges)
+        assert field_name(raised.value.field or ()) == field, charges
+    assert make_memo(("999999999999999.00", ("0.99",))).total_amount_with_tax == D("999999999999999.99")
+
+
+def test_conversion_whose_memo_would_reach_10_to_the_15_changes_nothing() -> None:
+    big = "900000000000000.00"
+    invoice = make_invoice(big, big, f"-{big}", f"-{big}")
+    with unchanged(invoice), pytest.raises(ValidationError):
+        convert(invoice)
+    memo, _ = convert(invoice, [invoice.lines[2].id])
+    assert memo.total_amount_with_tax == D(big)
 
 
 def test_create_invoice_in_jpy_and_kwd() -> None:
@@ -757,11 +795,13 @@ def test_prorated_tax_of_many_credits_never_exceeds_the_line_tax(
         amount = D(units).scaleb(exponent)
         memo, entry = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, amount))
         credited_units += units
-        credited_tax_units += int(memo.total_tax_amount.scaleb(-exponent))
+        memo_tax_units = int(memo.total_tax_amount.scaleb(-exponent))
+        credited_tax_units += memo_tax_units
         assert memo.total_tax_amount >= 0
         assert credited_tax_units <= tax_units
-        # Cumulative credited tax is exactly floor(tax x credited charge / charge), in minor units.
-        assert credited_tax_units == Fraction(tax_units * credited_units, charge_units).__floor__()
+        if credited_units < charge_units:
+            # Each credit's tax is floor(tax x its own amount / charge), in minor units.
+            assert memo_tax_units == Fraction(tax_units * units, charge_units).__floor__()
         assert memo.total_amount_with_tax == amount + memo.total_tax_amount
         assert sum(r.amount for r in entry.records) == memo.total_amount_with_tax
         assert invoice.balance == invoice.total_amount_with_tax - D(
@@ -771,6 +811,184 @@ def test_prorated_tax_of_many_credits_never_exceeds_the_line_tax(
     assert credited_tax_units == tax_units  # crediting all of the line credits exactly all of its tax
     assert invoice.balance == 0
     assert line.balance == (0 if level == "InvoiceLine" else line.amount_with_tax)
+
+
+def void_credit(invoice: Invoice, memo: CreditMemo, entry: ApplicationEntry) -> None:
+    """Undo a credit made by ``credit``: unapply its records, then void the memo."""
+    for record in entry.records:
+        unapply(entry, record.id, memo, invoice, level=entry.level)
+    memos.void_credit_memo(memo, NOW, source_invoice=invoice)
+
+
+def test_copy_from_invoice_line_after_another_strategy_prorates_its_own_amount() -> None:
+    """Issue 11: credits of another strategy on the line do not change a CopyFromInvoiceLine tax."""
+    invoice = make_invoice(("100.00", "10.00"))
+    line = invoice.lines[0]
+    credit(invoice, "Ignore", inputs.CreditLineInput(line.id, D("50.00")))
+    memo, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("10.00")))
+    assert memo.total_tax_amount == D("1.00")  # 10.00 x 10.00 / 100.00 (it was 6.00)
+    invoice = make_invoice(("100.00", "10.00"))
+    line = invoice.lines[0]
+    manual = inputs.CreditLineInput(line.id, D("90.00"), (inputs.TaxInput(D("0.50")),))
+    credit(invoice, "ManualOverride", manual)
+    memo, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("1.00")))
+    assert memo.total_tax_amount == D("0.10")  # it was 8.60 of tax on a 1.00 charge
+    assert line.credited_tax_amount == D("0.60")
+
+
+def test_copy_from_invoice_line_never_takes_the_line_past_its_tax() -> None:
+    invoice = make_invoice(("100.00", "10.00"))
+    line = invoice.lines[0]
+    manual = inputs.CreditLineInput(line.id, D("10.00"), (inputs.TaxInput(D("9.95")),))
+    credit(invoice, "ManualOverride", manual)
+    memo, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("90.00")))
+    assert memo.total_tax_amount == D("0.05")  # capped: 9.00 would credit 18.95 of a 10.00 tax
+    assert line.credited_tax_amount == D("10.00") and line.credited_charge_amount == D("100.00")
+
+
+def test_voids_give_back_exactly_what_each_credit_took() -> None:
+    invoice = make_invoice(("3.00", "1.00"), level="InvoiceLine")
+    line = invoice.lines[0]
+    ignored = credit(invoice, "Ignore", inputs.CreditLineInput(line.id, D("1.00")))
+    first, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("1.00")))
+    assert first.total_tax_amount == D("0.33")
+    void_credit(invoice, *ignored)
+    second, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("1.00")))
+    assert second.total_tax_amount == D("0.33")
+    dropped = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("1.00")))
+    assert dropped[0].total_tax_amount == D("0.34")  # completes the charge: the leftover
+    void_credit(invoice, *dropped)
+    assert (line.credited_charge_amount, line.credited_tax_amount) == (D("2.00"), D("0.66"))
+    last, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("1.00")))
+    assert last.total_tax_amount == D("0.34")
+    assert line.credited_tax_amount == D("1.00") and line.balance == 0 and invoice.balance == 0
+
+
+def test_void_of_a_credit_stored_before_the_copy_tallies_existed() -> None:
+    """A memo and line read from an item written before they tracked CopyFromInvoiceLine."""
+    invoice = make_invoice(("100.00", "10.00"))
+    line = invoice.lines[0]
+    memo, entry = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("50.00")))
+    memo.tax_strategy = None  # the defaults of a stored document without the new fields
+    line.copy_credited_charge_amount = line.copy_credited_tax_amount = D(0)
+    void_credit(invoice, memo, entry)
+    assert (line.credited_charge_amount, line.credited_tax_amount) == (0, 0)
+    assert (line.copy_credited_charge_amount, line.copy_credited_tax_amount) == (0, 0)
+    again, _ = credit(invoice, "CopyFromInvoiceLine", inputs.CreditLineInput(line.id, D("100.00")))
+    assert again.total_tax_amount == D("10.00")
+
+
+_STRATEGIES = ("Ignore", "ManualOverride", "CopyFromInvoiceLine")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    currency=st.sampled_from(["USD", "JPY", "KWD"]),
+    charge_units=st.one_of(st.integers(1, 1000), st.integers(1, 10**17)),
+    tax_units=st.one_of(st.integers(0, 1000), st.integers(0, 10**17)),
+    level=st.sampled_from(["Invoice", "InvoiceLine"]),
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([*_STRATEGIES, "CopyFromInvoiceLine", "void"]),
+            st.integers(0, 10**18),
+            st.integers(0, 10**18),
+        ),
+        max_size=25,
+    ),
+    pieces=st.lists(st.integers(1, 10**18), max_size=6),
+)
+@example("USD", 10000, 1000, "Invoice", [("Ignore", 4999, 0), ("CopyFromInvoiceLine", 999, 0)], [])
+@example("USD", 10000, 1000, "Invoice", [("ManualOverride", 8999, 50), ("CopyFromInvoiceLine", 99, 0)], [])
+def test_copy_from_invoice_line_tax_over_mixed_strategies_and_voids(
+    currency: str,
+    charge_units: int,
+    tax_units: int,
+    level: str,
+    steps: list[tuple[str, int, int]],
+    pieces: list[int],
+) -> None:
+    """Random credits of every strategy and voids on one line, then CopyFromInvoiceLine to the end.
+
+    After every step: the line's credited charge and tax are the sums over the memos still
+    standing, never above its charge and tax; each CopyFromInvoiceLine credit takes
+    floor(T x a / C) of tax (whatever came before), except the one that completes the
+    charge under CopyFromInvoiceLine, which takes what makes those credits' tax exactly T,
+    and except where that would take the line past T, where it takes what is left of T.
+    """
+    exponent = {"USD": -2, "JPY": 0, "KWD": -3}[currency]
+    assume(D(charge_units + tax_units).scaleb(exponent) < D(10) ** 15)
+
+    def money_of(units_: int) -> Decimal:
+        return D(units_).scaleb(exponent)
+
+    def units_of(amount: Decimal) -> int:
+        return int(amount.scaleb(-exponent))
+
+    invoice = make_invoice(
+        (f"{money_of(charge_units):f}", f"{money_of(tax_units):f}"), currency=currency, level=level
+    )
+    line = invoice.lines[0]
+    standing: list[tuple[str, CreditMemo, ApplicationEntry]] = []
+
+    def tally(*strategies: str) -> tuple[int, int]:
+        memos = [m for s, m, _ in standing if s in strategies]
+        return (
+            sum(units_of(m.total_charge_amount) for m in memos),
+            sum(units_of(m.total_tax_amount) for m in memos),
+        )
+
+    def do_credit(strategy: str, amount_units: int, manual_tax_units: int = 0) -> None:
+        _charged, taxed = tally(*_STRATEGIES)
+        copied_charge, copied_tax = tally("CopyFromInvoiceLine")
+        taxes = (inputs.TaxInput(money_of(manual_tax_units)),) if strategy == "ManualOverride" else ()
+        request = inputs.CreditLineInput(line.id, money_of(amount_units), taxes)
+        if strategy == "ManualOverride" and taxed + manual_tax_units > tax_units:
+            with unchanged(invoice), pytest.raises(ValidationError):
+                credit(invoice, strategy, request)
+            return
+        memo, entry = credit(invoice, strategy, request)
+        memo_tax = units_of(memo.total_tax_amount)
+        if strategy == "CopyFromInvoiceLine":
+            if copied_charge + amount_units == charge_units:
+                expected = tax_units - copied_tax  # the series completes the charge: the leftover
+            else:
+                expected = Fraction(tax_units * amount_units, charge_units).__floor__()
+                assert expected <= Fraction(tax_units * amount_units, charge_units) < expected + 1
+            assert memo_tax == min(expected, tax_units - taxed)
+        else:
+            assert memo_tax == (manual_tax_units if strategy == "ManualOverride" else 0)
+        assert sum(r.amount for r in entry.records) == memo.total_amount_with_tax
+        standing.append((strategy, memo, entry))
+
+    def check_line() -> None:
+        charged, taxed = tally(*_STRATEGIES)
+        assert (units_of(line.credited_charge_amount), units_of(line.credited_tax_amount)) == (charged, taxed)
+        assert 0 <= charged <= charge_units and 0 <= taxed <= tax_units
+        assert invoice.balance == invoice.total_amount_with_tax - money_of(charged + taxed)
+
+    for action, x, y in steps:
+        charged, taxed = tally(*_STRATEGIES)
+        if action == "void":
+            if standing:
+                _strategy, memo, entry = standing.pop(x % len(standing))
+                void_credit(invoice, memo, entry)
+        elif charged < charge_units:
+            do_credit(action, 1 + x % (charge_units - charged), y % (tax_units - taxed + 2))
+        check_line()
+    # Void everything but the CopyFromInvoiceLine credits, then credit the rest of the charge
+    # under CopyFromInvoiceLine: that series covers the whole charge and credits exactly T.
+    for strategy, memo, entry in [s for s in standing if s[0] != "CopyFromInvoiceLine"]:
+        void_credit(invoice, memo, entry)
+        standing.remove((strategy, memo, entry))
+        check_line()
+    for piece in [*pieces, charge_units]:
+        left = charge_units - tally(*_STRATEGIES)[0]
+        if left == 0:
+            break
+        do_credit("CopyFromInvoiceLine", min(piece, left))
+        check_line()
+    assert tally("CopyFromInvoiceLine") == tally(*_STRATEGIES) == (charge_units, tax_units)
+    assert invoice.balance == 0
 
 
 # ---------------------------------------------------------------- convert_negative_lines
@@ -847,3 +1065,40 @@ def test_convert_rejections() -> None:
     unapply(entry, entry.records[0].id, memo, invoice)
     converted, _ = convert(invoice)
     assert converted.total_amount_with_tax == D("100.00")
+
+
+def test_void_of_a_conversion_memo_undoes_the_conversion() -> None:
+    """Issue 11: the negative lines go back to unconverted and the balance is restored."""
+    invoice = make_invoice("300.00", ("-100.00", "-10.00"), "-20.00", level="InvoiceLine")
+    memo, entry = convert(invoice)
+    assert entry is not None and invoice.balance == D("170.00")
+    with unchanged(memo, invoice), pytest.raises(HasActiveApplications):
+        memos.void_credit_memo(memo, NOW, source_invoice=invoice)
+    for record in entry.records:
+        unapply(entry, record.id, memo, invoice, level="InvoiceLine")
+    assert invoice.balance == D("300.00")
+    with unchanged(memo, invoice), pytest.raises(NotFound):
+        memos.void_credit_memo(memo, NOW)  # the service always passes the invoice it converted
+    memos.void_credit_memo(memo, NOW, source_invoice=invoice)
+    assert memo.status == "Voided" and memo.balance == 0
+    assert invoice.balance == D("170.00") == sum(line_balances(invoice))
+    assert invoice.total_converted_neg_amount == 0
+    assert [line.converted_neg_amount for line in invoice.lines] == [0, 0, 0]
+    assert line_balances(invoice) == [D("300.00"), D("-110.00"), D("-20.00")]
+    again, entry = convert(invoice, [invoice.lines[1].id])  # the lines can be converted again
+    assert again.total_amount_with_tax == D("110.00") and invoice.balance == D("170.00")
+
+
+def test_void_of_a_conversion_memo_refused_while_credits_use_its_balance() -> None:
+    invoice = make_invoice("300.00", "-100.00")
+    memo, entry = convert(invoice, apply_to_invoice=False)
+    assert entry is None and invoice.balance == D("300.00")
+    other = make_memo("250.00")
+    applied = apply(other, invoice, "250.00")
+    with unchanged(memo, invoice), pytest.raises(InsufficientBalance):
+        memos.void_credit_memo(memo, NOW, source_invoice=invoice)  # the balance would be -50.00
+    unapply(applied, applied.records[0].id, other, invoice)
+    apply(other, invoice, "200.00")
+    memos.void_credit_memo(memo, NOW, source_invoice=invoice)
+    assert invoice.balance == 0 and invoice.total_converted_neg_amount == 0
+    assert invoice.settlement_status == "Settled"

@@ -19,6 +19,7 @@ from credit_memos.domain.documents import (
 )
 from credit_memos.domain.memos import create_credit_memo
 from credit_memos.errors import AlreadyConverted, HasActiveApplications, InvalidStatus, ValidationError
+from credit_memos.money import ZERO, check_magnitude
 
 
 def convert_negative_lines(
@@ -60,6 +61,10 @@ def convert_negative_lines(
             if line.is_converted:
                 raise AlreadyConverted(f"invoice line {line.id} is already converted")
     currency = invoice.currency
+    # The memo's totals, checked before the invoice changes (charge and tax share a sign).
+    check_magnitude(
+        sum((line.amount_with_tax for line in lines), ZERO), "the credit memo's total", ("invoice_line_ids",)
+    )
     memo_lines: list[CreditMemoLine] = []
     for line, memo_line_id in zip(lines, memo_line_ids, strict=False):
         charge, tax = -line.charge_amount, -line.tax_amount

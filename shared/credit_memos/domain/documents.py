@@ -33,6 +33,9 @@ class InvoiceLine:
     # credits, and makes prorated tax add up to exactly the line's tax.
     credited_charge_amount: Decimal = ZERO
     credited_tax_amount: Decimal = ZERO
+    # The part of those credited with taxStrategy CopyFromInvoiceLine (invoice_credit.prorated_tax).
+    copy_credited_charge_amount: Decimal = ZERO
+    copy_credited_tax_amount: Decimal = ZERO
     product_id: str | None = None
     product_name: str | None = None
     description: str | None = None
@@ -140,6 +143,8 @@ class CreditMemo:
     reference_invoice_id: str | None = None
     description: str | None = None
     external_reference: str | None = None
+    # The taxStrategy of a memo made by actions/credit (None otherwise, and on older items).
+    tax_strategy: TaxStrategy | None = None
     created_at: str = ""
     updated_at: str = ""
     version: int = 0

@@ -28,23 +28,36 @@ from credit_memos.money import ZERO, parse_amount, round_down, to_money
 
 
 def prorated_tax(line: InvoiceLine, amount_to_credit: Decimal, currency: str) -> Decimal:
-    """Tax for crediting ``amount_to_credit`` of ``line``, given what was credited before.
+    """Tax of one CopyFromInvoiceLine credit of ``amount_to_credit`` (a) on ``line`` (spec section 6).
 
-    The cumulative credited tax is round-down(tax x cumulative charge / charge), and
-    this credit takes the difference, so partial credits never exceed the line's tax
-    and a line credited in full has credited exactly its tax.
+    With the line's charge C and tax T:
+
+    - a credit that brings the charge credited under CopyFromInvoiceLine to C (a series of
+      such credits covering the whole charge) takes the leftover: T minus the tax those
+      earlier CopyFromInvoiceLine credits still standing took, so the series credits exactly T;
+    - any other takes round-down(a x T / C): never more than a x T / C and less by under one
+      minor unit, whatever was credited on the line before;
+    - either way it is capped at T minus the tax every credit still standing took (any
+      strategy), so the line never credits more than T. Only a ManualOverride credit that
+      took more than its share of T can make this cap bite.
+
+    The CopyFromInvoiceLine tallies are ``copy_credited_*`` (a subset of ``credited_*``);
+    voiding a memo subtracts from both exactly what it added.
     """
     if line.charge_amount <= 0 or line.tax_amount <= 0:
         return to_money(ZERO, currency)
-    cumulative_charge = line.credited_charge_amount + amount_to_credit
-    # Exact product, truncated quotient: the default 28-digit context rounds the product
-    # of large amounts, so a full credit of a 10^11-sized line could miss a cent of tax.
-    with decimal.localcontext() as exact:
-        exact.prec = 100
-        exact.rounding = decimal.ROUND_DOWN
-        share = line.tax_amount * cumulative_charge / line.charge_amount
-    cumulative_tax = round_down(share, currency)
-    return to_money(min(cumulative_tax, line.tax_amount) - line.credited_tax_amount, currency)
+    if line.copy_credited_charge_amount + amount_to_credit == line.charge_amount:
+        tax = line.tax_amount - line.copy_credited_tax_amount
+    else:
+        # Exact product, truncated quotient: the default 28-digit context rounds the product
+        # of large amounts.
+        with decimal.localcontext() as exact:
+            exact.prec = 100
+            exact.rounding = decimal.ROUND_DOWN
+            share = line.tax_amount * amount_to_credit / line.charge_amount
+        tax = round_down(share, currency)
+    left = line.tax_amount - line.credited_tax_amount
+    return to_money(max(min(tax, left), ZERO), currency)
 
 
 def credit_invoice(
@@ -133,10 +146,14 @@ def credit_invoice(
         reference_invoice_id=invoice.id,
     )
     ensure_within(memo.total_amount_with_tax, invoice.balance, f"invoice {invoice.id}")
+    memo.tax_strategy = tax_strategy
     for move in moves:
         assert move.invoice_line is not None and move.memo_line is not None
         move.invoice_line.credited_charge_amount += move.memo_line.charge_amount
         move.invoice_line.credited_tax_amount += move.memo_line.tax_amount
+        if tax_strategy == "CopyFromInvoiceLine":
+            move.invoice_line.copy_credited_charge_amount += move.memo_line.charge_amount
+            move.invoice_line.copy_credited_tax_amount += move.memo_line.tax_amount
     if invoice.settlement_level == "Invoice":
         moves = [Move(memo.total_amount_with_tax, None, None)]
     entry = commit_moves(

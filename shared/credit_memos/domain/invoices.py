@@ -18,7 +18,7 @@ from credit_memos.domain.documents import (
 )
 from credit_memos.domain.inputs import InvoiceLineInput
 from credit_memos.errors import InvalidStatus, ValidationError
-from credit_memos.money import ZERO, minor_units, parse_amount, to_money
+from credit_memos.money import ZERO, check_magnitude, minor_units, parse_amount, to_money
 
 
 def create_invoice(
@@ -49,6 +49,7 @@ def create_invoice(
                 "a line's tax must have the sign of its charge", field=("lines", index, "tax_amount")
             )
         with_tax = charge + tax
+        check_magnitude(with_tax, "the line's amount with tax", ("lines", index))
         built.append(
             InvoiceLine(
                 id=line_id,
@@ -66,6 +67,8 @@ def create_invoice(
     total = total_charge + total_tax
     if total < 0:
         raise ValidationError("an invoice's total may not be negative", field=("lines",))
+    for amount, what in ((total_charge, "charge"), (total_tax, "tax"), (total, "amount with tax")):
+        check_magnitude(amount, f"the invoice's total {what}", ("lines",))
     return Invoice(
         id=invoice_id,
         billing_account_id=billing_account_id,

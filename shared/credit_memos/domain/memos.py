@@ -18,8 +18,15 @@ from credit_memos.domain.documents import (
     check_line_count,
 )
 from credit_memos.domain.inputs import MemoChargeInput
-from credit_memos.errors import FieldPath, HasActiveApplications, InvalidStatus, NotFound, ValidationError
-from credit_memos.money import ZERO, minor_units, parse_amount, to_money
+from credit_memos.errors import (
+    FieldPath,
+    HasActiveApplications,
+    InsufficientBalance,
+    InvalidStatus,
+    NotFound,
+    ValidationError,
+)
+from credit_memos.money import ZERO, check_magnitude, minor_units, parse_amount, to_money
 
 
 def build_memo_line(
@@ -44,6 +51,7 @@ def build_memo_line(
         taxes.append(TaxDetail(tax_amount, tax.tax_code, tax.tax_name, tax.tax_rate))
     total_tax = to_money(sum((t.tax_amount for t in taxes), ZERO), currency)
     with_tax = amount + total_tax
+    check_magnitude(with_tax, "the charge's amount with tax", field)
     return CreditMemoLine(
         id=line_id,
         type="Charge",
@@ -82,6 +90,8 @@ def create_credit_memo(
     total_charge = to_money(sum((line.charge_amount for line in lines), ZERO), currency)
     total_tax = to_money(sum((line.tax_amount for line in lines), ZERO), currency)
     total = total_charge + total_tax
+    for amount, what in ((total_charge, "charge"), (total_tax, "tax"), (total, "amount with tax")):
+        check_magnitude(amount, f"the credit memo's total {what}", lines_field)
     return CreditMemo(
         id=memo_id,
         billing_account_id=billing_account_id,
@@ -113,7 +123,9 @@ def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | No
     """Void a Posted memo with no active applications; its balance goes to 0.
 
     A memo created from invoice lines (``actions/credit``) gives those lines their
-    creditable amounts back, so the same charge can be credited again correctly.
+    creditable amounts back, so the same charge can be credited again correctly: exactly
+    the charge and tax it took, from the CopyFromInvoiceLine tallies too if it was one.
+    A conversion memo undoes its conversion (``_undo_conversion``), in the same write.
     """
     if memo.status != "Posted":
         raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Posted memo can be voided")
@@ -133,9 +145,44 @@ def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | No
             if invoice_line is not None:
                 invoice_line.credited_charge_amount -= line.charge_amount
                 invoice_line.credited_tax_amount -= line.tax_amount
+                if memo.tax_strategy == "CopyFromInvoiceLine":
+                    invoice_line.copy_credited_charge_amount -= line.charge_amount
+                    invoice_line.copy_credited_tax_amount -= line.tax_amount
         source_invoice.updated_at = now
+    if memo.source_action == "NegativeInvoiceLineConversion":
+        _undo_conversion(memo, source_invoice, now)
     memo.status = "Voided"
     memo.balance = to_money(ZERO, memo.currency)
     for line in memo.lines:
         line.balance = to_money(ZERO, memo.currency)
     memo.updated_at = now
+
+
+def _undo_conversion(memo: CreditMemo, invoice: Invoice | None, now: str) -> None:
+    """Give the lines a conversion memo converted back to the invoice (spec section 6).
+
+    Each line's ``convertedNegAmount`` goes back to 0 and the invoice's
+    ``totalConvertedNegAmount`` and balance (and the line's balance) lose what the
+    conversion added, so the lines can be converted again. Refused with
+    INSUFFICIENT_BALANCE when credits applied since have used the balance the conversion
+    added, as the invoice's balance would then go below 0: unapply them first.
+    Validates before it changes anything.
+    """
+    if invoice is None or invoice.id != memo.reference_invoice_id:
+        raise NotFound(
+            f"invoice {memo.reference_invoice_id} that credit memo {memo.id} converted does not exist"
+        )
+    lines = [invoice.line(line.reference_invoice_line_id or "") for line in memo.lines]
+    converted = [line for line in lines if line is not None and line.is_converted]
+    raised = -sum((line.converted_neg_amount for line in converted), ZERO)
+    if raised > invoice.balance:
+        raise InsufficientBalance(
+            f"voiding credit memo {memo.id} would take invoice {invoice.id} below 0: the conversion "
+            f"added {raised} to its balance {invoice.balance}; unapply credits from the invoice first"
+        )
+    for line in converted:
+        line.balance += line.converted_neg_amount
+        invoice.total_converted_neg_amount -= line.converted_neg_amount
+        invoice.balance += line.converted_neg_amount
+        line.converted_neg_amount = to_money(ZERO, invoice.currency)
+    invoice.updated_at = now

@@ -62,11 +62,13 @@ def void(engine: Engine, command: commands.VoidCreditMemo, key: str | None) -> O
     memo_read = engine.reader(memo_ids=[memo_id])
 
     def read(idempotency: tuple[str, str] | None) -> Snapshot:
-        # A memo credited from invoice lines gives their credit back when voided, so its
-        # invoice is read too (second, still consistent; its version guards the write).
+        # A memo credited from invoice lines gives their credit back when voided, and a
+        # conversion memo its lines, so its invoice is read too (second, still consistent;
+        # its version guards the write).
         snapshot = memo_read(idempotency)
         memo = snapshot.memos.get(memo_id)
-        if memo is not None and memo.source_action == "Invoice" and snapshot.idempotency is None:
+        from_invoice = ("Invoice", "NegativeInvoiceLineConversion")
+        if memo is not None and memo.source_action in from_invoice and snapshot.idempotency is None:
             assert memo.reference_invoice_id is not None
             snapshot.invoices = engine.repository.read(invoice_ids=[memo.reference_invoice_id]).invoices
         return snapshot
