@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoRequest
+from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoRequest, IdempotencyKey
 from credit_memos.service import ApplyTarget, Outcome
 
 app = edge.make_resolver()
@@ -37,7 +37,7 @@ def apply_credit_memo(memo_id: str, request: ApplyCreditMemoRequest, idempotency
 def apply_credit_memo_action(
     creditMemoId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(apply_credit_memo(creditMemoId, request, idempotency_key))
 

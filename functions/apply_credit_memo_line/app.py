@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoLineRequest
+from credit_memos.api.schemas import ApplicationsResult, ApplyCreditMemoLineRequest, IdempotencyKey
 from credit_memos.service import LineApplyTarget, Outcome
 
 app = edge.make_resolver()
@@ -44,7 +44,7 @@ def apply_credit_memo_line_action(
     creditMemoId: Annotated[str, Path()],
     creditMemoLineId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoLineRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(apply_credit_memo_line(creditMemoId, creditMemoLineId, request, idempotency_key))
 

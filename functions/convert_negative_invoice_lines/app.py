@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationsResult, ConvertNegativeLinesRequest
+from credit_memos.api.schemas import ApplicationsResult, ConvertNegativeLinesRequest, IdempotencyKey
 from credit_memos.service import Outcome
 
 app = edge.make_resolver()
@@ -43,7 +43,7 @@ def convert(invoice_id: str, request: ConvertNegativeLinesRequest, idempotency_k
 def convert_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[ConvertNegativeLinesRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(convert(invoiceId, request or ConvertNegativeLinesRequest(), idempotency_key))
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import CreateCreditMemoRequest, CreditMemoView
+from credit_memos.api.schemas import CreateCreditMemoRequest, CreditMemoView, IdempotencyKey
 from credit_memos.domain.rules import MemoChargeInput, TaxInput
 from credit_memos.service import CreateCreditMemoCommand, Outcome
 
@@ -46,7 +46,7 @@ def create_credit_memo(request: CreateCreditMemoRequest, idempotency_key: str | 
 )
 def post_credit_memos(
     request: Annotated[CreateCreditMemoRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(create_credit_memo(request, idempotency_key))
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import CreateInvoiceRequest, InvoiceView
+from credit_memos.api.schemas import CreateInvoiceRequest, IdempotencyKey, InvoiceView
 from credit_memos.domain.rules import InvoiceLineInput
 from credit_memos.service import CreateInvoiceCommand, Outcome
 
@@ -42,7 +42,7 @@ def create_invoice(request: CreateInvoiceRequest, idempotency_key: str | None) -
 )
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(create_invoice(request, idempotency_key))
 

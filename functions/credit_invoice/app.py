@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationsResult, CreditInvoiceRequest
+from credit_memos.api.schemas import ApplicationsResult, CreditInvoiceRequest, IdempotencyKey
 from credit_memos.domain.rules import CreditLineInput, TaxInput
 from credit_memos.service import Outcome
 
@@ -52,7 +52,7 @@ def credit_invoice(invoice_id: str, request: CreditInvoiceRequest, idempotency_k
 def credit_invoice_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[CreditInvoiceRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(credit_invoice(invoiceId, request, idempotency_key))
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import CreditMemoView, EmptyActionRequest
+from credit_memos.api.schemas import CreditMemoView, EmptyActionRequest, IdempotencyKey
 from credit_memos.service import Outcome
 
 app = edge.make_resolver()
@@ -29,7 +29,7 @@ def post_credit_memo(memo_id: str, idempotency_key: str | None) -> Outcome:
 def post_credit_memo_action(
     creditMemoId: Annotated[str, Path()],
     request: Annotated[EmptyActionRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(post_credit_memo(creditMemoId, idempotency_key))
 

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import EmptyActionRequest, InvoiceView
+from credit_memos.api.schemas import EmptyActionRequest, IdempotencyKey, InvoiceView
 from credit_memos.service import Outcome
 
 app = edge.make_resolver()
@@ -29,7 +29,7 @@ def post_invoice(invoice_id: str, idempotency_key: str | None) -> Outcome:
 def post_invoice_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[EmptyActionRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(post_invoice(invoiceId, idempotency_key))
 

@@ -30,7 +30,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
-from credit_memos.api.schemas import ID_RE, ErrorResponse
+from credit_memos.api.schemas import ID_RE, IDEMPOTENCY_KEY_PATTERN, ErrorResponse
 from credit_memos.errors import (
     BadRequest,
     DomainError,
@@ -77,7 +77,7 @@ metrics = Metrics()
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
 REPLAY_HEADER = "Idempotent-Replayed"
-_KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 # ---------------------------------------------------------------- JSON
 
@@ -231,7 +231,7 @@ def ok(body: dict[str, Any]) -> Response[str]:
 def idempotency_for(key: str | None, operation: str, request: Any) -> Idempotency | None:
     if key is None:
         return None
-    if not _KEY_RE.match(key):
+    if not _KEY_RE.fullmatch(key):
         raise ValidationError(
             "Idempotency-Key must be 1 to 255 visible ASCII characters",
             details=[{"field": "Idempotency-Key"}],

@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from credit_memos.api import edge
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ApplicationView, UnapplyRequest
+from credit_memos.api.schemas import ApplicationView, IdempotencyKey, UnapplyRequest
 from credit_memos.domain.documents import SettlementLevel
 from credit_memos.service import Outcome
 
@@ -58,7 +58,7 @@ def build_unapply_function(
     def unapply_action(
         applicationId: Annotated[str, Path()],
         request: Annotated[UnapplyRequest | None, Body()] = None,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+        idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
     ) -> Response[str]:
         return edge.respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
 
