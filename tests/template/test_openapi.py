@@ -6,24 +6,28 @@ import json
 import re
 from typing import Any
 
-from credit_memos.api import edge
-from credit_memos.api.schemas import MemoChargeRequest, UnapplyRequest
+from credit_memos.api.schemas import IdempotencyKey, MemoChargeRequest, UnapplyRequest
 from credit_memos.api.schemas import _to_decimal as to_decimal
 from credit_memos.domain import rules
 from credit_memos.errors import ValidationError
 from credit_memos.money import MAX_MINOR_UNITS, minor_units, parse_amount
 from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from infra.openapi import OUTPUT, build_document, render
+from tests.harness import base_environment, environment
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
 
 
 def test_committed_openapi_matches_the_code() -> None:
-    assert OUTPUT.read_text() == render(build_document()), (
-        "openapi.json is stale: run `python -m infra.openapi`"
-    )
+    # Building the document imports the handlers; under the functions' environment, so that a
+    # handler test that later runs in this process finds them configured (Powertools' Metrics
+    # reads its namespace when credit_memos.api.edge is first imported).
+    with environment(base_environment()):
+        document = build_document()
+    assert OUTPUT.read_text() == render(document), "openapi.json is stale: run `python -m infra.openapi`"
 
 
 def test_every_route_of_the_contract_is_documented() -> None:
@@ -96,10 +100,10 @@ def test_every_post_declares_the_idempotency_key_the_service_accepts() -> None:
         schema = _string_schema(header["schema"])
         assert (schema["minLength"], schema["maxLength"]) == (1, 255), path
         for key in keys:
-            try:
-                edge.idempotency_for(key, "Op", {})
+            try:  # the header's validator (api/edge.py checks a direct invocation's key by the same pattern)
+                TypeAdapter(IdempotencyKey).validate_python(key)
                 accepted = True
-            except ValidationError:
+            except PydanticValidationError:
                 accepted = False
             assert _documented(schema["pattern"], key) == accepted, (path, key)
 
