@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos.api import edge
-from credit_memos.api.schemas import ApplyCreditMemoRequest
+from credit_memos.api.schemas import ApplyCreditMemoRequest, IdempotencyKey
 from credit_memos.domain.views import ApplicationsResult
 from credit_memos.limits import MAX_APPLY_TARGETS
 from credit_memos.usecases import Outcome
@@ -24,7 +24,7 @@ app = edge.make_resolver()
 def apply_credit_memo_action(
     creditMemoId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     command = request.command(edge.path_id(creditMemoId, "credit memo"))
     return edge.respond(edge.execute(command, idempotency_key))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos.api import edge
-from credit_memos.api.schemas import ApplyCreditMemoLineRequest
+from credit_memos.api.schemas import ApplyCreditMemoLineRequest, IdempotencyKey
 from credit_memos.domain.views import ApplicationsResult
 from credit_memos.usecases import Outcome
 
@@ -24,7 +24,7 @@ def apply_credit_memo_line_action(
     creditMemoId: Annotated[str, Path()],
     creditMemoLineId: Annotated[str, Path()],
     request: Annotated[ApplyCreditMemoLineRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     memo_id = edge.path_id(creditMemoId, "credit memo")
     command = request.command(memo_id, edge.path_id(creditMemoLineId, "credit memo line"))

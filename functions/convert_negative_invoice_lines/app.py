@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos.api import edge
-from credit_memos.api.schemas import ConvertNegativeLinesRequest
+from credit_memos.api.schemas import ConvertNegativeLinesRequest, IdempotencyKey
 from credit_memos.domain.views import ApplicationsResult
 from credit_memos.usecases import Outcome
 
@@ -23,7 +23,7 @@ app = edge.make_resolver()
 def convert_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[ConvertNegativeLinesRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     command = (request or ConvertNegativeLinesRequest()).command(edge.path_id(invoiceId, "invoice"))
     return edge.respond(edge.execute(command, idempotency_key))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from credit_memos.api import edge
-from credit_memos.api.schemas import CreateInvoiceRequest
+from credit_memos.api.schemas import CreateInvoiceRequest, IdempotencyKey
 from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome
 
@@ -22,7 +22,7 @@ app = edge.make_resolver()
 )
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(edge.execute(request.command(), idempotency_key))
 

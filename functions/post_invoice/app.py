@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.schemas import EmptyActionRequest
+from credit_memos.api.schemas import EmptyActionRequest, IdempotencyKey
 from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome
 
@@ -24,7 +24,7 @@ app = edge.make_resolver()
 def post_invoice_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[EmptyActionRequest | None, Body()] = None,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
     return edge.respond(
         edge.execute(commands.PostInvoice(edge.path_id(invoiceId, "invoice")), idempotency_key)

@@ -46,6 +46,17 @@ def minor_units(currency: str) -> int:
     return int(exponent)
 
 
+def money_currencies() -> list[str]:
+    """The codes ``minor_units`` accepts, sorted: for the OpenAPI document's enum."""
+    from iso4217 import Currency
+
+    return sorted(currency.code for currency in Currency if currency.exponent is not None)
+
+
+# The most minor-unit digits any of them has (CLF, UYW); a unit test checks it against the table.
+MAX_MINOR_UNITS = 4
+
+
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 

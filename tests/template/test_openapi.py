@@ -3,19 +3,33 @@
 from __future__ import annotations
 
 import json
+import re
+from typing import Any
 
 import pytest
+from credit_memos.api.schemas import IdempotencyKey, MemoChargeRequest, UnapplyRequest
+from credit_memos.api.schemas import _to_decimal as to_decimal
+from credit_memos.domain import inputs, memos
+from credit_memos.errors import ValidationError
+from credit_memos.money import MAX_MINOR_UNITS, minor_units, parse_amount
+from jsonschema import Draft202012Validator
+from pydantic import TypeAdapter
+from pydantic import ValidationError as PydanticValidationError
 
 from infra.local.template import Template
 from infra.openapi import OUTPUT, build_document, function_documents, render
+from tests.harness import base_environment, environment
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
 
 
 def test_committed_openapi_matches_the_code() -> None:
-    assert OUTPUT.read_text() == render(build_document()), (
-        "openapi.json is stale: run `python -m infra.openapi`"
-    )
+    # Building the document imports the handlers; under the functions' environment, so that a
+    # handler test that later runs in this process finds them configured (Powertools' Metrics
+    # reads its namespace when credit_memos.api.edge is first imported).
+    with environment(base_environment()):
+        document = build_document()
+    assert OUTPUT.read_text() == render(document), "openapi.json is stale: run `python -m infra.openapi`"
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +71,133 @@ def test_every_error_response_is_declared_with_the_error_body() -> None:
                 assert schema == {"$ref": ERROR_REF}, (method, path, code)
             if method == "post" and path != "/invoices" and path != "/credit-memos":
                 assert "409" in errors, (method, path)
+
+
+# ---------------------------------------------------------------- the document states the rules
+# Each rule is read from the committed document and compared with the code that enforces it
+# (spec section 6; the schemathesis run in tests/fuzz checks the whole document the same way).
+
+_DOCUMENT = json.loads(OUTPUT.read_text())
+_SCHEMAS = _DOCUMENT["components"]["schemas"]
+
+
+def _string_schema(field: dict[str, Any]) -> dict[str, Any]:
+    return next(option for option in field.get("anyOf", [field]) if option.get("type") == "string")
+
+
+def _documented(pattern: str, value: str) -> bool:
+    """ECMA-262 semantics, as JSON Schema means them: \\d is ASCII, "$" is the end of the text."""
+    return re.search(pattern, value, re.ASCII) is not None and "\n" not in value
+
+
+def test_every_post_declares_the_idempotency_key_the_service_accepts() -> None:
+    keys = ["a", "K-1:2/3", "~" * 255, "", "a" * 256, "with space", "tab\t", "ключ", "é", "a\x7f", "a\n"]
+    for path, operations in _DOCUMENT["paths"].items():
+        if "post" not in operations:
+            continue
+        (header,) = [p for p in operations["post"]["parameters"] if p["name"].lower() == "idempotency-key"]
+        schema = _string_schema(header["schema"])
+        assert (schema["minLength"], schema["maxLength"]) == (1, 255), path
+        for key in keys:
+            try:  # the header's validator (api/edge.py checks a direct invocation's key by the same pattern)
+                TypeAdapter(IdempotencyKey).validate_python(key)
+                accepted = True
+            except PydanticValidationError:
+                accepted = False
+            assert _documented(schema["pattern"], key) == accepted, (path, key)
+
+
+def test_the_documented_date_is_exactly_a_calendar_date_the_service_accepts() -> None:
+    field = _string_schema(_SCHEMAS["UnapplyRequest"]["properties"]["effectiveDate"])
+    assert field["format"] == "date"
+    years = ["0000", "0001", "0004", "0100", "0400", "1900", "2000", "2024", "2026", "2100", "9999"]
+    candidates = [f"{y}-{m:02d}-{d:02d}" for y in years for m in range(14) for d in range(33)]
+    candidates += ["2026-1-01", "20261125", "2026-11-25T00:00", "2026-W48-3", "2026-11-25\n", "١٢٣٤-11-25"]
+    for value in candidates:
+        try:
+            UnapplyRequest.model_validate({"effectiveDate": value})
+            accepted = True
+        except PydanticValidationError:
+            accepted = False
+        assert _documented(field["pattern"], value) == accepted, value
+
+
+def _money_accepted(value: str, sign: str) -> bool:
+    """Whether the service takes ``value`` for the currency with the most decimals, with ``sign``."""
+    try:
+        amount = parse_amount(to_decimal(value), "CLF")
+    except (ValueError, ValidationError):
+        return False
+    return {"any": True, "nonnegative": amount >= 0, "positive": amount > 0}[sign]
+
+
+# Forms a client writes, each documented exactly when the service takes it ...
+_MONEY_TEXTS = [
+    "0", "+0", "1", "+1", "-1", "1.", ".5", "0.0001", "0.00001", "0.00010", "1.50000000000000000000",
+    "999999999999999.9999", "1000000000000000", "-999999999999999", "0000000000000000000000001",
+    "1e5", "NaN", "Infinity", " 1", "1 ", "", ".", "+-1", "0.0000", "12.345", "\u0661", "1.5\n",
+]  # fmt: skip
+# ... and forms the service takes that the document leaves out (stricter is harmless; looser is not).
+_UNDOCUMENTED_MONEY = ["-0", "-0.00", "0" * 26 + "1"]
+
+
+def test_the_documented_amounts_are_amounts_the_service_accepts() -> None:
+    fields = {
+        "any": _SCHEMAS["InvoiceLineRequest"]["properties"]["chargeAmount"],
+        "nonnegative": _SCHEMAS["TaxRequest"]["properties"]["taxAmount"],
+        "positive": _SCHEMAS["MemoChargeRequest"]["properties"]["chargeAmount"],
+    }
+    for sign, field in fields.items():
+        pattern = _string_schema({"anyOf": field["oneOf"]})["pattern"]
+        for value in _MONEY_TEXTS:
+            assert _documented(pattern, value) == _money_accepted(value, sign), (sign, value)
+        for value in _UNDOCUMENTED_MONEY:
+            assert not _documented(pattern, value) or _money_accepted(value, sign), (sign, value)
+
+
+def test_the_largest_minor_unit_count_is_the_iso_tables() -> None:
+    from iso4217 import Currency
+
+    assert max(c.exponent for c in Currency if c.exponent is not None) == MAX_MINOR_UNITS
+
+
+def test_the_documented_currencies_are_those_the_service_accepts() -> None:
+    from iso4217 import Currency
+
+    documented = set(_SCHEMAS["CreateCreditMemoRequest"]["properties"]["currency"]["enum"])
+    assert documented == set(_SCHEMAS["CreateInvoiceRequest"]["properties"]["currency"]["enum"])
+    for code in {c.code for c in Currency} | {"XYZ"}:
+        try:
+            minor_units(code)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert (code in documented) == accepted, code
+
+
+def test_a_documented_charge_names_its_product_as_the_service_requires() -> None:
+    validator = Draft202012Validator(
+        {"$ref": "#/components/schemas/MemoChargeRequest", "components": {"schemas": _SCHEMAS}}
+    )
+    charges = [
+        {"chargeAmount": "1"},
+        {"chargeAmount": "1", "productId": "p-1"},
+        {"chargeAmount": "1", "productName": "Widget"},
+        {"chargeAmount": "1", "productId": None, "productName": "Widget"},
+        {"chargeAmount": "1", "productId": None, "productName": None},
+    ]
+    for charge in charges:
+        request = MemoChargeRequest.model_validate(charge)
+        try:
+            memos.build_memo_line(
+                line_id="l",
+                currency="USD",
+                charge=inputs.MemoChargeInput(
+                    request.chargeAmount, request.productId, request.productName, request.description
+                ),
+                field=("charges", 0),
+            )
+            accepted = True
+        except ValidationError:
+            accepted = False
+        assert validator.is_valid(charge) == accepted, charge

@@ -38,14 +38,14 @@ from credit_memos.api.errors import (
 )
 from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ID_RE, ErrorResponse
+from credit_memos.api.schemas import ID_RE, IDEMPOTENCY_KEY_PATTERN, ErrorResponse
 from credit_memos.commands import Request
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
 from credit_memos.usecases import Outcome
 
 REPLAY_HEADER = "Idempotent-Replayed"
-_KEY_RE = re.compile(rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$")
+_KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 # ---------------------------------------------------------------- JSON
 
@@ -199,7 +199,7 @@ def success_response(status: int, model: type[BaseModel], description: str) -> d
 
 def execute(command: Request, idempotency_key: str | None = None) -> Outcome:
     """Carry out one command; a first success (not a replay) emits the command's business metric."""
-    if idempotency_key is not None and not _KEY_RE.match(idempotency_key):
+    if idempotency_key is not None and not _KEY_RE.fullmatch(idempotency_key):
         raise ValidationError(
             f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters", field=("Idempotency-Key",)
         )

@@ -33,6 +33,7 @@ from credit_memos.limits import (
     MAX_ABS_AMOUNT,
     MAX_APPLY_TARGETS,
     MAX_ID_TEXT,
+    MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_LINE_APPLY_TARGETS,
     MAX_LINES,
     MAX_LONG_TEXT,
@@ -42,10 +43,18 @@ from credit_memos.limits import (
     MAX_TEXT,
     MAX_TOKEN_LENGTH,
 )
+from credit_memos.money import MAX_MINOR_UNITS, money_currencies
 
-_DECIMAL_TEXT = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$")
+# ASCII: Python's \d also matches other scripts' digits, which Decimal reads ("\u0661" is 1).
+_DECIMAL_TEXT = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$", re.ASCII)
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 ID_RE = re.compile(_ID_PATTERN)
+# Idempotency-Key: 1 to 255 visible ASCII characters (spec section 3). The header's declaration
+# and the check of a direct invocation's idempotencyKey (api/edge.py) both use this pattern.
+IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
+IdempotencyKey = Annotated[
+    str, Field(pattern=IDEMPOTENCY_KEY_PATTERN, min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
+]
 
 
 def _to_decimal(value: Any) -> Decimal:
@@ -57,7 +66,7 @@ def _to_decimal(value: Any) -> Decimal:
         # shortest text that reads back to the same float, i.e. what the caller wrote.
         value = repr(value)
     if isinstance(value, str):
-        if not _DECIMAL_TEXT.match(value):
+        if not _DECIMAL_TEXT.fullmatch(value):  # fullmatch: "$" alone lets "1.5\n" through
             raise ValueError('must be a decimal number such as "12.50"')
         value = Decimal(value)
     if isinstance(value, int):
@@ -72,24 +81,83 @@ def _to_decimal(value: Any) -> Decimal:
     return value
 
 
-_AMOUNT_SCHEMA = {
-    "oneOf": [
-        {"type": "string", "pattern": r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$", "examples": ["120.00"]},
-        {"type": "number"},
-    ],
-    "description": "Decimal amount; at most the currency's minor-unit digits; |amount| < 10^15.",
+# The documented forms of an amount state what the service checks, as far as JSON Schema can:
+# the text form (at most 40 integer digits and 20 decimals), |amount| < 10^15 (at most 15
+# integer digits after leading zeros) and no significant decimal beyond the MAX_MINOR_UNITS
+# that any currency has. What depends on the currency field (JPY takes none, USD two) is in the
+# description only. The text patterns allow at most 25 leading zeros, which the service would
+# also accept beyond; a document slightly stricter than the service misleads no client.
+_SIGNIFICANT_DECIMALS = rf"\d{{0,{MAX_MINOR_UNITS}}}0{{0,{20 - MAX_MINOR_UNITS}}}"
+_NONZERO_DECIMALS = (  # a nonzero digit among the first MAX_MINOR_UNITS decimals
+    "(?:"
+    + "|".join(
+        "0" * zeros
+        + "[1-9]"
+        + (rf"\d{{0,{MAX_MINOR_UNITS - zeros - 1}}}" if zeros < MAX_MINOR_UNITS - 1 else "")
+        for zeros in range(MAX_MINOR_UNITS)
+    )
+    + rf")0{{0,{20 - MAX_MINOR_UNITS}}}"
+)
+_INTEGER_PART = r"0{0,25}\d{1,15}"  # < 10^15
+_UNSIGNED_MONEY = (
+    rf"(?:{_INTEGER_PART}(?:\.{_SIGNIFICANT_DECIMALS})?"
+    rf"|\.\d{{1,{MAX_MINOR_UNITS}}}0{{0,{20 - MAX_MINOR_UNITS}}})"
+)
+_MONEY_PATTERNS = {
+    "any": rf"^[+-]?{_UNSIGNED_MONEY}$",
+    "nonnegative": rf"^\+?{_UNSIGNED_MONEY}$",
+    "positive": (
+        rf"^\+?(?:0{{0,25}}[1-9]\d{{0,14}}(?:\.{_SIGNIFICANT_DECIMALS})?"
+        rf"|0{{0,40}}\.{_NONZERO_DECIMALS})$"
+    ),
 }
-Amount = Annotated[
-    Decimal,
-    PlainValidator(_to_decimal),
-    PlainSerializer(lambda value: f"{value:f}", return_type=str),
-    WithJsonSchema(_AMOUNT_SCHEMA),
+_MONEY_NUMBERS: dict[str, dict[str, Any]] = {
+    "any": {"exclusiveMinimum": -1e15, "exclusiveMaximum": 1e15},
+    "nonnegative": {"minimum": 0, "exclusiveMaximum": 1e15},
+    "positive": {"exclusiveMinimum": 0, "exclusiveMaximum": 1e15},
+}
+_MONEY_WORDS = {"any": "", "nonnegative": "; at least 0", "positive": "; greater than 0"}
+
+
+def _amount_schema(sign: str) -> dict[str, Any]:
+    return {
+        "oneOf": [
+            {"type": "string", "pattern": _MONEY_PATTERNS[sign], "examples": ["120.00"]},
+            {"type": "number", **_MONEY_NUMBERS[sign]},
+        ],
+        "description": "Decimal amount as a string or number; |amount| < 10^15"
+        + _MONEY_WORDS[sign]
+        + "; at most the currency's minor-unit digits (ISO 4217: JPY 0, USD 2, KWD 3), which "
+        "depends on the currency and is checked by the service (422 VALIDATION_ERROR).",
+    }
+
+
+_READ_DECIMAL = PlainValidator(_to_decimal)
+_WRITE_DECIMAL = PlainSerializer(lambda value: f"{value:f}", return_type=str)
+# Every amount is read by the same validator; the sign rules are the domain's (rules.py), and the
+# document states them where they apply.
+Amount = Annotated[Decimal, _READ_DECIMAL, _WRITE_DECIMAL, WithJsonSchema(_amount_schema("any"))]
+NonNegativeAmount = Annotated[
+    Decimal, _READ_DECIMAL, _WRITE_DECIMAL, WithJsonSchema(_amount_schema("nonnegative"))
 ]
+PositiveAmount = Annotated[Decimal, _READ_DECIMAL, _WRITE_DECIMAL, WithJsonSchema(_amount_schema("positive"))]
+# A tax rate is a decimal, not money of a currency: any text form the validator reads.
+_RATE_SCHEMA = {
+    "oneOf": [
+        {"type": "string", "pattern": rf"^[+-]?(?:{_INTEGER_PART}(?:\.\d{{0,20}})?|\.\d{{1,20}})$"},
+        {"type": "number", "exclusiveMinimum": -1e15, "exclusiveMaximum": 1e15},
+    ],
+    "description": "Decimal rate as a string or number; |rate| < 10^15.",
+}
+Rate = Annotated[Decimal, _READ_DECIMAL, _WRITE_DECIMAL, WithJsonSchema(_RATE_SCHEMA)]
 
 
 # C0 controls except tab, line feed and carriage return, and DEL (one regex search, not a Python
 # loop over every character: a 300-line request has tens of thousands of text characters).
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL_CHARACTERS}]")
+# The same rule, for the OpenAPI document only (validation keeps _clean_text's clearer message).
+_TEXT_SCHEMA = {"pattern": f"^[^{_CONTROL_CHARACTERS}]*$"}
 
 
 def _clean_text(value: str) -> str:
@@ -102,14 +170,38 @@ def _clean_text(value: str) -> str:
     return value
 
 
-ShortText = Annotated[str, Field(min_length=1, max_length=MAX_SHORT_TEXT), AfterValidator(_clean_text)]
-IdText = Annotated[str, Field(min_length=1, max_length=MAX_ID_TEXT), AfterValidator(_clean_text)]
-Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT), AfterValidator(_clean_text)]
-LongText = Annotated[str, Field(min_length=1, max_length=MAX_LONG_TEXT), AfterValidator(_clean_text)]
+ShortText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_SHORT_TEXT, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(_clean_text),
+]
+IdText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_ID_TEXT, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(_clean_text),
+]
+Text = Annotated[
+    str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=_TEXT_SCHEMA), AfterValidator(_clean_text)
+]
+LongText = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_LONG_TEXT, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(_clean_text),
+]
+
+_DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
+# The calendar dates _check_date accepts, as one regex for the document (a unit test compares
+# the two): years 0001-9999, each month's days, 29 February in leap years only.
+_YEAR = r"(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])"
+_MONTH_DAY = r"(?:(?:0[1-9]|1[0-2])-(?:0[1-9]|1\d|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)"
+_LEAP_YEAR = r"(?:\d{2}(?:0[48]|[2468][048]|[13579][26])|(?:0[48]|[2468][048]|[13579][26])00)"
+DATE_PATTERN = rf"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
 
 
 def _check_date(value: str) -> str:
     try:
+        if not _DATE_SHAPE.match(value):
+            raise ValueError
         date.fromisoformat(value)
     except ValueError:
         raise ValueError("must be a calendar date YYYY-MM-DD") from None
@@ -117,10 +209,23 @@ def _check_date(value: str) -> str:
 
 
 IsoDate = Annotated[
-    str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$", examples=["2026-11-25"]), AfterValidator(_check_date)
+    str,
+    Field(examples=["2026-11-25"], json_schema_extra={"format": "date", "pattern": DATE_PATTERN}),
+    AfterValidator(_check_date),
 ]
 Identifier = Annotated[str, Field(pattern=_ID_PATTERN, examples=["acct-001"])]
-CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"])]
+
+
+def _currency_schema(schema: dict[str, Any]) -> None:
+    # Evaluated only when the document is generated: the table is not read on a request's path.
+    schema["enum"] = money_currencies()
+    schema["description"] = "An ISO 4217 code with minor units (not XAU, XTS, ...)."
+
+
+CurrencyCode = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"], json_schema_extra=_currency_schema)
+]
+
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 NextToken = Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)]
 
@@ -167,17 +272,29 @@ class CreateInvoiceRequest(_Request):
 
 
 class TaxRequest(_Request):
-    taxAmount: Amount
+    taxAmount: NonNegativeAmount
     taxCode: ShortText | None = None
     taxName: ShortText | None = None
-    taxRate: Amount | None = None
+    taxRate: Rate | None = None
 
     def input(self) -> TaxInput:
         return TaxInput(self.taxAmount, self.taxCode, self.taxName, self.taxRate)
 
 
+# The domain's rule (memos.build_memo_line), stated for the document: null counts as absent.
+_PRODUCT_ID_OR_NAME: dict[str, Any] = {
+    "anyOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("productId", "productName")
+    ],
+    "description": "A charge names its product: productId, productName or both.",
+}
+
+
 class MemoChargeRequest(_Request):
-    chargeAmount: Amount
+    model_config = ConfigDict(json_schema_extra=_PRODUCT_ID_OR_NAME)
+
+    chargeAmount: PositiveAmount
     productId: IdText | None = None
     productName: Text | None = None
     description: Text | None = None
@@ -220,7 +337,7 @@ class EmptyActionRequest(_Request):
 
 class ApplicationTargetRequest(_Request):
     invoiceId: Identifier
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
     description: Text | None = None
     effectiveDate: IsoDate | None = None
 
@@ -240,7 +357,7 @@ class ApplyCreditMemoRequest(_Request):
 class LineApplicationTargetRequest(_Request):
     invoiceId: Identifier
     invoiceLineId: Identifier
-    amount: Amount | None = None
+    amount: PositiveAmount | None = None
     description: Text | None = None
     effectiveDate: IsoDate | None = None
 
@@ -296,7 +413,7 @@ class ListQuery(_Request):
 
 class CreditInvoiceLineRequest(_Request):
     invoiceLineId: Identifier
-    amountToCredit: Amount
+    amountToCredit: PositiveAmount
     taxes: list[TaxRequest] = Field(default_factory=list, max_length=MAX_TAXES_PER_LINE)
 
 
@@ -320,7 +437,9 @@ class CreditInvoiceRequest(_Request):
 
 
 class ConvertNegativeLinesRequest(_Request):
-    invoiceLineIds: list[Identifier] | None = Field(None, min_length=1, max_length=MAX_LINES)
+    invoiceLineIds: list[Identifier] | None = Field(
+        None, min_length=1, max_length=MAX_LINES, json_schema_extra={"uniqueItems": True}
+    )
     effectiveDate: IsoDate | None = None
     description: LongText | None = None
     applyToInvoice: bool = True

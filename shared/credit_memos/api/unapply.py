@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.schemas import UnapplyRequest
+from credit_memos.api.schemas import IdempotencyKey, UnapplyRequest
 from credit_memos.domain.documents import SettlementLevel
 from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome
@@ -51,7 +51,7 @@ def build_unapply_function(
     def unapply_action(
         applicationId: Annotated[str, Path()],
         request: Annotated[UnapplyRequest | None, Body()] = None,
-        idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+        idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
     ) -> Response[str]:
         return edge.respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
 
