@@ -1,5 +1,5 @@
 # Local development. Everything runs from the repository root with the project venv (.venv/).
-#   make venv    create .venv with Python 3.11 and install the project (re-runs when pyproject.toml changes)
+#   make venv    create .venv with Python 3.13 and install the project (re-runs when pyproject.toml changes)
 #   make run     serve the API on http://127.0.0.1:3000 (PORT=...) on DynamoDB Local (127.0.0.1:8000)
 #   make invoke  FUNCTION=<logical id or folder> EVENT=events/<file>.json [INVOKE_ARGS=--start-db]
 #   make test    pytest on 2 workers (PYTEST_ARGS=... to add options; "no tests" is a failure)
@@ -27,10 +27,16 @@ ASL_VALIDATOR_VERSION := 4.0.0
 ASL_VALIDATOR := .local/asl-validator/node_modules/.bin/asl-validator
 ASL_FILES := $(wildcard infra/statemachines/*.asl.json)
 
-# Python 3.11 is required (pyproject: >=3.11,<3.12): python3.11, else python3 if it is 3.11.
-PYTHON311 := $(shell for p in python3.11 python3; do \
-	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; \
+# Python 3.13 is required (pyproject: >=3.13,<3.14; Lambda runtime python3.13). First that works of:
+# PYTHON313=... given on the command line, python3.13, python3, pyenv's versions/3.13.*/bin/python3.13.
+ifndef PYTHON313
+PYTHON313 := $(shell for p in python3.13 python3 $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do \
+	if $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
+endif
+NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3.13, python3 and \
+	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
+	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
 .PHONY: help venv run invoke test lint audit bench clean distclean tools statelint execute
 
@@ -40,11 +46,10 @@ help:
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON311)" ]; then \
-		echo "error: Python 3.11 is required (neither python3.11 nor python3 is 3.11)" >&2; exit 1; fi
-	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
-		echo "error: $(VENV) is not Python 3.11; remove it (make distclean) and re-run" >&2; exit 1; fi
-	@if [ ! -x $(PY) ]; then $(PYTHON311) -m venv $(VENV); fi
+	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+		echo "error: $(VENV) is not Python 3.13; remove it (make distclean) and re-run" >&2; exit 1; fi
+	@if [ ! -x $(PY) ]; then $(PYTHON313) -m venv $(VENV); fi
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
