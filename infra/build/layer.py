@@ -59,7 +59,7 @@ def build(source: Path, artifacts: Path, architecture: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts"]
     command += ["--target", str(target), "--only-binary=:all:", "--no-compile", "--implementation", "cp"]
     command += ["--python-version", "".join(map(str, PYTHON_VERSION))]
     for platform in platforms(architecture):
