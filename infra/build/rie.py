@@ -148,3 +148,41 @@ class Emulator:
                 self._process.wait()
         self._log.close()
         Path(self._log.name).unlink(missing_ok=True)
+
+
+def packaged_host_build(build_dir: Path | None = None) -> Packaged:
+    """This machine's build (``make build ARCH=<host>``), zipped and unzipped like ``sam package``."""
+    from infra.build.__main__ import default_build_dir, host_architecture
+    from infra.build.artifacts import package
+
+    architecture = host_architecture()
+    source = build_dir or default_build_dir(architecture)
+    if not (source / "template.yaml").is_file():
+        raise EmulatorUnavailable(
+            f"no build for this machine's architecture in {source}: run `make build ARCH={architecture}`"
+        )
+    return package(source, REPO_ROOT / ".local" / f"packaged-{architecture}")
+
+
+def invoke_built(
+    function: FunctionDefinition,
+    event: Any,
+    *,
+    endpoint_url: str | None,
+    env_overrides: dict[str, str] | None = None,
+    packaged: Packaged | None = None,
+) -> tuple[bool, Any]:
+    """Invoke the built artifact once through the emulator: (True, result) or (False, error JSON).
+
+    ``packaged``: an already unzipped artifact set; by default this machine's build, packaged anew.
+    """
+    packaged = packaged or packaged_host_build()
+    with Emulator(packaged, function, endpoint_url=endpoint_url, env_overrides=env_overrides) as emulator:
+        result = emulator.invoke(event)
+        log = emulator.log()
+    if log.strip():
+        import sys
+
+        sys.stderr.write(log)
+    failed = isinstance(result, dict) and "errorType" in result and "statusCode" not in result
+    return not failed, result
