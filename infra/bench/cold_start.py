@@ -25,10 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from infra.build.__main__ import default_build_dir, host_architecture
-from infra.build.artifacts import Packaged, package
 from infra.bench.context import Bench, invoice_body, memo_body, new_account, new_key
 from infra.bench.report import Section, median
+from infra.build.__main__ import default_build_dir, host_architecture
+from infra.build.artifacts import Packaged, package
 from infra.local.lambda_runtime import function_environment
 from infra.local.template import LOCAL_REGION, FunctionDefinition
 
@@ -236,7 +236,11 @@ def _child_env(
 
 
 def _run_child(
-    args: list[str], env: dict[str, str], cwd: Path | None = None, timeout: float = 120, isolated: bool = False
+    args: list[str],
+    env: dict[str, str],
+    cwd: Path | None = None,
+    timeout: float = 120,
+    isolated: bool = False,
 ) -> dict[str, Any]:
     # isolated: -I -S, the standard library only on the path (a built artifact brings the rest)
     completed = subprocess.run(
@@ -406,7 +410,9 @@ def run(bench: Bench) -> Section:
         for name, prepare in cases.items():
             _handler_run(bench, functions[name], _event_file(bench, prepare, directory))
             if packaged is not None:
-                _handler_run(bench, functions[name], _event_file(bench, prepare, directory), packaged=packaged)
+                _handler_run(
+                    bench, functions[name], _event_file(bench, prepare, directory), packaged=packaged
+                )
         for run_index in range(runs):
             bench.log(f"  cold start: run {run_index + 1}/{runs}")
             samples["baseline"].append(_baseline_run(bench, with_request=False))
@@ -492,9 +498,9 @@ def run(bench: Bench) -> Section:
         "unzipped) + its layer + the standard library in `python -I -S`, its bytecode unchecked-hash. "
         "dev: the development venv, its handler file and site-packages (timestamp .pyc caches, warm). "
         "CPU: time.process_time of the child over the same span.",
-        f"median of {runs} runs each, alternating baseline, dev and built handlers; each child gets a fresh event "
-        "(Idempotency-Key on POSTs) and its function's environment from template.yaml with the local "
-        "defaults (POWERTOOLS_TRACE_DISABLED=true); '(X-Ray on)' rows enable the Tracer as deployed "
+        f"median of {runs} runs each, alternating baseline, dev and built handlers; each child gets a "
+        "fresh event (Idempotency-Key on POSTs) and its function's environment from template.yaml with the "
+        "local defaults (POWERTOOLS_TRACE_DISABLED=true); '(X-Ray on)' rows enable the Tracer as deployed "
         "(Tracing: Active) and are not held to the target.",
         "first response includes the DynamoDB client's creation (get_service()) and the new "
         "connection's first requests to DynamoDB Local.",

@@ -76,7 +76,9 @@ def compile_functions(build_dir: Path) -> int:
 
 def build(architecture: str, build_dir: Path, sam: Path) -> Path:
     if sys.version_info[:2] != (3, 13):
-        raise SystemExit("error: run the build with Python 3.13 (the functions' bytecode is version-specific)")
+        raise SystemExit(
+            "error: run the build with Python 3.13 (the functions' bytecode is version-specific)"
+        )
     if not sam.exists():
         raise SystemExit(f"error: {sam} not found; `make build` creates the tool environment")
     template = template_for(architecture)

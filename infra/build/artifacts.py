@@ -135,8 +135,16 @@ def function_env(
 def import_function(packaged: Packaged, function: FunctionDefinition) -> dict[str, Any]:
     task_root = packaged.function_dir(function.logical_id).resolve()
     completed = subprocess.run(
-        [stdlib_python(), "-I", "-S", "-c", IMPORT_CHILD, str(task_root), str(packaged.layer_python.resolve())]
-        + [function.handler],
+        [
+            stdlib_python(),
+            "-I",
+            "-S",
+            "-c",
+            IMPORT_CHILD,
+            str(task_root),
+            str(packaged.layer_python.resolve()),
+            function.handler,
+        ],
         env=function_env(function, task_root),
         capture_output=True,
         text=True,

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import py_compile
 import re
 import shutil
 import subprocess
@@ -59,7 +60,15 @@ def build(source: Path, artifacts: Path, architecture: str) -> Path:
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
-    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-warn-conflicts"]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-conflicts",
+    ]
     command += ["--target", str(target), "--only-binary=:all:", "--no-compile", "--implementation", "cp"]
     command += ["--python-version", "".join(map(str, PYTHON_VERSION))]
     for platform in platforms(architecture):
@@ -76,7 +85,7 @@ def build(source: Path, artifacts: Path, architecture: str) -> Path:
         target,
         quiet=1,
         workers=0,
-        invalidation_mode=compileall.py_compile.PycInvalidationMode.UNCHECKED_HASH,  # type: ignore[attr-defined]
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
     if not ok:
         raise SystemExit("error: some modules of the layer do not compile")

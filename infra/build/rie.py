@@ -109,7 +109,7 @@ class Emulator:
             str(runtime_client_dir()),
             self.function.handler,
         ]
-        self._process = subprocess.Popen(  # noqa: S603
+        self._process = subprocess.Popen(
             command, env=env, cwd=task_root, stdout=self._log, stderr=subprocess.STDOUT
         )
         return self
@@ -129,11 +129,13 @@ class Emulator:
                 f"http://127.0.0.1:{self.port}{INVOCATIONS}", data=body, method="POST"
             )
             try:
-                with urllib.request.urlopen(request, timeout=timeout_s) as response:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=timeout_s) as response:
                     return json.loads(response.read() or b"null")
             except urllib.error.URLError as exc:
                 if not isinstance(exc.reason, ConnectionRefusedError) or time.monotonic() > deadline:
-                    raise RuntimeError(f"invoking through the emulator failed: {exc}\n{self.log()[-4000:]}") from exc
+                    raise RuntimeError(
+                        f"invoking through the emulator failed: {exc}\n{self.log()[-4000:]}"
+                    ) from exc
                 time.sleep(0.05)
 
     def __exit__(

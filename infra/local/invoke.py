@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> int:
                 from infra.build.rie import invoke_built
 
                 function = template.find_function(args.function)
-                ok, payload = invoke_built(function, event, endpoint_url=endpoint_url, env_overrides=env_overrides)
+                ok, payload = invoke_built(
+                    function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
+                )
             else:
                 ok, payload = invoke(
                     template, args.function, event, endpoint_url=endpoint_url, env_overrides=env_overrides

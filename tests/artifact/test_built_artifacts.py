@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from infra.build.artifacts import (
-    functions,
     Packaged,
+    functions,
     import_function,
     layer_native_libraries,
     package,
@@ -84,7 +84,9 @@ def test_deployed_layer_has_the_deployed_architecture_wheels_only(
 
 
 def _names(requirements: list[str]) -> set[str]:
-    return {re.split(r"[\[<>=~!; ]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
+    return {
+        re.split(r"[\[<>=~!; ]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in requirements
+    }
 
 
 def test_deployed_layer_holds_no_development_dependency(deployed_build: Path) -> None:
@@ -92,7 +94,9 @@ def test_deployed_layer_holds_no_development_dependency(deployed_build: Path) ->
     dev_only = _names(project["optional-dependencies"]["dev"]) - _names(project["dependencies"])
     layer = deployed_build / "DomainLayer" / "python"
     installed = {
-        p.name.split("-")[0].lower().replace("_", "-") for p in layer.iterdir() if p.name.endswith(".dist-info")
+        p.name.split("-")[0].lower().replace("_", "-")
+        for p in layer.iterdir()
+        if p.name.endswith(".dist-info")
     }
     assert "pydantic" in installed and "aws-lambda-powertools" in installed
     assert installed & dev_only == set()

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from credit_memos import ids, snapstart
 from credit_memos.api import runtime
+
 from tests.harness import base_environment, environment
 
 CHILDREN = 6
@@ -31,7 +31,9 @@ REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 
 
-def _restored_children(work: Callable[[], dict[str, list[object]]], restore: bool) -> list[dict[str, list[object]]]:
+def _restored_children(
+    work: Callable[[], dict[str, list[object]]], restore: bool
+) -> list[dict[str, list[object]]]:
     """Fork CHILDREN environments from this (snapshotted) process; each returns work()'s result."""
     results = []
     snapshot_state = random.getstate()
