@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -43,6 +44,7 @@ def _restored_children(
         if pid == 0:  # a restored environment
             os.close(read_end)
             code = 0
+            signal.alarm(30)  # a child stuck on a lock inherited from a thread fails the test, not hangs it
             try:
                 random.setstate(snapshot_state)  # undo the fork's re-seed: the snapshot's state
                 if restore:
