@@ -178,7 +178,12 @@ def invoke_built(
 
     ``packaged``: an already unzipped artifact set; by default this machine's build, packaged anew.
     """
-    packaged = packaged or packaged_host_build()
+    try:
+        packaged = packaged or packaged_host_build()
+        emulator_binary()
+        runtime_client_dir()
+    except EmulatorUnavailable as exc:  # `make invoke INVOKE_ARGS=--built` before `make build ...`
+        raise SystemExit(f"error: {exc}") from exc
     with Emulator(packaged, function, endpoint_url=endpoint_url, env_overrides=env_overrides) as emulator:
         result = emulator.invoke(event)
         log = emulator.log()
