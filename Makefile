@@ -1,12 +1,15 @@
 # Local development. Everything runs from the repository root with the project venv (.venv/).
-#   make venv    create .venv with Python 3.11 and install the project (re-runs when pyproject.toml changes)
+#   make venv    create .venv with Python 3.13 and install the project (re-runs when pyproject.toml changes)
 #   make run     serve the API on http://127.0.0.1:3000 (PORT=...) on DynamoDB Local (127.0.0.1:8000)
 #   make invoke  FUNCTION=<logical id or folder> EVENT=events/<file>.json [INVOKE_ARGS=--start-db]
+#                (INVOKE_ARGS=--built: the packaged build of this machine's architecture, under Lambda's RIE)
 #   make test    pytest on 2 workers (PYTEST_ARGS=... to add options; "no tests" is a failure)
 #   make test-fast  the quick loop while editing: pytest -m "not slow" in one process, no DynamoDB Local (< 1 min)
 #   make tools   install asl-validator (npm) into .local/asl-validator (statelint comes with the venv)
 #   make statelint  validate infra/statemachines/*.asl.json with statelint and asl-validator
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
+#   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
+#                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
 #   make lint    ruff check, ruff format --check, mypy
 #   make audit   pip-audit of the runtime dependencies (fails on a known vulnerability)
 #   make bench   benchmarks on a fresh in-memory DynamoDB Local: table + .local/bench.json (BENCH_ARGS=--quick)
@@ -25,15 +28,30 @@ INVOKE_ARGS ?=
 BENCH_ARGS ?=
 EXECUTE_ARGS ?=
 ASL_VALIDATOR_VERSION := 4.0.0
+# Build tools, kept out of the dev venv: the SAM CLI (with Lambda's Runtime Interface Emulator
+# inside) and the runtime client the emulated runtime runs (Lambda's managed runtime has its own).
+SAM_CLI_VERSION := 1.170.0
+AWSLAMBDARIC_VERSION := 4.2.2
+SAM_VENV := .local/sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
+LAMBDA_RUNTIME := .local/lambda-runtime
+LAMBDA_RUNTIME_STAMP := $(LAMBDA_RUNTIME)/.installed-$(AWSLAMBDARIC_VERSION)
+ARCH ?=
 ASL_VALIDATOR := .local/asl-validator/node_modules/.bin/asl-validator
 ASL_FILES := $(wildcard infra/statemachines/*.asl.json)
 
-# Python 3.11 is required (pyproject: >=3.11,<3.12): python3.11, else python3 if it is 3.11.
-PYTHON311 := $(shell for p in python3.11 python3; do \
-	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; \
+# Python 3.13 is required (pyproject: >=3.13,<3.14; Lambda runtime python3.13). First that works of:
+# PYTHON313=... given on the command line, python3.13, python3, pyenv's versions/3.13.*/bin/python3.13.
+ifndef PYTHON313
+PYTHON313 := $(shell for p in python3.13 python3 $$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do \
+	if $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' >/dev/null 2>&1; \
 	then command -v $$p; break; fi; done)
+endif
+NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3.13, python3 and \
+	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
+	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv run invoke test test-fast lint audit bench clean distclean tools statelint execute
+.PHONY: help venv run invoke test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -41,11 +59,10 @@ help:
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
-	@if [ -z "$(PYTHON311)" ]; then \
-		echo "error: Python 3.11 is required (neither python3.11 nor python3 is 3.11)" >&2; exit 1; fi
-	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then \
-		echo "error: $(VENV) is not Python 3.11; remove it (make distclean) and re-run" >&2; exit 1; fi
-	@if [ ! -x $(PY) ]; then $(PYTHON311) -m venv $(VENV); fi
+	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi
+	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+		echo "error: $(VENV) is not Python 3.13; remove it (make distclean) and re-run" >&2; exit 1; fi
+	@if [ ! -x $(PY) ]; then $(PYTHON313) -m venv $(VENV); fi
 	$(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
@@ -57,6 +74,25 @@ invoke: venv
 		echo "usage: make invoke FUNCTION=<logical id or folder> EVENT=<event.json> [INVOKE_ARGS=--start-db]" >&2; \
 		exit 2; fi
 	$(PY) -m infra.local.invoke '$(FUNCTION)' '$(EVENT)' $(INVOKE_ARGS)
+
+build-tools: $(SAM_STAMP) $(LAMBDA_RUNTIME_STAMP)
+
+$(SAM_STAMP):
+	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi
+	rm -rf $(SAM_VENV)
+	$(PYTHON313) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_CLI_VERSION)
+	@touch $@
+
+$(LAMBDA_RUNTIME_STAMP): $(SAM_STAMP)
+	rm -rf $(LAMBDA_RUNTIME)
+	$(SAM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-warn-conflicts \
+		--only-binary=:all: --target $(LAMBDA_RUNTIME) awslambdaric==$(AWSLAMBDARIC_VERSION)
+	@touch $@
+
+# ARCH empty: the template's architecture (the deployed artifact); ARCH=host: this machine's.
+build: venv build-tools
+	$(PY) -m infra.build $(if $(filter host,$(ARCH)),--host,$(if $(ARCH),--architecture $(ARCH)))
 
 # asl-validator comes from the npm registry; without npm the state machines are still
 # checked by statelint (a Python dev dependency), and the asl-validator tests skip.
@@ -109,7 +145,7 @@ bench: venv
 
 clean:
 	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -exec rm -rf {} +
-	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/dynamodb
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis .local/dynamodb .local/packaged-* .aws-sam
 
 distclean: clean
 	rm -rf $(VENV) .local

@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-memory", action="store_true", help="with --start-db: keep nothing on disk")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--parameter-override", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument(
+        "--built", action="store_true", help="run the built artifact (make build ARCH=<host>) under the RIE"
+    )
     args = parser.parse_args(argv)
     env_overrides = _key_values(args.env, "--env")
     parameters = _key_values(args.parameter_override, "--parameter-override")
@@ -115,9 +118,17 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with dynamodb_endpoint(template, start_db=args.start_db, in_memory=args.in_memory) as endpoint_url:
-            ok, payload = invoke(
-                template, args.function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
-            )
+            if args.built:  # infra/build/rie.py: packaged artifact, Lambda's emulator, awslambdaric
+                from infra.build.rie import invoke_built
+
+                function = template.find_function(args.function)
+                ok, payload = invoke_built(
+                    function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
+                )
+            else:
+                ok, payload = invoke(
+                    template, args.function, event, endpoint_url=endpoint_url, env_overrides=env_overrides
+                )
     except (DynamoDBLocalUnavailable, DynamoDBLocalStartError, NoDynamoDB) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -70,7 +70,7 @@ def function_environment(
             "AWS_LAMBDA_FUNCTION_NAME": function.function_name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_mb),
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime or 'python3.11'}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{function.runtime or 'python3.13'}",
             "LAMBDA_TASK_ROOT": str(function.code_dir),
         }
     )

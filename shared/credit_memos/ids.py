@@ -2,6 +2,11 @@
 
 Deriving from the key makes a retried write target the very same items, so even a
 write whose idempotency record went missing could not create a second document.
+
+SnapStart: nothing here keeps state between calls (each id reads the clock and ``os.urandom``,
+which Lambda re-seeds on restore), so environments restored from one snapshot never share an id;
+do not cache randomness here (a seeded ``random.Random``, a precomputed node id). See
+``credit_memos.snapstart`` and tests/snapstart.
 """
 
 from __future__ import annotations

@@ -230,8 +230,11 @@ def test_function_code_folder_has_app_py(template: dict[str, Any], fid: str, fol
 
 def test_globals(template: dict[str, Any]) -> None:
     g = template["Globals"]["Function"]
-    assert g["Runtime"] == "python3.11"
+    assert g["Runtime"] == "python3.13"
     assert g["Architectures"] == ["arm64"]
+    # Published versions behind the alias, resumed from a snapshot (the callers invoke the alias).
+    assert g["AutoPublishAlias"] == {"Ref": "FunctionAlias"}
+    assert g["SnapStart"] == {"ApplyOn": "PublishedVersions"}
     assert g["Tracing"] == "Active"
     assert g["Layers"] == [{"Ref": "DomainLayer"}]
     assert "Policies" not in g and "Role" not in g
@@ -251,8 +254,9 @@ def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str,
     layer = template["Resources"]["DomainLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     assert layer["Properties"]["ContentUri"] == "shared/"
-    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.11"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.11"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Metadata"]["BuildMethod"] == "makefile"  # shared/Makefile: wheels + bytecode
+    assert (REPO / "shared" / "Makefile").read_text(encoding="utf-8").count("build-DomainLayer:") == 1
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"  # pydantic-core is a native wheel
     requirements = (REPO / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
     pins = {line.strip() for line in requirements if line.strip() and not line.lstrip().startswith("#")}
@@ -355,8 +359,11 @@ def test_state_machine_definition_and_substitutions(template: dict[str, Any], sm
     placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", definition))
     substitutions = props["DefinitionSubstitutions"]
     assert placeholders == set(substitutions), "every ${...} of the definition, and nothing else"
-    assert {v["Fn::GetAtt"][0] for v in substitutions.values()} == invoked
-    assert all(v == {"Fn::GetAtt": [v["Fn::GetAtt"][0], "Arn"]} for v in substitutions.values())
+    # each task invokes the function's alias (its SnapStart-published version), not $LATEST
+    alias_arn = re.compile(r"^\$\{(\w+)\.Arn\}:\$\{FunctionAlias\}$")
+    matches = [alias_arn.match(v.get("Fn::Sub", "")) for v in substitutions.values()]
+    assert all(matches), substitutions
+    assert {m.group(1) for m in matches if m} == invoked
 
 
 @pytest.mark.parametrize("sm", sorted(STATE_MACHINES))

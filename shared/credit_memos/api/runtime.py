@@ -1,5 +1,7 @@
 """Per-container objects, built on first use (not at import) and then reused.
 
+Under SnapStart they are built before the snapshot instead (:func:`warm`, a before-snapshot hook),
+so that every restored environment starts with its settings read and its clients created.
 Tests and benchmarks that need another repository or client build a service with
 ``build_service`` and install it with ``use_service``; nothing reaches into private state.
 """
@@ -13,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from credit_memos import snapstart
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
@@ -75,6 +78,18 @@ def use_service(service: CreditMemoService) -> Iterator[CreditMemoService]:
         yield service
     finally:
         install(previous)
+
+
+@snapstart.before_snapshot
+def warm() -> None:
+    """Read the settings and create the clients and the service (what init should leave behind)."""
+    get_service()
+
+
+@snapstart.before_snapshot
+def warm() -> None:
+    """Read the settings and create the clients and the service (what init should leave behind)."""
+    get_service()
 
 
 def reset() -> None:

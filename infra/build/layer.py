@@ -1,0 +1,108 @@
+"""Build DomainLayer into ARTIFACTS_DIR (run by shared/Makefile under `sam build`).
+
+    python3.13 infra/build/layer.py --source shared --artifacts DIR [--architecture arm64|x86_64]
+
+- runtime dependencies from shared/requirements.txt as wheels only (``--only-binary=:all:``: a
+  dependency that ships no wheel fails the build instead of being compiled on the build host), for
+  CPython 3.13 on manylinux for the layer's architecture, whatever the build host is;
+- the domain package (``credit_memos``, sources only: no caches, no tests);
+- no scripts (``bin/``), no development dependency (nothing but requirements.txt is installed);
+- every module compiled with ``--invalidation-mode unchecked-hash``: ``sam package`` zips files with
+  1980 timestamps, which makes a default (timestamp) .pyc stale, so Lambda would compile every
+  module from source at each cold start. Unchecked-hash bytecode is used as it is.
+
+The architecture is ``--architecture``, else ``LAYER_ARCHITECTURE``, else DomainLayer's
+``Metadata.BuildArchitecture`` in template.yaml. Runs with the standard library only (plus pip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import os
+import py_compile
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+PYTHON_VERSION = (3, 13)
+# Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux tag up to 2_34 fits.
+MANYLINUX = ("manylinux_2_34", "manylinux_2_28", "manylinux2014", "manylinux_2_17")
+MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def template_architecture(template: Path = REPO_ROOT / "template.yaml") -> str:
+    """DomainLayer's BuildArchitecture, read without a YAML parser (the build needs only the stdlib)."""
+    text = template.read_text(encoding="utf-8")
+    block = re.search(r"^  DomainLayer:\n((?:    .*\n|\n)+)", text, re.MULTILINE)
+    found = re.search(r"^\s+BuildArchitecture:\s*(\S+)", block.group(1), re.MULTILINE) if block else None
+    if found is None:
+        raise SystemExit(f"error: no DomainLayer Metadata.BuildArchitecture in {template}")
+    return found.group(1).strip("'\"")
+
+
+def platforms(architecture: str) -> list[str]:
+    return [f"{tag}_{MACHINE[architecture]}" for tag in MANYLINUX]
+
+
+def build(source: Path, artifacts: Path, architecture: str) -> Path:
+    if sys.version_info[:2] != PYTHON_VERSION:
+        raise SystemExit(
+            f"error: the layer must be built by Python {'.'.join(map(str, PYTHON_VERSION))} (its bytecode "
+            f"is version-specific); {sys.executable} is {sys.version.split()[0]}. Set LAYER_PYTHON."
+        )
+    if architecture not in MACHINE:
+        raise SystemExit(f"error: unknown architecture {architecture!r} (arm64 or x86_64)")
+    target = artifacts / "python"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-warn-conflicts",
+    ]
+    command += ["--target", str(target), "--only-binary=:all:", "--no-compile", "--implementation", "cp"]
+    command += ["--python-version", "".join(map(str, PYTHON_VERSION))]
+    for platform in platforms(architecture):
+        command += ["--platform", platform]
+    command += ["-r", str(source / "requirements.txt")]
+    subprocess.run(command, check=True)
+    shutil.rmtree(target / "bin", ignore_errors=True)
+    shutil.copytree(
+        source / "credit_memos",
+        target / "credit_memos",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "test_*.py"),
+    )
+    ok = compileall.compile_dir(
+        target,
+        quiet=1,
+        workers=0,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
+    if not ok:
+        raise SystemExit("error: some modules of the layer do not compile")
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="infra/build/layer.py", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--source", type=Path, required=True, help="the layer's ContentUri (shared/)")
+    parser.add_argument("--artifacts", type=Path, required=True, help="ARTIFACTS_DIR given by sam build")
+    parser.add_argument("--architecture", default=os.environ.get("LAYER_ARCHITECTURE") or None)
+    args = parser.parse_args(argv)
+    architecture = args.architecture or template_architecture()
+    target = build(args.source.resolve(), args.artifacts.resolve(), architecture)
+    print(f"DomainLayer: {architecture} (cp313, {MANYLINUX[0]}_{MACHINE[architecture]} or older) -> {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""The artifacts `sam build` makes (make build) are what Lambda can run, as Lambda gets them.
+
+Each function is imported from its packaged (zipped with 1980 dates, unzipped) folder in a clean
+``python -I -S`` whose path is that folder, the layer and the standard library, with the
+template's environment: the import must succeed, compile no module from source and load nothing
+from anywhere else. The deployed (arm64) layer must carry that architecture's wheels only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import py_compile
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from infra.build.artifacts import (
+    Packaged,
+    functions,
+    import_function,
+    layer_native_libraries,
+    package,
+)
+from infra.build.layer import MACHINE
+from infra.local.template import REPO_ROOT, FunctionDefinition
+
+FUNCTION_IDS = sorted(functions())
+
+
+@pytest.mark.parametrize("logical_id", FUNCTION_IDS)
+def test_packaged_function_imports_from_bytecode_alone(
+    packaged: Packaged, template_functions: dict[str, FunctionDefinition], logical_id: str
+) -> None:
+    result = import_function(packaged, template_functions[logical_id])
+    assert result["callable"]
+    assert result["compiled"] == [], "modules compiled from source at import (stale or missing .pyc)"
+    assert result["outside"] == [], "modules loaded from outside the artifact, its layer and the stdlib"
+
+
+def test_the_check_sees_bytecode_that_packaging_invalidates(
+    tmp_path: Path, template_functions: dict[str, FunctionDefinition]
+) -> None:
+    """Control: default (timestamp) .pyc, zipped with 1980 dates, is recompiled at import."""
+    function = dataclasses.replace(next(iter(template_functions.values())), handler="app.lambda_handler")
+    build = tmp_path / "build"
+    (build / function.logical_id).mkdir(parents=True)
+    (build / "DomainLayer" / "python").mkdir(parents=True)
+    app = build / function.logical_id / "app.py"
+    app.write_text("def lambda_handler(event, context):\n    return event\n")
+    py_compile.compile(str(app), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+    result = import_function(package(build, tmp_path / "packaged"), function)
+    assert result["callable"]
+    assert [Path(p).name for p in result["compiled"]] == ["app.py"]
+
+
+def _pyc_flags(pyc: Path) -> int:
+    return int.from_bytes(pyc.read_bytes()[4:8], "little")
+
+
+def test_every_module_of_the_deployed_build_has_unchecked_hash_bytecode(deployed_build: Path) -> None:
+    sources = [p for p in deployed_build.rglob("*.py") if p.is_file()]
+    assert len(sources) > 100
+    missing, checked = [], []
+    for source in sources:
+        pyc = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        if not pyc.is_file():
+            missing.append(str(source.relative_to(deployed_build)))
+        elif _pyc_flags(pyc) != 0b01:  # hash-based (bit 0), check_source off (bit 1): unchecked-hash
+            checked.append(str(source.relative_to(deployed_build)))
+    assert missing == []
+    assert checked == []
+
+
+def test_deployed_layer_has_the_deployed_architecture_wheels_only(
+    deployed_build: Path, deployed_architecture: str
+) -> None:
+    native = layer_native_libraries(deployed_build / "DomainLayer" / "python")
+    assert any(path.startswith("pydantic_core/") for path in native), "pydantic-core's extension is missing"
+    assert set(native.values()) == {MACHINE[deployed_architecture]}, native
+    tags = {m.group(1) for path in native for m in [re.search(r"\.cpython-(\d+)-", path)] if m}
+    assert tags == {"313"}, native
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {
+        re.split(r"[\[<>=~!; ]", r.strip(), maxsplit=1)[0].lower().replace("_", "-") for r in requirements
+    }
+
+
+def test_deployed_layer_holds_no_development_dependency(deployed_build: Path) -> None:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    dev_only = _names(project["optional-dependencies"]["dev"]) - _names(project["dependencies"])
+    layer = deployed_build / "DomainLayer" / "python"
+    installed = {
+        p.name.split("-")[0].lower().replace("_", "-")
+        for p in layer.iterdir()
+        if p.name.endswith(".dist-info")
+    }
+    assert "pydantic" in installed and "aws-lambda-powertools" in installed
+    assert installed & dev_only == set()
+    assert not (layer / "bin").exists()
+    assert not list(layer.rglob("tests/conftest.py"))
