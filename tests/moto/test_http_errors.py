@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from credit_memos.api.schemas import ID_RE
+from credit_memos.api.fields import ID_RE
 
 from infra.local.api_gateway import build_event
 from infra.local.lambda_runtime import FakeLambdaContext

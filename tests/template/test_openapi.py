@@ -7,8 +7,9 @@ import re
 from typing import Any
 
 import pytest
-from credit_memos.api.schemas import IdempotencyKey, MemoChargeRequest, UnapplyRequest
-from credit_memos.api.schemas import _to_decimal as to_decimal
+from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.fields import _to_decimal as to_decimal
+from credit_memos.api.schemas import MemoChargeRequest, UnapplyRequest
 from credit_memos.domain import inputs, memos
 from credit_memos.errors import ValidationError
 from credit_memos.money import MAX_MINOR_UNITS, minor_units, parse_amount

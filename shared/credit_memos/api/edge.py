@@ -36,9 +36,10 @@ from credit_memos.api.errors import (
     error_body,
     http_status,
 )
+from credit_memos.api.fields import ID_RE, IDEMPOTENCY_KEY_PATTERN
 from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.api.runtime import get_service
-from credit_memos.api.schemas import ID_RE, IDEMPOTENCY_KEY_PATTERN, ErrorResponse
+from credit_memos.api.schemas import ErrorResponse
 from credit_memos.commands import Request
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH

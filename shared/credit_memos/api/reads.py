@@ -19,7 +19,8 @@ from pydantic import BaseModel
 
 from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.schemas import Identifier, ListQuery
+from credit_memos.api.fields import Identifier
+from credit_memos.api.schemas import ListQuery
 from credit_memos.domain.documents import InvoiceStatus, MemoStatus
 from credit_memos.domain.views import (
     ApplicationPage,

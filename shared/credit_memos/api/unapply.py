@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Pat
 
 from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.schemas import IdempotencyKey, UnapplyRequest
+from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.schemas import UnapplyRequest
 from credit_memos.domain.documents import SettlementLevel
 from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome

@@ -11,20 +11,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from credit_memos.commands import Request
 from credit_memos.ports import Repository
 from credit_memos.settings import Settings
 from credit_memos.usecases.engine import Engine, Outcome
 
-C = TypeVar("C", bound=Request)
 UseCase = Callable[[Engine, Any, "str | None"], Outcome]
 
 _USE_CASES: dict[type[Request], UseCase] = {}
 
 
-def use_case(command_type: type[C]) -> Callable[[Callable[[Engine, C, str | None], Outcome]], UseCase]:
+def use_case[C: Request](
+    command_type: type[C],
+) -> Callable[[Callable[[Engine, C, str | None], Outcome]], UseCase]:
     """Register the function that carries out ``command_type``."""
 
     def register(function: Callable[[Engine, C, str | None], Outcome]) -> UseCase:
