@@ -302,7 +302,7 @@ def test_memo_line_rejects_non_positive_charge_and_bad_taxes(charge: object) -> 
 
 
 def test_memo_line_needs_a_product() -> None:
-    with pytest.raises(ValidationError, match="productId or productName"):
+    with pytest.raises(ValidationError, match="needs a product"):
         memos.build_memo_line(
             line_id="x", currency="USD", charge=inputs.MemoChargeInput(D("1.00")), field=("charges", 0)
         )

@@ -41,7 +41,7 @@ def build_memo_line(
     if amount <= 0:
         raise ValidationError("must be greater than 0", field=(*field, "charge_amount"))
     if not (charge.product_id or charge.product_name) and reference_invoice_line_id is None:
-        raise ValidationError("each charge needs productId or productName", field=field)
+        raise ValidationError("a charge needs a product: its id, its name or both", field=field)
     taxes: list[TaxDetail] = []
     for tax_index, tax in enumerate(charge.taxes):
         tax_field = (*field, "taxes", tax_index, "tax_amount")
