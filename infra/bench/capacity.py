@@ -292,12 +292,13 @@ def floor(total: Bill) -> tuple[float, float]:
     """The least any design could be billed for the operation: (RCU, WCU).
 
     A mutation: each item it changed, read once (strongly consistent, the size before) if it
-    existed, and written once (its size after), in a transaction when more than one item changes;
+    existed, and written once (the larger of its sizes before and after, as any write of it is
+    billed), in a transaction when more than one item changes;
     no index writes. A read: the items it returned, read once, at the consistency it used.
     """
     if total.changed:
         transactional = len(total.changed) > 1
-        wcu = sum(write_units(after, transactional=transactional) for _, after in total.changed.values())
+        wcu = sum(write_units(max(sizes), transactional=transactional) for sizes in total.changed.values())
         rcu = sum(read_units(before, consistent=True) for before, _ in total.changed.values() if before)
         return rcu, float(wcu)
     return query_units(total.read_sizes, consistent=total.consistent_reads), 0.0
@@ -322,6 +323,10 @@ class CapacityRecorder(Recorder):
         self.reader = reader
         self.schema = schema
         self.captured: list[Captured] = []
+
+    def __enter__(self) -> CapacityRecorder:
+        super().__enter__()
+        return self
 
     def reset(self) -> None:
         super().reset()
@@ -372,3 +377,143 @@ class CapacityRecorder(Recorder):
         for captured in self.captured:
             total.add(bill(captured, self.schema))
         return total
+
+
+# ---------------------------------------------------------------- the bench section
+
+
+def _run_scenarios() -> list[tuple[str, Any]]:
+    from infra.bench import round_trips as rt
+    from infra.bench.context import invoice_body, new_account
+
+    def create_invoice(lines: int) -> Any:
+        def setup(bench: Any) -> rt.Request:
+            return "POST", "/invoices", invoice_body(new_account(), ["10.00"] * lines), None
+
+        return setup
+
+    def apply_spread(bench: Any) -> rt.Request:
+        account = new_account()
+        invoice = bench.fixtures.invoice(account, ["10.00"] * 300, level="InvoiceLine")
+        memo = bench.fixtures.memo(account, ["10.00"] * 300)
+        body = {"applications": [{"invoiceId": invoice["id"]}]}
+        return "POST", f"/credit-memos/{memo['id']}/actions/apply", body, None
+
+    def list_page(bench: Any) -> rt.Request:
+        account = new_account()
+        for _ in range(20):
+            bench.fixtures.invoice(account, ["10.00"] * 300)
+        return "GET", "/invoices", None, {"billingAccountId": account, "limit": 20}
+
+    def get_large(bench: Any) -> rt.Request:
+        invoice = bench.fixtures.invoice(new_account(), ["10.00"] * 300)
+        return "GET", f"/invoices/{invoice['id']}", None, None
+
+    return [
+        ("create invoice (1 line)", create_invoice(1)),
+        ("create invoice (300 lines)", create_invoice(300)),
+        ("apply (invoice level)", rt._apply),
+        ("apply line (line level, 1 line)", rt._apply_line),
+        ("apply (line level, 300-line memo over 300 lines)", apply_spread),
+        ("unapply (invoice level)", rt._unapply),
+        ("credit invoice (create + apply)", rt._credit_invoice),
+        ("convert negative lines", rt._convert),
+        ("list invoices (page of 20, 300 lines each)", list_page),
+        ("get invoice (2 lines)", rt._get_invoice),
+        ("get invoice (300 lines)", get_large),
+    ]
+
+
+def _ratio(billed: float, least: float) -> float | None:
+    return round(billed / least, 2) if least else None
+
+
+def run(bench: Any) -> Any:
+    import time
+
+    from infra.bench.context import new_key
+    from infra.bench.hooks import describe_calls
+    from infra.bench.report import Section
+
+    started = time.perf_counter()
+    schema = Schema.from_create_kwargs(bench.template.tables()["CreditMemoTable"].create_kwargs)
+    section = Section(
+        "capacity",
+        "1b. Billed capacity per operation by AWS's rules (from the items written and read) vs the floor",
+        [
+            ("operation", "operation"),
+            ("calls", "requests [items]"),
+            ("rcu", "RCU"),
+            ("wcu", "WCU table"),
+            ("index_wcu", "WCU indexes"),
+            ("local", "DynamoDB Local RCU/WCU"),
+            ("floor", "floor RCU/WCU"),
+            ("read_ratio", "RCU / floor"),
+            ("write_ratio", "WCU / floor"),
+            ("key_extra", "+key RCU/WCU"),
+        ],
+    )
+    with CapacityRecorder(bench.service_client(), bench.raw_client(), schema) as recorder:
+        for name, setup in _run_scenarios():
+            measured = {}
+            for key in (None, new_key()):
+                method, path, body, query = setup(bench)
+                prepared = bench.api.prepare(method, path, body, key=key, query=query)
+                recorder.reset()
+                result = bench.api.send(prepared)
+                if not 200 <= result.status < 300:
+                    raise RuntimeError(f"{name}: {method} {path} answered {result.status}: {result.body}")
+                if method == "GET":
+                    key = None
+                measured[key is not None] = (
+                    recorder.total(),
+                    recorder.summary(),
+                    describe_calls(recorder.calls),
+                )
+                if method == "GET":
+                    break
+            total, summary, calls = measured[False]
+            floor_rcu, floor_wcu = floor(total)
+            row: dict[str, Any] = {
+                "operation": name,
+                "calls": calls,
+                "rcu": f"{total.rcu:g}",
+                "wcu": f"{total.wcu:g}",
+                "index_wcu": f"{total.index_wcu:g}",
+                "billed_rcu": total.rcu,
+                "billed_wcu": total.wcu,
+                "billed_index_wcu": total.index_wcu,
+                "total_wcu": total.total_wcu,
+                "local": f"{summary['read_units']:g}/{summary['write_units']:g}",
+                "local_rcu": summary["read_units"],
+                "local_wcu": summary["write_units"],
+                "floor": f"{floor_rcu:g}/{floor_wcu:g}",
+                "floor_rcu": floor_rcu,
+                "floor_wcu": floor_wcu,
+                "read_ratio": _ratio(total.rcu, floor_rcu),
+                "write_ratio": _ratio(total.total_wcu, floor_wcu),
+                "changed_items": [list(sizes) for sizes in total.changed.values()],
+                "read_sizes": total.read_sizes,
+            }
+            if True in measured:
+                keyed = measured[True][0]
+                row["key_extra"] = f"+{keyed.rcu - total.rcu:g}/+{keyed.total_wcu - total.total_wcu:g}"
+            section.rows.append(row)
+    section.notes += [
+        "RCU, WCU: what AWS would bill for the request without an Idempotency-Key, computed by "
+        "infra/bench/capacity.py from the items the client sent and received (item size rules; "
+        "1 KB write units and 4 KB read units rounded per item, per Query for a query; transactional "
+        "writes 2x; eventually consistent reads 0.5x); a put counts the larger of the item before "
+        "and after. WCU indexes: one write of the projected item per index whose entry the write "
+        "adds, changes or removes (two when its key changes), projections from template.yaml.",
+        "DynamoDB Local RCU/WCU: its own ReturnConsumedCapacity=TOTAL figure, which is not AWS's "
+        "(a transaction counts 4 units per KB, equal-size items of one transaction once).",
+        "floor: each item the operation changed, read once strongly consistent (if it existed) and "
+        "written once (the larger of its sizes before and after; in a transaction when more than one "
+        "item changes), no index writes; for a "
+        "read, the items it returned read once at the consistency it used. Ratios are billed / floor "
+        "(WCU: table + indexes).",
+        "+key: what the same request with an Idempotency-Key adds (the key's read, its record's write).",
+    ]
+    section.seconds = time.perf_counter() - started
+    return section
