@@ -28,7 +28,7 @@ from infra.bench.context import Bench, Prepared, new_account, new_key
 from infra.bench.hooks import Call, Recorder, describe_calls
 from infra.bench.report import Section, median
 
-TARGET = 0.8
+TARGET = 0.9  # issue 14: handler throughput over the bare calls for create and apply
 _CREATE_CONDITION = "attribute_not_exists(pk)"
 _VERSION_CONDITION = "#version = :read_version"
 
@@ -199,7 +199,7 @@ OPERATIONS = [
     Operation("create credit memo + Idempotency-Key", _post_memos(True), TARGET),
     Operation("apply (invoice level)", _applies(False), TARGET),
     Operation("apply + Idempotency-Key", _applies(True), TARGET),
-    Operation("create invoice", _post_invoices),
+    Operation("create invoice", _post_invoices, TARGET),
     Operation("unapply (invoice level)", _unapplies),
     Operation("get invoice", _gets),
 ]

@@ -18,7 +18,7 @@ import pytest
 from infra.local.dynamodb_local import CACHE_DIR, NPM_PACKAGE, NPM_VERSION, java_executable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"round_trips", "overhead", "cold_start", "cpu", "scale", "contention", "local_server"}
+SECTIONS = {"round_trips", "capacity", "overhead", "cold_start", "cpu", "scale", "contention", "local_server"}
 
 pytestmark = pytest.mark.integration
 
@@ -58,6 +58,12 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
     apply = round_trips["apply (invoice level)"]
     assert apply["without_key"]["by_operation"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
     assert apply["floor"] == 2
+
+    for row in data["sections"]["capacity"]["rows"]:
+        # the floor is a lower bound of the bill, and an apply reads each document once
+        assert row["billed_rcu"] >= row["floor_rcu"] and row["total_wcu"] >= row["floor_wcu"], row
+    capacity = {row["operation"]: row for row in data["sections"]["capacity"]["rows"]}
+    assert capacity["apply (invoice level)"]["read_ratio"] == 1.0
 
     for row in data["sections"]["overhead"]["rows"]:
         assert row["handler_ops_s"] > 0 and row["bare_ops_s"] > 0

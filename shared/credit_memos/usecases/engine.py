@@ -57,13 +57,22 @@ class Idempotency:
 
     @staticmethod
     def of(key: str, command: Request) -> Idempotency:
+        # The JSON of ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals and the
+        # like as str), without asdict's deep copy of every value: the encoder meets each nested
+        # command dataclass and takes its fields, the same text (fingerprints stored earlier match).
         canonical = json.dumps(
-            [command.operation, dataclasses.asdict(command)],
+            [command.operation, command],
             sort_keys=True,
             separators=(",", ":"),
-            default=str,
+            default=_fields_or_str,
         )
         return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _fields_or_str(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return str(value)
 
 
 @dataclass

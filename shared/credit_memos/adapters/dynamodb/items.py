@@ -268,8 +268,28 @@ def _size_of_value(value: Any) -> str:
 
 
 def estimated_size(item: dict[str, Any]) -> int:
-    # Close to DynamoDB's own accounting (names + values, numbers ~ digits/2, binary its bytes).
-    return len(json.dumps(item, separators=(",", ":"), default=_size_of_value))
+    """Bytes of the item as JSON (names + values; a number as its digits, binary as its raw bytes),
+    an upper bound close to DynamoDB's own accounting.
+
+    Top-level strings (a stored response body, the outbox) count their UTF-8 bytes without being
+    encoded again as JSON (what DynamoDB counts; re-escaping a large body was the estimate's main
+    cost), top-level numbers their digits; lists and maps are measured as JSON text.
+    """
+    size = 1  # the braces, less the last comma
+    for name, value in item.items():
+        kind = type(value)
+        if kind is str:
+            length = len(value.encode()) + 2
+        elif kind is Decimal:
+            length = len(str(value)) + 2
+        elif kind is int:
+            length = len(str(value))
+        elif kind is bytes or kind is bytearray:
+            length = len(value) + 2
+        else:
+            length = len(json.dumps(value, separators=(",", ":"), default=_size_of_value))
+        size += len(name) + length + 4  # "name":value,
+    return size
 
 
 def idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
