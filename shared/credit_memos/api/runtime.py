@@ -86,12 +86,6 @@ def warm() -> None:
     get_service()
 
 
-@snapstart.before_snapshot
-def warm() -> None:
-    """Read the settings and create the clients and the service (what init should leave behind)."""
-    get_service()
-
-
 def reset() -> None:
     """Forget cached settings, clients and any installed service (tests change the environment)."""
     install(None)
