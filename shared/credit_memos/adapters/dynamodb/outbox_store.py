@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -51,20 +52,20 @@ def _parse_time(value: object) -> datetime | None:
 class OutboxStore:
     def __init__(
         self,
-        client: object,
+        client: Any,
         table_name: str,
         *,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client: object = client
+        self._client = client
         self._table = table_name
         self._clock = clock
         self._sleep = sleep
 
-    def _pending_keys(self) -> Iterator[dict[str, object]]:
+    def _pending_keys(self) -> Iterator[dict[str, Any]]:
         for shard in range(PENDING_SHARDS):
-            request: dict[str, object] = {
+            request: dict[str, Any] = {
                 "TableName": self._table,
                 "IndexName": PENDING_INDEX.name,
                 "KeyConditionExpression": "#pk = :pk",
@@ -73,7 +74,7 @@ class OutboxStore:
             }
             while True:
                 try:
-                    response = self._client.query(**request)  # type: ignore[attr-defined]
+                    response = self._client.query(**request)
                 except (ClientError, BotoCoreError) as error:
                     raise translate(error) from error
                 for item in response.get("Items", []):
@@ -91,12 +92,12 @@ class OutboxStore:
         keys = list(self._pending_keys())
         found: list[PendingWrite] = []
         for start in range(0, len(keys), 100):
-            request: dict[str, object] = {
+            request: dict[str, Any] = {
                 self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
             }
             for attempt in range(8):
                 try:
-                    response = self._client.batch_get_item(RequestItems=request)  # type: ignore[attr-defined]
+                    response = self._client.batch_get_item(RequestItems=request)
                 except (ClientError, BotoCoreError) as error:
                     raise translate(error) from error
                 for raw in response.get("Responses", {}).get(self._table, []):
@@ -122,7 +123,7 @@ class OutboxStore:
         """Mark the write's events delivered; False if it was confirmed already (or never pending)."""
         now = self._clock()
         try:
-            self._client.update_item(  # type: ignore[attr-defined]
+            self._client.update_item(
                 TableName=self._table,
                 Key=serialize(key),
                 UpdateExpression="REMOVE #outbox, #ppk, #psk SET publishedAt = :now, expiresAt = :expires",
