@@ -239,6 +239,17 @@ def test_the_alarms_watch_what_the_issue_names(translated: dict[str, Any]) -> No
     assert alarmed == set(ALL)
 
 
+def test_the_api_alarms_watch_this_api_and_stage(translated: dict[str, Any]) -> None:
+    name = translated["Resources"][API]["Properties"]["Name"]
+    (stage,) = resources(translated, "AWS::ApiGateway::Stage").values()
+    for alarm in ("CreditMemoApi5xxAlarm", "CreditMemoApiLatencyAlarm"):
+        dimensions = translated["Resources"][alarm]["Properties"]["Dimensions"]
+        assert {d["Name"]: d["Value"] for d in dimensions} == {
+            "ApiName": name,
+            "Stage": stage["Properties"]["StageName"],
+        }
+
+
 def test_api_access_logs_are_json_by_default(translated: dict[str, Any]) -> None:
     (stage,) = resources(translated, "AWS::ApiGateway::Stage").values()
     setting = stage["Properties"]["AccessLogSetting"]
