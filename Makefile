@@ -8,9 +8,10 @@
 #   make tools   install asl-validator (npm) into .local/asl-validator (statelint comes with the venv)
 #   make statelint  validate infra/statemachines/*.asl.json with statelint and asl-validator
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
+#   make replay  republish every domain event not yet delivered (TABLE_NAME, EVENT_BUS_NAME; REPLAY_ARGS=--dry-run)
 #   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
 #                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
-#   make lint    ruff check, ruff format --check, mypy
+#   make lint    ruff check, ruff format --check, mypy, cfn-lint with the serverless rules (cfn-lint-serverless)
 #   make audit   pip-audit of the runtime dependencies (fails on a known vulnerability)
 #   make bench   benchmarks on a fresh in-memory DynamoDB Local: table + .local/bench.json (BENCH_ARGS=--quick)
 #   make clean   remove caches and local DynamoDB data (keeps .venv and the DynamoDB Local download)
@@ -27,6 +28,7 @@ PYTEST_ARGS ?=
 INVOKE_ARGS ?=
 BENCH_ARGS ?=
 EXECUTE_ARGS ?=
+REPLAY_ARGS ?=
 ASL_VALIDATOR_VERSION := 4.0.0
 # Build tools, kept out of the dev venv: the SAM CLI (with Lambda's Runtime Interface Emulator
 # inside) and the runtime client the emulated runtime runs (Lambda's managed runtime has its own).
@@ -51,7 +53,7 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv run invoke test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv run invoke replay test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -74,6 +76,9 @@ invoke: venv
 		echo "usage: make invoke FUNCTION=<logical id or folder> EVENT=<event.json> [INVOKE_ARGS=--start-db]" >&2; \
 		exit 2; fi
 	$(PY) -m infra.local.invoke '$(FUNCTION)' '$(EVENT)' $(INVOKE_ARGS)
+
+replay: venv
+	$(PY) -m infra.replay $(REPLAY_ARGS)
 
 build-tools: $(SAM_STAMP) $(LAMBDA_RUNTIME_STAMP)
 
@@ -136,6 +141,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 
 # Figures are reported, never enforced: the exit status is non-zero only if a section crashed.
 # BENCH_ARGS: --quick (about 1 min on 2 CPUs; the full run about 3), --out FILE, --markdown FILE,

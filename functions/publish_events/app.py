@@ -8,7 +8,11 @@ not all accepted, or whose outbox is malformed, is reported in ``batchItemFailur
 response); the records after it in the batch are reported too, without being
 published, so Lambda resumes from the first failure in stream order and nothing
 is published out of order or twice on that account. Records that carry no events
-(and TTL removals) are done at once.
+(and TTL removals, and the confirmations below) are done at once.
+
+Once EventBridge has accepted an OUTBOX item's events the item is confirmed (its events and
+pending keys removed, conditionally): what is never confirmed stays on the table's pending index,
+where ``python -m infra.replay`` and ReplayEventsFunction find it (docs/orchestration-and-events.md).
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecord,
     DynamoDBRecordEventName,
 )
+from credit_memos.adapters.dynamodb.keys import PENDING_INDEX
+from credit_memos.adapters.dynamodb.outbox_store import OutboxStore
 from credit_memos.adapters.eventbridge import EventBridgePublisher, create_client
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, decode_outbox
+from credit_memos.api import runtime
 from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.settings import Settings, get_settings
 
@@ -45,7 +52,12 @@ def get_publisher() -> EventBridgePublisher:
     return build_publisher(get_settings())
 
 
-def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher) -> int:
+def build_store(settings: Settings, client: Any = None) -> OutboxStore:
+    """Where delivered OUTBOX items are confirmed: ``settings``' table (default client: the runtime's)."""
+    return OutboxStore(client if client is not None else runtime.get_dynamodb_client(), settings.table_name)
+
+
+def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher, store: OutboxStore) -> int:
     """Publish one stream record's events; the number published."""
     if record.event_name == DynamoDBRecordEventName.REMOVE:
         return 0
@@ -56,10 +68,19 @@ def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher) -> i
     created = record.dynamodb.approximate_creation_date_time if record.dynamodb else None
     occurred_at = datetime.fromtimestamp(float(created), UTC) if created is not None else None
     publisher.publish(events, occurred_at)
+    if PENDING_INDEX.pk in image:  # an OUTBOX item (events on a document item predate them)
+        try:
+            store.confirm({"pk": image["pk"], "sk": image["sk"]})
+        except Exception as error:  # delivered all the same; a replay would deliver it again
+            logger.warning("outbox item not confirmed", extra={"outbox": image["pk"], "reason": str(error)})
+            metrics.add_metric(name="OutboxConfirmFailed", unit=MetricUnit.Count, value=1)
     return len(events)
 
 
-def handle(event: dict[str, Any], context: Any, publisher: EventBridgePublisher) -> dict[str, Any]:
+def handle(
+    event: dict[str, Any], context: Any, publisher: EventBridgePublisher, store: OutboxStore | None = None
+) -> dict[str, Any]:
+    store = store if store is not None else build_store(get_settings())
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     failed_at: list[str] = []
     published = [0]
@@ -68,7 +89,7 @@ def handle(event: dict[str, Any], context: Any, publisher: EventBridgePublisher)
         if failed_at:
             raise EarlierRecordFailed(f"record {failed_at[0]} before this one failed")
         try:
-            published[0] += publish_record(record, publisher)
+            published[0] += publish_record(record, publisher, store)
         except Exception as error:
             failed_at.append(str(record.dynamodb.sequence_number if record.dynamodb else "?"))
             logger.warning(

@@ -16,7 +16,7 @@ MAX_LINES = 300
 # Taxes of one memo charge.
 MAX_TAXES_PER_LINE = 5
 # One DynamoDB transaction holds 100 items: an apply writes 1 memo + N invoices + N
-# application entries + the idempotency record + (at most) one outbox item.
+# application entries + the idempotency record + the outbox item.
 MAX_APPLY_TARGETS = 25
 MAX_LINE_APPLY_TARGETS = 50
 # List pages.

@@ -40,8 +40,16 @@ def legacy_table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[
     client = dynamodb_client(dynamodb_local_endpoint)
     definition = template().tables()["CreditMemoTable"]
     name = f"it-migrate-{uuid.uuid4().hex[:8]}"
+    # Without the pending outbox index (GSI5) either: it came after, and is added by its own deploy.
+    keyed = {"pk", "sk"} | {k["AttributeName"] for d in LEGACY_INDEX_DEFINITIONS for k in d["KeySchema"]}
+    attributes = [a for a in definition.create_kwargs["AttributeDefinitions"] if a["AttributeName"] in keyed]
     client.create_table(
-        **definition.create_kwargs | {"TableName": name, "GlobalSecondaryIndexes": LEGACY_INDEX_DEFINITIONS}
+        **definition.create_kwargs
+        | {
+            "TableName": name,
+            "GlobalSecondaryIndexes": LEGACY_INDEX_DEFINITIONS,
+            "AttributeDefinitions": attributes,
+        }
     )
     try:
         yield name

@@ -166,6 +166,11 @@ def memo(api: Api, amount: str, status: str = "Posted") -> dict[str, Any]:
     return r.body  # type: ignore[no-any-return]
 
 
+def with_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of OUTBOX items (a write's events; the documents' own records carry none)."""
+    return [r for r in records if "outbox" in r["dynamodb"].get("NewImage", {})]
+
+
 def outbox_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     events = []
     for record in records:
@@ -301,7 +306,7 @@ def test_one_write_with_more_than_ten_events_goes_out_in_calls_of_ten(bus: Bus, 
 def test_refused_entries_fail_their_record_and_the_records_after_it(bus: Bus, publish: Publisher) -> None:
     api = Api()
     first, second, third = invoice(api, "1.00"), invoice(api, "2.00"), invoice(api, "3.00")
-    records = bus.stream_records()
+    records = with_events(bus.stream_records())
     assert len(records) == 3
     refuse_second = FlakyClient(lambda entry, call: second["id"] in entry["Detail"])
 
@@ -320,7 +325,7 @@ def test_refused_entries_fail_their_record_and_the_records_after_it(bus: Bus, pu
 def test_an_entry_refused_once_is_sent_again_within_the_invocation(bus: Bus, publish: Publisher) -> None:
     api = Api()
     invoice(api, "1.00")
-    records = bus.stream_records()
+    records = with_events(bus.stream_records())
     refuse_first_call = FlakyClient(lambda entry, call: call == 1)
 
     assert publish(records, refuse_first_call) == {"batchItemFailures": []}
@@ -333,7 +338,7 @@ def test_a_put_events_error_fails_the_record(bus: Bus, publish: Publisher) -> No
 
     api = Api()
     invoice(api, "1.00")
-    records = bus.stream_records()
+    records = with_events(bus.stream_records())
 
     class Throttled:
         def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
@@ -360,7 +365,7 @@ def test_a_malformed_outbox_fails_its_record_not_the_invocation(
 ) -> None:
     api = Api()
     invoice(api, "1.00")
-    good = bus.stream_records()[0]
+    (good,) = with_events(bus.stream_records())
     bad = json.loads(json.dumps(good))
     bad["dynamodb"]["NewImage"]["outbox"] = {"S": outbox}
     bad["dynamodb"]["SequenceNumber"] = str(int(good["dynamodb"]["SequenceNumber"]) + 1)
@@ -374,7 +379,7 @@ def test_a_malformed_outbox_fails_its_record_not_the_invocation(
 def test_records_without_events_and_ttl_removals_are_skipped(bus: Bus, publish: Publisher) -> None:
     api = Api()
     invoice(api, "1.00")
-    record = bus.stream_records()[0]
+    (record,) = with_events(bus.stream_records())
     without_outbox = json.loads(json.dumps(record))
     del without_outbox["dynamodb"]["NewImage"]["outbox"]
     without_outbox["eventName"] = "MODIFY"
@@ -399,9 +404,11 @@ def test_the_idempotency_record_and_entries_written_with_a_change_carry_no_event
     )
     assert r.status == 200
     records = bus.stream_records()
-    # One transaction: entry, memo, invoice, idempotency record; exactly one carries the outbox.
-    assert len(records) == 4
-    assert sum(1 for rec in records if "outbox" in rec["dynamodb"]["NewImage"]) == 1
+    # One transaction: entry, memo, invoice, idempotency record and the outbox item, which alone
+    # carries the events.
+    assert len(records) == 5
+    (outbox,) = with_events(records)
+    assert outbox["dynamodb"]["Keys"]["pk"]["S"].startswith("OUTBOX#")
     assert [e["detailType"] for e in outbox_events(records)] == ["CreditApplied"]
 
 
@@ -410,7 +417,7 @@ def test_an_event_too_large_for_eventbridge_goes_out_with_application_ids_only(
 ) -> None:
     api = Api()
     invoice(api, "1.00")
-    record = bus.stream_records()[0]
+    (record,) = with_events(bus.stream_records())
     (event,) = json.loads(record["dynamodb"]["NewImage"]["outbox"]["S"])
     applications = [{"id": f"app_x.{i}", "description": "x" * 900} for i in range(1, 301)]
     event["detailType"] = "CreditApplied"
@@ -424,3 +431,133 @@ def test_an_event_too_large_for_eventbridge_goes_out_with_application_ids_only(
     assert published["detail"]["applicationIds"] == [a["id"] for a in applications]
     assert "applications" not in published["detail"]
     assert published["detail"]["eventId"] == event["id"]
+
+
+# ---------------------------------------------------------------- the durable outbox and its replay
+
+
+def pending(bus: Bus) -> list[dict[str, Any]]:
+    from credit_memos.adapters.dynamodb.keys import PENDING_INDEX, PENDING_SHARDS, pending_partition
+
+    found = []
+    for shard in range(PENDING_SHARDS):
+        found += bus.dynamodb.query(
+            TableName=TABLE_NAME,
+            IndexName=PENDING_INDEX.name,
+            KeyConditionExpression="gsi5pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": pending_partition(shard)}},
+        )["Items"]
+    return found
+
+
+def test_a_published_write_is_confirmed_and_leaves_nothing_to_replay(bus: Bus, publish: Publisher) -> None:
+    api = Api()
+    invoice(api, "1.00")
+    assert len(pending(bus)) == 1
+
+    assert publish(with_events(bus.stream_records())) == {"batchItemFailures": []}
+
+    assert pending(bus) == []
+    assert len(bus.published()) == 1
+    replayed = handler_for("ReplayEventsFunction")({}, replay_context())
+    assert replayed["eventsPublished"] == 0 and bus.published() == []
+
+
+def test_events_outlive_an_eventbridge_outage_longer_than_the_stream_and_replay_delivers_them_in_order(
+    bus: Bus, publish: Publisher
+) -> None:
+    from botocore.exceptions import ClientError
+
+    from infra import replay
+
+    class Down:
+        def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+            raise ClientError({"Error": {"Code": "InternalFailure", "Message": "down"}}, "PutEvents")
+
+    api = Api()
+    inv = invoice(api, "100.00")
+    # Delivered before the outage.
+    assert publish(with_events(bus.stream_records())) == {"batchItemFailures": []}
+    delivered = bus.published()
+    assert len(delivered) == 1
+    # EventBridge goes down; every later write fails to publish, through all of Lambda's retries.
+    m = memo(api, "60.00", status="Draft")
+    assert api.post(f"/credit-memos/{m['id']}/actions/post", {}).status == 200
+    applied = api.post(
+        f"/credit-memos/{m['id']}/actions/apply",
+        {"applications": [{"invoiceId": inv["id"], "amount": "25.00"}]},
+    )
+    assert applied.status == 200
+    app_id = applied.body["applications"][0]["id"]
+    assert api.post(f"/credit-memo-applications/{app_id}/actions/unapply", {}).status == 200
+    assert (
+        api.post(
+            f"/credit-memos/{m['id']}/actions/apply",
+            {"applications": [{"invoiceId": inv["id"], "amount": "60.00"}]},
+        ).status
+        == 200
+    )
+    records = with_events(bus.stream_records())
+    expected = outbox_events(records)
+    assert len(expected) == 5
+    for _ in range(3):
+        response = publish(records, Down())
+        assert len(response["batchItemFailures"]) == len(records)
+    assert bus.published() == []
+    # ... for longer than the stream keeps records: they are gone; only the table remembers.
+    del records
+    assert len(pending(bus)) == 5
+
+    report = handler_for("ReplayEventsFunction")({"dryRun": True}, replay_context())
+    assert report == {
+        "pending": 5,
+        "writesPublished": 0,
+        "eventsPublished": 0,
+        "alreadyConfirmed": 0,
+        "failed": [],
+    }
+    assert bus.published() == []
+
+    assert replay.main([]) == 0
+
+    arrived = bus.published()
+    assert sorted(e["detail"]["eventId"] for e in arrived) == sorted(e["id"] for e in expected)
+    assert {e["detail"]["eventId"]: e["detail"] for e in arrived} == {e["id"]: e["detail"] for e in expected}
+    # Each document's events arrive in their sequence order, continuing where delivery stopped.
+    seen: dict[str, list[int]] = defaultdict(list)
+    for event in delivered + arrived:
+        for doc_id, number in event["detail"]["sequences"].items():
+            seen[doc_id].append(number)
+    assert seen[inv["id"]] == [1, 2, 3, 4]
+    assert seen[m["id"]] == [1, 2, 3, 4, 5]
+    assert pending(bus) == []
+
+    # Twice is harmless: nothing is pending, nothing new goes out.
+    again = handler_for("ReplayEventsFunction")({}, replay_context())
+    assert again["pending"] == 0 and again["eventsPublished"] == 0
+    assert bus.published() == []
+
+
+def test_a_replay_stops_at_a_refused_write_and_the_next_run_finishes(bus: Bus) -> None:
+    from credit_memos.adapters.outbox_replay import replay_with
+    from credit_memos.settings import get_settings
+
+    api = Api()
+    first, second, third = invoice(api, "1.00"), invoice(api, "2.00"), invoice(api, "3.00")
+    refuse_second = FlakyClient(lambda entry, call: second["id"] in entry["Detail"])
+    settings = get_settings()
+
+    report = replay_with(
+        settings, dynamodb_client=bus.dynamodb, events_client=refuse_second, sleep=lambda _: None
+    )
+
+    assert report.writes_published == 1 and len(report.failed) == 1
+    assert [e["detail"]["invoice"]["id"] for e in bus.published()] == [first["id"]]
+    assert len(pending(bus)) == 2
+    report = replay_with(settings, dynamodb_client=bus.dynamodb, sleep=lambda _: None)
+    assert report.writes_published == 2 and report.failed == []
+    assert [e["detail"]["invoice"]["id"] for e in bus.published()] == [second["id"], third["id"]]
+
+
+def replay_context() -> FakeLambdaContext:
+    return FakeLambdaContext(template().find_function("ReplayEventsFunction"))

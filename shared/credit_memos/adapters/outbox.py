@@ -1,9 +1,13 @@
-"""The transactional outbox's format: domain events riding on a written item.
+"""The transactional outbox's format: the domain events of one committed write.
 
-Every committed write that produced events stores them on one of the items it
-writes, as the attribute ``outbox``: a JSON list of ``{"id", "detailType",
-"detail"}``. An item written without events has no such attribute, so each stream
-record (NEW_IMAGE) carries exactly the events of the write that made it.
+Every committed write that produced events writes, in the same transaction, an
+``OUTBOX#{first event id}`` item whose attribute ``outbox`` is a JSON list of
+``{"id", "detailType", "detail"}``, with ``committedAt`` and the pending index's keys
+(``keys.PENDING_INDEX``). No other item carries events, so each stream record (NEW_IMAGE)
+with an ``outbox`` carries exactly the events of the write that made it. Once EventBridge
+has accepted them the item is confirmed: ``outbox`` and the pending keys are removed, and
+``publishedAt`` and a TTL are set. (Before the outbox had items of its own, events rode on a
+document item as the same attribute; the publisher still reads those.)
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from credit_memos.domain.events import DomainEvent
 
 OUTBOX_ATTRIBUTE = "outbox"
+OUTBOX_COMMITTED_AT = "committedAt"
 
 
 class MalformedOutbox(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 
 
@@ -52,3 +53,20 @@ class Index:
 # from the items as they are and a page token of the old index continues on the new one.
 INDEXES = (Index("GSI3", "gsi1pk", "gsi1sk"), Index("GSI4", "gsi2pk", "gsi2sk"))
 LEGACY_INDEXES = (Index("GSI1", "gsi1pk", "gsi1sk"), Index("GSI2", "gsi2pk", "gsi2sk"))
+
+# The outbox items not yet confirmed published (docs/design.md "Indexes", docs/orchestration-and-events.md).
+# Sparse: only a pending OUTBOX item has ``gsi5pk``; the publisher removes it once EventBridge has
+# accepted the item's events, so the index holds exactly the events still to deliver. Keys only.
+# The partition is sharded by the write's first document (``PENDING_SHARDS``), so that no single index
+# partition takes every write; the sort key orders a shard by commit time.
+PENDING_INDEX = Index("GSI5", "gsi5pk", "gsi5sk")
+PENDING_SHARDS = 16
+
+
+def pending_partition(shard: int) -> str:
+    return f"OUTBOX#PENDING#{shard:02d}"
+
+
+def pending_shard(document_id: str) -> int:
+    """The pending-index shard of a write whose first document is ``document_id`` (stable, not hash())."""
+    return zlib.crc32(document_id.encode()) % PENDING_SHARDS

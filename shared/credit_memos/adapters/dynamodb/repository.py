@@ -27,6 +27,7 @@ from credit_memos.adapters.dynamodb.items import (
 )
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
+    PENDING_INDEX,
     Index,
     account_partition,
     entry_key,
@@ -35,9 +36,11 @@ from credit_memos.adapters.dynamodb.keys import (
     invoice_key,
     memo_key,
     outbox_key,
+    pending_partition,
+    pending_shard,
 )
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
-from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, encode_outbox
+from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import CreditMemo, Invoice
 from credit_memos.errors import ServiceUnavailable, ValidationError
 from credit_memos.ports import (
@@ -50,8 +53,6 @@ from credit_memos.ports import (
 
 # An item may be 400 KB; keep a margin for attribute overhead we do not count.
 MAX_ITEM_BYTES = 380_000
-# An outbox item of its own is kept a week; the stream delivers it within 24 hours.
-OUTBOX_TTL_SECONDS = 7 * 24 * 3600
 
 
 def _utc_now() -> datetime:
@@ -163,23 +164,14 @@ class DynamoDbRepository:
         # Each item's size once: a serialization of a 300-line document is not free.
         sizes = [estimated_size(item) for _, _, item in items]
         if unit.events:
-            # Transactional outbox: the events ride on one item of this very write and
-            # reach the publisher through the table's stream (NEW_IMAGE). When that item
-            # has no room for them (a 300-line document leaves little), they get an item
-            # of their own in the same transaction.
-            outbox = encode_outbox(unit.events)
-            outbox_size = len(outbox.encode()) + len(OUTBOX_ATTRIBUTE)  # what DynamoDB counts
-            if sizes[0] + outbox_size <= MAX_ITEM_BYTES:
-                items[0][2][OUTBOX_ATTRIBUTE] = outbox
-                sizes[0] += outbox_size
-            else:
-                outbox_item = outbox_key(unit.events[0].event_id) | {
-                    "entity": "Outbox",
-                    OUTBOX_ATTRIBUTE: outbox,
-                    "expiresAt": self._epoch() + OUTBOX_TTL_SECONDS,
-                }
-                items.append(("outbox", {"ConditionExpression": "attribute_not_exists(pk)"}, outbox_item))
-                sizes.append(estimated_size(outbox_item))
+            # Transactional outbox: the write's events get an OUTBOX item of their own in this
+            # very transaction. It reaches the publisher through the table's stream (NEW_IMAGE)
+            # and stays on the pending index (PENDING_INDEX) until the publisher, or a replay,
+            # has seen EventBridge accept the events: the table, not only the stream's 24 hours,
+            # keeps every event until it is delivered.
+            outbox_item = self._outbox_item(unit)
+            items.append(("outbox", {"ConditionExpression": "attribute_not_exists(pk)"}, outbox_item))
+            sizes.append(estimated_size(items[-1][2]))
         if max(sizes) > MAX_ITEM_BYTES:
             raise ValidationError(
                 "the document is too large to store (item limit 400 KB); shorten its text fields or lines"
@@ -190,6 +182,19 @@ class DynamoDbRepository:
             self._transact(items)
         for doc in unit.updates:
             doc.version += 1
+
+    def _outbox_item(self, unit: UnitOfWork) -> dict[str, Any]:
+        first = unit.events[0]
+        # The shard follows the write's first document, so one document's writes share a shard.
+        document_id = next(iter(first.detail.get("sequences") or {}), first.event_id)
+        committed_at = self._clock().astimezone(UTC).isoformat(timespec="microseconds")
+        return outbox_key(first.event_id) | {
+            "entity": "Outbox",
+            OUTBOX_ATTRIBUTE: encode_outbox(unit.events),
+            OUTBOX_COMMITTED_AT: committed_at,
+            PENDING_INDEX.pk: pending_partition(pending_shard(document_id)),
+            PENDING_INDEX.sk: f"{committed_at}#{first.event_id}",
+        }
 
     def _put_one(self, kind: str, condition: dict[str, Any], item: dict[str, Any]) -> None:
         try:

@@ -1,0 +1,42 @@
+"""Replay the outbox: publish every event the table holds as not yet delivered (operator only).
+
+Invoked directly (``aws lambda invoke --function-name <ReplayEventsFunctionName>:live``), never by
+the API. ``{}`` publishes and confirms every pending write in per-document sequence order;
+``{"dryRun": true}`` only counts them. Returns ``{pending, writesPublished, eventsPublished,
+alreadyConfirmed, failed}``; a non-empty ``failed`` means EventBridge refused a write and the run
+stopped there (invoke again later). The same as ``python -m infra.replay`` (docs/orchestration-and-events.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from credit_memos.adapters.outbox_replay import replay_with
+from credit_memos.api import runtime
+from credit_memos.api.observability import logger, metrics, tracer
+from credit_memos.errors import ValidationError
+from credit_memos.settings import get_settings
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as PydanticError
+
+
+class ReplayRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dryRun: bool = False
+
+
+@logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    try:
+        request = ReplayRequest.model_validate(event or {})
+    except PydanticError as error:
+        raise ValidationError(f"the replay request is invalid: {error.errors()[0]['msg']}") from None
+    client = runtime.get_dynamodb_client()
+    report = replay_with(get_settings(), dynamodb_client=client, dry_run=request.dryRun)
+    metrics.add_metric(name="EventsReplayed", unit=MetricUnit.Count, value=report.events_published)
+    logger.info("outbox replayed", extra=report.as_dict())
+    return report.as_dict()
