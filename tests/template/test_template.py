@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
-from credit_memos.adapters.dynamodb.keys import INDEXES
+from credit_memos.adapters.dynamodb.keys import INDEXES, NUMBER_ATTRIBUTE, NUMBER_INDEX
 
 from infra.local.template import Route, Template
 
@@ -313,7 +313,7 @@ def test_least_privilege(template: dict[str, Any], fid: str) -> None:
 
 
 def test_read_functions_are_the_get_only_ones() -> None:
-    assert {"ReadInvoicesFunction", "ReadCreditMemosFunction"} == READ_ONLY_FUNCTIONS
+    assert {"ReadInvoicesFunction", "ReadCreditMemosFunction", "ReadApplicationsFunction"} == READ_ONLY_FUNCTIONS
 
 
 def test_publisher_may_only_put_events_on_the_bus(template: dict[str, Any]) -> None:
@@ -409,7 +409,13 @@ def test_table_matches_design(template: dict[str, Any]) -> None:
     ]
     indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
     # The indexes the repository queries, keyed as it expects, holding only what lists return.
-    assert set(indexes) == {index.name for index in INDEXES}
+    assert set(indexes) == {index.name for index in INDEXES} | {NUMBER_INDEX}
+    # The sparse number index: keyed on the attribute only numbered memos have, keys only.
+    assert indexes[NUMBER_INDEX] == {
+        "IndexName": NUMBER_INDEX,
+        "KeySchema": [{"AttributeName": NUMBER_ATTRIBUTE, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
     for index in INDEXES:
         gsi = indexes[index.name]
         assert gsi["KeySchema"] == [
@@ -421,7 +427,9 @@ def test_table_matches_design(template: dict[str, Any]) -> None:
             "NonKeyAttributes": list(INDEXED_ATTRIBUTES),
         }
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
-    assert attributes == dict.fromkeys(("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"), "S")
+    assert attributes == dict.fromkeys(
+        ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", NUMBER_ATTRIBUTE), "S"
+    )
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     assert props["SSESpecification"]["SSEEnabled"] is True

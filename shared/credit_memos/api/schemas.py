@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from credit_memos import commands
-from credit_memos.domain.documents import InvoiceStatus, MemoStatus, SettlementLevel, TaxStrategy
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode, SettlementLevel, TaxStrategy
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -226,6 +226,9 @@ CurrencyCode = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"], json_schema_extra=_currency_schema)
 ]
 
+# A credit memo number as issued (prefix and at least 8 digits); other text finds nothing.
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=64, examples=["CM-00000042"])]
+
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 NextToken = Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)]
 
@@ -308,6 +311,7 @@ class CreateCreditMemoRequest(_Request):
     description: LongText | None = None
     effectiveDate: IsoDate | None = None
     externalReference: Text | None = None
+    reasonCode: ReasonCode | None = None
     charges: list[MemoChargeRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self) -> commands.CreateCreditMemo:
@@ -318,6 +322,7 @@ class CreateCreditMemoRequest(_Request):
             description=self.description,
             effective_date=self.effectiveDate,
             external_reference=self.externalReference,
+            reason_code=self.reasonCode,
             charges=tuple(
                 MemoChargeInput(
                     c.chargeAmount,
@@ -332,7 +337,16 @@ class CreateCreditMemoRequest(_Request):
 
 
 class EmptyActionRequest(_Request):
-    """Post and void take no fields; an empty body or {} is fine."""
+    """Post takes no fields; an empty body or {} is fine."""
+
+
+class VoidRequest(_Request):
+    """An empty body or {} is fine."""
+
+    reasonCode: ReasonCode | None = None
+
+    def command(self, credit_memo_id: str) -> commands.VoidCreditMemo:
+        return commands.VoidCreditMemo(credit_memo_id, reason_code=self.reasonCode)
 
 
 class ApplicationTargetRequest(_Request):
@@ -379,12 +393,16 @@ class ApplyCreditMemoLineRequest(_Request):
 class UnapplyRequest(_Request):
     description: Text | None = None
     effectiveDate: IsoDate | None = None
+    reasonCode: ReasonCode | None = None
 
     def command(
         self, application_id: str, command_type: type[commands.UnapplyCreditMemoApplication]
     ) -> commands.UnapplyCreditMemoApplication:
         return command_type(
-            application_id=application_id, description=self.description, effective_date=self.effectiveDate
+            application_id=application_id,
+            description=self.description,
+            effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
         )
 
 
@@ -409,6 +427,15 @@ class ListQuery(_Request):
     status: MemoStatus | None = None
     limit: PageLimit | None = None
     nextToken: NextToken | None = None
+    # Credit memo lists only (the invoice read function refuses them).
+    reasonCode: ReasonCode | None = None
+    documentNumber: DocumentNumber | None = None
+
+
+class GetApplicationQuery(_Request):
+    """A direct read of one application record: the level of its route."""
+
+    level: SettlementLevel = "Invoice"
 
 
 class CreditInvoiceLineRequest(_Request):
@@ -421,6 +448,7 @@ class CreditInvoiceRequest(_Request):
     taxStrategy: TaxStrategy
     description: LongText | None = None
     effectiveDate: IsoDate | None = None
+    reasonCode: ReasonCode | None = None
     invoiceLines: list[CreditInvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self, invoice_id: str) -> commands.CreditInvoice:
@@ -429,6 +457,7 @@ class CreditInvoiceRequest(_Request):
             tax_strategy=self.taxStrategy,
             description=self.description,
             effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
             invoice_lines=tuple(
                 CreditLineInput(line.invoiceLineId, line.amountToCredit, tuple(t.input() for t in line.taxes))
                 for line in self.invoiceLines
@@ -443,6 +472,7 @@ class ConvertNegativeLinesRequest(_Request):
     effectiveDate: IsoDate | None = None
     description: LongText | None = None
     applyToInvoice: bool = True
+    reasonCode: ReasonCode | None = None
 
     def command(self, invoice_id: str) -> commands.ConvertNegativeInvoiceLines:
         return commands.ConvertNegativeInvoiceLines(
@@ -451,4 +481,5 @@ class ConvertNegativeLinesRequest(_Request):
             apply_to_invoice=self.applyToInvoice,
             description=self.description,
             effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
         )

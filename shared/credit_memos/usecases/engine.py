@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 from credit_memos import errors
 from credit_memos.commands import Request
+from credit_memos.domain.documents import CreditMemo, NumberSeries
+from credit_memos.domain.memos import number_if_posted
 from credit_memos.domain.views import View
 from credit_memos.errors import (
     ConcurrentUpdate,
@@ -48,6 +50,10 @@ T = TypeVar("T")
 Reader = Callable[[tuple[str, str] | None], Snapshot]
 
 
+# Command fields that are left out of the fingerprint when None (see Idempotency.of).
+_FINGERPRINT_IF_SET = ("reason_code",)
+
+
 @dataclass(frozen=True)
 class Idempotency:
     """An idempotency key and the fingerprint of the command it came with."""
@@ -57,8 +63,20 @@ class Idempotency:
 
     @staticmethod
     def of(key: str, command: Request) -> Idempotency:
+        """The key and what the command asks for.
+
+        Who asks (``actor``) is not part of it: a retry under the same key by another identity
+        replays the first outcome (whose ``createdBy`` names the first caller). Fields added
+        since keys were first stored count only when set, so a retry across the deploy that
+        added them still matches the record of its first attempt.
+        """
+        fields = dataclasses.asdict(command)
+        del fields["actor"]
+        for name in _FINGERPRINT_IF_SET:
+            if fields.get(name, 0) is None:
+                del fields[name]
         canonical = json.dumps(
-            [command.operation, dataclasses.asdict(command)],
+            [command.operation, fields],
             sort_keys=True,
             separators=(",", ":"),
             default=str,
@@ -101,13 +119,27 @@ class Engine:
         now = self._clock()
         return now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), now.date().isoformat()
 
-    def reader(self, **documents: Any) -> Reader:
-        """A consistent read of the named documents (and the key's record)."""
+    def reader(self, *, numbered: bool = False, **documents: Any) -> Reader:
+        """A consistent read of the named documents (and the key's record); with ``numbered``,
+        of the number series too (a mutation that may post a memo)."""
+        series = self.settings.number_prefix if numbered else None
 
         def read(key: tuple[str, str] | None) -> Snapshot:
-            return self.repository.read(idempotency=key, consistent=True, **documents)
+            return self.repository.read(idempotency=key, consistent=True, series=series, **documents)
 
         return read
+
+    @staticmethod
+    def number(snapshot: Snapshot, memo: CreditMemo) -> NumberSeries | None:
+        """Number ``memo`` if it is Posted and unnumbered: the series to write with it, or None.
+
+        Called once the rule has accepted the change, before the events are made (they carry
+        the number). The snapshot's series was read with the documents (``reader(numbered=True)``).
+        """
+        if memo.status != "Posted" or memo.document_number is not None:
+            return None
+        assert snapshot.series is not None, "a posting's reader must read the series"
+        return snapshot.series if number_if_posted(memo, snapshot.series) else None
 
     @staticmethod
     def require(found: T | None, what: str, ident: str) -> T:
@@ -133,6 +165,8 @@ class Engine:
             try:
                 result = attempt(snapshot, ids)
                 unit = result.unit
+                for event in unit.events:
+                    event.detail["createdBy"] = command.actor
                 body = result.view.body()
                 unit.idempotency = self._record(operation, idempotency, result.status_code, body)
                 self.repository.commit(unit)

@@ -25,6 +25,10 @@ def outbox_key(event_id: str) -> dict[str, str]:
     return {"pk": f"OUTBOX#{event_id}", "sk": "OUTBOX"}
 
 
+def series_key(prefix: str) -> dict[str, str]:
+    return {"pk": f"SERIES#{prefix}", "sk": "SERIES"}
+
+
 def account_partition(document: str, billing_account_id: str, status: str | None = None) -> str:
     """The index partition listing an account's ``document``s (``INVOICE`` or ``MEMO``), by status."""
     partition = f"ACCOUNT#{billing_account_id}#{document}"
@@ -52,3 +56,9 @@ class Index:
 # from the items as they are and a page token of the old index continues on the new one.
 INDEXES = (Index("GSI3", "gsi1pk", "gsi1sk"), Index("GSI4", "gsi2pk", "gsi2sk"))
 LEGACY_INDEXES = (Index("GSI1", "gsi1pk", "gsi1sk"), Index("GSI2", "gsi2pk", "gsi2sk"))
+
+# The sparse index of credit memo numbers: only a numbered memo has the key attribute (a Draft,
+# an older memo and every other item have none), and it holds only the keys (KEYS_ONLY): a lookup
+# reads the memo itself from the table.
+NUMBER_INDEX = "GSI5"
+NUMBER_ATTRIBUTE = "document_number"
