@@ -313,7 +313,11 @@ def test_least_privilege(template: dict[str, Any], fid: str) -> None:
 
 
 def test_read_functions_are_the_get_only_ones() -> None:
-    assert {"ReadInvoicesFunction", "ReadCreditMemosFunction", "ReadApplicationsFunction"} == READ_ONLY_FUNCTIONS
+    assert {
+        "ReadInvoicesFunction",
+        "ReadCreditMemosFunction",
+        "ReadApplicationsFunction",
+    } == READ_ONLY_FUNCTIONS
 
 
 def test_publisher_may_only_put_events_on_the_bus(template: dict[str, Any]) -> None:
