@@ -47,6 +47,8 @@ class Settings:
     read_legacy_indexes: bool = False
     # The prefix of credit memo numbers (template parameter CreditMemoNumberPrefix): one series.
     number_prefix: str = "CM-"
+    # The bound of a posting's retries once it lost the series to another posting.
+    max_numbering_retries: int = 40
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -68,6 +70,7 @@ class Settings:
             eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
             tracing_enabled=tracing_enabled(environ),
             read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
+            max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
             number_prefix=_number_prefix(environ.get("CREDIT_MEMO_NUMBER_PREFIX", "CM-")),
         )
 
