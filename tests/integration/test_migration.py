@@ -40,8 +40,20 @@ def legacy_table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[
     client = dynamodb_client(dynamodb_local_endpoint)
     definition = template().tables()["CreditMemoTable"]
     name = f"it-migrate-{uuid.uuid4().hex[:8]}"
+    # The attributes the legacy indexes are keyed on (not those of the indexes added since).
+    legacy_keys = {"pk", "sk"} | {
+        k["AttributeName"] for d in LEGACY_INDEX_DEFINITIONS for k in d["KeySchema"]
+    }
+    attributes = [
+        a for a in definition.create_kwargs["AttributeDefinitions"] if a["AttributeName"] in legacy_keys
+    ]
     client.create_table(
-        **definition.create_kwargs | {"TableName": name, "GlobalSecondaryIndexes": LEGACY_INDEX_DEFINITIONS}
+        **definition.create_kwargs
+        | {
+            "TableName": name,
+            "GlobalSecondaryIndexes": LEGACY_INDEX_DEFINITIONS,
+            "AttributeDefinitions": attributes,
+        }
     )
     try:
         yield name
