@@ -6,10 +6,9 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import IdempotencyKey
-from credit_memos.api.schemas import EmptyActionRequest
+from credit_memos.api.schemas import VoidRequest
 from credit_memos.domain.views import CreditMemoView
 from credit_memos.usecases import Outcome
 
@@ -24,19 +23,17 @@ app = edge.make_resolver()
 )
 def void_credit_memo_action(
     creditMemoId: Annotated[str, Path()],
-    request: Annotated[EmptyActionRequest | None, Body()] = None,
+    request: Annotated[VoidRequest | None, Body()] = None,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(
-        edge.execute(commands.VoidCreditMemo(edge.path_id(creditMemoId, "credit memo")), idempotency_key)
-    )
+    command = (request or VoidRequest()).command(edge.path_id(creditMemoId, "credit memo"))
+    return edge.respond(edge.execute(command, idempotency_key))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = edge.take_key(payload)
     ident = edge.take(payload, "creditMemoId", "credit memo")
-    EmptyActionRequest.model_validate(payload)
-    return edge.execute(commands.VoidCreditMemo(ident), key)
+    return edge.execute(VoidRequest.model_validate(payload).command(ident), key)
 
 
 lambda_handler = edge.make_lambda_handler(app, direct)

@@ -21,7 +21,17 @@ from pathlib import Path
 
 from infra.local.template import REPO_ROOT
 
-SECTIONS = ("round_trips", "capacity", "overhead", "cold_start", "cpu", "scale", "contention", "local_server")
+SECTIONS = (
+    "round_trips",
+    "capacity",
+    "overhead",
+    "cold_start",
+    "cpu",
+    "scale",
+    "contention",
+    "numbering",
+    "local_server",
+)
 DEFAULT_OUT = REPO_ROOT / ".local" / "bench.json"
 
 

@@ -204,7 +204,8 @@ def build_event(
                 "cognitoIdentityPoolId": None,
                 "accountId": None,
                 "cognitoIdentityId": None,
-                "caller": None,
+                # The local server's caller (spec section 7: createdBy "local").
+                "caller": "local",
                 "sourceIp": source_ip,
                 "principalOrgId": None,
                 "accessKey": None,

@@ -8,10 +8,10 @@ a metric. The use case of each type is registered in ``credit_memos.usecases``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from credit_memos.domain.documents import InvoiceStatus, SettlementLevel, TaxStrategy
+from credit_memos.domain.documents import InvoiceStatus, ReasonCode, SettlementLevel, TaxStrategy
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -27,6 +27,10 @@ class Request:
     # Whether the request changes state (and may carry an idempotency key).
     mutates: ClassVar[bool] = True
     metric: ClassVar[str | None] = None
+    # Who asks (spec section 7): set by the edge from the caller's identity (API Gateway's request
+    # context, a direct payload's ``actor``, the function), never from a request body. Not part of
+    # the idempotency fingerprint (usecases/engine.py).
+    actor: str | None = field(default=None, kw_only=True)
 
 
 # ---------------------------------------------------------------- invoices
@@ -80,6 +84,7 @@ class CreateCreditMemo(Request):
     description: str | None = None
     effective_date: str | None = None
     external_reference: str | None = None
+    reason_code: ReasonCode | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,7 @@ class PostCreditMemo(Request):
 class VoidCreditMemo(Request):
     operation = "VoidCreditMemo"
     credit_memo_id: str
+    reason_code: ReasonCode | None = None
 
 
 @dataclass(frozen=True)
@@ -105,10 +111,13 @@ class GetCreditMemo(Request):
 class ListCreditMemos(Request):
     operation = "ListCreditMemos"
     mutates = False
-    billing_account_id: str
+    billing_account_id: str | None = None
     status: str | None = None
     limit: int | None = None
     next_token: str | None = None
+    reason_code: ReasonCode | None = None
+    # Finds the memo with this number (any account); billing_account_id is then not needed.
+    document_number: str | None = None
 
 
 # ---------------------------------------------------------------- applying credit
@@ -140,12 +149,23 @@ class UnapplyCreditMemoApplication(Request):
     application_id: str
     description: str | None = None
     effective_date: str | None = None
+    reason_code: ReasonCode | None = None
 
 
 @dataclass(frozen=True)
 class UnapplyCreditMemoLineApplication(UnapplyCreditMemoApplication):
     operation = "UnapplyCreditMemoLineApplication"
     level: ClassVar[SettlementLevel] = "InvoiceLine"
+
+
+@dataclass(frozen=True)
+class GetApplication(Request):
+    """One application record of ``level`` (a record of the other level is not found)."""
+
+    operation = "GetApplication"
+    mutates = False
+    application_id: str
+    level: SettlementLevel = "Invoice"
 
 
 @dataclass(frozen=True)
@@ -172,6 +192,7 @@ class CreditInvoice(Request):
     invoice_lines: tuple[CreditLineInput, ...]
     description: str | None = None
     effective_date: str | None = None
+    reason_code: ReasonCode | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +204,7 @@ class ConvertNegativeInvoiceLines(Request):
     apply_to_invoice: bool = True
     description: str | None = None
     effective_date: str | None = None
+    reason_code: ReasonCode | None = None
 
 
 # ---------------------------------------------------------------- settlement (Step Functions)

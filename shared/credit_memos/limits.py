@@ -30,6 +30,8 @@ MAX_SHORT_TEXT = 64  # tax codes and names
 MAX_ID_TEXT = 128  # product ids, ids
 MAX_TEXT = 255  # descriptions of lines and applications, product names, references
 MAX_LONG_TEXT = 1000  # a memo's or a credit's description
+# A direct invocation's actor (createdBy): printable ASCII characters (an IAM ARN is at most 2048).
+MAX_ACTOR_LENGTH = 2048
 # Request bodies.
 MAX_BODY_BYTES = 1_000_000
 MAX_JSON_DEPTH = 32
@@ -53,6 +55,7 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("product ids (characters)", MAX_ID_TEXT),
     ("product names, line and application descriptions, references (characters)", MAX_TEXT),
     ("memo and credit descriptions (characters)", MAX_LONG_TEXT),
+    ("direct invocation `actor`: printable ASCII characters", f"1 to {MAX_ACTOR_LENGTH}"),
     ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
     ("request body nesting (levels)", MAX_JSON_DEPTH),
     ("applies per settlement execution", MAX_PLAN_ITEMS),

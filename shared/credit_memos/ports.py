@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
@@ -41,6 +41,9 @@ class UnitOfWork:
     updates: list[Document] = field(default_factory=list)
     idempotency: IdempotencyRecord | None = None
     events: list[DomainEvent] = field(default_factory=list)
+    # The number series, when this write numbered a memo: written conditional on the version
+    # read (0: created), stored with version + 1, in the same transaction.
+    series: NumberSeries | None = None
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Snapshot:
     memos: dict[str, CreditMemo] = field(default_factory=dict)
     entries: dict[str, ApplicationEntry] = field(default_factory=dict)
     idempotency: IdempotencyRecord | None = None
+    # The series read (read(series=prefix)); version 0 if it has issued no number yet.
+    series: NumberSeries | None = None
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Repository(Protocol):
         entry_ids: Sequence[str] = (),
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
+        series: str | None = None,
     ) -> Snapshot: ...
 
     def commit(self, unit: UnitOfWork) -> None: ...
@@ -83,8 +89,17 @@ class Repository(Protocol):
     ) -> Page: ...
 
     def list_credit_memos(
-        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+        self,
+        billing_account_id: str,
+        status: str | None,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
     ) -> Page: ...
+
+    def find_credit_memo_id(self, document_number: str) -> str | None:
+        """The id of the memo with this number (the sparse index; eventually consistent)."""
+        ...
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None

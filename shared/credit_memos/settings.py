@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -44,6 +45,10 @@ class Settings:
     # Lists read the indexes GSI1/GSI2 (projection ALL) instead of GSI3/GSI4: only while a
     # deployed table migrates to the new indexes (docs/design.md "Migrating a deployed table").
     read_legacy_indexes: bool = False
+    # The prefix of credit memo numbers (template parameter CreditMemoNumberPrefix): one series.
+    number_prefix: str = "CM-"
+    # The bound of a posting's retries once it lost the series to another posting.
+    max_numbering_retries: int = 40
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -65,7 +70,15 @@ class Settings:
             eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
             tracing_enabled=tracing_enabled(environ),
             read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
+            max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
+            number_prefix=_number_prefix(environ.get("CREDIT_MEMO_NUMBER_PREFIX", "CM-")),
         )
+
+
+def _number_prefix(prefix: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-_/]{0,15}", prefix):
+        raise RuntimeError("CREDIT_MEMO_NUMBER_PREFIX must be 1-16 letters, digits, -, _ or /")
+    return prefix
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ means the fast tier tests something production does not do.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -22,6 +23,7 @@ from credit_memos.domain.documents import (
     CreditMemoLine,
     Invoice,
     InvoiceLine,
+    NumberSeries,
 )
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
@@ -347,3 +349,50 @@ def test_a_token_works_only_on_the_query_that_gave_it(repo: Repository) -> None:
         repo.list_credit_memos("acct-1", None, 1, token)
     with pytest.raises(ValidationError):
         repo.list_invoices("acct-1", None, 1, "not-a-token")
+
+
+# ------------------------------------------------------------------ the number series (section 7)
+
+
+def test_the_series_is_taken_once_per_version_and_only_with_its_transaction(repo: Repository) -> None:
+    fresh = repo.read(series="CM-").series
+    assert fresh == NumberSeries("CM-", 0, 0)  # not written yet
+    first, second = memo("cm-n1"), memo("cm-n2")
+    series = copy.deepcopy(fresh)
+    assert series is not None
+    first.document_number = series.take()
+    repo.commit(UnitOfWork(creates=[first], series=series))
+    assert repo.read(series="CM-").series == NumberSeries("CM-", 1, 1)
+    # A posting that read the series before the first committed loses, and writes nothing.
+    stale = copy.deepcopy(fresh)
+    assert stale is not None
+    second.document_number = stale.take()
+    with pytest.raises(ConflictingWrite):
+        repo.commit(UnitOfWork(creates=[second], series=stale))
+    assert "cm-n2" not in repo.read(memo_ids=["cm-n2"]).memos
+    # Re-read, it takes the next number.
+    current = repo.read(series="CM-").series
+    assert current is not None
+    second.document_number = current.take()
+    repo.commit(UnitOfWork(creates=[second], series=current))
+    assert repo.read(series="CM-").series == NumberSeries("CM-", 2, 2)
+    assert repo.read(series="XX-").series == NumberSeries("XX-", 0, 0)  # one series per prefix
+
+
+def test_a_memo_is_found_by_its_number_and_a_draft_by_none(repo: Repository) -> None:
+    numbered, draft = memo("cm-f1"), memo("cm-f2", status="Draft")
+    numbered.document_number = "CM-00000007"
+    repo.commit(UnitOfWork(creates=[numbered, draft]))
+    assert repo.find_credit_memo_id("CM-00000007") == "cm-f1"
+    assert repo.find_credit_memo_id("CM-00000008") is None
+    assert repo.read(memo_ids=["cm-f2"]).memos["cm-f2"].document_number is None
+
+
+def test_a_reason_filter_keeps_the_memos_of_that_reason(repo: Repository) -> None:
+    memos = [memo(f"cm-r{i}", account="acct-r") for i in range(3)]
+    memos[0].reason_code, memos[2].reason_code = "Goodwill", "Goodwill"
+    memos[1].reason_code = "Duplicate"
+    repo.commit(UnitOfWork(creates=memos))
+    page = repo.list_credit_memos("acct-r", None, 10, None, "Goodwill")
+    assert [m.id for m in page.items] == ["cm-r0", "cm-r2"]
+    assert [m.reason_code for m in page.items] == ["Goodwill", "Goodwill"]

@@ -12,6 +12,10 @@ against this fake and against ``DynamoDbRepository`` on moto):
 - a commit is all-or-nothing: when any condition fails, nothing of it is stored;
 - an item larger than the adapter's ``MAX_ITEM_BYTES`` (sized as the adapter sizes it) is a
   ``ValidationError`` and nothing is stored;
+- the number series is written conditional on the version read (0: it must not exist yet), stored
+  with version + 1, in the commit's all-or-nothing;
+- a ``reason_code`` filter applies to the page read, as DynamoDB's FilterExpression does (a page
+  may come back short, even empty, with a token);
 - ``read`` treats an expired idempotency record as absent; it is always consistent;
 - lists come in the indexes' order (the adapter's own sort keys), ``limit`` at a time, with
   tokens in the adapter's format; a garbled or foreign token is the adapter's ``ValidationError``.
@@ -39,7 +43,7 @@ from credit_memos.adapters.dynamodb.tokens import (
     encode_token,
     invalid_token,
 )
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
 from credit_memos.errors import InternalError, ValidationError
 from credit_memos.ports import (
@@ -82,6 +86,7 @@ class MemoryRepository:
         self._now = now
         self._documents: dict[tuple[str, str], _Stored] = {}
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
+        self._series: dict[str, NumberSeries] = {}
         self.events: list[DomainEvent] = []
         self.before_commit: list[CommitHook] = []
         self.commits = 0  # successful commits
@@ -97,8 +102,11 @@ class MemoryRepository:
         entry_ids: Sequence[str] = (),
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
+        series: str | None = None,
     ) -> Snapshot:
         snapshot = Snapshot()
+        if series is not None:
+            snapshot.series = copy.deepcopy(self._series.get(series, NumberSeries(series)))
         for kind, ids, into in (
             ("invoice", invoice_ids, snapshot.invoices),
             ("memo", memo_ids, snapshot.memos),
@@ -132,6 +140,9 @@ class MemoryRepository:
         self._check_sizes(unit)
         failed = [self._fails_create(doc) for doc in unit.creates]
         failed += [self._fails_update(doc) for doc in unit.updates]
+        if unit.series is not None:
+            held_series = self._series.get(unit.series.prefix)
+            failed.append((held_series.version if held_series else 0) != unit.series.version)
         record = unit.idempotency
         if record is not None:
             held = self._idempotency.get((record.operation, record.key))
@@ -148,6 +159,11 @@ class MemoryRepository:
             self._documents[(_kind(doc), doc.id)] = stored
         if record is not None:
             self._idempotency[(record.operation, record.key)] = copy.deepcopy(record)
+        if unit.series is not None:
+            stored_series = copy.deepcopy(unit.series)
+            stored_series.version += 1
+            self._series[unit.series.prefix] = stored_series
+            unit.series.version += 1
         self.events += copy.deepcopy(unit.events)
         self.commits += 1
         for doc in unit.updates:
@@ -155,7 +171,7 @@ class MemoryRepository:
 
     def _check_shape(self, unit: UnitOfWork) -> None:
         keys = [(_kind(doc), doc.id) for doc in [*unit.creates, *unit.updates]]
-        count = len(keys) + (unit.idempotency is not None)
+        count = len(keys) + (unit.idempotency is not None) + (unit.series is not None)
         # DynamoDB refuses both outright (a ValidationException the adapter reports as internal).
         if count > MAX_TRANSACTION_ITEMS:
             raise InternalError("internal error")
@@ -180,7 +196,9 @@ class MemoryRepository:
 
     # ------------------------------------------------------------ queries
 
-    def _query(self, index: str, partition: str, limit: int, next_token: str | None) -> Page:
+    def _query(
+        self, index: str, partition: str, limit: int, next_token: str | None, reason_code: str | None = None
+    ) -> Page:
         pk_name, sk_name = ("gsi1pk", "gsi1sk") if index == "GSI1" else ("gsi2pk", "gsi2sk")
 
         def position(keys: dict[str, str]) -> tuple[str, str, str]:
@@ -203,7 +221,10 @@ class MemoryRepository:
             # nothing follows (the next page is then empty).
             last = {name: {"S": page[-1].keys[name]} for name in ("pk", "sk", pk_name, sk_name)}
             token = encode_token(last, partition)
-        return Page([copy.deepcopy(s.doc) for s in page], token)
+        docs = [s.doc for s in page]
+        if reason_code is not None:
+            docs = [d for d in docs if getattr(d, "reason_code", None) == reason_code]
+        return Page([copy.deepcopy(d) for d in docs], token)
 
     def list_invoices(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
@@ -212,10 +233,26 @@ class MemoryRepository:
         return self._query(index, account_partition("INVOICE", billing_account_id, status), limit, next_token)
 
     def list_credit_memos(
-        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+        self,
+        billing_account_id: str,
+        status: str | None,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
     ) -> Page:
         index = "GSI1" if status is None else "GSI2"
-        return self._query(index, account_partition("MEMO", billing_account_id, status), limit, next_token)
+        partition = account_partition("MEMO", billing_account_id, status)
+        return self._query(index, partition, limit, next_token, reason_code)
+
+    def find_credit_memo_id(self, document_number: str) -> str | None:
+        return next(
+            (
+                s.doc.id
+                for s in self._documents.values()
+                if isinstance(s.doc, CreditMemo) and s.doc.document_number == document_number
+            ),
+            None,
+        )
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
@@ -232,6 +269,7 @@ class MemoryRepository:
             {
                 "documents": {key: stored.doc for key, stored in self._documents.items()},
                 "idempotency": dict(self._idempotency),
+                "series": dict(self._series),
                 "events": list(self.events),
             }
         )

@@ -120,6 +120,9 @@ _UNSTATABLE_422 = (
     "must be less than 10^15 in absolute value (it is",
     # An opaque token: any string of the declared length is well-formed, few are real.
     "nextToken: is not valid for this query",
+    # A rule between two query parameters of GET /credit-memos (billingAccountId or
+    # documentNumber; OpenAPI 3 cannot require one of two parameters, the description says it).
+    "is required unless documentNumber is given",
     # The stored item's size in bytes, over all text fields and lines together.
     "too large to store",
     # A body's invoiceLineId names no line of the (real) invoice in the path: a reference to

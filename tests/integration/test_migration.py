@@ -40,9 +40,13 @@ def legacy_table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[
     client = dynamodb_client(dynamodb_local_endpoint)
     definition = template().tables()["CreditMemoTable"]
     name = f"it-migrate-{uuid.uuid4().hex[:8]}"
-    # Without the pending outbox index (GSI5) either: it came after, and is added by its own deploy.
-    keyed = {"pk", "sk"} | {k["AttributeName"] for d in LEGACY_INDEX_DEFINITIONS for k in d["KeySchema"]}
-    attributes = [a for a in definition.create_kwargs["AttributeDefinitions"] if a["AttributeName"] in keyed]
+    # The attributes the legacy indexes are keyed on (not those of the indexes added since).
+    legacy_keys = {"pk", "sk"} | {
+        k["AttributeName"] for d in LEGACY_INDEX_DEFINITIONS for k in d["KeySchema"]
+    }
+    attributes = [
+        a for a in definition.create_kwargs["AttributeDefinitions"] if a["AttributeName"] in legacy_keys
+    ]
     client.create_table(
         **definition.create_kwargs
         | {

@@ -18,7 +18,17 @@ import pytest
 from infra.local.dynamodb_local import CACHE_DIR, NPM_PACKAGE, NPM_VERSION, java_executable
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = {"round_trips", "capacity", "overhead", "cold_start", "cpu", "scale", "contention", "local_server"}
+SECTIONS = {
+    "round_trips",
+    "capacity",
+    "overhead",
+    "cold_start",
+    "cpu",
+    "scale",
+    "contention",
+    "numbering",
+    "local_server",
+}
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +83,9 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
     for row in data["sections"]["contention"]["rows"]:
         assert row["invariants_ok"], row["invariants"]
         assert row["other"] == 0, row["outcomes"]
+    for row in data["sections"]["numbering"]["rows"]:
+        assert row["numbers_ok"], row
+        assert row["other"] == 0 and row["numbered"] > 0, row["outcomes"]
     for row in data["sections"]["local_server"]["rows"]:
         assert row["invariants_ok"], row["invariants"]
         assert (row["resets"], row["server_errors"], row["client_errors"]) == (0, 0, 0), row["outcomes"]

@@ -453,7 +453,8 @@ def test_unapply_restores_every_balance_at_both_levels(api: Api) -> None:
         assert u.status == 200, u
         assert u.body["type"] == "Unapplied" and u.body["hasBeenUnapplied"] == "NA"
         assert u.body["associatedApplicationId"] == record["id"] and u.body["amount"] == record["amount"]
-        assert u.body["unappliedDate"] and "appliedDate" not in u.body
+        # Section 7: an Unapplied record shows both dates, the reversed record's appliedDate and its own.
+        assert u.body["unappliedDate"] and u.body["appliedDate"] == record["appliedDate"]
     for record in line_records:
         u = api.post(
             f"/credit-memo-line-applications/{record['id']}/actions/unapply", {"effectiveDate": "2026-12-01"}

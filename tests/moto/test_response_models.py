@@ -179,6 +179,18 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
     call("GET", "/credit-memos", f"/credit-memos?billingAccountId={account}", 200)
     call("GET", "/invoices/{invoiceId}/applications", f"/invoices/{inv['id']}/applications", 200)
     call("GET", "/credit-memos/{creditMemoId}/applications", f"/credit-memos/{memo['id']}/applications", 200)
+    call(
+        "GET",
+        "/credit-memo-applications/{applicationId}",
+        f"/credit-memo-applications/{applied['applications'][0]['id']}",
+        200,
+    )
+    call(
+        "GET",
+        "/credit-memo-line-applications/{applicationId}",
+        f"/credit-memo-line-applications/{line_applied['applications'][0]['id']}",
+        200,
+    )
     unapplied = api.get(f"/credit-memos/{memo['id']}/applications").body["items"]
     assert {"appliedDate", "unappliedDate"} & set(unapplied[-1])
     # Convert last: it needs an invoice with no active applications.

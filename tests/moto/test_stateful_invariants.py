@@ -14,7 +14,12 @@ reads every document by GET and checks:
   actions/credit that are not voided) than it has; the tax of each credit is predicted exactly
   by its taxStrategy (CopyFromInvoiceLine: spec section 6);
 - voiding a conversion memo undoes the conversion (lines unconverted, balance restored);
-- no 5xx ever, and a failed request changed nothing at all (every document compared).
+- no 5xx ever, and a failed request changed nothing at all (every document compared);
+- numbering (spec section 7): every memo that is not a Draft has a documentNumber, a Draft none;
+  the numbers are CM-00000001 to CM-<n> for the n numbered memos (unique, no gap, whatever
+  failed, was retried under its key or refused), a memo's number never changes, a later posting
+  gets a larger one, and GET /credit-memos?documentNumber= finds the memo;
+- createdBy is the local server's caller on every document and record; reason codes are kept.
 
 At teardown each document's application history is compared with the records returned.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import re
 import sys
+import uuid
 from contextlib import ExitStack
 from decimal import Decimal
 from fractions import Fraction
@@ -46,6 +52,8 @@ MAX_MEMOS = 5
 ACCOUNTS = st.sampled_from(["acct-a", "acct-a", "acct-a", "acct-b"])
 CURRENCIES = st.sampled_from(["USD", "USD", "USD", "JPY"])
 STATUSES = st.sampled_from(["Posted", "Posted", "Posted", "Draft"])
+REASONS = st.sampled_from([None, None, "Goodwill", "BillingError", "Cancellation"])
+NUMBER = re.compile(r"^CM-(\d{8,})$")
 
 
 def units(currency: str) -> D:
@@ -107,6 +115,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.pending: list[tuple[str, str, str]] = []
         # (invoice id, line id, convertedNegAmount) the next read must show.
         self.pending_lines: list[tuple[str, str, str]] = []
+        # Every memo's number, once it had one, and the order they were first seen in.
+        self.numbers: dict[str, str] = {}
 
     def teardown(self) -> None:
         try:
@@ -117,8 +127,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ plumbing
 
-    def send(self, path: str, body: Any, expected: Expected) -> HttpResult:
-        r = self.api.post(path, body)
+    def send(self, path: str, body: Any, expected: Expected, key: str | None = None) -> HttpResult:
+        r = self.api.post(path, body, headers={"Idempotency-Key": key} if key else None)
         assert r.status < 500, r
         assert r.status == expected.status, (path, body, expected, r)
         if r.status >= 400:
@@ -309,6 +319,7 @@ class CreditMemoMachine(RuleBasedStateMachine):
         status=STATUSES,
     )
     def create_memo(self, data: st.DataObject, account: str, currency: str, status: str) -> None:
+        reason = data.draw(REASONS)
         unit = units(currency)
         charges = []
         total = ZERO
@@ -324,11 +335,26 @@ class CreditMemoMachine(RuleBasedStateMachine):
                 }
             )
         body = {"billingAccountId": account, "currency": currency, "type": status, "charges": charges}
-        r = self.send("/credit-memos", body, Expected(201))
+        if reason is not None:
+            body["reasonCode"] = reason
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        r = self.send("/credit-memos", body, Expected(201), key)
+        if key is not None:
+            # A retry under the same key replays the same memo, with the same number: none consumed.
+            again = self.send("/credit-memos", body, Expected(201), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
         assert money(r.body["totalAmountWithTax"]) == total == money(r.body["balance"])
         assert r.body["status"] == status
+        assert r.body["reasonCode"] == reason and r.body["createdBy"] == "local"
         self.memo_ids.append(r.body["id"])
         self.standalone_memos += 1
+
+    @rule(reason=st.sampled_from(["goodwill", "Refund", "", "Other "]), status=STATUSES)
+    def create_memo_with_an_unknown_reason(self, reason: str, status: str) -> None:
+        # Refused before anything is written: it consumes no number (the invariant sees no gap).
+        charges = [{"chargeAmount": "1.00", "productName": "p"}]
+        body = {"billingAccountId": "acct-a", "currency": "USD", "type": status, "charges": charges}
+        self.send("/credit-memos", body | {"reasonCode": reason}, fail("VALIDATION_ERROR"))
 
     # ------------------------------------------------------------ status changes
 
@@ -374,10 +400,14 @@ class CreditMemoMachine(RuleBasedStateMachine):
             expected = fail("INSUFFICIENT_BALANCE")  # the invoice's balance would go below 0
         else:
             expected = Expected(200)
-        r = self.send(f"/credit-memos/{memo_id}/actions/void", {}, expected)
+        reason = data.draw(REASONS)
+        body = {} if reason is None else {"reasonCode": reason}
+        r = self.send(f"/credit-memos/{memo_id}/actions/void", body, expected)
         event(f"void of a {memo['sourceAction']} memo: {r.status}")
         if r.status == 200:
             assert r.body["status"] == "Voided" and money(r.body["balance"]) == 0
+            assert (r.body["voidReasonCode"], r.body["voidedBy"]) == (reason, "local")
+            assert r.body["documentNumber"] == memo["documentNumber"]
         if r.status == 200 and converted:
             # The conversion is undone: the lines are unconverted, the balance is what it was.
             currency = invoice["currency"]
@@ -513,7 +543,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
             return
         assert r.body["type"] == "Unapplied" and r.body["associatedApplicationId"] == record["id"]
         assert r.body["amount"] == record["amount"] and r.body["hasBeenUnapplied"] == "NA"
+        assert r.body["appliedDate"] == record["appliedDate"] and r.body["unappliedDate"]
         record["hasBeenUnapplied"] = "Yes"
+        record["unappliedDate"] = r.body["unappliedDate"]
         self.remember([r.body])
         self.expect_after([r.body])
 
@@ -628,11 +660,33 @@ class CreditMemoMachine(RuleBasedStateMachine):
             self.check_invoice(docs[invoice_id])
         for memo_id in self.memo_ids:
             self.check_memo(docs[memo_id])
+        self.check_numbers(docs)
         for record in self.records.values():
+            assert record["createdBy"] == "local", record
             memo, invoice = docs[record["creditMemoId"]], docs[record["invoiceId"]]
             assert memo["billingAccountId"] == invoice["billingAccountId"]
             assert memo["currency"] == invoice["currency"]
             assert invoice["status"] == "Posted" and memo["status"] != "Draft"
+
+    def check_numbers(self, docs: dict[str, dict[str, Any]]) -> None:
+        for memo_id in self.memo_ids:
+            memo = docs[memo_id]
+            number = memo["documentNumber"]
+            assert memo["createdBy"] == "local", memo
+            assert (number is None) == (memo["status"] == "Draft"), memo
+            if memo_id in self.numbers:
+                assert number == self.numbers[memo_id], "a memo's number changed"
+            elif number is not None:
+                match = NUMBER.match(number)
+                assert match, number
+                issued = [int(n[3:]) for n in self.numbers.values()]
+                assert int(match.group(1)) > max(issued, default=0), "a later posting got a smaller number"
+                self.numbers[memo_id] = number
+                # The sparse index finds it without a billing account.
+                found = self.get("/credit-memos", query={"documentNumber": number}).body["items"]
+                assert [m["id"] for m in found] == [memo_id], (number, found)
+        expected = [f"CM-{i:08d}" for i in range(1, len(self.numbers) + 1)]
+        assert sorted(self.numbers.values()) == expected, "numbers have a gap or a duplicate"
 
     def check_amounts(self, doc: dict[str, Any], *names: str) -> None:
         pattern = amount_re(doc["currency"])

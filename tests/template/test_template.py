@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
-from credit_memos.adapters.dynamodb.keys import INDEXES, PENDING_INDEX
+from credit_memos.adapters.dynamodb.keys import INDEXES, NUMBER_ATTRIBUTE, NUMBER_INDEX, PENDING_INDEX
 
 from infra.local.template import Route, Template
 
@@ -322,7 +322,11 @@ def test_least_privilege(template: dict[str, Any], fid: str) -> None:
 
 
 def test_read_functions_are_the_get_only_ones() -> None:
-    assert {"ReadInvoicesFunction", "ReadCreditMemosFunction"} == READ_ONLY_FUNCTIONS
+    assert {
+        "ReadInvoicesFunction",
+        "ReadCreditMemosFunction",
+        "ReadApplicationsFunction",
+    } == READ_ONLY_FUNCTIONS
 
 
 def test_publisher_has_its_own_role_and_the_bus(template: dict[str, Any]) -> None:
@@ -444,13 +448,19 @@ def test_table_matches_design(template: dict[str, Any]) -> None:
     ]
     indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
     # The indexes the repository queries, keyed as it expects, holding only what lists return.
-    assert set(indexes) == {index.name for index in INDEXES} | {PENDING_INDEX.name}
+    assert set(indexes) == {index.name for index in INDEXES} | {PENDING_INDEX.name, NUMBER_INDEX}
     # The outbox items still to deliver: keys only (the replay reads the items consistently).
     assert indexes[PENDING_INDEX.name]["KeySchema"] == [
         {"AttributeName": PENDING_INDEX.pk, "KeyType": "HASH"},
         {"AttributeName": PENDING_INDEX.sk, "KeyType": "RANGE"},
     ]
     assert indexes[PENDING_INDEX.name]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    # The sparse number index: keyed on the attribute only numbered memos have, keys only.
+    assert indexes[NUMBER_INDEX] == {
+        "IndexName": NUMBER_INDEX,
+        "KeySchema": [{"AttributeName": NUMBER_ATTRIBUTE, "KeyType": "HASH"}],
+        "Projection": {"ProjectionType": "KEYS_ONLY"},
+    }
     for index in INDEXES:
         gsi = indexes[index.name]
         assert gsi["KeySchema"] == [
@@ -463,7 +473,18 @@ def test_table_matches_design(template: dict[str, Any]) -> None:
         }
     attributes = {a["AttributeName"]: a["AttributeType"] for a in props["AttributeDefinitions"]}
     assert attributes == dict.fromkeys(
-        ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", PENDING_INDEX.pk, PENDING_INDEX.sk), "S"
+        (
+            "pk",
+            "sk",
+            "gsi1pk",
+            "gsi1sk",
+            "gsi2pk",
+            "gsi2sk",
+            PENDING_INDEX.pk,
+            PENDING_INDEX.sk,
+            NUMBER_ATTRIBUTE,
+        ),
+        "S",
     )
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expiresAt", "Enabled": True}
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import dataclasses
 import gc
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +45,7 @@ from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ErrorResponse
 from credit_memos.commands import Request
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
-from credit_memos.limits import MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
+from credit_memos.limits import MAX_ACTOR_LENGTH, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
 from credit_memos.usecases import Outcome
 
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -195,6 +198,46 @@ def success_response(status: int, model: type[BaseModel], description: str) -> d
     return {status: {"description": description, "content": {"application/json": {"model": model}}}}
 
 
+# ---------------------------------------------------------------- who asks (spec section 7)
+
+# The caller of the invocation being handled: set by the handler, put on every mutation's command
+# by ``execute``. Never read from a request body (request models forbid unknown fields).
+_actor: ContextVar[str | None] = ContextVar("actor", default=None)
+_ACTOR_RE = re.compile(rf"^[\x21-\x7e][\x20-\x7e]{{0,{MAX_ACTOR_LENGTH - 1}}}$")
+
+
+def api_gateway_actor(event: dict[str, Any]) -> str | None:
+    """The caller's IAM identity from API Gateway's request context: userArn, caller, accountId."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    for name in ("userArn", "caller", "accountId"):
+        value = identity.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def direct_actor(payload: dict[str, Any], context: Any) -> str | None:
+    """A direct invocation's ``actor`` (taken out of the payload), else ``lambda:<function name>``."""
+    value = payload.pop("actor", None)
+    if value is not None:
+        if not isinstance(value, str) or not _ACTOR_RE.fullmatch(value):
+            raise ValidationError(
+                f"must be 1 to {MAX_ACTOR_LENGTH} printable ASCII characters", field=("actor",)
+            )
+        return value
+    name = getattr(context, "function_name", None)
+    return f"lambda:{name}" if isinstance(name, str) and name else None
+
+
+@contextmanager
+def acting_as(actor: str | None) -> Iterator[None]:
+    token = _actor.set(actor)
+    try:
+        yield
+    finally:
+        _actor.reset(token)
+
+
 # ---------------------------------------------------------------- outcomes
 
 
@@ -204,6 +247,8 @@ def execute(command: Request, idempotency_key: str | None = None) -> Outcome:
         raise ValidationError(
             f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters", field=("Idempotency-Key",)
         )
+    if command.mutates:
+        command = dataclasses.replace(command, actor=_actor.get())
     outcome = get_service().execute(command, idempotency_key)
     if command.metric is not None and not outcome.replayed:
         metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)
@@ -248,8 +293,9 @@ def make_lambda_handler(
                     event = {**event, "body": text, "isBase64Encoded": False}
                 except (binascii.Error, UnicodeDecodeError):
                     return _api_gateway_error(BadRequest("the request body is not UTF-8 encoded JSON"))
-            return app.resolve(event, context)
-        return _invoke_directly(direct, event)
+            with acting_as(api_gateway_actor(event)):
+                return app.resolve(event, context)
+        return _invoke_directly(direct, event, context)
 
     _freeze_import_time_objects()
     return lambda_handler
@@ -262,7 +308,7 @@ def make_direct_handler(direct: DirectHandler) -> Callable[[dict[str, Any], Any]
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-        return _invoke_directly(direct, event)
+        return _invoke_directly(direct, event, context)
 
     _freeze_import_time_objects()
     return lambda_handler
@@ -296,11 +342,13 @@ def _api_gateway_error(error: DomainError) -> dict[str, Any]:
     }
 
 
-def _invoke_directly(direct: DirectHandler, event: Any) -> Any:
+def _invoke_directly(direct: DirectHandler, event: Any, context: Any = None) -> Any:
     if not isinstance(event, dict):
         raise BadRequest("a direct invocation takes a JSON object")
+    payload = dict(event)
     try:
-        result = direct(dict(event))
+        with acting_as(direct_actor(payload, context)):
+            result = direct(payload)
     except PydanticValidationError as error:
         problems = "; ".join(f"{d['field']}: {d['message']}" for d in _validation_details(error.errors()))
         raise ValidationError(f"the request is not valid ({problems})"[:1000]) from None

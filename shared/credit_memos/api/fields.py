@@ -211,5 +211,8 @@ CurrencyCode = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"], json_schema_extra=_currency_schema)
 ]
 
+# A credit memo number as issued (prefix and at least 8 digits); other text finds nothing.
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=64, examples=["CM-00000042"])]
+
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 NextToken = Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)]

@@ -19,9 +19,9 @@ from pydantic import BaseModel
 
 from credit_memos import commands
 from credit_memos.api import edge
-from credit_memos.api.fields import Identifier
+from credit_memos.api.fields import DocumentNumber, Identifier
 from credit_memos.api.schemas import ListQuery
-from credit_memos.domain.documents import InvoiceStatus, MemoStatus
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
 from credit_memos.domain.views import (
     ApplicationPage,
     CreditMemoPage,
@@ -102,6 +102,19 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
 }
 
 
+def _memo_list(query: ListQuery) -> commands.ListCreditMemos:
+    if query.billingAccountId is None and query.documentNumber is None:
+        raise ValidationError("is required unless documentNumber is given", field=("billingAccountId",))
+    return commands.ListCreditMemos(
+        billing_account_id=query.billingAccountId,
+        status=query.status,
+        limit=query.limit,
+        next_token=query.nextToken,
+        reason_code=query.reasonCode,
+        document_number=query.documentNumber,
+    )
+
+
 def _operation_id(name: str, path: str) -> str:
     """Powertools' default id (function name, path, method), kept so the published ids do not move."""
     return re.sub(r"\W", "_", name + path) + "_get"
@@ -118,20 +131,55 @@ def build_read_function(
     app = edge.make_resolver()
     status_filter = reads.status | None
 
-    @app.get(
-        reads.collection,
-        summary=reads.list_summary,
-        operation_id=_operation_id(list_name, reads.collection),
-        responses=edge.success_response(200, reads.page, reads.list_description)
-        | edge.error_responses(422, 503),
+    list_responses = edge.success_response(200, reads.page, reads.list_description) | edge.error_responses(
+        422, 503
     )
-    def list_documents(
-        billingAccountId: Annotated[Identifier, Query()],
-        status: Annotated[status_filter, Query()] = None,  # type: ignore[valid-type]
-        limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
-        nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
-    ) -> Response[str]:
-        return edge.respond(edge.execute(reads.list_documents(billingAccountId, status, limit, nextToken)))
+    if document_type == "Invoice":
+
+        @app.get(
+            reads.collection,
+            summary=reads.list_summary,
+            operation_id=_operation_id(list_name, reads.collection),
+            responses=list_responses,
+        )
+        def list_documents(
+            billingAccountId: Annotated[Identifier, Query()],
+            status: Annotated[status_filter, Query()] = None,  # type: ignore[valid-type]
+            limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+            nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+        ) -> Response[str]:
+            return edge.respond(
+                edge.execute(reads.list_documents(billingAccountId, status, limit, nextToken))
+            )
+
+    else:
+
+        @app.get(
+            reads.collection,
+            summary=reads.list_summary,
+            description="With documentNumber: the memo with that number (of any account; a page of "
+            "at most one), and billingAccountId is optional. reasonCode keeps only the memos of that "
+            "reason (a page may then hold fewer than limit, and still have a nextToken).",
+            operation_id=_operation_id(list_name, reads.collection),
+            responses=list_responses,
+        )
+        def list_memos(
+            billingAccountId: Annotated[Identifier | None, Query()] = None,
+            status: Annotated[status_filter, Query()] = None,  # type: ignore[valid-type]
+            limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+            nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+            reasonCode: Annotated[ReasonCode | None, Query()] = None,
+            documentNumber: Annotated[DocumentNumber | None, Query()] = None,
+        ) -> Response[str]:
+            query = ListQuery.model_construct(
+                billingAccountId=billingAccountId,
+                status=status,
+                limit=limit,
+                nextToken=nextToken,
+                reasonCode=reasonCode,
+                documentNumber=documentNumber,
+            )
+            return edge.respond(edge.execute(_memo_list(query)))
 
     @app.get(
         one,
@@ -167,6 +215,11 @@ def build_read_function(
                 return edge.execute(reads.list_applications(document_id, query.limit, query.nextToken))
             return edge.execute(reads.get_document(document_id))
         query = ListQuery.model_validate(payload)
+        if document_type == "CreditMemo":
+            return edge.execute(_memo_list(query))
+        if query.reasonCode is not None or query.documentNumber is not None:
+            field = "reasonCode" if query.reasonCode is not None else "documentNumber"
+            raise ValidationError("filters credit memo lists only", field=(field,))
         if query.billingAccountId is None:
             raise ValidationError("is required", field=("billingAccountId",))
         return edge.execute(

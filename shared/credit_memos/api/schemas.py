@@ -13,6 +13,7 @@ from credit_memos import commands
 from credit_memos.api.fields import (
     Amount,
     CurrencyCode,
+    DocumentNumber,
     Identifier,
     IdText,
     IsoDate,
@@ -25,7 +26,7 @@ from credit_memos.api.fields import (
     ShortText,
     Text,
 )
-from credit_memos.domain.documents import InvoiceStatus, MemoStatus, SettlementLevel, TaxStrategy
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode, SettlementLevel, TaxStrategy
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -120,6 +121,7 @@ class CreateCreditMemoRequest(_Request):
     description: LongText | None = None
     effectiveDate: IsoDate | None = None
     externalReference: Text | None = None
+    reasonCode: ReasonCode | None = None
     charges: list[MemoChargeRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self) -> commands.CreateCreditMemo:
@@ -130,6 +132,7 @@ class CreateCreditMemoRequest(_Request):
             description=self.description,
             effective_date=self.effectiveDate,
             external_reference=self.externalReference,
+            reason_code=self.reasonCode,
             charges=tuple(
                 MemoChargeInput(
                     c.chargeAmount,
@@ -144,7 +147,16 @@ class CreateCreditMemoRequest(_Request):
 
 
 class EmptyActionRequest(_Request):
-    """Post and void take no fields; an empty body or {} is fine."""
+    """Post takes no fields; an empty body or {} is fine."""
+
+
+class VoidRequest(_Request):
+    """An empty body or {} is fine."""
+
+    reasonCode: ReasonCode | None = None
+
+    def command(self, credit_memo_id: str) -> commands.VoidCreditMemo:
+        return commands.VoidCreditMemo(credit_memo_id, reason_code=self.reasonCode)
 
 
 class ApplicationTargetRequest(_Request):
@@ -191,12 +203,16 @@ class ApplyCreditMemoLineRequest(_Request):
 class UnapplyRequest(_Request):
     description: Text | None = None
     effectiveDate: IsoDate | None = None
+    reasonCode: ReasonCode | None = None
 
     def command(
         self, application_id: str, command_type: type[commands.UnapplyCreditMemoApplication]
     ) -> commands.UnapplyCreditMemoApplication:
         return command_type(
-            application_id=application_id, description=self.description, effective_date=self.effectiveDate
+            application_id=application_id,
+            description=self.description,
+            effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
         )
 
 
@@ -221,6 +237,15 @@ class ListQuery(_Request):
     status: MemoStatus | None = None
     limit: PageLimit | None = None
     nextToken: NextToken | None = None
+    # Credit memo lists only (the invoice read function refuses them).
+    reasonCode: ReasonCode | None = None
+    documentNumber: DocumentNumber | None = None
+
+
+class GetApplicationQuery(_Request):
+    """A direct read of one application record: the level of its route."""
+
+    level: SettlementLevel = "Invoice"
 
 
 class CreditInvoiceLineRequest(_Request):
@@ -233,6 +258,7 @@ class CreditInvoiceRequest(_Request):
     taxStrategy: TaxStrategy
     description: LongText | None = None
     effectiveDate: IsoDate | None = None
+    reasonCode: ReasonCode | None = None
     invoiceLines: list[CreditInvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self, invoice_id: str) -> commands.CreditInvoice:
@@ -241,6 +267,7 @@ class CreditInvoiceRequest(_Request):
             tax_strategy=self.taxStrategy,
             description=self.description,
             effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
             invoice_lines=tuple(
                 CreditLineInput(line.invoiceLineId, line.amountToCredit, tuple(t.input() for t in line.taxes))
                 for line in self.invoiceLines
@@ -255,6 +282,7 @@ class ConvertNegativeLinesRequest(_Request):
     effectiveDate: IsoDate | None = None
     description: LongText | None = None
     applyToInvoice: bool = True
+    reasonCode: ReasonCode | None = None
 
     def command(self, invoice_id: str) -> commands.ConvertNegativeInvoiceLines:
         return commands.ConvertNegativeInvoiceLines(
@@ -263,4 +291,5 @@ class ConvertNegativeLinesRequest(_Request):
             apply_to_invoice=self.applyToInvoice,
             description=self.description,
             effective_date=self.effectiveDate,
+            reason_code=self.reasonCode,
         )

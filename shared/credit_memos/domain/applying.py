@@ -299,6 +299,7 @@ def unapply_application(
         invoice_line.balance += amount
         invoice_line.net_credits_applied -= amount
     applied.has_been_unapplied = "Yes"
+    applied.unapplied_at = now
     memo.updated_at = invoice.updated_at = now
     unapplied = ApplicationRecord(
         id=record_id(new_entry_id, 1),
@@ -311,6 +312,7 @@ def unapply_application(
         invoice_line_id=applied.invoice_line_id,
         effective_date=effective_date,
         recorded_at=now,
+        applied_at=applied.recorded_at,
         has_been_unapplied="NA",
         associated_application_id=applied.id,
         credit_memo_balance=memo.balance,

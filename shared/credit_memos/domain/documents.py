@@ -18,6 +18,19 @@ SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
 RecordType = Literal["Applied", "Unapplied"]
 YesNo = Literal["Yes", "No", "NA"]
 TaxStrategy = Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"]
+# Why a memo was issued, voided or a credit unapplied (spec section 7): the fixed list.
+ReasonCode = Literal[
+    "BillingError",
+    "Goodwill",
+    "Duplicate",
+    "ProductReturn",
+    "ServiceIssue",
+    "PriceChange",
+    "Cancellation",
+    "Other",
+]
+# The digits of a document number's sequence part, at least (CM-00000001).
+DOCUMENT_NUMBER_DIGITS = 8
 
 
 @dataclass
@@ -71,6 +84,8 @@ class Invoice:
     version: int = 0
     # Per-document event sequence number (domain events carry it).
     sequence: int = 0
+    # Who created it (spec section 7); None on documents written before it was recorded.
+    created_by: str | None = None
     # Set on a document read from a list, whose lines are not read: how many it has.
     listed_line_count: int | None = None
 
@@ -149,6 +164,13 @@ class CreditMemo:
     updated_at: str = ""
     version: int = 0
     sequence: int = 0
+    # Spec section 7: the number it got when it became Posted (None for a Draft, and for memos
+    # posted before numbering existed), why it was issued and voided, and by whom.
+    document_number: str | None = None
+    reason_code: ReasonCode | None = None
+    void_reason_code: ReasonCode | None = None
+    created_by: str | None = None
+    voided_by: str | None = None
     listed_line_count: int | None = None  # as on Invoice
 
     @property
@@ -180,6 +202,19 @@ class ApplicationRecord:
     invoice_line_balance: Decimal | None = None
     associated_application_id: str | None = None
     description: str | None = None
+    # An Applied record once unapplied: when; an Unapplied record: its Applied record's recorded_at.
+    unapplied_at: str | None = None
+    applied_at: str | None = None
+    reason_code: ReasonCode | None = None
+    created_by: str | None = None
+
+    @property
+    def applied_date(self) -> str | None:
+        return self.recorded_at if self.type == "Applied" else self.applied_at
+
+    @property
+    def unapplied_date(self) -> str | None:
+        return self.recorded_at if self.type == "Unapplied" else self.unapplied_at
 
 
 @dataclass
@@ -203,6 +238,41 @@ class ApplicationEntry:
 
     def record(self, record_id: str) -> ApplicationRecord | None:
         return next((r for r in self.records if r.id == record_id), None)
+
+
+@dataclass
+class NumberSeries:
+    """The deployment's series of credit memo numbers: the last number issued under ``prefix``.
+
+    One item, written in the transaction of every posting, conditional on the version read
+    (version 0: the series does not exist yet), so two postings can never take the same number
+    and a posting that does not commit takes none.
+    """
+
+    prefix: str
+    last: int = 0
+    version: int = 0
+
+    def take(self) -> str:
+        self.last += 1
+        return f"{self.prefix}{self.last:0{DOCUMENT_NUMBER_DIGITS}d}"
+
+
+def stamp(
+    created: Sequence[Invoice | CreditMemo | ApplicationEntry],
+    actor: str | None,
+    reason_code: ReasonCode | None = None,
+) -> None:
+    """Who created these documents and records, and why (records and memos take the reason)."""
+    for doc in created:
+        if isinstance(doc, ApplicationEntry):
+            for record in doc.records:
+                record.created_by = record.created_by or actor
+                record.reason_code = record.reason_code or reason_code
+            continue
+        doc.created_by = doc.created_by or actor
+        if isinstance(doc, CreditMemo):
+            doc.reason_code = doc.reason_code or reason_code
 
 
 def check_line_count(count: int, field: FieldPath) -> None:

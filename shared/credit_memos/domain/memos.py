@@ -13,6 +13,8 @@ from credit_memos.domain.documents import (
     CreditMemoLine,
     Invoice,
     InvoiceStatus,
+    NumberSeries,
+    ReasonCode,
     SourceAction,
     TaxDetail,
     check_line_count,
@@ -119,7 +121,26 @@ def post_credit_memo(memo: CreditMemo, now: str) -> None:
     memo.updated_at = now
 
 
-def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | None = None) -> None:
+def number_if_posted(memo: CreditMemo, series: NumberSeries) -> bool:
+    """Give a memo that is Posted and has no number the series' next one; whether it took one.
+
+    Called last in a posting's rule, after everything that can refuse it: the number is then
+    committed with the posting or not at all.
+    """
+    if memo.status != "Posted" or memo.document_number is not None:
+        return False
+    memo.document_number = series.take()
+    return True
+
+
+def void_credit_memo(
+    memo: CreditMemo,
+    now: str,
+    *,
+    source_invoice: Invoice | None = None,
+    reason_code: ReasonCode | None = None,
+    voided_by: str | None = None,
+) -> None:
     """Void a Posted memo with no active applications; its balance goes to 0.
 
     A memo created from invoice lines (``actions/credit``) gives those lines their
@@ -152,6 +173,8 @@ def void_credit_memo(memo: CreditMemo, now: str, *, source_invoice: Invoice | No
     if memo.source_action == "NegativeInvoiceLineConversion":
         _undo_conversion(memo, source_invoice, now)
     memo.status = "Voided"
+    memo.void_reason_code = reason_code
+    memo.voided_by = voided_by
     memo.balance = to_money(ZERO, memo.currency)
     for line in memo.lines:
         line.balance = to_money(ZERO, memo.currency)

@@ -19,6 +19,7 @@ from credit_memos.domain.documents import (
     Invoice,
     InvoiceStatus,
     MemoStatus,
+    ReasonCode,
     RecordType,
     SettlementLevel,
     SourceAction,
@@ -27,6 +28,10 @@ from credit_memos.domain.documents import (
 from credit_memos.money import format_amount
 
 Money = Annotated[str, Field(examples=["120.00"])]
+_CREATED_BY = (
+    "Who did it: the caller's IAM identity (userArn, else caller, else accountId), a direct "
+    "invocation's actor or lambda:<function name>, or local; null on records written before."
+)
 
 
 class View(BaseModel):
@@ -69,6 +74,7 @@ class InvoiceView(View):
     lineCount: int
     createdAt: str
     updatedAt: str
+    createdBy: str | None = Field(description=_CREATED_BY)
     lines: list[InvoiceLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
@@ -92,6 +98,7 @@ class InvoiceView(View):
             "lineCount": invoice.line_count,
             "createdAt": invoice.created_at,
             "updatedAt": invoice.updated_at,
+            "createdBy": invoice.created_by,
         }
         if with_lines:
             fields["lines"] = [
@@ -137,6 +144,11 @@ class CreditMemoLineView(View):
 
 class CreditMemoView(View):
     id: str
+    documentNumber: str | None = Field(
+        description="Given when the memo becomes Posted: the deployment's prefix and a gap-free "
+        "sequence number (CM-00000001); null for a Draft and for memos posted before numbering.",
+        examples=["CM-00000042"],
+    )
     billingAccountId: str
     currency: str
     status: MemoStatus
@@ -151,8 +163,12 @@ class CreditMemoView(View):
     netCreditsApplied: Money
     balance: Money
     lineCount: int
+    reasonCode: ReasonCode | None
+    voidReasonCode: ReasonCode | None
     createdAt: str
     updatedAt: str
+    createdBy: str | None = Field(description=_CREATED_BY)
+    voidedBy: str | None = Field(description="Who voided it (as createdBy); null unless Voided.")
     lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
@@ -174,8 +190,13 @@ class CreditMemoView(View):
             "netCreditsApplied": format_amount(memo.net_credits_applied, c),
             "balance": format_amount(memo.balance, c),
             "lineCount": memo.line_count,
+            "reasonCode": memo.reason_code,
+            "voidReasonCode": memo.void_reason_code,
             "createdAt": memo.created_at,
             "updatedAt": memo.updated_at,
+            "createdBy": memo.created_by,
+            "voidedBy": memo.voided_by,
+            "documentNumber": memo.document_number,
         }
         if with_lines:
             fields["lines"] = [
@@ -215,10 +236,16 @@ class ApplicationView(View):
     invoiceId: str
     creditMemoLineId: str | None = None
     invoiceLineId: str | None = None
-    appliedDate: str | None = None
-    unappliedDate: str | None = None
+    appliedDate: str | None = Field(
+        description="When the credit was applied (of the reversed record, on an Unapplied one)."
+    )
+    unappliedDate: str | None = Field(
+        description="When it was unapplied; null on an Applied record still active."
+    )
     effectiveDate: str
     description: str | None
+    reasonCode: ReasonCode | None
+    createdBy: str | None = Field(description=_CREATED_BY)
     hasBeenUnapplied: YesNo
     associatedApplicationId: str | None
     creditMemoBalance: Money
@@ -235,9 +262,12 @@ class ApplicationView(View):
             "amount": format_amount(record.amount, currency),
             "creditMemoId": record.credit_memo_id,
             "invoiceId": record.invoice_id,
-            "appliedDate" if record.type == "Applied" else "unappliedDate": record.recorded_at,
+            "appliedDate": record.applied_date,
+            "unappliedDate": record.unapplied_date,
             "effectiveDate": record.effective_date,
             "description": record.description,
+            "reasonCode": record.reason_code,
+            "createdBy": record.created_by,
             "hasBeenUnapplied": record.has_been_unapplied,
             "associatedApplicationId": record.associated_application_id,
             "creditMemoBalance": format_amount(record.credit_memo_balance, currency),

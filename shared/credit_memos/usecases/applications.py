@@ -7,7 +7,7 @@ from collections.abc import Callable
 from credit_memos import commands
 from credit_memos.domain import events
 from credit_memos.domain.applying import apply_credit_memo, apply_credit_memo_line, unapply_application
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, entry_id_of
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, entry_id_of, stamp
 from credit_memos.domain.views import ApplicationPage, ApplicationsResult, ApplicationView
 from credit_memos.errors import NotFound, ValidationError
 from credit_memos.ids import IdFactory
@@ -40,6 +40,7 @@ def _apply(
         entries = entries_of(snapshot, memo, ids, now, today)
         for ordinal, entry in enumerate(entries):
             entry.ordinal = ordinal  # the history lists them in the request's order
+        stamp(entries, command.actor)
         invoices = [snapshot.invoices[i] for i in invoice_ids]
         unit = UnitOfWork(creates=list(entries), updates=[memo, *invoices])
         unit.events = [
@@ -132,11 +133,25 @@ def unapply(engine: Engine, command: commands.UnapplyCreditMemoApplication, key:
             effective_date=command.effective_date or today,
             description=command.description,
         )
+        stamp([new_entry], command.actor, command.reason_code)
         unit = UnitOfWork(creates=[new_entry], updates=[memo, invoice, entry])
         unit.events = [events.credit_moved(ids("evt"), memo, invoice, new_entry)]
         return Attempt(unit, 200, ApplicationView.of(new_entry.records[0], memo.currency))
 
     return engine.mutate(command, key, read, attempt)
+
+
+@use_case(commands.GetApplication)
+def get_record(engine: Engine, command: commands.GetApplication, _: str | None) -> Outcome:
+    """One record; a record of the other level is not found at this level's path."""
+    entry_id = entry_id_of(command.application_id)
+    snapshot = engine.repository.read(entry_ids=[entry_id] if entry_id else [], consistent=True)
+    entry = snapshot.entries.get(entry_id or "")
+    record = entry.record(command.application_id) if entry is not None else None
+    if entry is None or record is None or record.level != command.level:
+        what = "credit memo application" if command.level == "Invoice" else "credit memo line application"
+        raise NotFound(f"{what} {command.application_id} does not exist")
+    return Outcome(200, ApplicationView.of(record, entry.currency).body())
 
 
 @use_case(commands.ListApplications)

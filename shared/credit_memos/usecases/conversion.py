@@ -5,6 +5,7 @@ from __future__ import annotations
 from credit_memos import commands
 from credit_memos.domain import events
 from credit_memos.domain.conversion import convert_negative_lines
+from credit_memos.domain.documents import stamp
 from credit_memos.domain.invoice_credit import credit_invoice
 from credit_memos.domain.views import ApplicationsResult
 from credit_memos.ids import IdFactory
@@ -31,14 +32,15 @@ def credit(engine: Engine, command: commands.CreditInvoice, key: str | None) -> 
             effective_date=command.effective_date or today,
             description=command.description,
         )
-        unit = UnitOfWork(creates=[memo, entry], updates=[invoice])
+        stamp([memo, entry], command.actor, command.reason_code)
+        unit = UnitOfWork(creates=[memo, entry], updates=[invoice], series=engine.number(snapshot, memo))
         unit.events = [
             events.memo_created(ids("evt"), memo),
             events.credit_moved(ids("evt"), memo, invoice, entry),
         ]
         return Attempt(unit, 201, ApplicationsResult.of(memo, entry.records))
 
-    return engine.mutate(command, key, engine.reader(invoice_ids=[invoice_id]), attempt)
+    return engine.mutate(command, key, engine.reader(invoice_ids=[invoice_id], numbered=True), attempt)
 
 
 @use_case(commands.ConvertNegativeInvoiceLines)
@@ -60,7 +62,8 @@ def convert(engine: Engine, command: commands.ConvertNegativeInvoiceLines, key: 
             description=command.description,
         )
         entries = [entry] if entry is not None else []
-        unit = UnitOfWork(creates=[memo, *entries], updates=[invoice])
+        stamp([memo, *entries], command.actor, command.reason_code)
+        unit = UnitOfWork(creates=[memo, *entries], updates=[invoice], series=engine.number(snapshot, memo))
         unit.events = [
             events.memo_created(ids("evt"), memo),
             events.lines_converted(ids("evt"), invoice, memo),
@@ -68,4 +71,4 @@ def convert(engine: Engine, command: commands.ConvertNegativeInvoiceLines, key: 
         unit.events += [events.credit_moved(ids("evt"), memo, invoice, e) for e in entries]
         return Attempt(unit, 201, ApplicationsResult.of(memo, [r for e in entries for r in e.records]))
 
-    return engine.mutate(command, key, engine.reader(invoice_ids=[invoice_id]), attempt)
+    return engine.mutate(command, key, engine.reader(invoice_ids=[invoice_id], numbered=True), attempt)

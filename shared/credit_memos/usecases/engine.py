@@ -25,6 +25,8 @@ from typing import Any, TypeVar
 
 from credit_memos import errors
 from credit_memos.commands import Request
+from credit_memos.domain.documents import CreditMemo, NumberSeries
+from credit_memos.domain.memos import number_if_posted
 from credit_memos.domain.views import View
 from credit_memos.errors import (
     ConcurrentUpdate,
@@ -48,6 +50,10 @@ T = TypeVar("T")
 Reader = Callable[[tuple[str, str] | None], Snapshot]
 
 
+# Command fields that are left out of the fingerprint when None (see Idempotency.of).
+_FINGERPRINT_IF_SET = ("reason_code",)
+
+
 @dataclass(frozen=True)
 class Idempotency:
     """An idempotency key and the fingerprint of the command it came with."""
@@ -57,11 +63,21 @@ class Idempotency:
 
     @staticmethod
     def of(key: str, command: Request) -> Idempotency:
-        # The JSON of ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals and the
-        # like as str), without asdict's deep copy of every value: the encoder meets each nested
-        # command dataclass and takes its fields, the same text (fingerprints stored earlier match).
+        """The key and what the command asks for.
+
+        Who asks (``actor``) is not part of it: a retry under the same key by another identity
+        replays the first outcome (whose ``createdBy`` names the first caller). Fields added
+        since keys were first stored count only when set, so a retry across the deploy that
+        added them still matches the record of its first attempt. The text is that of
+        ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals as str), without
+        asdict's deep copy: the encoder takes each nested dataclass's fields.
+        """
+        fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "actor"}
+        for name in _FINGERPRINT_IF_SET:
+            if fields.get(name, 0) is None:
+                del fields[name]
         canonical = json.dumps(
-            [command.operation, command],
+            [command.operation, fields],
             sort_keys=True,
             separators=(",", ":"),
             default=_fields_or_str,
@@ -110,13 +126,27 @@ class Engine:
         now = self._clock()
         return now.isoformat(timespec="milliseconds").replace("+00:00", "Z"), now.date().isoformat()
 
-    def reader(self, **documents: Any) -> Reader:
-        """A consistent read of the named documents (and the key's record)."""
+    def reader(self, *, numbered: bool = False, **documents: Any) -> Reader:
+        """A consistent read of the named documents (and the key's record); with ``numbered``,
+        of the number series too (a mutation that may post a memo)."""
+        series = self.settings.number_prefix if numbered else None
 
         def read(key: tuple[str, str] | None) -> Snapshot:
-            return self.repository.read(idempotency=key, consistent=True, **documents)
+            return self.repository.read(idempotency=key, consistent=True, series=series, **documents)
 
         return read
+
+    @staticmethod
+    def number(snapshot: Snapshot, memo: CreditMemo) -> NumberSeries | None:
+        """Number ``memo`` if it is Posted and unnumbered: the series to write with it, or None.
+
+        Called once the rule has accepted the change, before the events are made (they carry
+        the number). The snapshot's series was read with the documents (``reader(numbered=True)``).
+        """
+        if memo.status != "Posted" or memo.document_number is not None:
+            return None
+        assert snapshot.series is not None, "a posting's reader must read the series"
+        return snapshot.series if number_if_posted(memo, snapshot.series) else None
 
     @staticmethod
     def require(found: T | None, what: str, ident: str) -> T:
@@ -134,19 +164,30 @@ class Engine:
         operation = command.operation
         idempotency = Idempotency.of(idempotency_key, command) if idempotency_key is not None else None
         key = (operation, idempotency.key) if idempotency else None
-        for try_number in range(self.settings.max_conflict_retries + 1):
+        retries = self.settings.max_conflict_retries
+        try_number = -1
+        while try_number < retries:
+            try_number += 1
             snapshot = read(key)
             if idempotency is not None and snapshot.idempotency is not None:
                 return self._replay(snapshot.idempotency, idempotency)
             ids = IdFactory(self._id_scope(operation, idempotency) if idempotency else None)
+            unit: UnitOfWork | None = None
             try:
                 result = attempt(snapshot, ids)
                 unit = result.unit
+                for event in unit.events:
+                    event.detail["createdBy"] = command.actor
                 body = result.view.body()
                 unit.idempotency = self._record(operation, idempotency, result.status_code, body)
                 self.repository.commit(unit)
             except ConflictingWrite:
-                if try_number < self.settings.max_conflict_retries:
+                if unit is not None and unit.series is not None:
+                    # A posting races every other posting of the deployment for the one series;
+                    # each loss is another posting's win, so it waits its turn longer
+                    # (docs/design.md "Document numbers"; measured by make bench, section 7).
+                    retries = max(retries, self.settings.max_numbering_retries)
+                if try_number < retries:
                     self._backoff(try_number)  # not after the last try: nobody would read on
                 continue
             except IdempotencyRecordExists:

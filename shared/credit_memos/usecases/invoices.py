@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from credit_memos import commands
 from credit_memos.domain import events
+from credit_memos.domain.documents import stamp
 from credit_memos.domain.invoices import create_invoice, post_invoice
 from credit_memos.domain.views import InvoicePage, InvoiceView
 from credit_memos.ids import IdFactory
@@ -29,6 +30,7 @@ def create(engine: Engine, command: commands.CreateInvoice, key: str | None) -> 
             lines=command.lines,
             now=now,
         )
+        stamp([invoice], command.actor)
         unit = UnitOfWork(creates=[invoice], events=[events.invoice_created(ids("evt"), invoice)])
         return Attempt(unit, 201, InvoiceView.of(invoice))
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from credit_memos import commands
 from credit_memos.domain import events
+from credit_memos.domain.documents import stamp
 from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
 from credit_memos.domain.views import CreditMemoPage, CreditMemoView
+from credit_memos.errors import ValidationError
 from credit_memos.ids import IdFactory
 from credit_memos.money import minor_units
 from credit_memos.ports import Snapshot, UnitOfWork
@@ -16,7 +18,7 @@ from credit_memos.usecases.service import use_case
 
 @use_case(commands.CreateCreditMemo)
 def create(engine: Engine, command: commands.CreateCreditMemo, key: str | None) -> Outcome:
-    def attempt(_: Snapshot, ids: IdFactory) -> Attempt:
+    def attempt(snapshot: Snapshot, ids: IdFactory) -> Attempt:
         now, today = engine.timestamps()
         minor_units(command.currency)  # unknown currency: a 422 before any line is read
         lines = [
@@ -36,10 +38,12 @@ def create(engine: Engine, command: commands.CreateCreditMemo, key: str | None) 
             lines=lines,
             now=now,
         )
-        unit = UnitOfWork(creates=[memo], events=[events.memo_created(ids("evt"), memo)])
+        stamp([memo], command.actor, command.reason_code)
+        series = engine.number(snapshot, memo)
+        unit = UnitOfWork(creates=[memo], events=[events.memo_created(ids("evt"), memo)], series=series)
         return Attempt(unit, 201, CreditMemoView.of(memo))
 
-    return engine.mutate(command, key, engine.reader(), attempt)
+    return engine.mutate(command, key, engine.reader(numbered=command.status == "Posted"), attempt)
 
 
 @use_case(commands.PostCreditMemo)
@@ -50,10 +54,11 @@ def post(engine: Engine, command: commands.PostCreditMemo, key: str | None) -> O
         memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
         now, _today = engine.timestamps()
         post_credit_memo(memo, now)
-        unit = UnitOfWork(updates=[memo], events=[events.memo_posted(ids("evt"), memo)])
+        series = engine.number(snapshot, memo)
+        unit = UnitOfWork(updates=[memo], events=[events.memo_posted(ids("evt"), memo)], series=series)
         return Attempt(unit, 200, CreditMemoView.of(memo))
 
-    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id]), attempt)
+    return engine.mutate(command, key, engine.reader(memo_ids=[memo_id], numbered=True), attempt)
 
 
 @use_case(commands.VoidCreditMemo)
@@ -77,7 +82,9 @@ def void(engine: Engine, command: commands.VoidCreditMemo, key: str | None) -> O
         memo = engine.require(snapshot.memos.get(memo_id), "credit memo", memo_id)
         source = snapshot.invoices.get(memo.reference_invoice_id or "")
         now, _today = engine.timestamps()
-        void_credit_memo(memo, now, source_invoice=source)
+        void_credit_memo(
+            memo, now, source_invoice=source, reason_code=command.reason_code, voided_by=command.actor
+        )
         unit = UnitOfWork(updates=[memo, *([source] if source else [])])
         unit.events = [events.memo_voided(ids("evt"), memo)]
         return Attempt(unit, 200, CreditMemoView.of(memo))
@@ -95,10 +102,33 @@ def get(engine: Engine, command: commands.GetCreditMemo, _: str | None) -> Outco
 
 @use_case(commands.ListCreditMemos)
 def list_page(engine: Engine, command: commands.ListCreditMemos, _: str | None) -> Outcome:
+    if command.document_number is not None:
+        return _by_number(engine, command)
+    if command.billing_account_id is None:
+        raise ValidationError("is required unless documentNumber is given", field=("billing_account_id",))
     page = engine.repository.list_credit_memos(
-        command.billing_account_id, command.status, page_size(command.limit), command.next_token
+        command.billing_account_id,
+        command.status,
+        page_size(command.limit),
+        command.next_token,
+        command.reason_code,
     )
     view = CreditMemoPage.model_construct(
         items=[CreditMemoView.of(m, with_lines=False) for m in page.items], nextToken=page.next_token
     )
     return Outcome(200, view.body())
+
+
+def _by_number(engine: Engine, command: commands.ListCreditMemos) -> Outcome:
+    """The memo with this number (a page of at most one), as a list shows it; the other filters
+    apply to it too, so a lookup never answers outside what was asked."""
+    memo_id = engine.repository.find_credit_memo_id(command.document_number or "")
+    memos = engine.repository.read(memo_ids=[memo_id], consistent=False).memos if memo_id else {}
+    items = [
+        CreditMemoView.of(memo, with_lines=False)
+        for memo in memos.values()
+        if command.billing_account_id in (None, memo.billing_account_id)
+        and command.status in (None, memo.status)
+        and command.reason_code in (None, memo.reason_code)
+    ]
+    return Outcome(200, CreditMemoPage.model_construct(items=items, nextToken=None).body())

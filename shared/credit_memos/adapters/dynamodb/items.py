@@ -12,12 +12,14 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
 from credit_memos.adapters.dynamodb.keys import (
+    NUMBER_ATTRIBUTE,
     account_partition,
     entry_key,
     history_partition,
     idempotency_key,
     invoice_key,
     memo_key,
+    series_key,
 )
 from credit_memos.domain.documents import (
     ApplicationEntry,
@@ -26,6 +28,7 @@ from credit_memos.domain.documents import (
     CreditMemoLine,
     Invoice,
     InvoiceLine,
+    NumberSeries,
     TaxDetail,
 )
 from credit_memos.errors import InternalError
@@ -64,6 +67,11 @@ INDEXED_ATTRIBUTES = (
     "line_count",
     "created_at",
     "updated_at",
+    "document_number",
+    "reason_code",
+    "void_reason_code",
+    "created_by",
+    "voided_by",
     "credit_memo_id",
     "invoice_id",
     "level",
@@ -130,6 +138,8 @@ def document_item(doc: Document) -> dict[str, Any]:
         }
     elif isinstance(doc, CreditMemo):
         data["lines"] = [_without_none(line) for line in data["lines"]]
+        if data[NUMBER_ATTRIBUTE] is None:
+            del data[NUMBER_ATTRIBUTE]  # the number index's key: absent (not NULL) until numbered
         sort = f"{doc.effective_date}#{doc.id}"
         keys = memo_key(doc.id) | {
             "entity": "CreditMemo",
@@ -164,6 +174,20 @@ _DOC_FIELDS = {
         ApplicationRecord,
     )
 }
+
+
+def series_item(series: NumberSeries) -> dict[str, Any]:
+    """The series as stored, at the version its write makes (read version + 1)."""
+    return series_key(series.prefix) | {
+        "entity": "NumberSeries",
+        "prefix": series.prefix,
+        "last": series.last,
+        "version": series.version + 1,
+    }
+
+
+def series_from_item(data: dict[str, Any]) -> NumberSeries:
+    return NumberSeries(prefix=data["prefix"], last=_to_int(data["last"]), version=_to_int(data["version"]))
 
 
 def _build(cls: Any, data: dict[str, Any]) -> Any:

@@ -26,6 +26,10 @@ def outbox_key(event_id: str) -> dict[str, str]:
     return {"pk": f"OUTBOX#{event_id}", "sk": "OUTBOX"}
 
 
+def series_key(prefix: str) -> dict[str, str]:
+    return {"pk": f"SERIES#{prefix}", "sk": "SERIES"}
+
+
 def account_partition(document: str, billing_account_id: str, status: str | None = None) -> str:
     """The index partition listing an account's ``document``s (``INVOICE`` or ``MEMO``), by status."""
     partition = f"ACCOUNT#{billing_account_id}#{document}"
@@ -70,3 +74,10 @@ def pending_partition(shard: int) -> str:
 def pending_shard(document_id: str) -> int:
     """The pending-index shard of a write whose first document is ``document_id`` (stable, not hash())."""
     return zlib.crc32(document_id.encode()) % PENDING_SHARDS
+
+
+# The sparse index of credit memo numbers: only a numbered memo has the key attribute (a Draft,
+# an older memo and every other item have none), and it holds only the keys (KEYS_ONLY): a lookup
+# reads the memo itself from the table.
+NUMBER_INDEX = "GSI6"
+NUMBER_ATTRIBUTE = "document_number"

@@ -24,9 +24,13 @@ from credit_memos.adapters.dynamodb.items import (
     idempotency_item,
     listed_document,
     serialize,
+    series_from_item,
+    series_item,
 )
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
+    NUMBER_ATTRIBUTE,
+    NUMBER_INDEX,
     PENDING_INDEX,
     Index,
     account_partition,
@@ -38,10 +42,11 @@ from credit_memos.adapters.dynamodb.keys import (
     outbox_key,
     pending_partition,
     pending_shard,
+    series_key,
 )
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
-from credit_memos.domain.documents import CreditMemo, Invoice
+from credit_memos.domain.documents import CreditMemo, Invoice, NumberSeries
 from credit_memos.errors import ServiceUnavailable, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -90,16 +95,22 @@ class DynamoDbRepository:
         entry_ids: Sequence[str] = (),
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
+        series: str | None = None,
     ) -> Snapshot:
         keys = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
+        if series is not None:
+            keys.append(series_key(series))
         keys += [memo_key(m) for m in dict.fromkeys(memo_ids)]
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
         if idempotency is not None:
             keys.append(idempotency_key(*idempotency))
-        snapshot = Snapshot()
+        snapshot = Snapshot(series=NumberSeries(series) if series is not None else None)
         if not keys:
             return snapshot
         for data in self._batch_get(keys, consistent):
+            if data.get("entity") == "NumberSeries":
+                snapshot.series = series_from_item(data)
+                continue
             if data.get("entity") == "IdempotencyRecord":
                 record = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
@@ -154,6 +165,20 @@ class DynamoDbRepository:
                 "ExpressionAttributeValues": {":read_version": {"N": str(doc.version)}},
             }
             items.append(("update", condition, item))
+        if unit.series is not None:
+            # The series is the hot item of every posting: conditional on the version read, so a
+            # number is issued once, and only by a write that commits (docs/design.md "Numbers").
+            read_version = unit.series.version
+            series_condition: dict[str, Any] = (
+                {"ConditionExpression": "attribute_not_exists(pk)"}
+                if read_version == 0
+                else {
+                    "ConditionExpression": "#version = :read_version",
+                    "ExpressionAttributeNames": {"#version": "version"},
+                    "ExpressionAttributeValues": {":read_version": {"N": str(read_version)}},
+                }
+            )
+            items.append(("series", series_condition, series_item(unit.series)))
         if unit.idempotency is not None:
             condition = {
                 # An expired record (TTL deletes lazily) no longer holds its key.
@@ -182,6 +207,8 @@ class DynamoDbRepository:
             self._transact(items)
         for doc in unit.updates:
             doc.version += 1
+        if unit.series is not None:
+            unit.series.version += 1
 
     def _outbox_item(self, unit: UnitOfWork) -> dict[str, Any]:
         first = unit.events[0]
@@ -248,7 +275,12 @@ class DynamoDbRepository:
     # ------------------------------------------------------------ queries
 
     def _query(
-        self, index: Index, partition: str, limit: int, next_token: str | None
+        self,
+        index: Index,
+        partition: str,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         request: dict[str, Any] = {
             "TableName": self._table,
@@ -258,6 +290,12 @@ class DynamoDbRepository:
             "ExpressionAttributeValues": {":pk": {"S": partition}},
             "Limit": limit,
         }
+        if reason_code is not None:
+            # Applied to the page DynamoDB read (Limit items): a page may hold fewer, even none,
+            # and still have a nextToken.
+            request["FilterExpression"] = "#reason = :reason"
+            request["ExpressionAttributeNames"]["#reason"] = "reason_code"
+            request["ExpressionAttributeValues"][":reason"] = {"S": reason_code}
         if next_token is not None:
             start = decode_token(next_token, partition)
             # A start key is one this query returned: the index's four keys, on this partition.
@@ -295,11 +333,17 @@ class DynamoDbRepository:
         return [doc for doc in listed if doc is not None]
 
     def _list_documents(
-        self, document: str, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+        self,
+        document: str,
+        billing_account_id: str,
+        status: str | None,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
     ) -> Page:
         index = self._by_account if status is None else self._by_status
         partition = account_partition(document, billing_account_id, status)
-        items, token = self._query(index, partition, limit, next_token)
+        items, token = self._query(index, partition, limit, next_token, reason_code)
         return Page(self._listed(items), token)
 
     def list_invoices(
@@ -308,9 +352,31 @@ class DynamoDbRepository:
         return self._list_documents("INVOICE", billing_account_id, status, limit, next_token)
 
     def list_credit_memos(
-        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+        self,
+        billing_account_id: str,
+        status: str | None,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
     ) -> Page:
-        return self._list_documents("MEMO", billing_account_id, status, limit, next_token)
+        return self._list_documents("MEMO", billing_account_id, status, limit, next_token, reason_code)
+
+    def find_credit_memo_id(self, document_number: str) -> str | None:
+        request = {
+            "TableName": self._table,
+            "IndexName": NUMBER_INDEX,
+            "KeyConditionExpression": "#number = :number",
+            "ExpressionAttributeNames": {"#number": NUMBER_ATTRIBUTE},
+            "ExpressionAttributeValues": {":number": {"S": document_number}},
+            "Limit": 2,
+        }
+        try:
+            items = self._client.query(**request).get("Items", [])
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error) from error
+        if not items:
+            return None
+        return str(deserialize(items[0])["pk"]).removeprefix("MEMO#")
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
