@@ -20,10 +20,16 @@ from infra.bench.context import invoice_body, memo_body
 
 
 def _stored_form(command: Any) -> str:
-    """The canonical text records were fingerprinted with: [operation, asdict(command)]."""
-    canonical = json.dumps(
-        [command.operation, dataclasses.asdict(command)], sort_keys=True, separators=(",", ":"), default=str
-    )
+    """The canonical text records were fingerprinted with: [operation, asdict(command)].
+
+    Records stored before ``actor`` and ``reason_code`` existed hold neither, and requests
+    without a reason still match them.
+    """
+    fields = dataclasses.asdict(command)
+    del fields["actor"]
+    if fields.get("reason_code", 0) is None:
+        del fields["reason_code"]
+    canonical = json.dumps([command.operation, fields], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
