@@ -45,6 +45,7 @@ from credit_memos.adapters.dynamodb.tokens import (
 )
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.summary import AccountTotals, DocumentState, summarize
 from credit_memos.errors import InternalError, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -260,6 +261,25 @@ class MemoryRepository:
         if credit_memo_id is not None:
             return self._query("GSI1", history_partition("MEMO", credit_memo_id), limit, next_token)
         return self._query("GSI2", history_partition("INVOICE", invoice_id or ""), limit, next_token)
+
+    def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
+        """The summary the stream consumer converges to: the exact sums over the stored documents
+        (the fake has no stream, so it is never behind); None for an account with no document."""
+        states = [
+            DocumentState(
+                document_key=document_item(s.doc)["pk"],
+                entity=type(s.doc).__name__,
+                billing_account_id=s.doc.billing_account_id,
+                currency=s.doc.currency,
+                status=s.doc.status,
+                balance=s.doc.balance,
+                version=s.doc.version,
+                changed_at=s.doc.updated_at,
+            )
+            for s in self._documents.values()
+            if isinstance(s.doc, Invoice | CreditMemo) and s.doc.billing_account_id == billing_account_id
+        ]
+        return summarize(states, billing_account_id) if states else None
 
     # ------------------------------------------------------------ for tests
 
