@@ -21,6 +21,7 @@ import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -216,7 +217,8 @@ def run(bench: Bench) -> Section:
             if not consumer.poller.wait_idle(120):
                 raise RuntimeError("the consumer did not catch up")
             kept = keep.total()
-            calls = describe_calls(keep.calls)
+            counted = Counter(call.operation for call in keep.calls)
+            calls = " + ".join(f"{n} {operation}" for operation, n in sorted(counted.items()))
         applied = len(consumer.applied)
         with CapacityRecorder(bench.service_client(), bench.raw_client(), schema) as reads:
             section.rows.append(_read_row(bench, reads, "summary read (account with 1 document)", one))
@@ -228,9 +230,9 @@ def run(bench: Bench) -> Section:
         section.rows.append(
             {
                 "operation": f"consumer: one document change applied (mean of {applied})",
-                "calls": f"{calls} over {applied} changes",
-                "rcu": f"{kept.rcu / applied:g}",
-                "wcu": f"{kept.wcu / applied:g}",
+                "calls": f"{calls} for {applied} changes",
+                "rcu": f"{kept.rcu / applied:.2f}",
+                "wcu": f"{kept.wcu / applied:.2f}",
                 "floor": "-",
                 "rcu_per_change": kept.rcu / applied,
                 "wcu_per_change": kept.wcu / applied,

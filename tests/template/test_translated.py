@@ -168,7 +168,7 @@ def test_the_summarizer_reads_this_tables_stream_and_keeps_the_summary_items_onl
         "dynamodb:GetRecords": [STREAM_ARN],
         "dynamodb:GetShardIterator": [STREAM_ARN],
         "dynamodb:ListStreams": [STREAMS_ARN],
-        "dynamodb:GetItem": [TABLE_ARN],
+        "dynamodb:BatchGetItem": [TABLE_ARN],
         "dynamodb:PutItem": [TABLE_ARN],
         "dynamodb:UpdateItem": [TABLE_ARN],
         "sqs:SendMessage": [{"Fn::GetAtt": ["SummarizeAccountsFailureQueue", "Arn"]}],

@@ -10,6 +10,8 @@ from credit_memos.domain.summary import (
     Amounts,
     Contribution,
     DocumentState,
+    account_groups,
+    combined_deltas,
     contribution_of,
     deltas,
     is_newer,
@@ -186,3 +188,35 @@ def test_applying_only_each_documents_newest_state_of_a_batch_is_the_same(
 ) -> None:
     every = [s for history in documents for s in history]
     assert apply_all(newest_states(every)) == apply_all(every)
+
+
+def apply_in_groups(batches: list[list[DocumentState]], size: int) -> dict[str, dict[str, Amounts]]:
+    """As the consumer does: per batch, per account group, the newer states' summed deltas."""
+    stored: dict[str, Contribution] = {}
+    totals: dict[str, dict[str, Amounts]] = {}
+    for batch in batches:
+        for group in account_groups(batch, size):
+            assert len(group) <= size and len({s.billing_account_id for s in group}) == 1
+            fresh = [s for s in group if is_newer(s, stored.get(s.document_key))]
+            changes = [(stored.get(s.document_key), contribution_of(s)) for s in fresh]
+            for delta in combined_deltas(changes):
+                account = totals.setdefault(delta.billing_account_id, {})
+                account[delta.currency] = account.get(delta.currency, Amounts()) + delta.amounts
+            stored.update({s.document_key: contribution_of(s) for s in fresh})
+    return totals
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), documents=histories(), size=st.integers(1, 4))
+def test_batches_applied_by_account_groups_converge_too(
+    data: st.DataObject, documents: list[list[DocumentState]], size: int
+) -> None:
+    every = [s for history in documents for s in history]
+    delivered = data.draw(st.permutations(every + data.draw(st.lists(st.sampled_from(every), max_size=10))))
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(delivered)), max_size=6)))
+    batches = [delivered[a:b] for a, b in zip([0, *cuts], [*cuts, len(delivered)], strict=True)]
+    totals = apply_in_groups(batches, size)
+    for account in ("acct-1", "acct-2"):
+        expected = summarize(every, account)
+        got = {c: a for c, a in totals.get(account, {}).items() if not a.is_zero()}
+        assert got == {c: a for c, a in expected.currencies.items() if not a.is_zero()}

@@ -123,6 +123,16 @@ def deltas(stored: Contribution | None, new: Contribution) -> list[Delta]:
     return [Delta(account, currency, amounts) for (account, currency), amounts in changes.items()]
 
 
+def combined_deltas(changes: Iterable[tuple[Contribution | None, Contribution]]) -> list[Delta]:
+    """What replacing each ``stored`` by its ``new`` changes, summed per (account, currency)."""
+    sums: dict[tuple[str, str], Amounts] = {}
+    for stored, new in changes:
+        for delta in deltas(stored, new):
+            key = (delta.billing_account_id, delta.currency)
+            sums[key] = sums.get(key, Amounts()) + delta.amounts
+    return [Delta(account, currency, amounts) for (account, currency), amounts in sums.items()]
+
+
 @dataclass(frozen=True)
 class AccountTotals:
     """One account's summary: per currency the sums of its documents' contributions.
@@ -152,6 +162,15 @@ def newest_states(states: Iterable[DocumentState]) -> list[DocumentState]:
         if held is None or held.version < state.version:
             newest[state.document_key] = state
     return list(newest.values())
+
+
+def account_groups(states: Iterable[DocumentState], size: int) -> list[list[DocumentState]]:
+    """The newest state of each document, grouped by account, at most ``size`` a group: what one
+    transaction applies (one totals item per account, however many of its documents changed)."""
+    by_account: dict[str, list[DocumentState]] = {}
+    for state in newest_states(states):
+        by_account.setdefault(state.billing_account_id, []).append(state)
+    return [group[i : i + size] for group in by_account.values() for i in range(0, len(group), size)]
 
 
 def summarize(states: Iterable[DocumentState], billing_account_id: str) -> AccountTotals:

@@ -9,18 +9,19 @@ Two kinds of item, neither on any index:
   ``open_receivable_<CCY>``, ``posted_memo_count_<CCY>``, ``open_invoice_count_<CCY>``, the set
   ``currencies``, and ``as_of``.
 
-One document change is applied as one TransactWriteItems: the contribution replaced, conditional
-on the version that was read (or on its absence), and each affected totals item updated with
-``ADD`` of the difference. Applying is idempotent by the document's version (an older or repeated
-change is skipped, ``domain.summary.is_newer``), so replays and out-of-order stream records never
-count twice. The write path of the service never touches these items.
+The changes of a group of one account's documents (``domain.summary.account_groups``) are applied
+as one consistent BatchGetItem of their contributions and one TransactWriteItems: each contribution
+replaced, conditional on the version that was read (or on its absence), and the account's totals
+updated with ``ADD`` of the differences. Applying is idempotent by each document's version (an
+older or repeated change is skipped, ``domain.summary.is_newer``), so replays and out-of-order
+stream records never count twice. The write path of the service never touches these items.
 """
 
 from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -35,16 +36,21 @@ from credit_memos.domain.summary import (
     AccountTotals,
     Amounts,
     Contribution,
+    Delta,
     DocumentState,
+    combined_deltas,
     contribution_of,
-    deltas,
     is_newer,
 )
 
 CONTRIBUTION_ENTITY = "SummaryContribution"
 TOTALS_ENTITY = "AccountSummary"
-# Attempts of one change before it is reported failed (the stream then delivers it again).
+# Attempts of one group of changes before it is reported failed (the stream delivers it again).
 MAX_APPLY_ATTEMPTS = 8
+# Documents of one account applied in one transaction: their contributions (one Put each) and the
+# account's totals (an Update, two if a document changed account) within TransactWriteItems' 100
+# items, and their contributions read in one BatchGetItem (100 keys).
+MAX_GROUP = 50
 _FIELDS = ("open_credit", "open_receivable", "posted_memo_count", "open_invoice_count")
 
 
@@ -145,100 +151,122 @@ class SummaryStore:
         item = response.get("Item")
         return totals_from_item(deserialize(item)) if item else None
 
-    def stored_contribution(self, document_key: str) -> Contribution | None:
-        response = self._client.get_item(
-            TableName=self._table, Key=serialize(contribution_key(document_key)), ConsistentRead=True
-        )
-        item = response.get("Item")
-        return _contribution_from_item(deserialize(item)) if item else None
+    def stored_contributions(self, document_keys: Sequence[str]) -> dict[str, Contribution]:
+        """What these documents contribute now (one consistent BatchGetItem; absent if never applied)."""
+        found: dict[str, Contribution] = {}
+        pending: dict[str, Any] = {
+            self._table: {
+                "Keys": [serialize(contribution_key(k)) for k in dict.fromkeys(document_keys)],
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(self._max_attempts):
+            response = self._client.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self._table, []):
+                data = deserialize(item)
+                found[str(data["pk"]).removeprefix("SUMMARY#")] = _contribution_from_item(data)
+            pending = response.get("UnprocessedKeys") or {}
+            if not pending:
+                return found
+            self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 - jitter
+        raise RuntimeError("summary contributions not read: keys left unprocessed")
 
     # ------------------------------------------------------------ writes
 
-    def apply(self, state: DocumentState) -> bool:
-        """Apply one document state; False if it was skipped (not newer than what is applied).
+    def apply(self, states: Sequence[DocumentState]) -> tuple[int, int]:
+        """Apply these states of distinct documents in one transaction; (applied, skipped).
 
-        Raises the client's error when it still fails after ``max_attempts`` (throttling, conflicts):
-        the caller reports the record failed and the stream delivers it again.
+        A state not newer than what its document contributes now is skipped. One item per document
+        and one totals item per account, so ``states`` should be one account's (at most
+        ``MAX_GROUP`` of them: ``domain.summary.account_groups``). Raises the client's error when
+        it still fails after ``max_attempts`` (throttling, conflicts): the caller reports the
+        records failed and the stream delivers them again.
         """
         advance_as_of = True
         for attempt in range(1, self._max_attempts + 1):
-            stored = self.stored_contribution(state.document_key)
-            if not is_newer(state, stored):
-                return False
+            stored = self.stored_contributions([s.document_key for s in states])
+            fresh = [
+                (s, stored.get(s.document_key)) for s in states if is_newer(s, stored.get(s.document_key))
+            ]
+            if not fresh:
+                return 0, len(states)
             try:
-                self._client.transact_write_items(
-                    TransactItems=self._transaction(state, stored, advance_as_of)
-                )
-                return True
+                self._client.transact_write_items(TransactItems=self._transaction(fresh, advance_as_of))
+                return len(fresh), len(states) - len(fresh)
             except ClientError as error:
-                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                code = error.response.get("Error", {}).get("Code")
+                if code != "TransactionCanceledException":
                     if attempt == self._max_attempts or not _retryable(error):
                         raise
                 else:
                     reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-                    if any(code == "ConditionalCheckFailed" for code in reasons[1:]):
-                        # A newer change of this account was applied first (another shard):
-                        # count this one and leave as_of where it is.
+                    if "ConditionalCheckFailed" in reasons[len(fresh) :]:
+                        # A newer change of the account was applied first (another shard):
+                        # count these and leave as_of where it is.
                         advance_as_of = False
-                    elif reasons[:1] != ["ConditionalCheckFailed"] and attempt == self._max_attempts:
+                    elif attempt == self._max_attempts:
                         raise
-                    # reasons[0] failed: another applier replaced the contribution; re-read.
+                    # A contribution's condition failed: another applier replaced it; re-read.
             self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 - jitter
-        raise RuntimeError(f"summary change of {state.document_key} v{state.version} not applied")
+        raise RuntimeError(f"summary changes of {len(states)} documents not applied")
 
     def _transaction(
-        self, state: DocumentState, stored: Contribution | None, advance_as_of: bool
+        self, fresh: Sequence[tuple[DocumentState, Contribution | None]], advance_as_of: bool
     ) -> list[dict[str, Any]]:
-        new = contribution_of(state)
-        item = contribution_key(state.document_key) | {
-            "entity": CONTRIBUTION_ENTITY,
-            "billing_account_id": new.billing_account_id,
-            "currency": new.currency,
-            "version": new.version,
-            "open_credit": new.amounts.open_credit,
-            "open_receivable": new.amounts.open_receivable,
-            "posted_memo_count": new.amounts.posted_memo_count,
-            "open_invoice_count": new.amounts.open_invoice_count,
-        }
-        put: dict[str, Any] = {"TableName": self._table, "Item": serialize(item)}
-        if stored is None:
-            put["ConditionExpression"] = "attribute_not_exists(pk)"
-        else:
-            put["ConditionExpression"] = "#version = :read_version"
-            put["ExpressionAttributeNames"] = {"#version": "version"}
-            put["ExpressionAttributeValues"] = {":read_version": {"N": str(stored.version)}}
-        items: list[dict[str, Any]] = [{"Put": put}]
-        for delta in deltas(stored, new):
-            items.append(
-                {
-                    "Update": self._totals_update(
-                        delta.billing_account_id,
-                        delta.currency,
-                        delta.amounts,
-                        state.changed_at,
-                        advance_as_of,
-                    )
-                }
-            )
+        items: list[dict[str, Any]] = []
+        changes: list[tuple[Contribution | None, Contribution]] = []
+        as_of: dict[str, str] = {}
+        for state, stored in fresh:
+            new = contribution_of(state)
+            changes.append((stored, new))
+            as_of[state.billing_account_id] = max(as_of.get(state.billing_account_id, ""), state.changed_at)
+            item = contribution_key(state.document_key) | {
+                "entity": CONTRIBUTION_ENTITY,
+                "billing_account_id": new.billing_account_id,
+                "currency": new.currency,
+                "version": new.version,
+                "open_credit": new.amounts.open_credit,
+                "open_receivable": new.amounts.open_receivable,
+                "posted_memo_count": new.amounts.posted_memo_count,
+                "open_invoice_count": new.amounts.open_invoice_count,
+            }
+            put: dict[str, Any] = {"TableName": self._table, "Item": serialize(item)}
+            if stored is None:
+                put["ConditionExpression"] = "attribute_not_exists(pk)"
+            else:
+                put["ConditionExpression"] = "#version = :read_version"
+                put["ExpressionAttributeNames"] = {"#version": "version"}
+                put["ExpressionAttributeValues"] = {":read_version": {"N": str(stored.version)}}
+            items.append({"Put": put})
+        by_account: dict[str, list[Delta]] = {}
+        for delta in combined_deltas(changes):
+            by_account.setdefault(delta.billing_account_id, []).append(delta)
+        for account, account_deltas in by_account.items():
+            changed_at = as_of.get(account) if advance_as_of else None
+            items.append({"Update": self._totals_update(account, account_deltas, changed_at)})
         return items
 
     def _totals_update(
-        self, account: str, currency: str, amounts: Amounts, changed_at: str, advance_as_of: bool
+        self, account: str, account_deltas: Sequence[Delta], as_of: str | None
     ) -> dict[str, Any]:
-        names = {f"#{i}": _attribute(field, currency) for i, field in enumerate(_FIELDS)}
-        values: dict[str, Any] = {f":{i}": getattr(amounts, field) for i, field in enumerate(_FIELDS)} | {
-            ":currency": {currency},
-            ":account": account,
-            ":entity": TOTALS_ENTITY,
-        }
+        """ADD each currency's deltas to the account's totals; SET as_of if it moves forward."""
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":account": account, ":entity": TOTALS_ENTITY}
+        adds = []
+        for c, delta in enumerate(account_deltas):
+            for f, field in enumerate(_FIELDS):
+                names[f"#a{c}_{f}"] = _attribute(field, delta.currency)
+                values[f":a{c}_{f}"] = getattr(delta.amounts, field)
+                adds.append(f"#a{c}_{f} :a{c}_{f}")
+        values[":currencies"] = {delta.currency for delta in account_deltas}
+        adds.append("currencies :currencies")
         sets = ["entity = :entity", "billing_account_id = :account"]
         update: dict[str, Any] = {"TableName": self._table, "Key": serialize(summary_key(account))}
-        if advance_as_of:
+        if as_of is not None:
             sets.append("as_of = :as_of")
-            values[":as_of"] = changed_at
+            values[":as_of"] = as_of
             update["ConditionExpression"] = "attribute_not_exists(as_of) OR as_of <= :as_of"
-        adds = ", ".join(f"#{i} :{i}" for i in range(len(_FIELDS))) + ", currencies :currency"
-        update["UpdateExpression"] = f"SET {', '.join(sets)} ADD {adds}"
+        update["UpdateExpression"] = f"SET {', '.join(sets)} ADD {', '.join(adds)}"
         update["ExpressionAttributeNames"] = names
         update["ExpressionAttributeValues"] = serialize(values)
         return update
