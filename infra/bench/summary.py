@@ -7,8 +7,8 @@ The consumer is SummarizeAccountsFunction's own ``handle`` with its own DynamoDB
 
 - read: GET /billing-accounts/{id}/summary through its handler, on an account with 1 document and
   on one with many, billed by infra/bench/capacity.py;
-- keep: the consumer's requests while it applies the changes of those documents, billed the same
-  way, per change applied;
+- keep: the consumer's requests while it applies the changes of those documents (as they are
+  created, so batches hold one to a few of them), billed the same way, per change applied;
 - lag: ``THREADS`` writers (direct invocation) each create a Posted invoice, a Posted memo, and
   apply the memo to the invoice, until ``writes`` writes are done; a write's lag is the time from
   its commit (the writer's answer; and, as an upper bound, the request's start) to the end of the
@@ -258,10 +258,11 @@ def run(bench: Bench) -> Section:
         "the item before and after it). The read is one eventually consistent GetItem of the "
         "account's totals item: the same bill whatever the number of documents (the floor: that "
         "item read once).",
-        "Consumer per change: one strongly consistent GetItem of the document's contribution, then "
-        "one TransactWriteItems (Put of the contribution, Update of the totals: 2 WCU each under "
-        "1 KB). Of a batch only each document's newest state is applied, so under load a document "
-        "changed twice within a batch costs one change.",
+        "Consumer per change: the batch's newest state of each document, by account: one "
+        "consistent BatchGetItem of the group's contributions (1 RCU a document) and one "
+        "TransactWriteItems (a Put per document, 2 WCU; one Update of the account's totals, 2 WCU "
+        "shared by the group). Alone a change costs 1 RCU + 4 WCU; the more of an account's "
+        "documents change in one batch, the closer it gets to 1 RCU + 2 WCU.",
         "Lag: from the writer's answer (commit acknowledged) to the end of the consumer batch that "
         f"applied it (from the request's start: median {lag['lag_sent_median_ms']} ms, worst "
         f"{lag['lag_sent_worst_ms']} ms). Local poller: GetRecords every 50 ms when idle, in this "

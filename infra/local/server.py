@@ -15,6 +15,8 @@ What it does, in order:
    the ``lambda_handler`` of a container of the function (a worker process, below) with a fake Lambda
    context, and the proxy result is written back. ``GET /openapi.json`` serves the
    repository's ``openapi.json`` if it exists.
+5. Runs the stream consumers of ``infra.local.streams.LOCAL_STREAM_CONSUMERS`` (the account
+   summary's) on DynamoDB Local's stream, each in a container of its own (:class:`StreamConsumers`).
 
 Like Lambda, each function "container" is its own worker process (:mod:`infra.local.containers`):
 it imports the function's ``app.py`` once, with that function's environment only, and runs one
