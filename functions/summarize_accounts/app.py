@@ -47,19 +47,25 @@ def handle(event: dict[str, Any], store: SummaryStore) -> dict[str, Any]:
     """Apply a stream batch; the partial batch response (records of documents not applied)."""
     states: list[DocumentState] = []
     sequences: dict[str, list[str]] = {}  # document key -> its records' sequence numbers
+    failures: list[dict[str, str]] = []
     for record in event.get("Records") or []:
         stream = record.get("dynamodb") or {}
         image = stream.get("NewImage")
         if record.get("eventName") == "REMOVE" or not image:
             continue
-        state = state_from_image(image, stream.get("ApproximateCreationDateTime"))
+        try:
+            state = state_from_image(image, stream.get("ApproximateCreationDateTime"))
+        except (KeyError, TypeError, ValueError, ArithmeticError) as error:
+            # A header without the summarized attributes: reported, the batch's others applied.
+            logger.warning("stream record not summarized", extra={"error_type": type(error).__name__})
+            failures.append({"itemIdentifier": str(stream.get("SequenceNumber", ""))})
+            continue
         if state is None:
             continue
         states.append(state)
         sequences.setdefault(state.document_key, []).append(str(stream.get("SequenceNumber", "")))
     groups = account_groups(states, MAX_GROUP)
     applied = skipped = 0
-    failures: list[dict[str, str]] = []
     # Groups are distinct accounts' documents (distinct items): applied at once, for the batch's
     # round trips to overlap rather than add up.
     with ThreadPoolExecutor(max_workers=max(1, min(APPLY_CONCURRENCY, len(groups)))) as pool:

@@ -193,3 +193,19 @@ def test_records_that_are_not_document_headers_change_nothing(api: Api, stream: 
     assert summary(api)["currencies"] == []
     stream.apply(records)
     assert summary(api)["currencies"][0]["openReceivable"] == "10.00"
+
+
+def test_a_header_without_its_balance_is_reported_and_the_rest_of_the_batch_applied(
+    api: Api, stream: Stream
+) -> None:
+    invoice(api, "10.00")
+    records = [
+        r for r in stream.records() if r["dynamodb"]["NewImage"].get("entity", {}).get("S") == "Invoice"
+    ]
+    broken = {**records[0], "dynamodb": {**records[0]["dynamodb"], "SequenceNumber": "1"}}
+    broken["dynamodb"]["NewImage"] = {
+        k: v for k, v in records[0]["dynamodb"]["NewImage"].items() if k != "balance"
+    }
+    broken["dynamodb"]["NewImage"]["pk"] = {"S": "INVOICE#inv_broken"}
+    assert stream.apply([broken, *records]) == {"batchItemFailures": [{"itemIdentifier": "1"}]}
+    assert summary(api)["currencies"][0]["openReceivable"] == "10.00"
