@@ -2,7 +2,7 @@
 SummarizeAccountsFunction with the stream records moto recorded for the service's own writes.
 
 The convergence under shuffled, repeated and out-of-order batches is proven on DynamoDB Local
-(tests/integration/test_account_summary.py); here: status codes, bodies in their declared model,
+(tests/integration/test_summary_convergence.py); here: status codes, bodies in their declared model,
 and what a user of the summary sees after ordinary operations.
 """
 
