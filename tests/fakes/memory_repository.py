@@ -38,6 +38,7 @@ from typing import Any
 from credit_memos.adapters.dynamodb.items import document_item, estimated_size, idempotency_item
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition
 from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
+from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
     encode_token,
@@ -45,7 +46,7 @@ from credit_memos.adapters.dynamodb.tokens import (
 )
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
-from credit_memos.domain.summary import AccountTotals, DocumentState, summarize
+from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -266,16 +267,7 @@ class MemoryRepository:
         """The summary the stream consumer converges to: the exact sums over the stored documents
         (the fake has no stream, so it is never behind); None for an account with no document."""
         states = [
-            DocumentState(
-                document_key=document_item(s.doc)["pk"],
-                entity=type(s.doc).__name__,
-                billing_account_id=s.doc.billing_account_id,
-                currency=s.doc.currency,
-                status=s.doc.status,
-                balance=s.doc.balance,
-                version=s.doc.version,
-                changed_at=s.doc.updated_at,
-            )
+            document_state(s.doc)
             for s in self._documents.values()
             if isinstance(s.doc, Invoice | CreditMemo) and s.doc.billing_account_id == billing_account_id
         ]

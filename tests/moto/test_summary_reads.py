@@ -209,3 +209,31 @@ def test_a_header_without_its_balance_is_reported_and_the_rest_of_the_batch_appl
     broken["dynamodb"]["NewImage"]["pk"] = {"S": "INVOICE#inv_broken"}
     assert stream.apply([broken, *records]) == {"batchItemFailures": [{"itemIdentifier": "1"}]}
     assert summary(api)["currencies"][0]["openReceivable"] == "10.00"
+
+
+def test_resummarize_repairs_what_the_stream_never_delivered_and_is_idempotent(
+    api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra.resummarize import main
+
+    first = invoice(api, "100.00")
+    credit = memo(api, "30.00")
+    api.post(
+        f"/credit-memos/{credit['id']}/actions/apply",
+        {"applications": [{"invoiceId": first["id"], "amount": "10.00"}]},
+    )
+    invoice(api, "7.00", status="Draft")
+    assert summary(api)["currencies"] == []  # nothing fed the consumer: the records were "lost"
+    assert main([ACCOUNT]) == 0
+    assert '"documents": 3, "applied": 3, "skipped": 0' in capsys.readouterr().out
+    usd = {
+        "currency": "USD",
+        "openCredit": "20.00",
+        "openReceivable": "90.00",
+        "postedMemoCount": 1,
+        "openInvoiceCount": 1,
+    }
+    assert summary(api)["currencies"] == [usd]
+    assert main([ACCOUNT]) == 0
+    assert '"applied": 0, "skipped": 3' in capsys.readouterr().out
+    assert summary(api)["currencies"] == [usd]

@@ -30,7 +30,8 @@ from botocore.exceptions import ClientError
 
 from credit_memos.adapters.dynamodb.errors import RETRYABLE_CODES
 from credit_memos.adapters.dynamodb.items import deserialize, serialize
-from credit_memos.adapters.dynamodb.keys import contribution_key, summary_key
+from credit_memos.adapters.dynamodb.keys import contribution_key, invoice_key, memo_key, summary_key
+from credit_memos.domain.documents import CreditMemo, Invoice
 from credit_memos.domain.summary import (
     SUMMARIZED_ENTITIES,
     AccountTotals,
@@ -93,6 +94,21 @@ def state_from_image(image: Mapping[str, Any], committed: float | datetime | Non
         balance=Decimal(data["balance"]),
         version=int(data["version"]),
         changed_at=changed_at,
+    )
+
+
+def document_state(document: Invoice | CreditMemo) -> DocumentState:
+    """The summarized state of a document as read from the table (its stored ``version``)."""
+    key = invoice_key(document.id) if isinstance(document, Invoice) else memo_key(document.id)
+    return DocumentState(
+        document_key=key["pk"],
+        entity="Invoice" if isinstance(document, Invoice) else "CreditMemo",
+        billing_account_id=document.billing_account_id,
+        currency=document.currency,
+        status=document.status,
+        balance=document.balance,
+        version=document.version,
+        changed_at=document.updated_at,
     )
 
 
