@@ -30,6 +30,7 @@ SECTIONS = (
     "scale",
     "contention",
     "numbering",
+    "summary",
     "local_server",
 )
 DEFAULT_OUT = REPO_ROOT / ".local" / "bench.json"

@@ -231,6 +231,8 @@ class Captured:
     returned: list[Item] = field(default_factory=list)
     missing: int = 0  # keys asked for that were not found
     before: dict[Key, Item | None] = field(default_factory=dict)
+    # (updates) the items as they were after it
+    after: dict[Key, Item | None] = field(default_factory=dict)
     error: str | None = None
     local_units: float = 0.0
 
@@ -240,6 +242,19 @@ def _puts(captured: Captured) -> list[Item]:
         return [t["Put"]["Item"] for t in captured.params.get("TransactItems", []) if "Put" in t]
     if captured.operation == "PutItem":
         return [captured.params["Item"]]
+    return []
+
+
+def _updates(captured: Captured) -> list[tuple[str, Item]]:
+    """(table, key) of every item an UpdateItem or a transaction's Update changes."""
+    if captured.operation == "TransactWriteItems":
+        return [
+            (t["Update"]["TableName"], t["Update"]["Key"])
+            for t in captured.params.get("TransactItems", [])
+            if "Update" in t
+        ]
+    if captured.operation == "UpdateItem":
+        return [(captured.params["TableName"], captured.params["Key"])]
     return []
 
 
@@ -266,15 +281,22 @@ def bill(captured: Captured, schema: Schema) -> Bill:
         result.rcu = query_units(sizes, consistent=consistent)
         result.read_sizes = sizes
         result.consistent_reads = consistent
-    elif operation in ("PutItem", "TransactWriteItems"):
+    elif operation in ("PutItem", "UpdateItem", "TransactWriteItems"):
         transactional = operation == "TransactWriteItems"
         if transactional and captured.error == "TransactionCanceledException":
             return result
         for entry in params.get("TransactItems", []):
-            if "Put" not in entry:
+            if "Put" not in entry and "Update" not in entry:
                 raise NotImplementedError(f"transaction action {next(iter(entry))} is not billed yet")
-        for item in _puts(captured):
-            key = schema.key_of(item)
+        # An update is billed on the larger of the item before and after it (read around it).
+        written = [(schema.key_of(item), item) for item in _puts(captured)] + [
+            (
+                schema.key_of(key),
+                captured.after.get(schema.key_of(key), captured.before.get(schema.key_of(key))),
+            )
+            for _, key in _updates(captured)
+        ]
+        for key, item in written:
             old = captured.before.get(key)
             old_size, new_size = item_size(old), item_size(item)
             result.wcu += write_units(max(old_size, new_size), transactional=transactional)
@@ -341,6 +363,9 @@ class CapacityRecorder(Recorder):
             key = {k: item[k] for k in self.schema.table_keys}
             found = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
             captured.before[self.schema.key_of(item)] = found
+        for table, key in _updates(captured):
+            found = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+            captured.before[self.schema.key_of(key)] = found
         context[_KEY_CAPTURED] = captured
         with self._lock:
             self.captured.append(captured)
@@ -360,6 +385,10 @@ class CapacityRecorder(Recorder):
             return
         captured.local_units = call.capacity_units if call is not None else 0.0
         captured.error = parsed.get("Error", {}).get("Code")
+        if captured.error is None:
+            for table, key in _updates(captured):
+                found = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+                captured.after[self.schema.key_of(key)] = found
         if captured.operation == "BatchGetItem":
             asked = sum(len(t["Keys"]) for t in captured.params["RequestItems"].values())
             for items in parsed.get("Responses", {}).values():

@@ -15,6 +15,8 @@ What it does, in order:
    the ``lambda_handler`` of a container of the function (a worker process, below) with a fake Lambda
    context, and the proxy result is written back. ``GET /openapi.json`` serves the
    repository's ``openapi.json`` if it exists.
+5. Runs the stream consumers of ``infra.local.streams.LOCAL_STREAM_CONSUMERS`` (the account
+   summary's) on DynamoDB Local's stream, each in a container of its own (:class:`StreamConsumers`).
 
 Like Lambda, each function "container" is its own worker process (:mod:`infra.local.containers`):
 it imports the function's ``app.py`` once, with that function's environment only, and runs one
@@ -69,6 +71,13 @@ from infra.local.dynamodb_local import (
 )
 from infra.local.dynamodb_local import DEFAULT_PORT as DEFAULT_DYNAMODB_PORT
 from infra.local.lambda_runtime import HandlerLoadError, apply_process_defaults, function_environment
+from infra.local.streams import (
+    LOCAL_STREAM_CONSUMERS,
+    StreamPoller,
+    StreamReader,
+    stream_mappings,
+    streams_client,
+)
 from infra.local.template import DEFAULT_TEMPLATE, REPO_ROOT, Template, TemplateError
 
 DEFAULT_PORT = 3000
@@ -346,6 +355,63 @@ class _RequestHandler(BaseHTTPRequestHandler):
         pass  # one line per request is logged by _handle; errors from the base class are not needed
 
 
+class StreamConsumers:
+    """The stream consumers of ``LOCAL_STREAM_CONSUMERS``, each in one container of its own (Lambda
+    runs one batch per shard at a time), fed by a :class:`StreamPoller` of the table's stream."""
+
+    def __init__(
+        self,
+        template: Template,
+        *,
+        endpoint_url: str,
+        env_overrides: Mapping[str, str] | None = None,
+        log: Log = _print,
+    ) -> None:
+        from infra.local.dynamodb_local import dynamodb_client
+
+        self.pollers: list[StreamPoller] = []
+        self.pools: list[FunctionContainers] = []
+        functions = template.functions()
+        for mapping in stream_mappings(template):
+            if mapping.function not in LOCAL_STREAM_CONSUMERS:
+                continue
+            function = functions[mapping.function]
+            env = function_environment(
+                function, endpoint_url=endpoint_url, region=template.context.region, overrides=env_overrides
+            )
+            pool = FunctionContainers(function, {**os.environ, **env}, 1, None)
+            reader = StreamReader(
+                dynamodb_client(endpoint_url),
+                streams_client(endpoint_url, template.context.region),
+                template.table_name(mapping.table),
+            )
+
+            def deliver(event: dict[str, Any], pool: FunctionContainers = pool) -> Any:
+                container = pool.acquire()
+                try:
+                    return container.invoke(
+                        event,
+                        request_id=str(uuid.uuid4()),
+                        region=template.context.region,
+                        account_id=template.context.account_id,
+                    )
+                finally:
+                    pool.release(container)
+
+            poller = StreamPoller(
+                reader, deliver, batch_size=mapping.batch_size, accepts=mapping.accepts, log=log
+            )
+            self.pools.append(pool)
+            self.pollers.append(poller.start())
+            log(f"Stream: {mapping.function} reads the stream of {template.table_name(mapping.table)}")
+
+    def close(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        for pool in self.pools:
+            pool.close()
+
+
 def _key_values(items: Sequence[str], what: str) -> dict[str, str]:
     result = {}
     for item in items:
@@ -424,6 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     engine: LocalDynamoDB | None = None
     api: LocalApi | None = None
     server: LocalHttpServer | None = None
+    consumers: StreamConsumers | None = None
     try:
         if args.dynamodb_endpoint:
             endpoint_url = args.dynamodb_endpoint
@@ -450,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
             return 1
+        consumers = StreamConsumers(template, endpoint_url=endpoint_url, env_overrides=env_overrides)
         stage = sorted({route.stage for route in routes}) or ["-"]
         _print(f"Routes (stage {', '.join(stage)}):")
         for line in api.describe_routes(server.base_url):
@@ -466,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _print("Stopping.")
     finally:
+        if consumers is not None:
+            consumers.close()
         if server is not None:
             server.server_close()  # stops the containers too
         elif api is not None:

@@ -180,6 +180,16 @@ class ListApplications(Request):
     next_token: str | None = None
 
 
+# ---------------------------------------------------------------- the account summary
+
+
+@dataclass(frozen=True)
+class GetAccountSummary(Request):
+    operation = "GetAccountSummary"
+    mutates = False
+    billing_account_id: str
+
+
 # ---------------------------------------------------------------- memos made from invoices
 
 

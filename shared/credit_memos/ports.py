@@ -12,6 +12,7 @@ from typing import Any, Protocol, TypeAlias
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
 
@@ -104,3 +105,8 @@ class Repository(Protocol):
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
     ) -> Page: ...
+
+    def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
+        """The account's summary as the stream consumer keeps it (one eventually consistent
+        read), or None if no change of the account's documents has been applied yet."""
+        ...

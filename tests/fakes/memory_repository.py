@@ -38,6 +38,7 @@ from typing import Any
 from credit_memos.adapters.dynamodb.items import document_item, estimated_size, idempotency_item
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition
 from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
+from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
     encode_token,
@@ -45,6 +46,7 @@ from credit_memos.adapters.dynamodb.tokens import (
 )
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -260,6 +262,16 @@ class MemoryRepository:
         if credit_memo_id is not None:
             return self._query("GSI1", history_partition("MEMO", credit_memo_id), limit, next_token)
         return self._query("GSI2", history_partition("INVOICE", invoice_id or ""), limit, next_token)
+
+    def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
+        """The summary the stream consumer converges to: the exact sums over the stored documents
+        (the fake has no stream, so it is never behind); None for an account with no document."""
+        states = [
+            document_state(s.doc)
+            for s in self._documents.values()
+            if isinstance(s.doc, Invoice | CreditMemo) and s.doc.billing_account_id == billing_account_id
+        ]
+        return summarize(states, billing_account_id) if states else None
 
     # ------------------------------------------------------------ for tests
 

@@ -221,6 +221,8 @@ def stored_ids(server_url: str) -> dict[str, str]:
         "creditMemoLineId": memo["lines"][0]["id"],
         "invoice-applicationId": applied["applications"][0]["id"],
         "line-applicationId": line_applied["applications"][0]["id"],
+        # The account of all of them: its summary (kept from the stream by the server's consumer).
+        "billingAccountId": account["billingAccountId"],
     }
 
 

@@ -27,6 +27,7 @@ SECTIONS = {
     "scale",
     "contention",
     "numbering",
+    "summary",
     "local_server",
 }
 
@@ -86,6 +87,9 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
     for row in data["sections"]["numbering"]["rows"]:
         assert row["numbers_ok"], row
         assert row["other"] == 0 and row["numbered"] > 0, row["outcomes"]
+    one, many, keep, lag = data["sections"]["summary"]["rows"]
+    assert one["billed_rcu"] == many["billed_rcu"] == 0.5, (one, many)  # one read, however many documents
+    assert keep["wcu_per_change"] > 0 and lag["not_reflected"] == 0 and lag["quiescent"], (keep, lag)
     for row in data["sections"]["local_server"]["rows"]:
         assert row["invariants_ok"], row["invariants"]
         assert (row["resets"], row["server_errors"], row["client_errors"]) == (0, 0, 0), row["outcomes"]

@@ -208,6 +208,8 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
         201,
         {},
     )
+    # Nothing has fed the stream consumer here: the summary is the empty one, in its model.
+    call("GET", "/billing-accounts/{billingAccountId}/summary", f"/billing-accounts/{account}/summary", 200)
     assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
         "a route was not exercised"
     )

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
 from credit_memos.adapters.dynamodb.keys import INDEXES, NUMBER_ATTRIBUTE, NUMBER_INDEX, PENDING_INDEX
+from credit_memos.domain.summary import SUMMARIZED_ENTITIES
 
 from infra.local.template import Route, Template
 
@@ -84,10 +85,14 @@ READ_ONLY_FUNCTIONS = {
 PLANNER = "PlanAccountCreditsFunction"
 PUBLISHER = "PublishEventsFunction"
 REPLAYER = "ReplayEventsFunction"
+# The account summary's stream consumer (docs/design.md "Account summary").
+SUMMARIZER = "SummarizeAccountsFunction"
+STREAM_CONSUMERS = (PUBLISHER, SUMMARIZER)
 WORKER_FUNCTIONS: dict[str, str] = {
     PLANNER: "plan_account_credits",
     PUBLISHER: "publish_events",
     REPLAYER: "replay_events",
+    SUMMARIZER: "summarize_accounts",
 }
 ALL_FUNCTIONS: dict[str, str] = EXPECTED_FUNCTIONS | WORKER_FUNCTIONS
 # Functions that touch the table (the publisher reads the stream only, through its event source).
@@ -109,7 +114,7 @@ STATE_MACHINES: dict[str, tuple[str, set[str]]] = {
 # checks the exact sets on the translated roles). Reads: BatchGetItem and Query (no Scan). Writers:
 # BatchGetItem and PutItem (TransactWriteItems' Puts); never DeleteItem, BatchWriteItem (it can
 # delete) or Scan.
-READ_ACTIONS = {"dynamodb:batchgetitem", "dynamodb:query"}
+READ_ACTIONS = {"dynamodb:batchgetitem", "dynamodb:query", "dynamodb:getitem"}
 WRITE_ACTIONS = {"dynamodb:batchgetitem", "dynamodb:putitem"}
 FORBIDDEN_ACTIONS = {"dynamodb:deleteitem", "dynamodb:scan", "dynamodb:batchwriteitem"}
 
@@ -297,12 +302,12 @@ def test_outputs(template: dict[str, Any]) -> None:
 
 
 def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
-    # One exception, the publisher's role (SAM's would read every stream in the account); the
-    # translated template's roles, its own included, are checked in test_translated.py.
+    # Two exceptions, the stream consumers' roles (SAM's would read every stream in the account);
+    # the translated template's roles, theirs included, are checked in test_translated.py.
     iam = [k for k, v in template["Resources"].items() if str(v.get("Type", "")).startswith("AWS::IAM::")]
-    assert iam == [f"{PUBLISHER}Role"]
+    assert sorted(iam) == sorted(f"{fid}Role" for fid in STREAM_CONSUMERS)
     for fid, fn in functions(template).items():
-        if fid != PUBLISHER:
+        if fid not in STREAM_CONSUMERS:
             assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
 
 
@@ -326,6 +331,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadInvoicesFunction",
         "ReadCreditMemosFunction",
         "ReadApplicationsFunction",
+        "ReadAccountSummaryFunction",
     } == READ_ONLY_FUNCTIONS
 
 
@@ -337,8 +343,11 @@ def test_publisher_has_its_own_role_and_the_bus(template: dict[str, Any]) -> Non
     assert template["Resources"]["CreditMemoEventBus"]["Type"] == "AWS::Events::EventBus"
 
 
-def test_publisher_reads_the_stream_with_partial_batch_failures(template: dict[str, Any]) -> None:
-    (event,) = functions(template)[PUBLISHER]["Properties"]["Events"].values()
+@pytest.mark.parametrize("fid", STREAM_CONSUMERS)
+def test_stream_consumers_read_the_stream_with_partial_batch_failures(
+    template: dict[str, Any], fid: str
+) -> None:
+    (event,) = functions(template)[fid]["Properties"]["Events"].values()
     assert event["Type"] == "DynamoDB"
     props = event["Properties"]
     assert props["Stream"] == {"Fn::GetAtt": [TABLE, "StreamArn"]}
@@ -350,6 +359,15 @@ def test_publisher_reads_the_stream_with_partial_batch_failures(template: dict[s
     assert on_failure["Type"] == "SQS"
     queue = on_failure["Destination"]["Fn::GetAtt"][0]
     assert template["Resources"][queue]["Type"] == "AWS::SQS::Queue"
+
+
+def test_summarizer_sees_only_the_header_items_of_invoices_and_memos(template: dict[str, Any]) -> None:
+    (event,) = functions(template)[SUMMARIZER]["Properties"]["Events"].values()
+    (criterion,) = event["Properties"]["FilterCriteria"]["Filters"]
+    pattern = json.loads(criterion["Pattern"])
+    assert pattern["dynamodb"]["NewImage"]["entity"] == {"S": list(SUMMARIZED_ENTITIES)}
+    assert pattern["eventName"] == ["INSERT", "MODIFY"]
+    assert template["Resources"][TABLE]["Properties"]["StreamSpecification"]["StreamViewType"] == "NEW_IMAGE"
 
 
 def test_planner_has_no_routes(template: dict[str, Any]) -> None:
@@ -424,7 +442,7 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
     for fid, fn in functions(template).items():
         for name, event in (fn["Properties"].get("Events") or {}).items():
             if fid in WORKER_FUNCTIONS:
-                assert fid == PUBLISHER and event["Type"] == "DynamoDB", f"{fid}.{name}"
+                assert fid in STREAM_CONSUMERS and event["Type"] == "DynamoDB", f"{fid}.{name}"
                 continue
             assert event["Type"] == "Api", f"{fid}.{name}"
             props = event["Properties"]

@@ -21,6 +21,7 @@ from tests.template.test_template import (
     READ_ONLY_FUNCTIONS,
     REPLAYER,
     STATE_MACHINES,
+    SUMMARIZER,
     TABLE,
     TEMPLATE_PATH,
     WORKER_FUNCTIONS,
@@ -130,6 +131,8 @@ def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, 
     granted = grants(role_of(translated, fid))
     if fid == "ReadApplicationsFunction":  # one record by key: no index
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN]}
+    elif fid == "ReadAccountSummaryFunction":  # one summary item by key
+        assert granted == {"dynamodb:GetItem": [TABLE_ARN]}
     elif fid in READ_ONLY_FUNCTIONS:
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:Query": [INDEXES_ARN]}
     else:
@@ -154,6 +157,30 @@ def test_the_publisher_reads_this_tables_stream_only(translated: dict[str, Any])
         "events:PutEvents": [BUS_ARN],
         "sqs:SendMessage": [{"Fn::GetAtt": ["PublishEventsFailureQueue", "Arn"]}],
     }
+
+
+def test_the_summarizer_reads_this_tables_stream_and_keeps_the_summary_items_only(
+    translated: dict[str, Any],
+) -> None:
+    role = role_of(translated, SUMMARIZER)
+    assert grants(role) == {
+        "dynamodb:DescribeStream": [STREAM_ARN],
+        "dynamodb:GetRecords": [STREAM_ARN],
+        "dynamodb:GetShardIterator": [STREAM_ARN],
+        "dynamodb:ListStreams": [STREAMS_ARN],
+        "dynamodb:BatchGetItem": [TABLE_ARN],
+        "dynamodb:PutItem": [TABLE_ARN],
+        "dynamodb:UpdateItem": [TABLE_ARN],
+        "sqs:SendMessage": [{"Fn::GetAtt": ["SummarizeAccountsFailureQueue", "Arn"]}],
+    }
+    (statement,) = [
+        s
+        for policy in role["Properties"]["Policies"]
+        for s in as_list(policy["PolicyDocument"]["Statement"])
+        if "dynamodb:PutItem" in as_list(s["Action"])
+    ]
+    leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert sorted(leading) == ["ACCOUNT#*", "SUMMARY#*"]
 
 
 def test_the_replay_reads_the_pending_index_and_confirms(translated: dict[str, Any]) -> None:

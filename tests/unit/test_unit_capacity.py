@@ -177,7 +177,20 @@ def test_the_schema_is_read_from_the_template() -> None:
     ]
 
 
-@pytest.mark.parametrize("operation", ["DeleteItem", "UpdateItem"])
+def test_an_update_counts_the_larger_of_the_item_before_and_after_it() -> None:
+    schema = Schema(TABLE_KEYS, ())
+    before, after = _item_of(900), _item_of(1100)
+    key = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+    params = {"TransactItems": [{"Update": {"TableName": "t", "Key": key, "UpdateExpression": "ADD n :1"}}]}
+    captured = Captured("TransactWriteItems", params, before={("a", "b"): before}, after={("a", "b"): after})
+    assert bill(captured, schema).wcu == 2 * 2  # 1,100 bytes: 2 units, twice in a transaction
+    alone = Captured(
+        "UpdateItem", {"TableName": "t", "Key": key}, before={("a", "b"): None}, after={("a", "b"): before}
+    )
+    assert bill(alone, schema).wcu == 1
+
+
+@pytest.mark.parametrize("operation", ["DeleteItem", "BatchWriteItem"])
 def test_operations_it_cannot_bill_are_refused_rather_than_guessed(operation: str) -> None:
     with pytest.raises(NotImplementedError):
         bill(Captured(operation, {}), Schema(TABLE_KEYS, ()))

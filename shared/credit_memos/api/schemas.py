@@ -248,6 +248,12 @@ class GetApplicationQuery(_Request):
     level: SettlementLevel = "Invoice"
 
 
+class AccountSummaryQuery(_Request):
+    """A direct read of an account's summary."""
+
+    billingAccountId: Identifier
+
+
 class CreditInvoiceLineRequest(_Request):
     invoiceLineId: Identifier
     amountToCredit: PositiveAmount

@@ -25,6 +25,7 @@ from credit_memos.domain.documents import (
     SourceAction,
     YesNo,
 )
+from credit_memos.domain.summary import AccountTotals
 from credit_memos.money import format_amount
 
 Money = Annotated[str, Field(examples=["120.00"])]
@@ -309,3 +310,42 @@ class CreditMemoPage(View):
 class ApplicationPage(View):
     items: list[ApplicationView]
     nextToken: str | None
+
+
+class CurrencySummaryView(View):
+    currency: str
+    openCredit: Money = Field(description="Σ balances of the account's Posted credit memos.")
+    openReceivable: Money = Field(description="Σ balances of the account's Posted invoices.")
+    postedMemoCount: int = Field(description="Posted credit memos (with or without a balance left).")
+    openInvoiceCount: int = Field(description="Posted invoices whose balance is above 0.")
+
+
+class AccountSummaryView(View):
+    billingAccountId: str
+    currencies: list[CurrencySummaryView] = Field(
+        description="One entry per currency the account has something open or posted in, by code; "
+        "[] for an account with no such document."
+    )
+    asOf: str | None = Field(
+        description="Commit time (UTC) of the newest document change the summary includes; null "
+        "if it includes none. The summary is kept from the table's stream and lags the writes by "
+        "a few seconds: a change committed after asOf, or still in flight before it, may be missing.",
+        examples=["2026-01-31T12:00:00.000Z"],
+    )
+
+    @classmethod
+    def of(cls, totals: AccountTotals) -> AccountSummaryView:
+        return cls.model_construct(
+            billingAccountId=totals.billing_account_id,
+            currencies=[
+                CurrencySummaryView.model_construct(
+                    currency=currency,
+                    openCredit=format_amount(amounts.open_credit, currency),
+                    openReceivable=format_amount(amounts.open_receivable, currency),
+                    postedMemoCount=amounts.posted_memo_count,
+                    openInvoiceCount=amounts.open_invoice_count,
+                )
+                for currency, amounts in totals.listed
+            ],
+            asOf=totals.as_of,
+        )

@@ -3,7 +3,7 @@
 Importing this package registers every use case.
 """
 
-from credit_memos.usecases import applications, conversion, invoices, memos, settlement
+from credit_memos.usecases import applications, conversion, invoices, memos, settlement, summary
 from credit_memos.usecases.engine import Outcome
 from credit_memos.usecases.service import CreditMemoService, registered
 
@@ -16,4 +16,5 @@ __all__ = [
     "memos",
     "registered",
     "settlement",
+    "summary",
 ]

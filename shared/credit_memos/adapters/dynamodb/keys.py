@@ -30,6 +30,16 @@ def series_key(prefix: str) -> dict[str, str]:
     return {"pk": f"SERIES#{prefix}", "sk": "SERIES"}
 
 
+def summary_key(billing_account_id: str) -> dict[str, str]:
+    """An account's summary totals (the materialised view of docs/design.md "Account summary")."""
+    return {"pk": f"ACCOUNT#{billing_account_id}", "sk": "SUMMARY"}
+
+
+def contribution_key(document_key: str) -> dict[str, str]:
+    """What the document whose partition key is ``document_key`` last contributed to the summary."""
+    return {"pk": f"SUMMARY#{document_key}", "sk": "CONTRIBUTION"}
+
+
 def account_partition(document: str, billing_account_id: str, status: str | None = None) -> str:
     """The index partition listing an account's ``document``s (``INVOICE`` or ``MEMO``), by status."""
     partition = f"ACCOUNT#{billing_account_id}#{document}"

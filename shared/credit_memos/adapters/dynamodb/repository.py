@@ -44,9 +44,11 @@ from credit_memos.adapters.dynamodb.keys import (
     pending_shard,
     series_key,
 )
+from credit_memos.adapters.dynamodb.summary_store import SummaryStore
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import CreditMemo, Invoice, NumberSeries
+from credit_memos.domain.summary import AccountTotals
 from credit_memos.errors import ServiceUnavailable, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
@@ -377,6 +379,12 @@ class DynamoDbRepository:
         if not items:
             return None
         return str(deserialize(items[0])["pk"]).removeprefix("MEMO#")
+
+    def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
+        try:
+            return SummaryStore(self._client, self._table).read(billing_account_id)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error) from error
 
     def list_application_entries(
         self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None

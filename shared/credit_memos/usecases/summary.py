@@ -1,0 +1,18 @@
+"""Use case of the account summary: read the view the stream consumer keeps (docs/design.md
+"Account summary"); an account none of whose document changes has been applied reads as empty."""
+
+from __future__ import annotations
+
+from credit_memos import commands
+from credit_memos.domain.summary import AccountTotals
+from credit_memos.domain.views import AccountSummaryView
+from credit_memos.usecases.engine import Engine, Outcome
+from credit_memos.usecases.service import use_case
+
+
+@use_case(commands.GetAccountSummary)
+def get(engine: Engine, command: commands.GetAccountSummary, _: str | None) -> Outcome:
+    totals = engine.repository.read_account_summary(command.billing_account_id)
+    if totals is None:
+        totals = AccountTotals(command.billing_account_id, {}, None)
+    return Outcome(200, AccountSummaryView.of(totals).body())
