@@ -326,6 +326,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadInvoicesFunction",
         "ReadCreditMemosFunction",
         "ReadApplicationsFunction",
+        "ListInvoicePaymentsFunction",
     } == READ_ONLY_FUNCTIONS
 
 
