@@ -12,7 +12,10 @@ from typing import Any
 
 import pytest
 from credit_memos import commands
+from credit_memos.adapters.dynamodb.items import document_from_item, document_item
+from credit_memos.domain.documents import Invoice
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
+from credit_memos.domain.views import InvoiceView
 from credit_memos.errors import (
     AlreadyReversed,
     DuplicateReference,
@@ -300,3 +303,16 @@ def test_payment_events_carry_the_invoice_and_the_record(world: World) -> None:
     assert recorded.detail["invoice"]["balance"] == "75.00"
     assert reversed_.detail["invoice"]["balance"] == "100.00"
     assert reversed_.detail["sequences"][invoice["id"]] == recorded.detail["sequences"][invoice["id"]] + 1
+
+
+def test_invoices_stored_before_payments_read_as_unpaid(world: World) -> None:
+    invoice = world.invoice("60.00", "40.00", level="InvoiceLine")
+    stored = world.repo.read(invoice_ids=[invoice["id"]]).invoices[invoice["id"]]
+    item = document_item(stored)
+    del item["net_payments_applied"]  # as written before payments existed
+    assert all("net_payments_applied" not in line for line in item["lines"])  # never paid: not stored
+    old = document_from_item(item)
+    assert isinstance(old, Invoice)
+    view = InvoiceView.of(old).body()
+    assert view["netPaymentsApplied"] == "0.00" and view["settlementStatus"] == "NotSettled"
+    assert [line["netPaymentsApplied"] for line in view["lines"]] == ["0.00", "0.00"]

@@ -79,7 +79,7 @@ def record_payment(
         line = invoice.line(allocation.invoice_line_id)
         assert line is not None
         line.balance -= allocation.amount
-        line.net_payments_applied += allocation.amount
+        line.net_payments_applied = line.payments_applied + allocation.amount
     invoice.balance -= value
     invoice.net_payments_applied += value
     invoice.updated_at = now
@@ -128,7 +128,7 @@ def reverse_payment(
         line = invoice.line(allocation.invoice_line_id)
         if line is not None:
             line.balance += allocation.amount
-            line.net_payments_applied -= allocation.amount
+            line.net_payments_applied = line.payments_applied - allocation.amount
     invoice.balance += payment.amount
     invoice.net_payments_applied -= payment.amount
     invoice.updated_at = now

@@ -117,7 +117,7 @@ class InvoiceView(View):
                     balance=format_amount(line.balance, c),
                     netCreditsApplied=format_amount(line.net_credits_applied, c),
                     convertedNegAmount=format_amount(line.converted_neg_amount, c),
-                    netPaymentsApplied=format_amount(line.net_payments_applied, c),
+                    netPaymentsApplied=format_amount(line.payments_applied, c),
                     productId=line.product_id,
                     productName=line.product_name,
                     description=line.description,
