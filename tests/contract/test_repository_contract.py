@@ -424,6 +424,7 @@ def payment(payment_id: str, *, inv: str, created_at: str, allocations: int = 0)
 
 def test_payment_records_and_claims_read_back_as_written(repo: Repository) -> None:
     small = payment("pay-1", inv="inv-1", created_at="2026-01-15T10:00:00.000Z")
+    small.sequence = 7
     large = payment("pay-2", inv="inv-1", created_at="2026-01-15T10:00:01.000Z", allocations=40)
     claim = PaymentReferenceClaim("inv-1", "ref #1", "pay-1")
     repo.commit(UnitOfWork(creates=[small, large, claim]))
@@ -431,6 +432,10 @@ def test_payment_records_and_claims_read_back_as_written(repo: Repository) -> No
     assert snapshot.payments == {"pay-1": small, "pay-2": large}
     assert snapshot.claims == {claim.id: claim}
     assert repo.read(payment_references=[("inv-2", "ref #1")]).claims == {}
+    read = snapshot.payments["pay-1"]
+    read.has_been_reversed = "Yes"  # a record read back is written again by its reversal
+    repo.commit(UnitOfWork(updates=[read]))
+    assert repo.read(payment_ids=["pay-1"]).payments["pay-1"].has_been_reversed == "Yes"
 
 
 def test_a_claim_is_created_once_and_then_changes_only_at_its_read_version(repo: Repository) -> None:
@@ -449,7 +454,7 @@ def test_a_claim_is_created_once_and_then_changes_only_at_its_read_version(repo:
     assert after.invoices == {}
 
 
-def test_an_invoices_payments_list_oldest_first_a_page_at_a_time(repo: Repository) -> None:
+def test_an_invoices_payments_list_in_commit_order_a_page_at_a_time(repo: Repository) -> None:
     at, later = "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:01.000Z"
     repo.commit(
         UnitOfWork(
@@ -470,3 +475,11 @@ def test_an_invoices_payments_list_oldest_first_a_page_at_a_time(repo: Repositor
     assert [e.id for e in history.items] == ["app-1"]  # payments are not application history
     with pytest.raises(ValidationError):
         repo.list_invoice_payments("inv-2", 1, first.next_token)
+    # Two records of one millisecond (a payment and its reversal): the invoice's sequence orders them.
+    reversal, paid = (
+        payment("pay-r", inv="inv-3", created_at=at),
+        payment("pay-z", inv="inv-3", created_at=at),
+    )
+    paid.sequence, reversal.sequence = 4, 5
+    repo.commit(UnitOfWork(creates=[reversal, paid]))
+    assert [p.id for p in repo.list_invoice_payments("inv-3", 5, None).items] == ["pay-z", "pay-r"]

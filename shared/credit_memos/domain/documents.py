@@ -286,6 +286,9 @@ class InvoicePayment:
     created_by: str | None = None
     # A Payment once reversed: when; a Reversal: its own created_at.
     reversed_at: str | None = None
+    # The invoice's event sequence number of the write that made it: an invoice's records list
+    # in commit order, even two written in the same millisecond (a payment and its reversal).
+    sequence: int = 0
     version: int = 0
 
 

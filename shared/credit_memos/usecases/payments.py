@@ -42,6 +42,7 @@ def record(engine: Engine, command: commands.RecordInvoicePayment, key: str | No
         updates: list[Stored] = [invoice, claim] if held is not None else [invoice]
         unit = UnitOfWork(creates=creates, updates=updates)
         unit.events = [events.payment_moved(ids("evt"), invoice, payment)]
+        payment.sequence = invoice.sequence  # the list's order: the invoice's commit order
         return Attempt(unit, 201, InvoicePaymentView.of(payment))
 
     return engine.mutate(command, key, read, attempt)
@@ -86,6 +87,7 @@ def reverse(engine: Engine, command: commands.ReverseInvoicePayment, key: str | 
             updates.append(claim)  # freed: the reference may be used again
         unit = UnitOfWork(creates=[reversal], updates=updates)
         unit.events = [events.payment_moved(ids("evt"), invoice, reversal)]
+        reversal.sequence = invoice.sequence
         return Attempt(unit, 200, InvoicePaymentView.of(reversal))
 
     return engine.mutate(command, key, read, attempt)

@@ -199,7 +199,7 @@ def payment_item(record: InvoicePayment) -> dict[str, Any]:
         "version": version,
         records_attribute(records): records,
         "gsi2pk": payments_partition(record.invoice_id),
-        "gsi2sk": f"{record.created_at}#{record.id}",
+        "gsi2sk": f"{record.sequence:012d}#{record.created_at}#{record.id}",
     }
 
 
@@ -214,7 +214,7 @@ def payment_from_item(data: dict[str, Any]) -> InvoicePayment | None:
     ]
     record: InvoicePayment = _build(InvoicePayment, fields)
     record.line_allocations = allocations
-    record.version = _to_int(data.get("version", 0))
+    record.version, record.sequence = _to_int(data.get("version", 0)), _to_int(record.sequence)
     return record
 
 
