@@ -439,6 +439,11 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
         invoice = bench.fixtures.invoice(new_account(), ["10.00"] * lines)
         return "GET", f"/invoices/{invoice['id']}", None, None
 
+    def pay_spread(bench: Any) -> rt.Request:
+        invoice = bench.fixtures.invoice(new_account(), ["10.00"] * lines, level="InvoiceLine")
+        body = {"amount": f"{10 * lines}.00", "paymentReference": f"wire-{new_account()}"}
+        return "POST", f"/invoices/{invoice['id']}/actions/record-payment", body, None
+
     return [
         ("create invoice (1 line)", create_invoice(1)),
         (f"create invoice ({lines} lines)", create_invoice(lines)),
@@ -448,6 +453,10 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
         ("unapply (invoice level)", rt._unapply),
         ("credit invoice (create + apply)", rt._credit_invoice),
         ("convert negative lines", rt._convert),
+        ("record payment (invoice level)", rt._record_payment),
+        (f"record payment (line level, all of {lines} lines)", pay_spread),
+        ("reverse payment (invoice level)", rt._reverse_payment),
+        ("invoice payment records (1 payment)", rt._invoice_payments),
         (f"list invoices (page of {page}, {lines} lines each)", list_page),
         ("get invoice (2 lines)", rt._get_invoice),
         (f"get invoice ({lines} lines)", get_large),

@@ -196,6 +196,10 @@ class Fixtures:
             target["amount"] = amount
         return self.api.ok("POST", f"/credit-memos/{memo_id}/actions/apply", {"applications": [target]})
 
+    def payment(self, invoice_id: str, amount: str, reference: str) -> dict[str, Any]:
+        body = {"amount": amount, "paymentReference": reference}
+        return self.api.ok("POST", f"/invoices/{invoice_id}/actions/record-payment", body)
+
 
 # ---------------------------------------------------------------- the run
 

@@ -137,6 +137,24 @@ def _convert(bench: Bench) -> Request:
     return "POST", f"/invoices/{invoice['id']}/actions/convert-to-credit", {}, None
 
 
+def _record_payment(bench: Bench) -> Request:
+    invoice = _invoice(bench)
+    body = {"amount": "25.00", "paymentReference": f"wire-{new_key()}"}
+    return "POST", f"/invoices/{invoice['id']}/actions/record-payment", body, None
+
+
+def _reverse_payment(bench: Bench) -> Request:
+    invoice = _invoice(bench)
+    payment = bench.fixtures.payment(invoice["id"], "25.00", f"wire-{new_key()}")
+    return "POST", f"/invoice-payments/{payment['id']}/actions/reverse", {}, None
+
+
+def _invoice_payments(bench: Bench) -> Request:
+    invoice = _invoice(bench)
+    bench.fixtures.payment(invoice["id"], "5.00", "wire-1")
+    return "GET", f"/invoices/{invoice['id']}/payments", None, None
+
+
 SCENARIOS = [
     Scenario("create invoice", _create_invoice, 1, "1 conditional put"),
     Scenario("post invoice", _post_invoice, 2, "1 consistent read + 1 conditional put"),
@@ -170,6 +188,25 @@ SCENARIOS = [
     ),
     Scenario("credit invoice (create + apply)", _credit_invoice, 2, "1 consistent read + 1 transaction"),
     Scenario("convert negative lines", _convert, 2, "1 consistent read + 1 transaction"),
+    Scenario(
+        "record payment",
+        _record_payment,
+        2,
+        "1 consistent read of invoice+reference claim + 1 transaction",
+    ),
+    Scenario(
+        "reverse payment",
+        _reverse_payment,
+        3,
+        "read the payment, then its invoice+claim, + 1 transaction",
+    ),
+    Scenario(
+        "invoice payment records",
+        _invoice_payments,
+        2,
+        "1 read (404 vs empty list) + 1 query",
+        mutation=False,
+    ),
 ]
 
 

@@ -9,6 +9,7 @@ a metric. The use case of each type is registered in ``credit_memos.usecases``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from credit_memos.domain.documents import InvoiceStatus, ReasonCode, SettlementLevel, TaxStrategy
@@ -215,6 +216,40 @@ class ConvertNegativeInvoiceLines(Request):
     description: str | None = None
     effective_date: str | None = None
     reason_code: ReasonCode | None = None
+
+
+# ---------------------------------------------------------------- payments (spec section 8)
+
+
+@dataclass(frozen=True)
+class RecordInvoicePayment(Request):
+    operation = "RecordInvoicePayment"
+    metric = "PaymentRecorded"
+    invoice_id: str
+    amount: Decimal
+    payment_reference: str
+    effective_date: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ReverseInvoicePayment(Request):
+    operation = "ReverseInvoicePayment"
+    metric = "PaymentReversed"
+    payment_id: str
+    description: str | None = None
+    reason_code: ReasonCode | None = None
+
+
+@dataclass(frozen=True)
+class ListInvoicePayments(Request):
+    """An invoice's Payment and Reversal records, oldest first."""
+
+    operation = "ListInvoicePayments"
+    mutates = False
+    invoice_id: str
+    limit: int | None = None
+    next_token: str | None = None
 
 
 # ---------------------------------------------------------------- settlement (Step Functions)

@@ -79,6 +79,16 @@ class HasActiveApplications(Conflict):
     error_code = "HAS_ACTIVE_APPLICATIONS"
 
 
+class DuplicateReference(Conflict):
+    """A payment reference already held by an unreversed payment of the same invoice."""
+
+    error_code = "DUPLICATE_REFERENCE"
+
+
+class AlreadyReversed(Conflict):
+    error_code = "ALREADY_REVERSED"
+
+
 class ConcurrentUpdate(Conflict):
     error_code = "CONCURRENT_UPDATE"
     retryable = True

@@ -30,6 +30,7 @@ MAX_SHORT_TEXT = 64  # tax codes and names
 MAX_ID_TEXT = 128  # product ids, ids
 MAX_TEXT = 255  # descriptions of lines and applications, product names, references
 MAX_LONG_TEXT = 1000  # a memo's or a credit's description
+MAX_PAYMENT_REFERENCE = 128  # a payment's reference (spec section 8), unique per invoice
 # A direct invocation's actor (createdBy): printable ASCII characters (an IAM ARN is at most 2048).
 MAX_ACTOR_LENGTH = 2048
 # Request bodies.
@@ -55,6 +56,10 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("product ids (characters)", MAX_ID_TEXT),
     ("product names, line and application descriptions, references (characters)", MAX_TEXT),
     ("memo and credit descriptions (characters)", MAX_LONG_TEXT),
+    (
+        "payment reference (characters; one unreversed payment per reference and invoice)",
+        f"1 to {MAX_PAYMENT_REFERENCE}",
+    ),
     ("direct invocation `actor`: printable ASCII characters", f"1 to {MAX_ACTOR_LENGTH}"),
     ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
     ("request body nesting (levels)", MAX_JSON_DEPTH),

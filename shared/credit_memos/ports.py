@@ -10,11 +10,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    CreditMemo,
+    Invoice,
+    InvoicePayment,
+    NumberSeries,
+    PaymentReferenceClaim,
+)
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
+# What a unit of work writes: the documents, and the payment records and reference claims
+# (spec section 8), each versioned like a document.
+Stored: TypeAlias = Document | InvoicePayment | PaymentReferenceClaim
 
 
 @dataclass
@@ -37,9 +47,9 @@ class IdempotencyRecord:
 class UnitOfWork:
     """Everything one request changes; committed all-or-nothing."""
 
-    creates: list[Document] = field(default_factory=list)
+    creates: list[Stored] = field(default_factory=list)
     # Written conditional on the version they were read at; stored with version + 1.
-    updates: list[Document] = field(default_factory=list)
+    updates: list[Stored] = field(default_factory=list)
     idempotency: IdempotencyRecord | None = None
     events: list[DomainEvent] = field(default_factory=list)
     # The number series, when this write numbered a memo: written conditional on the version
@@ -55,6 +65,9 @@ class Snapshot:
     idempotency: IdempotencyRecord | None = None
     # The series read (read(series=prefix)); version 0 if it has issued no number yet.
     series: NumberSeries | None = None
+    payments: dict[str, InvoicePayment] = field(default_factory=dict)
+    # Payment reference claims by ``claim_id(invoice_id, reference)``; absent if never used.
+    claims: dict[str, PaymentReferenceClaim] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,7 +94,11 @@ class Repository(Protocol):
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
         series: str | None = None,
-    ) -> Snapshot: ...
+        payment_ids: Sequence[str] = (),
+        payment_references: Sequence[tuple[str, str]] = (),
+    ) -> Snapshot:
+        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs."""
+        ...
 
     def commit(self, unit: UnitOfWork) -> None: ...
 
@@ -109,4 +126,7 @@ class Repository(Protocol):
     def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
         """The account's summary as the stream consumer keeps it (one eventually consistent
         read), or None if no change of the account's documents has been applied yet."""
+
+    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
+        """An invoice's Payment and Reversal records, oldest first (an index; eventually consistent)."""
         ...

@@ -23,7 +23,10 @@ from credit_memos.domain.documents import (
     CreditMemoLine,
     Invoice,
     InvoiceLine,
+    InvoicePayment,
     NumberSeries,
+    PaymentAllocation,
+    PaymentReferenceClaim,
 )
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
@@ -396,3 +399,87 @@ def test_a_reason_filter_keeps_the_memos_of_that_reason(repo: Repository) -> Non
     page = repo.list_credit_memos("acct-r", None, 10, None, "Goodwill")
     assert [m.id for m in page.items] == ["cm-r0", "cm-r2"]
     assert [m.reason_code for m in page.items] == ["Goodwill", "Goodwill"]
+
+
+# ------------------------------------------------------------------ payments (section 8)
+
+
+def payment(payment_id: str, *, inv: str, created_at: str, allocations: int = 0) -> InvoicePayment:
+    return InvoicePayment(
+        id=payment_id,
+        type="Payment",
+        invoice_id=inv,
+        currency="USD",
+        level="InvoiceLine" if allocations else "Invoice",
+        amount=Decimal("1.00") * max(allocations, 1),
+        payment_reference=f"ref-{payment_id}",
+        effective_date=created_at[:10],
+        created_at=created_at,
+        has_been_reversed="No",
+        invoice_balance=Decimal("9.00"),
+        line_allocations=[PaymentAllocation(f"{inv}-l{n}", Decimal("1.00")) for n in range(allocations)],
+        description="wire",
+    )
+
+
+def test_payment_records_and_claims_read_back_as_written(repo: Repository) -> None:
+    small = payment("pay-1", inv="inv-1", created_at="2026-01-15T10:00:00.000Z")
+    small.sequence = 7
+    large = payment("pay-2", inv="inv-1", created_at="2026-01-15T10:00:01.000Z", allocations=40)
+    claim = PaymentReferenceClaim("inv-1", "ref #1", "pay-1")
+    repo.commit(UnitOfWork(creates=[small, large, claim]))
+    snapshot = repo.read(payment_ids=["pay-1", "pay-2", "pay-3"], payment_references=[("inv-1", "ref #1")])
+    assert snapshot.payments == {"pay-1": small, "pay-2": large}
+    assert snapshot.claims == {claim.id: claim}
+    assert repo.read(payment_references=[("inv-2", "ref #1")]).claims == {}
+    read = snapshot.payments["pay-1"]
+    read.has_been_reversed = "Yes"  # a record read back is written again by its reversal
+    repo.commit(UnitOfWork(updates=[read]))
+    assert repo.read(payment_ids=["pay-1"]).payments["pay-1"].has_been_reversed == "Yes"
+
+
+def test_a_claim_is_created_once_and_then_changes_only_at_its_read_version(repo: Repository) -> None:
+    repo.commit(UnitOfWork(creates=[PaymentReferenceClaim("inv-1", "r", "pay-1")]))
+    with pytest.raises(ConflictingWrite):  # the rival payment with the same reference
+        repo.commit(UnitOfWork(creates=[PaymentReferenceClaim("inv-1", "r", "pay-2"), invoice("inv-9")]))
+    held = repo.read(payment_references=[("inv-1", "r")]).claims["inv-1#r"]
+    stale = copy.deepcopy(held)
+    held.payment_id = None  # freed by the reversal
+    repo.commit(UnitOfWork(updates=[held]))
+    stale.payment_id = "pay-3"
+    with pytest.raises(ConflictingWrite):
+        repo.commit(UnitOfWork(updates=[stale]))
+    after = repo.read(payment_references=[("inv-1", "r")], invoice_ids=["inv-9"])
+    assert (after.claims["inv-1#r"].payment_id, after.claims["inv-1#r"].version) == (None, 1)
+    assert after.invoices == {}
+
+
+def test_an_invoices_payments_list_in_commit_order_a_page_at_a_time(repo: Repository) -> None:
+    at, later = "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:01.000Z"
+    repo.commit(
+        UnitOfWork(
+            creates=[
+                payment("pay-c", inv="inv-1", created_at=later, allocations=40),
+                payment("pay-b", inv="inv-1", created_at=at),
+                payment("pay-a", inv="inv-2", created_at=at),
+                entry("app-1", memo="cm-1", inv="inv-1", created_at=at),
+            ]
+        )
+    )
+    first = repo.list_invoice_payments("inv-1", 1, None)
+    assert [p.id for p in first.items] == ["pay-b"]
+    rest = repo.list_invoice_payments("inv-1", 5, first.next_token)
+    assert [(p.id, len(p.line_allocations)) for p in rest.items] == [("pay-c", 40)]
+    assert [p.id for p in repo.list_invoice_payments("inv-2", 5, None).items] == ["pay-a"]
+    history = repo.list_application_entries(credit_memo_id=None, invoice_id="inv-1", limit=5, next_token=None)
+    assert [e.id for e in history.items] == ["app-1"]  # payments are not application history
+    with pytest.raises(ValidationError):
+        repo.list_invoice_payments("inv-2", 1, first.next_token)
+    # Two records of one millisecond (a payment and its reversal): the invoice's sequence orders them.
+    reversal, paid = (
+        payment("pay-r", inv="inv-3", created_at=at),
+        payment("pay-z", inv="inv-3", created_at=at),
+    )
+    paid.sequence, reversal.sequence = 4, 5
+    repo.commit(UnitOfWork(creates=[reversal, paid]))
+    assert [p.id for p in repo.list_invoice_payments("inv-3", 5, None).items] == ["pay-z", "pay-r"]

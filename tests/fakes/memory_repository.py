@@ -35,8 +35,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb.items import document_item, estimated_size, idempotency_item
-from credit_memos.adapters.dynamodb.keys import account_partition, history_partition
+from credit_memos.adapters.dynamodb.items import estimated_size, idempotency_item, stored_item
+from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
 from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
@@ -44,29 +44,43 @@ from credit_memos.adapters.dynamodb.tokens import (
     encode_token,
     invalid_token,
 )
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    CreditMemo,
+    Invoice,
+    InvoicePayment,
+    NumberSeries,
+    PaymentReferenceClaim,
+    claim_id,
+)
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError, ValidationError
 from credit_memos.ports import (
     ConflictingWrite,
-    Document,
     IdempotencyRecord,
     IdempotencyRecordExists,
     Page,
     Snapshot,
+    Stored,
     UnitOfWork,
 )
 
 # One DynamoDB transaction holds at most this many items (the adapter lets DynamoDB refuse more).
 MAX_TRANSACTION_ITEMS = 100
 
-_KINDS: dict[type, str] = {Invoice: "invoice", CreditMemo: "memo", ApplicationEntry: "entry"}
+_KINDS: dict[type, str] = {
+    Invoice: "invoice",
+    CreditMemo: "memo",
+    ApplicationEntry: "entry",
+    InvoicePayment: "payment",
+    PaymentReferenceClaim: "claim",
+}
 
 CommitHook = Callable[["MemoryRepository", UnitOfWork], None]
 
 
-def _kind(doc: Document) -> str:
+def _kind(doc: Stored) -> str:
     return _KINDS[type(doc)]
 
 
@@ -75,10 +89,12 @@ class _Stored:
 
     __slots__ = ("doc", "keys")
 
-    def __init__(self, doc: Document) -> None:
+    def __init__(self, doc: Stored) -> None:
         self.doc = copy.deepcopy(doc)
-        item = document_item(doc)
-        self.keys = {name: item[name] for name in ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")}
+        item = stored_item(doc)
+        # A claim has no index keys, a payment record only GSI4's: they are "" here (no partition).
+        names = ("pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk")
+        self.keys = {name: item.get(name, "") for name in names}
 
 
 class MemoryRepository:
@@ -105,6 +121,8 @@ class MemoryRepository:
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
         series: str | None = None,
+        payment_ids: Sequence[str] = (),
+        payment_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
         if series is not None:
@@ -113,6 +131,8 @@ class MemoryRepository:
             ("invoice", invoice_ids, snapshot.invoices),
             ("memo", memo_ids, snapshot.memos),
             ("entry", entry_ids, snapshot.entries),
+            ("payment", payment_ids, snapshot.payments),
+            ("claim", [claim_id(*ref) for ref in payment_references], snapshot.claims),
         ):
             for ident in dict.fromkeys(ids):
                 stored = self._documents.get((kind, ident))
@@ -182,17 +202,17 @@ class MemoryRepository:
 
     @staticmethod
     def _check_sizes(unit: UnitOfWork) -> None:
-        items = [document_item(doc) for doc in unit.creates]
-        items += [document_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
+        items = [stored_item(doc) for doc in unit.creates]
+        items += [stored_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
         if unit.idempotency is not None:
             items.append(idempotency_item(unit.idempotency))
         if any(estimated_size(item) > MAX_ITEM_BYTES for item in items):
             raise ValidationError("the document is too large to store (item limit 400 KB)")
 
-    def _fails_create(self, doc: Document) -> bool:
+    def _fails_create(self, doc: Stored) -> bool:
         return (_kind(doc), doc.id) in self._documents
 
-    def _fails_update(self, doc: Document) -> bool:
+    def _fails_update(self, doc: Stored) -> bool:
         stored = self._documents.get((_kind(doc), doc.id))
         return stored is None or stored.doc.version != doc.version
 
@@ -272,6 +292,9 @@ class MemoryRepository:
             if isinstance(s.doc, Invoice | CreditMemo) and s.doc.billing_account_id == billing_account_id
         ]
         return summarize(states, billing_account_id) if states else None
+
+    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
+        return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
 
     # ------------------------------------------------------------ for tests
 

@@ -105,6 +105,8 @@ _STATEFUL_CODES = {
         "ALREADY_UNAPPLIED",
         "ALREADY_CONVERTED",
         "HAS_ACTIVE_APPLICATIONS",
+        "DUPLICATE_REFERENCE",
+        "ALREADY_REVERSED",
         "IDEMPOTENCY_KEY_IN_USE",
     },
 }
@@ -215,7 +217,12 @@ def stored_ids(server_url: str) -> dict[str, str]:
             ]
         },
     )
+    payment = _post(
+        f"{server_url}/invoices/{invoice['id']}/actions/record-payment",
+        {"amount": "1.00", "paymentReference": "fuzz-wire"},
+    )
     return {
+        "paymentId": payment["id"],
         "invoiceId": invoice["id"],
         "creditMemoId": memo["id"],
         "creditMemoLineId": memo["lines"][0]["id"],

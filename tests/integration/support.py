@@ -174,16 +174,29 @@ def _check_records(records: list[dict[str, Any]]) -> None:
     assert all(money(r["amount"]) > 0 for r in records)
 
 
+def _unreversed(payments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [p for p in payments if p["type"] == "Payment" and p["hasBeenReversed"] == "No"]
+
+
 def check_invoice(api: Api, invoice_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Assert the invoice invariants; return the invoice and its application records."""
+    """Assert the invoice invariants (payments included, spec section 8); return the invoice and
+    its application records."""
     invoice = check(api.get(f"/invoices/{invoice_id}"), 200)
     records = all_pages(api, f"/invoices/{invoice_id}/applications")
     _check_records(records)
     active = _active(records)
+    paid = _unreversed(all_pages(api, f"/invoices/{invoice_id}/payments"))
     total, converted = money(invoice["totalAmountWithTax"]), money(invoice["totalConvertedNegAmount"])
     applied = sum((money(r["amount"]) for r in active), Decimal(0))
-    assert money(invoice["balance"]) == total - converted - applied, (invoice["balance"], total, applied)
+    payments = sum((money(p["amount"]) for p in paid), Decimal(0))
+    assert money(invoice["balance"]) == total - converted - applied - payments, (
+        invoice["balance"],
+        total,
+        applied,
+        payments,
+    )
     assert money(invoice["netCreditsApplied"]) == applied
+    assert money(invoice["netPaymentsApplied"]) == payments
     assert money(invoice["balance"]) >= 0
     if invoice["settlementLevel"] == "InvoiceLine":
         assert sum((money(line["balance"]) for line in invoice["lines"]), Decimal(0)) == money(
@@ -193,9 +206,19 @@ def check_invoice(api: Api, invoice_id: str) -> tuple[dict[str, Any], list[dict[
             on_line = sum(
                 (money(r["amount"]) for r in active if r["invoiceLineId"] == line["id"]), Decimal(0)
             )
-            expected = money(line["amountWithTax"]) - money(line["convertedNegAmount"]) - on_line
-            assert money(line["balance"]) == expected, (line, on_line)
+            line_paid = sum(
+                (
+                    money(a["amount"])
+                    for p in paid
+                    for a in p.get("lineAllocations", [])
+                    if a["invoiceLineId"] == line["id"]
+                ),
+                Decimal(0),
+            )
+            expected = money(line["amountWithTax"]) - money(line["convertedNegAmount"]) - on_line - line_paid
+            assert money(line["balance"]) == expected, (line, on_line, line_paid)
             assert money(line["netCreditsApplied"]) == on_line
+            assert money(line["netPaymentsApplied"]) == line_paid
             assert money(line["balance"]) >= 0, line
     return invoice, records
 

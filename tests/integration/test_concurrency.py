@@ -28,6 +28,7 @@ from credit_memos.ports import ConflictingWrite, Repository, UnitOfWork
 from tests.harness import Api, handler_for
 from tests.integration.support import (
     Result,
+    all_pages,
     call,
     check,
     check_invoice,
@@ -86,24 +87,30 @@ class Race:
 
 def race(function: str, payloads: list[dict[str, Any]]) -> Race:
     """Invoke ``function`` once per payload, all released at the same instant from their own thread."""
-    handler_for(function)  # import the handler before the race, not 32 times during it
+    return race_calls([(function, payload) for payload in payloads])
+
+
+def race_calls(calls: list[tuple[str, dict[str, Any]]]) -> Race:
+    """Make each (function, payload) call, all released at the same instant from their own thread."""
+    for function in {function for function, _ in calls}:
+        handler_for(function)  # import the handlers before the race, not once per thread during it
     counting: list[CountingConflicts] = []
 
     def wrap(repository: Repository) -> Repository:
         counting.append(CountingConflicts(repository))
         return counting[-1]
 
-    barrier = threading.Barrier(len(payloads))
+    barrier = threading.Barrier(len(calls))
 
-    def run(payload: dict[str, Any]) -> Result:
+    def run(request: tuple[str, dict[str, Any]]) -> Result:
         barrier.wait(timeout=30)
-        return call(function, payload)
+        return call(*request)
 
     with (
         runtime.use_service(runtime.build_service(wrap=wrap)),
-        ThreadPoolExecutor(max_workers=len(payloads)) as pool,
+        ThreadPoolExecutor(max_workers=len(calls)) as pool,
     ):
-        results = list(pool.map(run, payloads))
+        results = list(pool.map(run, calls))
     return Race(results, counting[0].conflicts)
 
 
@@ -358,3 +365,75 @@ def test_http_requests_from_concurrent_containers(api: Api) -> None:
     assert len(records) == len(won)
     for memo in memos:
         check_memo(api, memo["id"])
+
+
+# ---------------------------------------------------------------- payments (spec section 8)
+
+
+def test_payments_credits_and_reversals_race_on_one_invoice(api: Api) -> None:
+    """38 threads on one InvoiceLine invoice of 600.00: 14 payments of 30.00 (two references used
+    twice), 12 credits of 40.00, 8 reversals of earlier payments and 4 second reversals of them.
+    Demand exceeds the balance, so some lose; none gets a 5xx, the balance never goes below 0, and
+    it is exactly what the winners' responses add up to. Every winner replays under its key."""
+    account = new_account()
+    invoice = create_invoice(api, account, ["300.00", "200.00", "100.00"], level="InvoiceLine")
+    earlier = [
+        check(
+            api.post(
+                f"/invoices/{invoice['id']}/actions/record-payment",
+                {"amount": "10.00", "paymentReference": f"early-{n}"},
+            ),
+            201,
+        )
+        for n in range(8)
+    ]
+    memos = [create_memo(api, account, ["40.00"]) for _ in range(12)]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for n in range(14):
+        payload = {"invoiceId": invoice["id"], "amount": "30.00", "paymentReference": f"race-{n % 12}"}
+        calls.append(("RecordInvoicePaymentFunction", payload | {"idempotencyKey": f"pay-{n}"}))
+    for n, memo in enumerate(memos):
+        target = {"invoiceId": invoice["id"], "amount": "40.00"}
+        calls.append(
+            (
+                "ApplyCreditMemoFunction",
+                {"creditMemoId": memo["id"], "applications": [target], "idempotencyKey": f"cr-{n}"},
+            )
+        )
+    for n, payment in enumerate(earlier + earlier[:4]):
+        calls.append(
+            ("ReverseInvoicePaymentFunction", {"paymentId": payment["id"], "idempotencyKey": f"rev-{n}"})
+        )
+    assert len(calls) >= THREADS
+
+    contest = race_calls(calls)
+
+    results = contest.results
+    outcomes = assert_only_clean_outcomes(results, LOST_RACE | {"ALREADY_REVERSED", "DUPLICATE_REFERENCE"})
+    assert contest.conflicts > 0, outcomes
+    kinds = [function for function, _ in calls]
+    won = [(kind, r) for kind, r in zip(kinds, results, strict=True) if r.status == 200]
+    paid = [r.body for kind, r in won if kind == "RecordInvoicePaymentFunction"]
+    credited = [r.body for kind, r in won if kind == "ApplyCreditMemoFunction"]
+    reversed_ = [r.body for kind, r in won if kind == "ReverseInvoicePaymentFunction"]
+    # Each earlier payment is reversed at most once; each reference held by one payment at most.
+    assert len({r["associatedPaymentId"] for r in reversed_}) == len(reversed_) <= 8
+    assert len({p["paymentReference"] for p in paid}) == len(paid)
+    expected = (
+        Decimal("600.00")
+        - Decimal("10.00") * (8 - len(reversed_))
+        - sum((money(p["amount"]) for p in paid), Decimal(0))
+        - sum((money(a["amount"]) for c in credited for a in c["applications"]), Decimal(0))
+    )
+    after, records = check_invoice(api, invoice["id"])  # the invariant, payments included
+    assert money(after["balance"]) == expected >= 0, outcomes
+    assert len(records) == sum(len(c["applications"]) for c in credited)
+    listed = all_pages(api, f"/invoices/{invoice['id']}/payments")
+    assert Counter(p["type"] for p in listed) == Counter(
+        {"Payment": 8 + len(paid), "Reversal": len(reversed_)}
+    )
+    # Exactly once under each key: a retry of every winner replays its response and moves nothing.
+    for (function, payload), result in zip(calls, results, strict=True):
+        if result.status == 200:
+            assert call(function, payload).body == result.body
+    assert check(api.get(f"/invoices/{invoice['id']}"), 200)["balance"] == after["balance"]

@@ -281,6 +281,42 @@ def test_every_committed_mutation_publishes_exactly_its_events_in_sequence(
     )
 
 
+def test_payments_publish_payment_recorded_and_reversed_through_the_outbox(
+    bus: Bus, publish: Publisher
+) -> None:
+    api = Api()
+    inv = invoice(api, "100.00")
+    paid = api.post(
+        f"/invoices/{inv['id']}/actions/record-payment", {"amount": "40.00", "paymentReference": "w-1"}
+    )
+    assert paid.status == 201, paid
+    duplicate = api.post(
+        f"/invoices/{inv['id']}/actions/record-payment", {"amount": "1.00", "paymentReference": "w-1"}
+    )
+    assert duplicate.status == 409  # nothing committed, nothing published
+    reversed_ = api.post(f"/invoice-payments/{paid.body['id']}/actions/reverse", {})
+    assert reversed_.status == 200, reversed_
+
+    records = bus.stream_records()
+    expected = outbox_events(records)
+    assert publish(records) == {"batchItemFailures": []}
+    published = {e["detail"]["eventId"]: e for e in bus.published()}
+    assert [e["detailType"] for e in expected] == ["InvoiceCreated", "PaymentRecorded", "PaymentReversed"]
+    recorded, reversal = expected[1], expected[2]
+    assert recorded["detail"]["sequences"] == {inv["id"]: 2}
+    assert reversal["detail"]["sequences"] == {inv["id"]: 3}
+    assert recorded["detail"]["payment"] == paid.body
+    assert reversal["detail"]["payment"] == reversed_.body
+    assert (recorded["detail"]["invoice"]["balance"], reversal["detail"]["invoice"]["balance"]) == (
+        "60.00",
+        "100.00",
+    )
+    for event in expected[1:]:
+        envelope = published[event["id"]]
+        assert envelope["detail-type"] == event["detailType"] and envelope["detail"] == event["detail"]
+        assert envelope["resources"] == [f"invoice/{inv['id']}"]
+
+
 def test_one_write_with_more_than_ten_events_goes_out_in_calls_of_ten(bus: Bus, publish: Publisher) -> None:
     api = Api()
     invoices = [invoice(api, "10.00") for _ in range(12)]

@@ -113,6 +113,20 @@ def scenario_convert(api: Api) -> tuple[str, dict[str, Any], list[str], list[str
     return f"/invoices/{inv['id']}/actions/convert-to-credit", {}, [], [inv["id"]]
 
 
+def scenario_record_payment(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    inv = _invoice(api, "InvoiceLine")
+    body = {"amount": "150.00", "paymentReference": "wire-1"}
+    return f"/invoices/{inv['id']}/actions/record-payment", body, [], [inv["id"]]
+
+
+def scenario_reverse_payment(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    inv = _invoice(api, "InvoiceLine")
+    paid = api.post(
+        f"/invoices/{inv['id']}/actions/record-payment", {"amount": "150.00", "paymentReference": "w"}
+    )
+    return f"/invoice-payments/{paid.body['id']}/actions/reverse", {}, [], [inv["id"]]
+
+
 SCENARIOS: dict[str, Scenario] = {
     name.removeprefix("scenario_"): fn for name, fn in globals().items() if name.startswith("scenario_")
 }
@@ -192,10 +206,16 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
         invoice = api.get(f"/invoices/{invoice_id}").body
         records = api.get(f"/invoices/{invoice_id}/applications").body["items"]
         active = sum(Decimal(r["amount"]) for r in records if r["hasBeenUnapplied"] == "No")
+        payments = api.get(f"/invoices/{invoice_id}/payments").body["items"]
+        paid = sum(Decimal(p["amount"]) for p in payments if p["hasBeenReversed"] == "No")
         expected = (
-            Decimal(invoice["totalAmountWithTax"]) - Decimal(invoice["totalConvertedNegAmount"]) - active
+            Decimal(invoice["totalAmountWithTax"])
+            - Decimal(invoice["totalConvertedNegAmount"])
+            - active
+            - paid
         )
         assert Decimal(invoice["balance"]) == expected >= 0
+        assert Decimal(invoice["netPaymentsApplied"]) == paid
         if invoice["settlementLevel"] == "InvoiceLine":
             assert Decimal(invoice["balance"]) == sum(Decimal(x["balance"]) for x in invoice["lines"])
         state[f"invoice{len(state)}"] = (
@@ -203,6 +223,7 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
             invoice["balance"],
             [x["balance"] for x in invoice["lines"]],
             len(records),
+            [(p["type"], p["amount"], p["hasBeenReversed"]) for p in payments],
         )
     return state
 

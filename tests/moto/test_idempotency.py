@@ -162,6 +162,14 @@ MUTATIONS: list[tuple[str, str, Callable[[dict[str, Any], dict[str, Any]], tuple
         lambda inv, memo: (f"/invoices/{inv['id']}/actions/convert-to-credit", {}),
     ),
     ("void", "TransactWriteItems", lambda inv, memo: (f"/credit-memos/{memo['id']}/actions/void", {})),
+    (
+        "record payment",
+        "TransactWriteItems",
+        lambda inv, memo: (
+            f"/invoices/{inv['id']}/actions/record-payment",
+            {"amount": "30.00", "paymentReference": "crash-wire"},
+        ),
+    ),
 ]
 
 
@@ -174,6 +182,7 @@ def test_crash_after_commit_then_retry_has_one_effect(
     headers = {"Idempotency-Key": f"crash-{name.replace(' ', '-')}"}
     before_memos = _count_items("MEMO#")
     before_invoices = _count_items("INVOICE#")
+    before_payments = _count_items("PAYMENT#")
     stop = _crash_after_commit(operation)
     try:
         with pytest.raises(SimulatedCrash):
@@ -190,11 +199,15 @@ def test_crash_after_commit_then_retry_has_one_effect(
     created_invoices = _count_items("INVOICE#") - before_invoices
     assert created_invoices == (1 if name == "create invoice" else 0)
     assert created_memos == (1 if name in ("create memo", "credit", "convert") else 0)
+    assert _count_items("PAYMENT#") - before_payments == (1 if name == "record payment" else 0)
     invoice = api.get(f"/invoices/{inv['id']}").body
     memo_now = api.get(f"/credit-memos/{memo['id']}").body
-    expected_invoice_balance = {"apply": "225.00", "credit": "210.00", "convert": "250.00"}.get(
-        name, "250.00"
-    )
+    expected_invoice_balance = {
+        "apply": "225.00",
+        "credit": "210.00",
+        "convert": "250.00",
+        "record payment": "220.00",
+    }.get(name, "250.00")
     assert invoice["balance"] == expected_invoice_balance, (name, invoice["balance"])
     expected_memo = {"apply": ("55.00", "Posted"), "void": ("0.00", "Voided")}.get(name, ("80.00", "Posted"))
     assert (memo_now["balance"], memo_now["status"]) == expected_memo

@@ -210,6 +210,26 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
     )
     # Nothing has fed the stream consumer here: the summary is the empty one, in its model.
     call("GET", "/billing-accounts/{billingAccountId}/summary", f"/billing-accounts/{account}/summary", 200)
+    # Payments (spec section 8), at both levels (lineAllocations only at InvoiceLine).
+    for target, reference in ((fresh, "wire-1"), (line_inv, "wire-2")):
+        payment = call(
+            "POST",
+            "/invoices/{invoiceId}/actions/record-payment",
+            f"/invoices/{target['id']}/actions/record-payment",
+            201,
+            {"amount": "2.00", "paymentReference": reference, "description": "wire"},
+        )
+        call(
+            "POST",
+            "/invoice-payments/{paymentId}/actions/reverse",
+            f"/invoice-payments/{payment['id']}/actions/reverse",
+            200,
+            {"reasonCode": "BillingError"},
+        )
+        listed = call(
+            "GET", "/invoices/{invoiceId}/payments", f"/invoices/{target['id']}/payments?limit=1", 200
+        )
+        assert listed["nextToken"] is not None
     assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
         "a route was not exercised"
     )

@@ -19,9 +19,13 @@ reads every document by GET and checks:
   the numbers are CM-00000001 to CM-<n> for the n numbered memos (unique, no gap, whatever
   failed, was retried under its key or refused), a memo's number never changes, a later posting
   gets a larger one, and GET /credit-memos?documentNumber= finds the memo;
-- createdBy is the local server's caller on every document and record; reason codes are kept.
+- createdBy is the local server's caller on every document and record; reason codes are kept;
+- payments (spec section 8): invoice.balance also loses the unreversed payments (netPaymentsApplied,
+  per line at level InvoiceLine, spread highest balance first), a reference is used once per
+  invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them.
 
-At teardown each document's application history is compared with the records returned.
+At teardown each document's application history, and each invoice's payment records, are
+compared with the records returned.
 """
 
 from __future__ import annotations
@@ -117,6 +121,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.pending_lines: list[tuple[str, str, str]] = []
         # Every memo's number, once it had one, and the order they were first seen in.
         self.numbers: dict[str, str] = {}
+        # Every Payment and Reversal record the service returned, by id, and in order.
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.payment_order: list[str] = []
 
     def teardown(self) -> None:
         try:
@@ -167,6 +174,31 @@ class CreditMemoMachine(RuleBasedStateMachine):
             ),
             ZERO,
         )
+
+    def paid(self, invoice_id: str, line_id: str | None = None) -> D:
+        """The unreversed payments of an invoice (or their allocations to one line)."""
+        total = ZERO
+        for r in self.payments.values():
+            if r["type"] != "Payment" or r["hasBeenReversed"] != "No" or r["invoiceId"] != invoice_id:
+                continue
+            if line_id is None:
+                total += money(r["amount"])
+            else:
+                total += sum(
+                    (
+                        money(a["amount"])
+                        for a in r.get("lineAllocations", [])
+                        if a["invoiceLineId"] == line_id
+                    ),
+                    ZERO,
+                )
+        return total
+
+    def remember_payment(self, record: dict[str, Any]) -> None:
+        assert record["id"] not in self.payments, record
+        self.payments[record["id"]] = dict(record)
+        self.payment_order.append(record["id"])
+        self.pending.append((record["invoiceId"], "balance", record["invoiceBalance"]))
 
     def expect_after(self, records: list[dict[str, Any]]) -> None:
         """The documents must show the balances the last records snapshot."""
@@ -636,6 +668,97 @@ class CreditMemoMachine(RuleBasedStateMachine):
         self.remember(r.body["applications"])
         self.expect_after(r.body["applications"])
 
+    # ------------------------------------------------------------ payments (spec section 8)
+
+    @precondition(lambda self: self.invoice_ids)
+    @rule(data=st.data())
+    def record_payment(self, data: st.DataObject) -> None:
+        open_invoices = [
+            i
+            for i in self.invoice_ids
+            if self.invoice(i)["status"] == "Posted" and money(self.invoice(i)["balance"]) > 0
+        ]
+        invoice_id = self.pick(data, self.invoice_ids, open_invoices)
+        invoice = self.invoice(invoice_id)
+        currency = invoice["currency"]
+        balance = money(invoice["balance"])
+        amount = self.draw_amount(data, balance, currency)
+        if amount is None or amount <= 0:
+            amount = balance if balance > 0 else units(currency)
+        used = [r for r in self.payments.values() if r["invoiceId"] == invoice_id and r["type"] == "Payment"]
+        held = {r["paymentReference"] for r in used if r["hasBeenReversed"] == "No"}
+        if used and data.draw(st.integers(0, 3)) == 0:
+            reference = data.draw(st.sampled_from(sorted(r["paymentReference"] for r in used)))
+        else:
+            reference = f"ref-{uuid.uuid4().hex[:8]}"
+        if invoice["status"] != "Posted":
+            expected = fail("INVALID_STATUS")
+        elif reference in held:
+            expected = fail("DUPLICATE_REFERENCE")
+        elif amount > balance:
+            expected = fail("INSUFFICIENT_BALANCE")
+        else:
+            expected = Expected(201)
+        body = {"amount": f"{amount:f}", "paymentReference": reference}
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        r = self.send(f"/invoices/{invoice_id}/actions/record-payment", body, expected, key)
+        event(f"record-payment: {r.status}")
+        if r.status != 201:
+            return
+        if key is not None:
+            again = self.send(f"/invoices/{invoice_id}/actions/record-payment", body, Expected(201), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
+        assert (r.body["type"], r.body["hasBeenReversed"], r.body["createdBy"]) == ("Payment", "No", "local")
+        assert money(r.body["amount"]) == amount and money(r.body["invoiceBalance"]) == balance - amount
+        if invoice["settlementLevel"] == "InvoiceLine":
+            allocations = r.body["lineAllocations"]
+            assert sum((money(a["amount"]) for a in allocations), ZERO) == amount
+            # Highest balance first, ties in line order; each allocation within its line's balance.
+            line_balance = {x["id"]: money(x["balance"]) for x in invoice["lines"]}
+            order = sorted(
+                (x["id"] for x in invoice["lines"] if line_balance[x["id"]] > 0),
+                key=lambda i: -line_balance[i],
+            )
+            assert [a["invoiceLineId"] for a in allocations] == order[: len(allocations)]
+            assert all(money(a["amount"]) <= line_balance[a["invoiceLineId"]] for a in allocations)
+        else:
+            assert "lineAllocations" not in r.body
+        self.remember_payment(r.body)
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data())
+    def reverse_payment(self, data: st.DataObject) -> None:
+        standing = [
+            i
+            for i in self.payment_order
+            if self.payments[i]["type"] == "Payment" and self.payments[i]["hasBeenReversed"] == "No"
+        ]
+        record = self.payments[self.pick(data, self.payment_order, standing)]
+        if record["type"] != "Payment":
+            expected = fail("INVALID_STATUS")
+        elif record["hasBeenReversed"] == "Yes":
+            expected = fail("ALREADY_REVERSED")
+        else:
+            expected = Expected(200)
+        reason = data.draw(REASONS)
+        body = {} if reason is None else {"reasonCode": reason}
+        r = self.send(f"/invoice-payments/{record['id']}/actions/reverse", body, expected)
+        if r.status != 200:
+            return
+        assert (r.body["type"], r.body["associatedPaymentId"], r.body["amount"]) == (
+            "Reversal",
+            record["id"],
+            record["amount"],
+        )
+        assert r.body["reasonCode"] == reason and r.body.get("lineAllocations") == record.get(
+            "lineAllocations"
+        )
+        before = money(self.invoice(record["invoiceId"])["balance"])
+        assert money(r.body["invoiceBalance"]) == before + money(record["amount"])
+        record["hasBeenReversed"] = "Yes"
+        record["reversedAt"] = r.body["createdAt"]
+        self.remember_payment(r.body)
+
     # ------------------------------------------------------------ invariants
 
     @invariant()
@@ -695,6 +818,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         for line in doc["lines"]:
             for name in ("chargeAmount", "taxAmount", "amountWithTax", "balance", "netCreditsApplied"):
                 assert pattern.match(line[name]), (name, line[name], doc["currency"])
+            if "netPaymentsApplied" in line:
+                assert pattern.match(line["netPaymentsApplied"]), (line, doc["currency"])
 
     def check_invoice(self, invoice: dict[str, Any]) -> None:
         self.check_amounts(
@@ -711,16 +836,19 @@ class CreditMemoMachine(RuleBasedStateMachine):
         converted = money(invoice["totalConvertedNegAmount"])
         balance = money(invoice["balance"])
         active = self.active(invoiceId=invoice["id"])
+        paid = self.paid(invoice["id"])
         assert total == sum((money(x["amountWithTax"]) for x in lines), ZERO)
         assert money(invoice["totalChargeAmount"]) == sum((money(x["chargeAmount"]) for x in lines), ZERO)
         assert converted == sum((money(x["convertedNegAmount"]) for x in lines), ZERO)
         assert converted <= 0 and total >= 0
-        assert balance == total - converted - active, (invoice, active)
+        assert balance == total - converted - active - paid, (invoice, active, paid)
         assert money(invoice["netCreditsApplied"]) == active
+        assert money(invoice["netPaymentsApplied"]) == paid
         assert balance >= 0
         if invoice["status"] == "Draft":
-            assert active == 0
-        status = "Settled" if balance == 0 else ("PartiallySettled" if active > 0 else "NotSettled")
+            assert active == 0 and paid == 0
+        settled_some = active > 0 or paid > 0
+        status = "Settled" if balance == 0 else ("PartiallySettled" if settled_some else "NotSettled")
         assert invoice["settlementStatus"] == status
         for line in lines:
             charge, tax = self.credited(line["id"])
@@ -730,9 +858,13 @@ class CreditMemoMachine(RuleBasedStateMachine):
             assert balance == sum((money(x["balance"]) for x in lines), ZERO)
             for line in lines:
                 line_active = self.active(invoiceLineId=line["id"])
-                expected = money(line["amountWithTax"]) - money(line["convertedNegAmount"]) - line_active
-                assert money(line["balance"]) == expected, (line, line_active)
+                line_paid = self.paid(invoice["id"], line["id"])
+                expected = (
+                    money(line["amountWithTax"]) - money(line["convertedNegAmount"]) - line_active - line_paid
+                )
+                assert money(line["balance"]) == expected, (line, line_active, line_paid)
                 assert money(line["netCreditsApplied"]) == line_active
+                assert money(line["netPaymentsApplied"]) == line_paid
         else:
             assert not any(
                 r.get("invoiceLineId") for r in self.records.values() if r["invoiceId"] == invoice["id"]
@@ -782,6 +914,12 @@ class CreditMemoMachine(RuleBasedStateMachine):
             # Oldest first, one request's records in the order the request made them.
             expected = [self.records[i] for i in self.record_order if self.records[i][key] == doc_id]
             assert items == expected, doc_id
+        for invoice_id in self.invoice_ids:
+            listed = self.get(f"/invoices/{invoice_id}/payments", query={"limit": 100}).body["items"]
+            made = [
+                self.payments[i] for i in self.payment_order if self.payments[i]["invoiceId"] == invoice_id
+            ]
+            assert listed == made, invoice_id
 
 
 CreditMemoMachine.TestCase.settings = settings(

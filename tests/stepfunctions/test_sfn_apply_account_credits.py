@@ -66,6 +66,36 @@ def test_oldest_memo_pays_oldest_invoice_first_over_partial_balances(sfn: Sfn) -
     assert all(h["description"] == f"Account settlement {execution_name}" for h in history)
 
 
+def test_paid_amounts_get_no_credit_from_the_settlement(sfn: Sfn) -> None:
+    """Spec section 8: a paid invoice gets no plan item, a partly paid one only its balance."""
+    paid = sfn.invoice("100.00", date="2026-01-01")
+    partly = sfn.invoice("60.00", "40.00", date="2026-01-02", level="InvoiceLine")
+    open_ = sfn.invoice("30.00", date="2026-01-03")
+    for invoice, amount in ((paid, "100.00"), (partly, "75.00")):
+        r = sfn.api.post(
+            f"/invoices/{invoice['id']}/actions/record-payment",
+            {"amount": amount, "paymentReference": f"wire-{invoice['id']}"},
+        )
+        assert r.status == 201, r
+    memo = sfn.memo("500.00", date="2026-01-01")
+
+    result = sfn.execute("ApplyAccountCredits", {"billingAccountId": "acct-1", "currency": "USD"})
+
+    assert result.status == "SUCCEEDED", (result.error, result.cause)
+    assert applied_pairs(result.output) == [
+        (memo["id"], partly["id"], "25.00"),
+        (memo["id"], open_["id"], "30.00"),
+    ]
+    assert sfn.balance(paid) == sfn.balance(partly) == sfn.balance(open_) == 0
+    assert sfn.balance(memo) == D("445.00")
+    lines = sfn.api.get(f"/invoices/{partly['id']}").body["lines"]
+    # The payment took 60 of the first line and 15 of the second; the credit the 25 left.
+    assert [(x["netPaymentsApplied"], x["netCreditsApplied"]) for x in lines] == [
+        ("60.00", "0.00"),
+        ("15.00", "25.00"),
+    ]
+
+
 def test_stops_when_the_debt_runs_out_and_settles_each_currency_separately(sfn: Sfn) -> None:
     usd_invoice = sfn.invoice("25.00", date="2026-01-01")
     jpy_invoice = sfn.invoice("1000", date="2026-01-01", currency="JPY")

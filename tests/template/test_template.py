@@ -332,6 +332,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadCreditMemosFunction",
         "ReadApplicationsFunction",
         "ReadAccountSummaryFunction",
+        "ListInvoicePaymentsFunction",
     } == READ_ONLY_FUNCTIONS
 
 

@@ -24,6 +24,7 @@ from credit_memos.limits import (
     MAX_IDEMPOTENCY_KEY_LENGTH,
     MAX_LONG_TEXT,
     MAX_PAGE_SIZE,
+    MAX_PAYMENT_REFERENCE,
     MAX_SHORT_TEXT,
     MAX_TEXT,
     MAX_TOKEN_LENGTH,
@@ -167,6 +168,11 @@ IdText = Annotated[
 ]
 Text = Annotated[
     str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=_TEXT_SCHEMA), AfterValidator(_clean_text)
+]
+PaymentReference = Annotated[
+    str,
+    Field(min_length=1, max_length=MAX_PAYMENT_REFERENCE, json_schema_extra=_TEXT_SCHEMA),
+    AfterValidator(_clean_text),
 ]
 LongText = Annotated[
     str,

@@ -21,6 +21,7 @@ from credit_memos.api.fields import (
     NextToken,
     NonNegativeAmount,
     PageLimit,
+    PaymentReference,
     PositiveAmount,
     Rate,
     ShortText,
@@ -214,6 +215,41 @@ class UnapplyRequest(_Request):
             effective_date=self.effectiveDate,
             reason_code=self.reasonCode,
         )
+
+
+class RecordPaymentRequest(_Request):
+    amount: PositiveAmount
+    paymentReference: PaymentReference
+    effectiveDate: IsoDate | None = None
+    description: Text | None = None
+
+    def command(self, invoice_id: str) -> commands.RecordInvoicePayment:
+        return commands.RecordInvoicePayment(
+            invoice_id=invoice_id,
+            amount=self.amount,
+            payment_reference=self.paymentReference,
+            effective_date=self.effectiveDate,
+            description=self.description,
+        )
+
+
+class ReversePaymentRequest(_Request):
+    """An empty body or {} is fine."""
+
+    description: Text | None = None
+    reasonCode: ReasonCode | None = None
+
+    def command(self, payment_id: str) -> commands.ReverseInvoicePayment:
+        return commands.ReverseInvoicePayment(
+            payment_id=payment_id, description=self.description, reason_code=self.reasonCode
+        )
+
+
+class PageQuery(_Request):
+    """A history's query parameters, as fields of a direct invocation."""
+
+    limit: PageLimit | None = None
+    nextToken: NextToken | None = None
 
 
 # ---------------------------------------------------------------- errors (the bodies of every failure)

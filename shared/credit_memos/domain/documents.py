@@ -16,6 +16,7 @@ InvoiceStatus = Literal["Draft", "Posted"]
 MemoStatus = Literal["Draft", "Posted", "Voided"]
 SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
 RecordType = Literal["Applied", "Unapplied"]
+PaymentRecordType = Literal["Payment", "Reversal"]
 YesNo = Literal["Yes", "No", "NA"]
 TaxStrategy = Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"]
 # Why a memo was issued, voided or a credit unapplied (spec section 7): the fixed list.
@@ -42,6 +43,10 @@ class InvoiceLine:
     balance: Decimal
     net_credits_applied: Decimal = ZERO
     converted_neg_amount: Decimal = ZERO
+    # Unreversed payments allocated to this line (level InvoiceLine; spec section 8). None until a
+    # payment first touches the line, so the lines of an invoice never paid at line level (and
+    # items written before payments) store nothing for it: 300 lines would carry ~7 KB of zeros.
+    net_payments_applied: Decimal | None = None
     # What credit memos created from this line have credited so far: bounds later
     # credits, and makes prorated tax add up to exactly the line's tax.
     credited_charge_amount: Decimal = ZERO
@@ -56,6 +61,10 @@ class InvoiceLine:
     @property
     def is_negative(self) -> bool:
         return self.amount_with_tax < 0
+
+    @property
+    def payments_applied(self) -> Decimal:
+        return self.net_payments_applied if self.net_payments_applied is not None else ZERO
 
     @property
     def is_converted(self) -> bool:
@@ -78,6 +87,8 @@ class Invoice:
     balance: Decimal
     net_credits_applied: Decimal = ZERO
     total_converted_neg_amount: Decimal = ZERO
+    # Unreversed payments recorded against it (spec section 8); 0 on invoices stored before.
+    net_payments_applied: Decimal = ZERO
     created_at: str = ""
     updated_at: str = ""
     # Optimistic concurrency: every write is conditional on the version it read.
@@ -97,7 +108,8 @@ class Invoice:
     def settlement_status(self) -> str:
         if self.balance == 0:
             return "Settled"
-        return "PartiallySettled" if self.net_credits_applied > 0 else "NotSettled"
+        settled_some = self.net_credits_applied > 0 or self.net_payments_applied > 0
+        return "PartiallySettled" if settled_some else "NotSettled"
 
     def line(self, line_id: str) -> InvoiceLine | None:
         return next((line for line in self.lines if line.id == line_id), None)
@@ -238,6 +250,69 @@ class ApplicationEntry:
 
     def record(self, record_id: str) -> ApplicationRecord | None:
         return next((r for r in self.records if r.id == record_id), None)
+
+
+@dataclass
+class PaymentAllocation:
+    """The part of a payment (or of its reversal) on one invoice line (level InvoiceLine)."""
+
+    invoice_line_id: str
+    amount: Decimal
+
+
+@dataclass
+class InvoicePayment:
+    """One Payment or Reversal record of an invoice (spec section 8); one item in storage.
+
+    Append-only like application records: a reversal never edits the payment's amount, it
+    writes a Reversal record and flips ``has_been_reversed`` to Yes.
+    """
+
+    id: str
+    type: PaymentRecordType
+    invoice_id: str
+    currency: str
+    level: SettlementLevel  # the invoice's: line allocations only at InvoiceLine
+    amount: Decimal
+    payment_reference: str
+    effective_date: str
+    created_at: str
+    has_been_reversed: YesNo  # Yes|No on a Payment, NA on a Reversal
+    invoice_balance: Decimal  # the invoice's balance right after this record
+    line_allocations: list[PaymentAllocation] = field(default_factory=list)
+    associated_payment_id: str | None = None  # on a Reversal: the payment it reverses
+    description: str | None = None
+    reason_code: ReasonCode | None = None
+    created_by: str | None = None
+    # A Payment once reversed: when; a Reversal: its own created_at.
+    reversed_at: str | None = None
+    # The invoice's event sequence number of the write that made it: an invoice's records list
+    # in commit order, even two written in the same millisecond (a payment and its reversal).
+    sequence: int = 0
+    version: int = 0
+
+
+@dataclass
+class PaymentReferenceClaim:
+    """An invoice's payment reference, held by its unreversed payment (``payment_id``).
+
+    Created (or taken over, if freed) in the payment's own transaction and freed
+    (``payment_id`` None) by its reversal's, conditional on the version read like a document:
+    two racing payments with one reference cannot both commit.
+    """
+
+    invoice_id: str
+    reference: str
+    payment_id: str | None
+    version: int = 0
+
+    @property
+    def id(self) -> str:
+        return claim_id(self.invoice_id, self.reference)
+
+
+def claim_id(invoice_id: str, reference: str) -> str:
+    return f"{invoice_id}#{reference}"
 
 
 @dataclass

@@ -12,8 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from credit_memos.domain.documents import ApplicationEntry, ApplicationRecord, CreditMemo, Invoice
-from credit_memos.domain.views import ApplicationView, CreditMemoView, InvoiceView
+from credit_memos.domain.documents import (
+    ApplicationEntry,
+    ApplicationRecord,
+    CreditMemo,
+    Invoice,
+    InvoicePayment,
+)
+from credit_memos.domain.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.money import format_amount
 
 # 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
@@ -110,4 +116,15 @@ def lines_converted(event_id: str, invoice: Invoice, memo: CreditMemo) -> Domain
             "invoiceLineIds": converted,
             "convertedAmount": format_amount(memo.total_amount_with_tax, memo.currency),
         },
+    )
+
+
+def payment_moved(event_id: str, invoice: Invoice, record: InvoicePayment) -> DomainEvent:
+    """PaymentRecorded or PaymentReversed, by the record's type: the invoice and the record."""
+    kind = "PaymentRecorded" if record.type == "Payment" else "PaymentReversed"
+    return _event(
+        event_id,
+        kind,
+        [invoice],
+        {"invoice": _invoice_summary(invoice), "payment": InvoicePaymentView.of(record).body()},
     )

@@ -201,7 +201,8 @@ def _undo_conversion(memo: CreditMemo, invoice: Invoice | None, now: str) -> Non
     if raised > invoice.balance:
         raise InsufficientBalance(
             f"voiding credit memo {memo.id} would take invoice {invoice.id} below 0: the conversion "
-            f"added {raised} to its balance {invoice.balance}; unapply credits from the invoice first"
+            f"added {raised} to its balance {invoice.balance}; unapply credits from the invoice "
+            "(or reverse payments) first"
         )
     for line in converted:
         line.balance += line.converted_neg_amount

@@ -17,8 +17,10 @@ from credit_memos.domain.documents import (
     ApplicationRecord,
     CreditMemo,
     Invoice,
+    InvoicePayment,
     InvoiceStatus,
     MemoStatus,
+    PaymentRecordType,
     ReasonCode,
     RecordType,
     SettlementLevel,
@@ -52,6 +54,9 @@ class InvoiceLineView(View):
     balance: Money
     netCreditsApplied: Money
     convertedNegAmount: Money
+    netPaymentsApplied: Money = Field(
+        description="Unreversed payments on this line (level InvoiceLine; 0 else)."
+    )
     productId: str | None
     productName: str | None
     description: str | None
@@ -70,6 +75,7 @@ class InvoiceView(View):
     totalAmountWithTax: Money
     totalConvertedNegAmount: Money
     netCreditsApplied: Money
+    netPaymentsApplied: Money = Field(description="The sum of the invoice's unreversed payments.")
     balance: Money
     settlementStatus: Literal["NotSettled", "PartiallySettled", "Settled"]
     lineCount: int
@@ -94,6 +100,7 @@ class InvoiceView(View):
             "totalAmountWithTax": format_amount(invoice.total_amount_with_tax, c),
             "totalConvertedNegAmount": format_amount(invoice.total_converted_neg_amount, c),
             "netCreditsApplied": format_amount(invoice.net_credits_applied, c),
+            "netPaymentsApplied": format_amount(invoice.net_payments_applied, c),
             "balance": format_amount(invoice.balance, c),
             "settlementStatus": invoice.settlement_status,
             "lineCount": invoice.line_count,
@@ -111,6 +118,7 @@ class InvoiceView(View):
                     balance=format_amount(line.balance, c),
                     netCreditsApplied=format_amount(line.net_credits_applied, c),
                     convertedNegAmount=format_amount(line.converted_neg_amount, c),
+                    netPaymentsApplied=format_amount(line.payments_applied, c),
                     productId=line.product_id,
                     productName=line.product_name,
                     description=line.description,
@@ -297,6 +305,61 @@ class ApplicationsResult(View):
         )
 
 
+class PaymentAllocationView(View):
+    invoiceLineId: str
+    amount: Money
+
+
+class InvoicePaymentView(View):
+    """A Payment or Reversal record of an invoice (spec section 8)."""
+
+    id: str
+    type: PaymentRecordType
+    invoiceId: str
+    amount: Money
+    paymentReference: str
+    effectiveDate: str
+    description: str | None
+    reasonCode: ReasonCode | None = Field(description="A Reversal's reason; null on a Payment.")
+    hasBeenReversed: YesNo = Field(description="Yes or No on a Payment, NA on a Reversal.")
+    associatedPaymentId: str | None = Field(description="On a Reversal: the payment it reverses.")
+    lineAllocations: list[PaymentAllocationView] | None = Field(
+        None, description="At level InvoiceLine: the amount on each line (highest balance first)."
+    )
+    invoiceBalance: Money = Field(description="The invoice's balance right after this record.")
+    createdAt: str
+    reversedAt: str | None = Field(description="When the payment was reversed (a Reversal's own time).")
+    createdBy: str | None = Field(description=_CREATED_BY)
+
+    @classmethod
+    def of(cls, record: InvoicePayment) -> InvoicePaymentView:
+        c = record.currency
+        fields: dict[str, Any] = {
+            "id": record.id,
+            "type": record.type,
+            "invoiceId": record.invoice_id,
+            "amount": format_amount(record.amount, c),
+            "paymentReference": record.payment_reference,
+            "effectiveDate": record.effective_date,
+            "description": record.description,
+            "reasonCode": record.reason_code,
+            "hasBeenReversed": record.has_been_reversed,
+            "associatedPaymentId": record.associated_payment_id,
+            "invoiceBalance": format_amount(record.invoice_balance, c),
+            "createdAt": record.created_at,
+            "reversedAt": record.reversed_at,
+            "createdBy": record.created_by,
+        }
+        if record.level == "InvoiceLine":
+            fields["lineAllocations"] = [
+                PaymentAllocationView.model_construct(
+                    invoiceLineId=a.invoice_line_id, amount=format_amount(a.amount, c)
+                )
+                for a in record.line_allocations
+            ]
+        return cls.model_construct(**fields)
+
+
 class InvoicePage(View):
     items: list[InvoiceView]
     nextToken: str | None
@@ -349,3 +412,8 @@ class AccountSummaryView(View):
             ],
             asOf=totals.as_of,
         )
+
+
+class InvoicePaymentPage(View):
+    items: list[InvoicePaymentView]
+    nextToken: str | None

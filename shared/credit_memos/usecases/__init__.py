@@ -3,7 +3,7 @@
 Importing this package registers every use case.
 """
 
-from credit_memos.usecases import applications, conversion, invoices, memos, settlement, summary
+from credit_memos.usecases import applications, conversion, invoices, memos, payments, settlement, summary
 from credit_memos.usecases.engine import Outcome
 from credit_memos.usecases.service import CreditMemoService, registered
 
@@ -14,6 +14,7 @@ __all__ = [
     "conversion",
     "invoices",
     "memos",
+    "payments",
     "registered",
     "settlement",
     "summary",

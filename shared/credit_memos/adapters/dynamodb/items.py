@@ -14,11 +14,14 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from credit_memos.adapters.dynamodb.keys import (
     NUMBER_ATTRIBUTE,
     account_partition,
+    claim_key,
     entry_key,
     history_partition,
     idempotency_key,
     invoice_key,
     memo_key,
+    payment_key,
+    payments_partition,
     series_key,
 )
 from credit_memos.domain.documents import (
@@ -28,11 +31,14 @@ from credit_memos.domain.documents import (
     CreditMemoLine,
     Invoice,
     InvoiceLine,
+    InvoicePayment,
     NumberSeries,
+    PaymentAllocation,
+    PaymentReferenceClaim,
     TaxDetail,
 )
 from credit_memos.errors import InternalError
-from credit_memos.ports import Document, IdempotencyRecord
+from credit_memos.ports import Document, IdempotencyRecord, Stored
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -63,6 +69,7 @@ INDEXED_ATTRIBUTES = (
     "total_amount_with_tax",
     "total_converted_neg_amount",
     "net_credits_applied",
+    "net_payments_applied",
     "balance",
     "line_count",
     "created_at",
@@ -172,8 +179,71 @@ _DOC_FIELDS = {
         TaxDetail,
         ApplicationEntry,
         ApplicationRecord,
+        InvoicePayment,
     )
 }
+
+
+def payment_item(record: InvoicePayment) -> dict[str, Any]:
+    """A Payment or Reversal record: its fields as one map under ``records`` (indexed, like an
+    application entry's, when small) or ``records_unindexed`` (many line allocations), so the
+    invoice's payment list reads it from GSI4 without new projected attributes."""
+    data = _without_none(_as_dict(record))
+    version = data.pop("version")
+    records = [data]
+    return payment_key(record.id) | {
+        "entity": "InvoicePayment",
+        "id": record.id,
+        "invoice_id": record.invoice_id,
+        "created_at": record.created_at,
+        "version": version,
+        records_attribute(records): records,
+        "gsi2pk": payments_partition(record.invoice_id),
+        "gsi2sk": f"{record.sequence:012d}#{record.created_at}#{record.id}",
+    }
+
+
+def payment_from_item(data: dict[str, Any]) -> InvoicePayment | None:
+    """The record of a table or index item; None for an index item without its records (large)."""
+    records = data.get("records", data.get("records_unindexed"))
+    if records is None:
+        return None
+    fields = dict(records[0])
+    allocations = [
+        PaymentAllocation(a["invoice_line_id"], a["amount"]) for a in fields.pop("line_allocations", [])
+    ]
+    record: InvoicePayment = _build(InvoicePayment, fields)
+    record.line_allocations = allocations
+    record.version, record.sequence = _to_int(data.get("version", 0)), _to_int(record.sequence)
+    return record
+
+
+def claim_item(claim: PaymentReferenceClaim) -> dict[str, Any]:
+    return claim_key(claim.invoice_id, claim.reference) | {
+        "entity": "PaymentReferenceClaim",
+        "invoice_id": claim.invoice_id,
+        "reference": claim.reference,
+        "payment_id": claim.payment_id,
+        "version": claim.version,
+    }
+
+
+def claim_from_item(data: dict[str, Any]) -> PaymentReferenceClaim:
+    return PaymentReferenceClaim(
+        invoice_id=data["invoice_id"],
+        reference=data["reference"],
+        payment_id=data.get("payment_id"),
+        version=_to_int(data["version"]),
+    )
+
+
+def stored_item(doc: Stored) -> dict[str, Any]:
+    """The item of anything a unit of work writes (documents, payment records, claims)."""
+    if isinstance(doc, InvoicePayment):
+        return payment_item(doc)
+    if isinstance(doc, PaymentReferenceClaim):
+        return claim_item(doc)
+    return document_item(doc)
 
 
 def series_item(series: NumberSeries) -> dict[str, Any]:

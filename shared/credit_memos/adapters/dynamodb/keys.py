@@ -18,6 +18,16 @@ def entry_key(entry_id: str) -> dict[str, str]:
     return {"pk": f"APPLICATION#{entry_id}", "sk": "APPLICATION"}
 
 
+def payment_key(payment_id: str) -> dict[str, str]:
+    """A Payment or Reversal record of an invoice (spec section 8)."""
+    return {"pk": f"PAYMENT#{payment_id}", "sk": "PAYMENT"}
+
+
+def claim_key(invoice_id: str, reference: str) -> dict[str, str]:
+    """An invoice's payment reference, held by its unreversed payment (``PaymentReferenceClaim``)."""
+    return {"pk": f"PAYREF#{invoice_id}#{reference}", "sk": "PAYREF"}
+
+
 def idempotency_key(operation: str, key: str) -> dict[str, str]:
     return {"pk": f"IDEMPOTENCY#{operation}#{key}", "sk": "IDEMPOTENCY"}
 
@@ -49,6 +59,11 @@ def account_partition(document: str, billing_account_id: str, status: str | None
 def history_partition(document: str, document_id: str) -> str:
     """The index partition of a memo's (``MEMO``) or an invoice's (``INVOICE``) application history."""
     return f"{document}#{document_id}#APPLICATIONS"
+
+
+def payments_partition(invoice_id: str) -> str:
+    """The index partition (GSI4, beside the invoice's application history) of its payment records."""
+    return f"INVOICE#{invoice_id}#PAYMENTS"
 
 
 @dataclass(frozen=True)

@@ -16,16 +16,18 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from credit_memos.adapters.dynamodb.errors import translate
 from credit_memos.adapters.dynamodb.items import (
+    claim_from_item,
     deserialize,
     document_from_item,
-    document_item,
     estimated_size,
     idempotency_from_item,
     idempotency_item,
     listed_document,
+    payment_from_item,
     serialize,
     series_from_item,
     series_item,
+    stored_item,
 )
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
@@ -34,12 +36,15 @@ from credit_memos.adapters.dynamodb.keys import (
     PENDING_INDEX,
     Index,
     account_partition,
+    claim_key,
     entry_key,
     history_partition,
     idempotency_key,
     invoice_key,
     memo_key,
     outbox_key,
+    payment_key,
+    payments_partition,
     pending_partition,
     pending_shard,
     series_key,
@@ -98,8 +103,12 @@ class DynamoDbRepository:
         idempotency: tuple[str, str] | None = None,
         consistent: bool = True,
         series: str | None = None,
+        payment_ids: Sequence[str] = (),
+        payment_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         keys = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
+        keys += [payment_key(p) for p in dict.fromkeys(payment_ids)]
+        keys += [claim_key(*ref) for ref in dict.fromkeys(payment_references)]
         if series is not None:
             keys.append(series_key(series))
         keys += [memo_key(m) for m in dict.fromkeys(memo_ids)]
@@ -112,6 +121,15 @@ class DynamoDbRepository:
         for data in self._batch_get(keys, consistent):
             if data.get("entity") == "NumberSeries":
                 snapshot.series = series_from_item(data)
+                continue
+            if data.get("entity") == "InvoicePayment":
+                payment = payment_from_item(data)
+                assert payment is not None  # a table item has its records
+                snapshot.payments[payment.id] = payment
+                continue
+            if data.get("entity") == "PaymentReferenceClaim":
+                claim = claim_from_item(data)
+                snapshot.claims[claim.id] = claim
                 continue
             if data.get("entity") == "IdempotencyRecord":
                 record = idempotency_from_item(data)
@@ -156,10 +174,10 @@ class DynamoDbRepository:
     def commit(self, unit: UnitOfWork) -> None:
         items: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (kind, request, item)
         for doc in unit.creates:
-            item = document_item(doc)
+            item = stored_item(doc)
             items.append(("create", {"ConditionExpression": "attribute_not_exists(pk)"}, item))
         for doc in unit.updates:
-            item = document_item(doc)
+            item = stored_item(doc)
             item["version"] = doc.version + 1
             condition = {
                 "ConditionExpression": "#version = :read_version",
@@ -395,3 +413,14 @@ class DynamoDbRepository:
             partition, index = history_partition("INVOICE", invoice_id or ""), self._by_status
         items, token = self._query(index, partition, limit, next_token)
         return Page(self._listed(items), token)
+
+    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
+        partition = payments_partition(invoice_id)
+        items, token = self._query(self._by_status, partition, limit, next_token)
+        listed = [payment_from_item(item) for item in items]
+        missing = [{"pk": i["pk"], "sk": i["sk"]} for i, p in zip(items, listed, strict=True) if p is None]
+        if missing:
+            # A record with many line allocations keeps them out of the index (records_unindexed).
+            found = {d["pk"]: payment_from_item(d) for d in self._batch_get(missing, consistent=False)}
+            listed = [p if p is not None else found.get(i["pk"]) for i, p in zip(items, listed, strict=True)]
+        return Page([p for p in listed if p is not None], token)

@@ -1,0 +1,42 @@
+"""GET /invoices/{invoiceId}/payments: an invoice's Payment and Reversal records, oldest first."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from credit_memos import commands
+from credit_memos.api import edge
+from credit_memos.api.schemas import PageQuery
+from credit_memos.domain.views import InvoicePaymentPage
+from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from credit_memos.usecases import Outcome
+
+app = edge.make_resolver()
+
+
+@app.get(
+    "/invoices/<invoiceId>/payments",
+    summary="An invoice's payment records (Payment and Reversal), oldest first",
+    operation_id="ListInvoicePayments",
+    responses=edge.success_response(200, InvoicePaymentPage, "Payment records")
+    | edge.error_responses(404, 422, 503),
+)
+def list_invoice_payments(
+    invoiceId: Annotated[str, Path()],
+    limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
+    nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
+) -> Response[str]:
+    invoice_id = edge.path_id(invoiceId, "invoice")
+    return edge.respond(edge.execute(commands.ListInvoicePayments(invoice_id, limit, nextToken)))
+
+
+def direct(payload: dict[str, Any]) -> Outcome:
+    """``{invoiceId, limit?, nextToken?}``."""
+    invoice_id = edge.take(payload, "invoiceId", "invoice")
+    query = PageQuery.model_validate(payload)
+    return edge.execute(commands.ListInvoicePayments(invoice_id, query.limit, query.nextToken))
+
+
+lambda_handler = edge.make_lambda_handler(app, direct)
