@@ -243,6 +243,15 @@ def _puts(captured: Captured) -> list[Item]:
     return []
 
 
+def _deletes(captured: Captured) -> list[Item]:
+    """The keys a request deletes (a transaction's Delete actions, DeleteItem)."""
+    if captured.operation == "TransactWriteItems":
+        return [t["Delete"]["Key"] for t in captured.params.get("TransactItems", []) if "Delete" in t]
+    if captured.operation == "DeleteItem":
+        return [captured.params["Key"]]
+    return []
+
+
 def bill(captured: Captured, schema: Schema) -> Bill:
     """What AWS would bill for one request. A failed write is billed as its writes (a failed
     condition still consumes write capacity); a cancelled transaction is not billed here."""
@@ -266,13 +275,23 @@ def bill(captured: Captured, schema: Schema) -> Bill:
         result.rcu = query_units(sizes, consistent=consistent)
         result.read_sizes = sizes
         result.consistent_reads = consistent
-    elif operation in ("PutItem", "TransactWriteItems"):
+    elif operation in ("PutItem", "DeleteItem", "TransactWriteItems"):
         transactional = operation == "TransactWriteItems"
         if transactional and captured.error == "TransactionCanceledException":
             return result
         for entry in params.get("TransactItems", []):
-            if "Put" not in entry:
+            if "Put" not in entry and "Delete" not in entry:
                 raise NotImplementedError(f"transaction action {next(iter(entry))} is not billed yet")
+        for key_item in _deletes(captured):
+            # A delete is billed the size of the item it removes (one unit if there was none).
+            key = schema.key_of(key_item)
+            old = captured.before.get(key)
+            result.wcu += write_units(item_size(old), transactional=transactional)
+            if captured.error is None and old:
+                result.index_wcu += sum(
+                    index_write_units(old, None, index, schema.table_keys) for index in schema.indexes
+                )
+                result.changed[key] = (item_size(old), 0)
         for item in _puts(captured):
             key = schema.key_of(item)
             old = captured.before.get(key)
@@ -336,7 +355,7 @@ class CapacityRecorder(Recorder):
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super()._before(params=params, model=model, context=context, **kwargs)
         captured = Captured(model.name, copy.deepcopy(params))
-        for item in _puts(captured):
+        for item in [*_puts(captured), *_deletes(captured)]:
             table = captured.params.get("TableName") or self._table_of(captured, item)
             key = {k: item[k] for k in self.schema.table_keys}
             found = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
@@ -350,6 +369,8 @@ class CapacityRecorder(Recorder):
         for entry in captured.params.get("TransactItems", []):
             if entry.get("Put", {}).get("Item") is item:
                 return str(entry["Put"]["TableName"])
+            if entry.get("Delete", {}).get("Key") is item:
+                return str(entry["Delete"]["TableName"])
         raise LookupError("no table for a put")
 
     def _after(self, parsed: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:

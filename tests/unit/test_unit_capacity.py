@@ -177,7 +177,18 @@ def test_the_schema_is_read_from_the_template() -> None:
     ]
 
 
-@pytest.mark.parametrize("operation", ["DeleteItem", "UpdateItem"])
+def test_a_delete_in_a_transaction_is_billed_the_item_it_removes_and_its_index_entry() -> None:
+    old = _item_of(3000, gpk={"S": "g"}, gsk={"S": "s"})
+    params = {"TransactItems": [{"Delete": {"TableName": "t", "Key": {"pk": {"S": "a"}, "sk": {"S": "b"}}}}]}
+    schema = Schema(TABLE_KEYS, (GSI,))
+    result = bill(Captured("TransactWriteItems", params, before={("a", "b"): old}), schema)
+    assert (result.wcu, result.index_wcu) == (6, 3)  # 2 x 3 KB; the index copy (ALL) removed
+    assert result.changed == {("a", "b"): (3000, 0)}
+    absent = bill(Captured("TransactWriteItems", params, before={("a", "b"): None}), schema)
+    assert (absent.wcu, absent.index_wcu, absent.changed) == (2, 0, {})
+
+
+@pytest.mark.parametrize("operation", ["UpdateItem", "BatchWriteItem"])
 def test_operations_it_cannot_bill_are_refused_rather_than_guessed(operation: str) -> None:
     with pytest.raises(NotImplementedError):
         bill(Captured(operation, {}), Schema(TABLE_KEYS, ()))
