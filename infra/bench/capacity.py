@@ -414,6 +414,14 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
 
         return setup
 
+    def apply_small_between_large(bench: Any) -> rt.Request:
+        # One line's worth of credit between two large documents: their headers and one chunk each.
+        account = new_account()
+        invoice = bench.fixtures.invoice(account, ["10.00"] * lines, level="InvoiceLine")
+        memo = bench.fixtures.memo(account, ["10.00"] * lines)
+        body = {"applications": [{"invoiceId": invoice["id"], "amount": "10.00"}]}
+        return "POST", f"/credit-memos/{memo['id']}/actions/apply", body, None
+
     def apply_spread(bench: Any) -> rt.Request:
         account = new_account()
         invoice = bench.fixtures.invoice(account, ["10.00"] * lines, level="InvoiceLine")
@@ -434,10 +442,16 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
     return [
         ("create invoice (1 line)", create_invoice(1)),
         (f"create invoice ({lines} lines)", create_invoice(lines)),
+        ("post invoice", rt._post_invoice),
+        ("create credit memo", rt._create_memo),
+        ("post credit memo", rt._post_memo),
+        ("void credit memo", rt._void_memo),
         ("apply (invoice level)", rt._apply),
         ("apply line (line level, 1 line)", rt._apply_line),
+        (f"apply 10.00 between two {lines}-line documents (line level)", apply_small_between_large),
         (f"apply (line level, {lines}-line memo over {lines} lines)", apply_spread),
         ("unapply (invoice level)", rt._unapply),
+        ("unapply line (line level)", rt._unapply_line),
         ("credit invoice (create + apply)", rt._credit_invoice),
         ("convert negative lines", rt._convert),
         (f"list invoices (page of {page}, {lines} lines each)", list_page),

@@ -119,10 +119,12 @@ def _as_dict(value: Any) -> Any:
 # A document is stored as a header item (everything but its lines) and its lines in chunk items of
 # ``LINES_PER_CHUNK`` lines each, under the header's pk (docs/design.md "Table design"): a change to
 # one line rewrites the header and one chunk, not the whole document. The size is the measured
-# compromise between a one-line change (a chunk of 10 typical lines is ~2-3 KB: 4-6 write units in
-# a transaction) and the items of the largest writes (a 300-line memo onto a 300-line invoice
-# rewrites 2 headers + 60 chunks, within DynamoDB's 100 items per transaction).
-LINES_PER_CHUNK = 10
+# compromise (tests/integration/test_capacity.py at 5, 8, 10, 12, 20) between a one-line change (8
+# typical lines are 1.4-1.8 KB: 4 write units in a transaction), the rounding of many small items
+# in a whole-document write (8 is as cheap as 20 for a 300-line apply), and the items of the
+# largest writes (every line of a 300-line memo onto a 300-line invoice: 2 headers + 2 x 38 chunks
+# + 3, within DynamoDB's 100 items per transaction).
+LINES_PER_CHUNK = 8
 # The header's list of the version each chunk was last written at (its length is the chunk count);
 # each chunk carries its own as ``version``. A read whose chunks do not match is torn (a write
 # committed between the items' reads) and is read again, so a document read is one committed state.
@@ -156,9 +158,32 @@ class DocumentWrite:
         return [self.header, *self.chunks]
 
 
+_LINE_DEFAULTS: dict[type, dict[str, Any]] = {}
+
+
+def _stored_line(line: InvoiceLine | CreditMemoLine) -> dict[str, Any]:
+    """A line as a chunk holds it: without the fields that hold their dataclass default (None, 0,
+    no taxes), which a read gives back (``_build``). Most of a line's amounts are 0 until credit
+    moves (an invoice line has six tallies), so this halves a typical chunk. (A field's default
+    is therefore part of the stored format: changing one would change what old lines read as.)"""
+    defaults = _LINE_DEFAULTS.get(type(line))
+    if defaults is None:
+        defaults = _LINE_DEFAULTS[type(line)] = {
+            f.name: f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+            for f in dataclasses.fields(line)
+            if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        }
+    data = _as_dict(line)
+    return {
+        name: value
+        for name, value in data.items()
+        if value is not None and (name not in defaults or value != defaults[name])
+    }
+
+
 def line_chunks(doc: Invoice | CreditMemo) -> list[list[dict[str, Any]]]:
     """The document's lines as its chunk items hold them."""
-    lines = [_without_none(_as_dict(line)) for line in doc.lines]
+    lines = [_stored_line(line) for line in doc.lines]
     return [lines[start : start + LINES_PER_CHUNK] for start in range(0, len(lines), LINES_PER_CHUNK)]
 
 
