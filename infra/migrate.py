@@ -2,11 +2,13 @@
 "Migrating a deployed table").
 
 A CloudFormation stack adds and drops the indexes by deploying the template states that section
-lists, one index per deploy; ``convert`` is the step between them that no deploy does: it gives
-every invoice and memo written before this version its ``line_count`` (what a list on the new
-indexes shows), and moves a large application entry's records out of the indexes. It is idempotent
-and safe beside live traffic: each item is updated on the condition that it is still the version it
-read, and an item a request rewrote meanwhile is already in the new form. ``add_index`` and
+lists, one index per deploy; ``convert`` is the step between them that no deploy does: it stores
+every invoice and memo written as one whole item (its lines inside) as a header and line chunks
+(one transaction per document; the header carries ``line_count``, what a list on the new indexes
+shows), and moves a large application entry's records out of the indexes. It is idempotent and
+safe beside live traffic: each item is written on the condition that it is still the version it
+read and still whole, and an item a request rewrote meanwhile is already in the new form. (The
+service itself converts a whole document on its next write; ``convert`` does the rest.) ``add_index`` and
 ``drop_index`` do the index steps directly, for a table that no stack manages (and the tests).
 
 CLI::
@@ -24,7 +26,13 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from credit_memos.adapters.dynamodb.items import deserialize, records_attribute, serialize
+from credit_memos.adapters.dynamodb.items import (
+    deserialize,
+    document_from_item,
+    document_write,
+    records_attribute,
+    serialize,
+)
 from credit_memos.adapters.dynamodb.keys import LEGACY_INDEXES, Index
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
@@ -84,7 +92,7 @@ def drop_index(client: Any, table: str, name: str, *, timeout: float = 3600) -> 
 
 @dataclass
 class Converted:
-    documents: int = 0  # invoices and memos given their line_count
+    documents: int = 0  # invoices and memos stored as a header and line chunks
     entries: int = 0  # entries whose records left the indexes
     skipped: int = 0  # changed by a request meanwhile (so already in the new form)
 
@@ -92,12 +100,11 @@ class Converted:
 def _old_items(client: Any, table: str) -> Iterator[dict[str, Any]]:
     request: dict[str, Any] = {
         "TableName": table,
-        "FilterExpression": "(entity IN (:invoice, :memo) AND attribute_not_exists(line_count))"
+        "FilterExpression": "(entity IN (:invoice, :memo) AND attribute_exists(#lines))"
         " OR (entity = :entry AND attribute_exists(records))",
         "ExpressionAttributeValues": serialize(
             {":invoice": "Invoice", ":memo": "CreditMemo", ":entry": "ApplicationEntry"}
         ),
-        "ProjectionExpression": "pk, sk, entity, version, #lines, records",
         "ExpressionAttributeNames": {"#lines": "lines"},
     }
     while True:
@@ -108,41 +115,60 @@ def _old_items(client: Any, table: str) -> Iterator[dict[str, Any]]:
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
+def _convert_document(client: Any, table: str, item: dict[str, Any]) -> bool:
+    """One whole invoice or memo item as its header and chunks, in one transaction, at the same
+    version (the document does not change). False if a request rewrote it meanwhile."""
+    write = document_write(document_from_item(item), version=int(item["version"]), read=None)
+    header = {
+        "Put": {
+            "TableName": table,
+            # Replaces the whole item: its lines and the outbox left by its last write go with it
+            # (the stream record of this put then publishes nothing again).
+            "Item": serialize(write.header),
+            "ConditionExpression": "#version = :version AND attribute_exists(#lines)",
+            "ExpressionAttributeNames": {"#version": "version", "#lines": "lines"},
+            "ExpressionAttributeValues": serialize({":version": item["version"]}),
+        }
+    }
+    chunks = [{"Put": {"TableName": table, "Item": serialize(chunk)}} for chunk in write.chunks]
+    try:
+        client.transact_write_items(TransactItems=[header, *chunks])
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+            raise
+        return False
+    return True
+
+
 def convert(client: Any, table: str) -> Converted:
     """Bring every item written before this version into its current form (idempotent)."""
     done = Converted()
     for item in _old_items(client, table):
+        if item["entity"] != "ApplicationEntry":
+            if _convert_document(client, table, item):
+                done.documents += 1
+            else:
+                done.skipped += 1
+            continue
+        if records_attribute(item["records"]) == "records":
+            continue  # small: its records belong in the indexes
         # The outbox left on an item by its last write was published from that write's stream
         # record; an update that kept it would publish the same events again.
-        names = {"#version": "version", "#outbox": OUTBOX_ATTRIBUTE}
-        values: dict[str, Any] = {":version": item["version"]}
-        if item["entity"] == "ApplicationEntry":
-            if records_attribute(item["records"]) == "records":
-                continue  # small: its records belong in the indexes
-            update = "SET records_unindexed = records REMOVE records, #outbox"
-            condition = "#version = :version AND attribute_exists(records)"
-        else:
-            update = "SET line_count = :count REMOVE #outbox"
-            condition = "#version = :version AND attribute_not_exists(line_count)"
-            values[":count"] = len(item["lines"])
         try:
             client.update_item(
                 TableName=table,
                 Key=serialize({"pk": item["pk"], "sk": item["sk"]}),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=serialize(values),
+                UpdateExpression="SET records_unindexed = records REMOVE records, #outbox",
+                ConditionExpression="#version = :version AND attribute_exists(records)",
+                ExpressionAttributeNames={"#version": "version", "#outbox": OUTBOX_ATTRIBUTE},
+                ExpressionAttributeValues=serialize({":version": item["version"]}),
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
                 raise
             done.skipped += 1
             continue
-        if item["entity"] == "ApplicationEntry":
-            done.entries += 1
-        else:
-            done.documents += 1
+        done.entries += 1
     return done
 
 

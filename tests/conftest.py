@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import copy
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,6 +42,57 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             or SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         ):
             item.add_marker(pytest.mark.slow)
+
+
+class _OneCopyPerTable:
+    """``copy`` for moto's DynamoDB models: inside TransactWriteItems, one deep copy per table.
+
+    moto keeps a transaction's rollback state by deep-copying the whole table once per item of the
+    transaction, before it applies any: quadratic in a transaction of many items (a document's
+    line chunks), minutes for the stateful tests. Those copies are all of the same unchanged table,
+    so one per table per call is the same rollback.
+    """
+
+    def __init__(self, table_type: type) -> None:
+        self._table_type = table_type
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(copy, name)
+
+    def deepcopy(self, value: object, memo: dict[int, object] | None = None) -> object:
+        held: dict[int, tuple[object, object]] | None = getattr(self._local, "tables", None)
+        if held is None or not isinstance(value, self._table_type):
+            return copy.deepcopy(value, memo)
+        found = held.get(id(value))
+        if found is None or found[0] is not value:
+            found = held[id(value)] = (value, copy.deepcopy(value))
+        return found[1]
+
+    def around(self, transact: object) -> object:
+        def transact_write_items(backend: object, transact_items: object) -> object:
+            self._local.tables = {}
+            try:
+                return transact(backend, transact_items)  # type: ignore[operator]
+            finally:
+                self._local.tables = None
+
+        return transact_write_items
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _moto_transactions_copy_each_table_once() -> Iterator[None]:
+    import moto.dynamodb.models as models
+
+    shim = _OneCopyPerTable(models.Table)
+    real_copy, real_transact = models.copy, models.DynamoDBBackend.transact_write_items
+    models.copy = shim  # type: ignore[assignment]
+    models.DynamoDBBackend.transact_write_items = shim.around(real_transact)  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        models.copy = real_copy
+        models.DynamoDBBackend.transact_write_items = real_transact  # type: ignore[method-assign]
 
 
 @pytest.fixture

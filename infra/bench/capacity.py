@@ -258,6 +258,15 @@ def _updates(captured: Captured) -> list[tuple[str, Item]]:
     return []
 
 
+def _deletes(captured: Captured) -> list[Item]:
+    """The keys a request deletes (a transaction's Delete actions, DeleteItem)."""
+    if captured.operation == "TransactWriteItems":
+        return [t["Delete"]["Key"] for t in captured.params.get("TransactItems", []) if "Delete" in t]
+    if captured.operation == "DeleteItem":
+        return [captured.params["Key"]]
+    return []
+
+
 def bill(captured: Captured, schema: Schema) -> Bill:
     """What AWS would bill for one request. A failed write is billed as its writes (a failed
     condition still consumes write capacity); a cancelled transaction is not billed here."""
@@ -281,13 +290,23 @@ def bill(captured: Captured, schema: Schema) -> Bill:
         result.rcu = query_units(sizes, consistent=consistent)
         result.read_sizes = sizes
         result.consistent_reads = consistent
-    elif operation in ("PutItem", "UpdateItem", "TransactWriteItems"):
+    elif operation in ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems"):
         transactional = operation == "TransactWriteItems"
         if transactional and captured.error == "TransactionCanceledException":
             return result
         for entry in params.get("TransactItems", []):
-            if "Put" not in entry and "Update" not in entry:
+            if not {"Put", "Update", "Delete"} & set(entry):
                 raise NotImplementedError(f"transaction action {next(iter(entry))} is not billed yet")
+        for key_item in _deletes(captured):
+            # A delete is billed the size of the item it removes (one unit if there was none).
+            key = schema.key_of(key_item)
+            old = captured.before.get(key)
+            result.wcu += write_units(item_size(old), transactional=transactional)
+            if captured.error is None and old:
+                result.index_wcu += sum(
+                    index_write_units(old, None, index, schema.table_keys) for index in schema.indexes
+                )
+                result.changed[key] = (item_size(old), 0)
         # An update is billed on the larger of the item before and after it (read around it).
         written = [(schema.key_of(item), item) for item in _puts(captured)] + [
             (
@@ -358,7 +377,7 @@ class CapacityRecorder(Recorder):
     def _before(self, params: dict[str, Any], model: Any, context: dict[str, Any], **kwargs: Any) -> None:
         super()._before(params=params, model=model, context=context, **kwargs)
         captured = Captured(model.name, copy.deepcopy(params))
-        for item in _puts(captured):
+        for item in [*_puts(captured), *_deletes(captured)]:
             table = captured.params.get("TableName") or self._table_of(captured, item)
             key = {k: item[k] for k in self.schema.table_keys}
             found = self.reader.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
@@ -375,6 +394,8 @@ class CapacityRecorder(Recorder):
         for entry in captured.params.get("TransactItems", []):
             if entry.get("Put", {}).get("Item") is item:
                 return str(entry["Put"]["TableName"])
+            if entry.get("Delete", {}).get("Key") is item:
+                return str(entry["Delete"]["TableName"])
         raise LookupError("no table for a put")
 
     def _after(self, parsed: dict[str, Any], context: dict[str, Any], **kwargs: Any) -> None:
@@ -422,6 +443,14 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
 
         return setup
 
+    def apply_small_between_large(bench: Any) -> rt.Request:
+        # One line's worth of credit between two large documents: their headers and one chunk each.
+        account = new_account()
+        invoice = bench.fixtures.invoice(account, ["10.00"] * lines, level="InvoiceLine")
+        memo = bench.fixtures.memo(account, ["10.00"] * lines)
+        body = {"applications": [{"invoiceId": invoice["id"], "amount": "10.00"}]}
+        return "POST", f"/credit-memos/{memo['id']}/actions/apply", body, None
+
     def apply_spread(bench: Any) -> rt.Request:
         account = new_account()
         invoice = bench.fixtures.invoice(account, ["10.00"] * lines, level="InvoiceLine")
@@ -447,10 +476,16 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
     return [
         ("create invoice (1 line)", create_invoice(1)),
         (f"create invoice ({lines} lines)", create_invoice(lines)),
+        ("post invoice", rt._post_invoice),
+        ("create credit memo", rt._create_memo),
+        ("post credit memo", rt._post_memo),
+        ("void credit memo", rt._void_memo),
         ("apply (invoice level)", rt._apply),
         ("apply line (line level, 1 line)", rt._apply_line),
+        (f"apply 10.00 between two {lines}-line documents (line level)", apply_small_between_large),
         (f"apply (line level, {lines}-line memo over {lines} lines)", apply_spread),
         ("unapply (invoice level)", rt._unapply),
+        ("unapply line (line level)", rt._unapply_line),
         ("credit invoice (create + apply)", rt._credit_invoice),
         ("convert negative lines", rt._convert),
         ("record payment (invoice level)", rt._record_payment),

@@ -55,6 +55,22 @@ def _get_invoice(bench: Bench) -> Request:
     return "GET", f"/invoices/{_invoice(bench)['id']}", None, None
 
 
+def _large(bench: Bench) -> int:
+    return 3 if bench.smoke else 300
+
+
+def _get_large_invoice(bench: Bench) -> Request:
+    return "GET", f"/invoices/{_invoice(bench, ['10.00'] * _large(bench))['id']}", None, None
+
+
+def _apply_between_large(bench: Bench) -> Request:
+    account, lines = new_account(), _large(bench)
+    invoice = bench.fixtures.invoice(account, ["10.00"] * lines, level="InvoiceLine")
+    memo = bench.fixtures.memo(account, ["10.00"] * lines)
+    body = {"applications": [{"invoiceId": invoice["id"], "amount": "10.00"}]}
+    return "POST", f"/credit-memos/{memo['id']}/actions/apply", body, None
+
+
 def _list_invoices(bench: Bench) -> Request:
     invoice = _invoice(bench)
     return "GET", "/invoices", None, {"billingAccountId": invoice["billingAccountId"], "limit": 25}
@@ -159,6 +175,13 @@ SCENARIOS = [
     Scenario("create invoice", _create_invoice, 1, "1 conditional put"),
     Scenario("post invoice", _post_invoice, 2, "1 consistent read + 1 conditional put"),
     Scenario("get invoice", _get_invoice, 1, "1 consistent read", mutation=False),
+    Scenario(
+        "get invoice (300 lines)",
+        _get_large_invoice,
+        2,
+        "1 consistent read of the header and first line chunk, 1 of the chunks the header names",
+        mutation=False,
+    ),
     Scenario("list invoices (1 page)", _list_invoices, 1, "1 query", mutation=False),
     Scenario(
         "invoice application history",
@@ -174,6 +197,12 @@ SCENARIOS = [
     Scenario("list credit memos (1 page)", _list_memos, 1, "1 query", mutation=False),
     Scenario("apply (invoice level)", _apply, 2, "1 consistent read of memo+invoice + 1 transaction"),
     Scenario("apply line (line level)", _apply_line, 2, "1 consistent read of memo+invoice + 1 transaction"),
+    Scenario(
+        "apply 10.00 between two 300-line documents",
+        _apply_between_large,
+        3,
+        "1 consistent read of both headers and first chunks, 1 of their other chunks, 1 transaction",
+    ),
     Scenario(
         "unapply (invoice level)",
         _unapply,

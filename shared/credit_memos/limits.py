@@ -15,10 +15,16 @@ MAX_ABS_AMOUNT = Decimal(10) ** 15
 MAX_LINES = 300
 # Taxes of one memo charge.
 MAX_TAXES_PER_LINE = 5
-# One DynamoDB transaction holds 100 items: an apply writes 1 memo + N invoices + N
-# application entries + the idempotency record + the outbox item.
+# One DynamoDB transaction holds 100 items; every request is one transaction. An apply writes
+# the memo's header + N invoice headers + N application entries + the idempotency record + the
+# outbox item, and each chunk of lines (adapters.dynamodb.items.LINES_PER_CHUNK lines) whose
+# balances it changes (docs/design.md "Table design"). The target limits keep an invoice-level
+# apply and a 300-line memo onto a 300-line invoice within it; a request that would still change
+# more items (e.g. line-level applies spreading over many 300-line invoices at once) is refused
+# with a 422 before anything is written (MAX_TRANSACTION_ITEMS).
 MAX_APPLY_TARGETS = 25
 MAX_LINE_APPLY_TARGETS = 50
+MAX_TRANSACTION_ITEMS = 100
 # List pages.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -48,6 +54,11 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("taxes per memo charge", MAX_TAXES_PER_LINE),
     ("invoices per apply request", MAX_APPLY_TARGETS),
     ("invoice lines per memo-line apply request", MAX_LINE_APPLY_TARGETS),
+    (
+        "stored items one request changes (each document's header, each chunk of its lines that "
+        "changes, each application entry; more is a 422)",
+        MAX_TRANSACTION_ITEMS,
+    ),
     ("amount, line or document total (absolute value, exclusive)", f"10^{MAX_ABS_AMOUNT.adjusted()}"),
     ("list page size (`limit`), default", f"1 to {MAX_PAGE_SIZE}, {DEFAULT_PAGE_SIZE}"),
     ("`nextToken` length", MAX_TOKEN_LENGTH),

@@ -10,8 +10,11 @@ against this fake and against ``DynamoDbRepository`` on moto):
 - an idempotency record is written only if its key is free or its record expired; otherwise
   ``IdempotencyRecordExists``, which wins over any other failed condition of the same commit;
 - a commit is all-or-nothing: when any condition fails, nothing of it is stored;
-- an item larger than the adapter's ``MAX_ITEM_BYTES`` (sized as the adapter sizes it) is a
-  ``ValidationError`` and nothing is stored;
+- an item larger than the adapter's ``MAX_ITEM_BYTES`` (sized as the adapter sizes it: a header,
+  a chunk of lines, an entry, a record) is a ``ValidationError`` and nothing is stored;
+- a commit that would change more than ``MAX_TRANSACTION_ITEMS`` items, counted as the adapter
+  writes them (a document's header and its chunks whose lines differ from those stored, entries,
+  the idempotency record, the series, the outbox item), is a ``ValidationError``;
 - the number series is written conditional on the version read (0: it must not exist yet), stored
   with version + 1, in the commit's all-or-nothing;
 - a ``reason_code`` filter applies to the page read, as DynamoDB's FilterExpression does (a page
@@ -35,7 +38,14 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb.items import estimated_size, idempotency_item, stored_item
+from credit_memos.adapters.dynamodb.items import (
+    StoredLines,
+    document_write,
+    estimated_size,
+    idempotency_item,
+    line_chunks,
+    stored_item,
+)
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
 from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
 from credit_memos.adapters.dynamodb.summary_store import document_state
@@ -56,6 +66,7 @@ from credit_memos.domain.documents import (
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError, ValidationError
+from credit_memos.limits import MAX_TRANSACTION_ITEMS
 from credit_memos.ports import (
     ConflictingWrite,
     IdempotencyRecord,
@@ -65,9 +76,6 @@ from credit_memos.ports import (
     Stored,
     UnitOfWork,
 )
-
-# One DynamoDB transaction holds at most this many items (the adapter lets DynamoDB refuse more).
-MAX_TRANSACTION_ITEMS = 100
 
 _KINDS: dict[type, str] = {
     Invoice: "invoice",
@@ -193,21 +201,33 @@ class MemoryRepository:
 
     def _check_shape(self, unit: UnitOfWork) -> None:
         keys = [(_kind(doc), doc.id) for doc in [*unit.creates, *unit.updates]]
-        count = len(keys) + (unit.idempotency is not None) + (unit.series is not None)
-        # DynamoDB refuses both outright (a ValidationException the adapter reports as internal).
-        if count > MAX_TRANSACTION_ITEMS:
-            raise InternalError("internal error")
         if len(set(keys)) != len(keys):
-            raise InternalError("internal error")
+            raise InternalError("internal error")  # DynamoDB refuses it outright
 
-    @staticmethod
-    def _check_sizes(unit: UnitOfWork) -> None:
-        items = [stored_item(doc) for doc in unit.creates]
-        items += [stored_item(doc) | {"version": doc.version + 1} for doc in unit.updates]
+    def _writes(self, unit: UnitOfWork) -> list[dict[str, Any]]:
+        """The items the adapter would put and delete (its diff of lines against the stored ones)."""
+        items: list[dict[str, Any]] = []
+        for doc in unit.creates:
+            items += document_write(doc, version=doc.version, read=None).puts
+        for doc in unit.updates:
+            stored = self._documents.get((_kind(doc), doc.id))
+            read = None
+            if stored is not None and isinstance(stored.doc, Invoice | CreditMemo):
+                chunks = line_chunks(stored.doc)
+                read = StoredLines(chunks, [0] * len(chunks))
+            write = document_write(doc, version=doc.version + 1, read=read)
+            items += [*write.puts, *write.deletes]
         if unit.idempotency is not None:
             items.append(idempotency_item(unit.idempotency))
+        return items
+
+    def _check_sizes(self, unit: UnitOfWork) -> None:
+        items = self._writes(unit)
         if any(estimated_size(item) > MAX_ITEM_BYTES for item in items):
             raise ValidationError("the document is too large to store (item limit 400 KB)")
+        count = len(items) + (unit.series is not None) + bool(unit.events)
+        if count > MAX_TRANSACTION_ITEMS:
+            raise ValidationError(f"the request would change {count} stored items")
 
     def _fails_create(self, doc: Stored) -> bool:
         return (_kind(doc), doc.id) in self._documents

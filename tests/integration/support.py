@@ -12,6 +12,7 @@ not go through the resolver, and HTTP requests race from separate processes (``t
 from __future__ import annotations
 
 import dataclasses
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from credit_memos import limits
 from credit_memos.api.errors import error_body, http_status
 from credit_memos.errors import DomainError
 
@@ -245,3 +247,25 @@ def check_memo(api: Api, memo_id: str) -> tuple[dict[str, Any], list[dict[str, A
         if memo["status"] != "Voided":
             assert money(line["balance"]) == money(line["amountWithTax"]) - on_line, line
     return memo, records
+
+
+def multibyte_invoice(api: Api, account: str) -> dict[str, Any]:
+    """255 three-byte characters in two fields of 300 lines: ~460 KB of UTF-8, more than one item
+    holds; stored as a header and line chunks."""
+    body = {
+        "billingAccountId": account,
+        "currency": "EUR",
+        "settlementLevel": "InvoiceLine",
+        "lines": [
+            {"chargeAmount": "1.00", "productName": "€" * 255, "description": "€" * 255}
+            for _ in range(limits.MAX_LINES)
+        ],
+    }
+    return check(api.post("/invoices", raw_body=json.dumps(body, ensure_ascii=False)), 201)  # type: ignore[no-any-return]
+
+
+def apply_with_long_description(memo_id: str, invoice_id: str) -> str:
+    """An apply of a memo line across all 300 invoice lines, each record with a 255-character
+    description of four-byte characters: the entry holding the 300 records is over 400 KB."""
+    body = {"applications": [{"invoiceId": invoice_id, "description": "\U0001f600" * 255}]}
+    return json.dumps(body, ensure_ascii=False)

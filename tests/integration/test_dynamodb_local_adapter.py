@@ -33,6 +33,7 @@ from credit_memos.usecases.service import utc_now
 from infra.local.dynamodb_local import dynamodb_client
 from tests.harness import Api
 from tests.integration.support import (
+    apply_with_long_description,
     call,
     check,
     check_invoice,
@@ -41,6 +42,7 @@ from tests.integration.support import (
     create_memo,
     fresh_table,
     money,
+    multibyte_invoice,
     new_account,
     require_real_engine,
     service_environment,
@@ -468,21 +470,19 @@ def test_an_item_the_engine_refuses_as_too_large_is_a_clean_422(
     """Past the adapter's own estimate (switched off here) the engine's 400 KB limit is the judge."""
     monkeypatch.setattr(repository_module, "MAX_ITEM_BYTES", 50_000_000)
     account = new_account()
-    body = {
-        "billingAccountId": account,
-        "currency": "EUR",
-        "lines": [
-            {"chargeAmount": "1.00", "productName": "€" * 255, "description": "€" * 255} for _ in range(300)
-        ],
-    }
-    text = json.dumps(body, ensure_ascii=False)
-    single = api.post("/invoices", raw_body=text)  # one PutItem
-    transaction = api.post("/invoices", raw_body=text, headers={"Idempotency-Key": f"big-{account}"})
-    for response in (single, transaction):
+    invoice = multibyte_invoice(api, account)
+    memo = create_memo(api, account, ["300.00"], currency="EUR")
+    path, text = (
+        f"/credit-memos/{memo['id']}/actions/apply",
+        apply_with_long_description(memo["id"], invoice["id"]),
+    )
+    plain = api.post(path, raw_body=text)
+    keyed = api.post(path, raw_body=text, headers={"Idempotency-Key": f"big-{account}"})
+    for response in (plain, keyed):
         assert response.status == 422, response
         assert response.body["errorCode"] == "VALIDATION_ERROR"
-    assert check(api.get("/invoices", query={"billingAccountId": account}), 200)["items"] == []
-    again = api.post("/invoices", raw_body=text, headers={"Idempotency-Key": f"big-{account}"})
+    assert check(api.get(f"/invoices/{invoice['id']}"), 200)["balance"] == "300.00"
+    again = api.post(path, raw_body=text, headers={"Idempotency-Key": f"big-{account}"})
     assert again.status == 422  # nothing was stored under the key either
 
 

@@ -16,6 +16,7 @@ import pytest
 
 from tests.harness import Api
 from tests.integration.support import (
+    apply_with_long_description,
     check,
     check_invoice,
     check_memo,
@@ -23,6 +24,7 @@ from tests.integration.support import (
     create_memo,
     fresh_table,
     money,
+    multibyte_invoice,
     new_account,
     require_real_engine,
     service_environment,
@@ -367,18 +369,35 @@ def test_maximum_length_text_on_300_lines_works_or_is_a_clean_422(api: Api) -> N
     assert with_key == without_key
 
 
-def test_multibyte_text_that_cannot_fit_an_item_is_a_clean_refusal(api: Api) -> None:
-    """255 three-byte characters in two fields of 300 lines: ~460 KB of UTF-8, more than an item holds."""
-    body = {
-        "billingAccountId": new_account(),
-        "currency": "EUR",
-        "lines": [
-            {"chargeAmount": "1.00", "productName": "€" * 255, "description": "€" * 255}
-            for _ in range(MAX_LINES)
-        ],
-    }
-    response = api.post("/invoices", raw_body=json.dumps(body, ensure_ascii=False))
+def test_a_document_larger_than_an_item_is_stored_and_an_entry_that_cannot_fit_is_refused(api: Api) -> None:
+    account = new_account()
+    invoice = multibyte_invoice(api, account)
+    stored = check(api.get(f"/invoices/{invoice['id']}"), 200)
+    assert len(stored["lines"]) == MAX_LINES and stored["lines"][-1]["description"] == "€" * 255
+    memo = create_memo(api, account, ["300.00"], currency="EUR")
+    path = f"/credit-memos/{memo['id']}/actions/apply"
+    response = api.post(path, raw_body=apply_with_long_description(memo["id"], invoice["id"]))
     assert response.status == 422, response
     assert response.body["errorCode"] == "VALIDATION_ERROR"
-    listed = check(api.get("/invoices", query={"billingAccountId": body["billingAccountId"]}), 200)
-    assert listed["items"] == []
+    assert check(api.get(f"/invoices/{invoice['id']}"), 200)["balance"] == "300.00"
+    assert check(api.get(f"/credit-memos/{memo['id']}"), 200)["balance"] == "300.00"
+
+
+def test_an_apply_that_would_change_more_items_than_a_transaction_holds_is_a_clean_422(api: Api) -> None:
+    """One memo across every line of three 300-line invoices: 3 x 38 line chunks change besides the
+    headers, more than DynamoDB's 100 items per transaction. Refused before anything is written;
+    each invoice alone works."""
+    account = new_account()
+    invoices = [create_invoice(api, account, ["10.00"] * MAX_LINES, level="InvoiceLine") for _ in range(3)]
+    memo = create_memo(api, account, ["9000.00"])
+    path = f"/credit-memos/{memo['id']}/actions/apply"
+    body = {"applications": [{"invoiceId": invoice["id"]} for invoice in invoices]}
+    response = api.post(path, body, headers={"Idempotency-Key": f"too-many-{account}"})
+    assert response.status == 422, response
+    assert response.body["errorCode"] == "VALIDATION_ERROR" and "split it" in response.body["message"]
+    assert check(api.get(f"/credit-memos/{memo['id']}"), 200)["balance"] == "9000.00"
+    for invoice in invoices:
+        assert check(api.get(f"/invoices/{invoice['id']}"), 200)["balance"] == "3000.00"
+    for invoice in invoices:
+        check(api.post(path, {"applications": [{"invoiceId": invoice["id"]}]}), 200)
+    assert check(api.get(f"/credit-memos/{memo['id']}"), 200)["balance"] == "0.00"

@@ -153,10 +153,11 @@ def test_documents_stored_before_the_copy_tallies_still_read_and_credit(api: Api
     first = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "50.00")
     memo_id = first["creditMemo"]["id"]
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE_NAME)
-    stored = table.get_item(Key={"pk": f"INVOICE#{inv['id']}", "sk": "INVOICE"})["Item"]
+    lines = {"pk": f"INVOICE#{inv['id']}", "sk": "LINES#0000"}  # the chunk holding the line
+    stored = table.get_item(Key=lines)["Item"]
     assert stored["lines"][0]["copy_credited_tax_amount"] == 5  # what the removal below removes
     table.update_item(
-        Key={"pk": f"INVOICE#{inv['id']}", "sk": "INVOICE"},
+        Key=lines,
         UpdateExpression="REMOVE #l[0].copy_credited_charge_amount, #l[0].copy_credited_tax_amount",
         ExpressionAttributeNames={"#l": "lines"},
     )

@@ -190,7 +190,18 @@ def test_an_update_counts_the_larger_of_the_item_before_and_after_it() -> None:
     assert bill(alone, schema).wcu == 1
 
 
-@pytest.mark.parametrize("operation", ["DeleteItem", "BatchWriteItem"])
+def test_a_delete_in_a_transaction_is_billed_the_item_it_removes_and_its_index_entry() -> None:
+    old = _item_of(3000, gpk={"S": "g"}, gsk={"S": "s"})
+    params = {"TransactItems": [{"Delete": {"TableName": "t", "Key": {"pk": {"S": "a"}, "sk": {"S": "b"}}}}]}
+    schema = Schema(TABLE_KEYS, (GSI,))
+    result = bill(Captured("TransactWriteItems", params, before={("a", "b"): old}), schema)
+    assert (result.wcu, result.index_wcu) == (6, 3)  # 2 x 3 KB; the index copy (ALL) removed
+    assert result.changed == {("a", "b"): (3000, 0)}
+    absent = bill(Captured("TransactWriteItems", params, before={("a", "b"): None}), schema)
+    assert (absent.wcu, absent.index_wcu, absent.changed) == (2, 0, {})
+
+
+@pytest.mark.parametrize("operation", ["BatchWriteItem", "ExecuteStatement"])
 def test_operations_it_cannot_bill_are_refused_rather_than_guessed(operation: str) -> None:
     with pytest.raises(NotImplementedError):
         bill(Captured(operation, {}), Schema(TABLE_KEYS, ()))

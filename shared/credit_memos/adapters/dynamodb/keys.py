@@ -14,6 +14,16 @@ def memo_key(memo_id: str) -> dict[str, str]:
     return {"pk": f"MEMO#{memo_id}", "sk": "MEMO"}
 
 
+# A document's lines are stored in chunk items beside its header, under the header's ``pk``
+# (docs/design.md "Table design"): ``LINES#0000``, ``LINES#0001``, ...
+LINES_SK_PREFIX = "LINES#"
+
+
+def lines_key(document_key: dict[str, str], index: int) -> dict[str, str]:
+    """The key of chunk ``index`` of the document whose header has ``document_key``."""
+    return {"pk": document_key["pk"], "sk": f"{LINES_SK_PREFIX}{index:04d}"}
+
+
 def entry_key(entry_id: str) -> dict[str, str]:
     return {"pk": f"APPLICATION#{entry_id}", "sk": "APPLICATION"}
 

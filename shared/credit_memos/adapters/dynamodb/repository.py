@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -16,9 +17,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from credit_memos.adapters.dynamodb.errors import translate
 from credit_memos.adapters.dynamodb.items import (
+    StoredLines,
+    assemble,
+    chunk_keys,
     claim_from_item,
     deserialize,
     document_from_item,
+    document_write,
     estimated_size,
     idempotency_from_item,
     idempotency_item,
@@ -27,7 +32,6 @@ from credit_memos.adapters.dynamodb.items import (
     serialize,
     series_from_item,
     series_item,
-    stored_item,
 )
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
@@ -41,6 +45,7 @@ from credit_memos.adapters.dynamodb.keys import (
     history_partition,
     idempotency_key,
     invoice_key,
+    lines_key,
     memo_key,
     outbox_key,
     payment_key,
@@ -52,9 +57,10 @@ from credit_memos.adapters.dynamodb.keys import (
 from credit_memos.adapters.dynamodb.summary_store import SummaryStore
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
-from credit_memos.domain.documents import CreditMemo, Invoice, NumberSeries
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.summary import AccountTotals
 from credit_memos.errors import ServiceUnavailable, ValidationError
+from credit_memos.limits import MAX_TRANSACTION_ITEMS
 from credit_memos.ports import (
     ConflictingWrite,
     IdempotencyRecordExists,
@@ -65,6 +71,35 @@ from credit_memos.ports import (
 
 # An item may be 400 KB; keep a margin for attribute overhead we do not count.
 MAX_ITEM_BYTES = 380_000
+# Re-reads of a document whose header and chunks were read across a concurrent write.
+MAX_TORN_READS = 8
+
+Key = tuple[str, str]
+Action = tuple[str, dict[str, Any], dict[str, Any]]  # (kind, condition, item; for "delete" its key)
+
+
+def _key(item: dict[str, Any]) -> Key:
+    return item["pk"], item["sk"]
+
+
+class _LinesRead:
+    """What each document object this repository returned was read with (``StoredLines``), so a
+    commit of that object writes only the chunks whose lines changed. Keyed by the object (its
+    id, forgotten when the object is), not by document id: two reads of a document are two states.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[weakref.ref[Any], StoredLines]] = {}
+
+    def remember(self, doc: Any, lines: StoredLines) -> None:
+        ident = id(doc)
+        if ident not in self._held:
+            weakref.finalize(doc, self._held.pop, ident, None)
+        self._held[ident] = (weakref.ref(doc), lines)
+
+    def of(self, doc: Any) -> StoredLines | None:
+        held = self._held.get(id(doc))
+        return held[1] if held is not None and held[0]() is doc else None
 
 
 def _utc_now() -> datetime:
@@ -88,6 +123,7 @@ class DynamoDbRepository:
         self._by_account, self._by_status = indexes
         self._clock = clock
         self._sleep = sleep
+        self._lines_read = _LinesRead()
 
     def _epoch(self) -> int:
         return int(self._clock().timestamp())
@@ -106,45 +142,91 @@ class DynamoDbRepository:
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
-        keys = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
+        documents = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
+        documents += [memo_key(m) for m in dict.fromkeys(memo_ids)]
+        # Each document's first chunk is read with its header: a document of up to LINES_PER_CHUNK
+        # lines (most) is read whole in this one request; longer ones need one more (_documents).
+        keys = [*documents, *(lines_key(k, 0) for k in documents)]
         keys += [payment_key(p) for p in dict.fromkeys(payment_ids)]
         keys += [claim_key(*ref) for ref in dict.fromkeys(payment_references)]
         if series is not None:
             keys.append(series_key(series))
-        keys += [memo_key(m) for m in dict.fromkeys(memo_ids)]
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
         if idempotency is not None:
             keys.append(idempotency_key(*idempotency))
         snapshot = Snapshot(series=NumberSeries(series) if series is not None else None)
         if not keys:
             return snapshot
-        for data in self._batch_get(keys, consistent):
-            if data.get("entity") == "NumberSeries":
+        found = {_key(data): data for data in self._batch_get(keys, consistent)}
+        for doc in self._documents([_key(k) for k in documents], found, consistent):
+            if isinstance(doc, Invoice):
+                snapshot.invoices[doc.id] = doc
+            else:
+                snapshot.memos[doc.id] = doc
+        for data in found.values():
+            entity = data.get("entity")
+            if entity == "NumberSeries":
                 snapshot.series = series_from_item(data)
-                continue
-            if data.get("entity") == "InvoicePayment":
+            elif entity == "InvoicePayment":
                 payment = payment_from_item(data)
                 assert payment is not None  # a table item has its records
                 snapshot.payments[payment.id] = payment
-                continue
-            if data.get("entity") == "PaymentReferenceClaim":
+            elif entity == "PaymentReferenceClaim":
                 claim = claim_from_item(data)
                 snapshot.claims[claim.id] = claim
-                continue
-            if data.get("entity") == "IdempotencyRecord":
+            elif entity == "IdempotencyRecord":
                 record = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
                 if record.expires_at >= self._epoch():
                     snapshot.idempotency = record
-                continue
-            doc = document_from_item(data)
-            if isinstance(doc, Invoice):
-                snapshot.invoices[doc.id] = doc
-            elif isinstance(doc, CreditMemo):
-                snapshot.memos[doc.id] = doc
             else:
-                snapshot.entries[doc.id] = doc
+                entry = document_from_item(data)
+                assert isinstance(entry, ApplicationEntry)
+                snapshot.entries[entry.id] = entry
         return snapshot
+
+    def _documents(
+        self, keys: list[Key], found: dict[Key, dict[str, Any]], consistent: bool
+    ) -> list[Invoice | CreditMemo]:
+        """The invoices and memos of ``keys`` that exist, in that order, each assembled from its
+        header and chunks (taken out of ``found``; the chunks not in it are read) and each one
+        committed state: a read torn by a write between the items' reads is read again."""
+        owners = {pk: (pk, sk) for pk, sk in keys}
+        headers: dict[Key, dict[str, Any]] = {}
+        chunks: dict[Key, dict[str, dict[str, Any]]] = {key: {} for key in keys}
+        for key in list(found):
+            owner = owners.get(key[0])
+            if owner is not None:
+                data = found.pop(key)
+                if key == owner:
+                    headers[key] = data
+                else:
+                    chunks[owner][key[1]] = data
+        docs: dict[Key, Invoice | CreditMemo] = {}
+        for attempt in range(MAX_TORN_READS):
+            missing = [
+                k for key, header in headers.items() for k in chunk_keys(header) if k["sk"] not in chunks[key]
+            ]
+            for data in self._batch_get(missing, consistent) if missing else ():
+                chunks[owners[data["pk"]]][data["sk"]] = data
+            torn: list[Key] = []
+            for key, header in headers.items():
+                assembled = assemble(header, chunks[key])
+                if assembled is None:
+                    torn.append(key)
+                    continue
+                doc, lines = assembled
+                assert isinstance(doc, Invoice | CreditMemo)
+                self._lines_read.remember(doc, lines)
+                docs[key] = doc
+            if not torn:
+                return [docs[key] for key in keys if key in docs]
+            if attempt:
+                self._sleep(min(0.2, 0.005 * 2**attempt))
+            consistent = True  # an eventually consistent read may stay torn longer
+            headers = {_key(d): d for d in self._batch_get([{"pk": pk, "sk": sk} for pk, sk in torn], True)}
+            chunks = {key: {} for key in torn}
+        raise ServiceUnavailable("the documents are being changed by other requests; retry the request")
 
     def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -172,19 +254,29 @@ class DynamoDbRepository:
     # ------------------------------------------------------------ writes
 
     def commit(self, unit: UnitOfWork) -> None:
-        items: list[tuple[str, dict[str, Any], dict[str, Any]]] = []  # (kind, request, item)
+        items: list[Action] = []
+        written: list[tuple[Any, StoredLines]] = []  # (document object, its lines once committed)
         for doc in unit.creates:
-            item = stored_item(doc)
-            items.append(("create", {"ConditionExpression": "attribute_not_exists(pk)"}, item))
+            write = document_write(doc, version=doc.version, read=None)
+            items.append(("create", {"ConditionExpression": "attribute_not_exists(pk)"}, write.header))
+            items += [("chunk", {}, chunk) for chunk in write.chunks]
+            if write.lines is not None:
+                written.append((doc, write.lines))
         for doc in unit.updates:
-            item = stored_item(doc)
-            item["version"] = doc.version + 1
+            # The header is conditional on the version read; the chunks whose lines changed go in
+            # the same transaction, so a writer that changed any other chunk meanwhile (it bumped
+            # the version) makes this one fail as a whole.
+            write = document_write(doc, version=doc.version + 1, read=self._lines_read.of(doc))
             condition = {
                 "ConditionExpression": "#version = :read_version",
                 "ExpressionAttributeNames": {"#version": "version"},
                 "ExpressionAttributeValues": {":read_version": {"N": str(doc.version)}},
             }
-            items.append(("update", condition, item))
+            items.append(("update", condition, write.header))
+            items += [("chunk", {}, chunk) for chunk in write.chunks]
+            items += [("delete", {}, key) for key in write.deletes]
+            if write.lines is not None:
+                written.append((doc, write.lines))
         if unit.series is not None:
             # The series is the hot item of every posting: conditional on the version read, so a
             # number is issued once, and only by a write that commits (docs/design.md "Numbers").
@@ -207,7 +299,7 @@ class DynamoDbRepository:
             }
             items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
         # Each item's size once: a serialization of a 300-line document is not free.
-        sizes = [estimated_size(item) for _, _, item in items]
+        sizes = [estimated_size(item) for kind, _, item in items if kind != "delete"]
         if unit.events:
             # Transactional outbox: the write's events get an OUTBOX item of their own in this
             # very transaction. It reaches the publisher through the table's stream (NEW_IMAGE)
@@ -221,12 +313,19 @@ class DynamoDbRepository:
             raise ValidationError(
                 "the document is too large to store (item limit 400 KB); shorten its text fields or lines"
             )
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise ValidationError(
+                f"the request would change {len(items)} stored items, more than the {MAX_TRANSACTION_ITEMS} "
+                "one atomic write can hold; split it into smaller requests (fewer invoices or lines)"
+            )
         if len(items) == 1:
             self._put_one(*items[0])
         else:
             self._transact(items)
         for doc in unit.updates:
             doc.version += 1
+        for doc, lines in written:
+            self._lines_read.remember(doc, lines)
         if unit.series is not None:
             unit.series.version += 1
 
@@ -255,9 +354,12 @@ class DynamoDbRepository:
         except BotoCoreError as error:
             raise translate(error) from error
 
-    def _transact(self, items: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+    def _transact(self, items: list[Action]) -> None:
         request = [
-            {"Put": {"TableName": self._table, "Item": serialize(item), **cond}} for _, cond, item in items
+            {"Delete": {"TableName": self._table, "Key": serialize(item)}}
+            if kind == "delete"
+            else {"Put": {"TableName": self._table, "Item": serialize(item), **cond}}
+            for kind, cond, item in items
         ]
         try:
             # The token makes the SDK's own retries of this call (e.g. after a timeout) idempotent.
@@ -274,9 +376,7 @@ class DynamoDbRepository:
             raise translate(error) from error
 
     @staticmethod
-    def _raise_for_cancellation(
-        items: list[tuple[str, dict[str, Any], dict[str, Any]]], reasons: list[str], error: ClientError
-    ) -> None:
+    def _raise_for_cancellation(items: list[Action], reasons: list[str], error: ClientError) -> None:
         for (kind, _, _), reason in zip(items, reasons, strict=False):
             if kind == "idempotency" and reason == "ConditionalCheckFailed":
                 raise IdempotencyRecordExists from None
