@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel
 
 from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import DocumentNumber, Identifier
+from credit_memos.api.routing import Path, Query, Response, Router
 from credit_memos.api.schemas import ListQuery
 from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
 from credit_memos.domain.views import (
@@ -122,7 +121,7 @@ def _operation_id(name: str, path: str) -> str:
 
 def build_read_function(
     document_type: DocumentType,
-) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
+) -> tuple[Router, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the read function for ``document_type``."""
     reads = _BY_TYPE[document_type]
     one = f"{reads.collection}/<{reads.id_field}>"
