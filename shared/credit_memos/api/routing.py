@@ -267,7 +267,8 @@ def validated_arguments(
     query = headers = None
     for source in ("path", "query", "header"):
         for parameter in (p for p in parameters if p.source == source):
-            loc = (source, parameter.alias)
+            # Powertools reports a header under its lower-cased name (headers are case-insensitive)
+            loc = (source, parameter.alias.lower() if source == "header" else parameter.alias)
             if source == "path":
                 value: Any = values.get(parameter.alias)
             elif source == "query":
