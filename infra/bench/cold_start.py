@@ -102,6 +102,7 @@ import sys, time
 start, cpu_start = time.perf_counter(), time.process_time()
 import boto3
 client = boto3.client("dynamodb", endpoint_url=sys.argv[1], region_name=sys.argv[2])
+exec(sys.argv[5])  # the floors: what any handler of this design imports besides boto3
 created, cpu_created = time.perf_counter(), time.process_time()
 first = None
 if sys.argv[3] == "1":
@@ -317,7 +318,22 @@ def _handler_run(
     return result
 
 
-def _baseline_run(bench: Bench, with_request: bool, importtime: bool = False) -> dict[str, Any]:
+# Reference rows: the baseline plus what no handler of this design can leave out (pydantic for the
+# edge's validation; Powertools' package for structured logs and metrics: importing any of it runs
+# its __init__, which imports Logger, Metrics and Tracer). What a handler costs above the last one
+# is this project's own code and the first response.
+FLOORS = {
+    "floor: baseline + pydantic": "from pydantic import BaseModel, TypeAdapter",
+    "floor: baseline + pydantic + Powertools Logger and Metrics": (
+        "from pydantic import BaseModel, TypeAdapter\n"
+        "from aws_lambda_powertools import Logger, Metrics\nLogger(); Metrics()"
+    ),
+}
+
+
+def _baseline_run(
+    bench: Bench, with_request: bool, importtime: bool = False, extra: str = ""
+) -> dict[str, Any]:
     args = [
         *(["-X", "importtime"] if importtime else []),
         "-c",
@@ -326,6 +342,7 @@ def _baseline_run(bench: Bench, with_request: bool, importtime: bool = False) ->
         LOCAL_REGION,
         "1" if with_request else "0",
         bench.table_name,
+        extra,
     ]
     return _run_child(args, _child_env(bench, None))
 
@@ -414,6 +431,7 @@ def run(bench: Bench) -> Section:
         cases = {name: cases[name] for name in ("apply_credit_memo",) if name in cases}
     samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
     built: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    floors: dict[str, list[dict[str, Any]]] = defaultdict(list)
     section = Section(
         "cold_start",
         "3. Cold start: import + first response in a fresh interpreter / import boto3 + client "
@@ -449,6 +467,9 @@ def run(bench: Bench) -> Section:
             bench.log(f"  cold start: run {run_index + 1}/{runs}")
             samples["baseline"].append(_baseline_run(bench, with_request=False))
             samples["baseline+request"].append(_baseline_run(bench, with_request=True))
+            for label, imports in FLOORS.items():
+                if not bench.smoke:
+                    floors[label].append(_baseline_run(bench, with_request=False, extra=imports))
             for name, prepare in cases.items():
                 samples[name].append(
                     _handler_run(bench, functions[name], _event_file(bench, prepare, directory))
@@ -520,6 +541,18 @@ def run(bench: Bench) -> Section:
             "ratio": round(floor_request / baseline, 2),
         }
     )
+    for label, runs_of in floors.items():
+        total = median([s["import_s"] for s in runs_of])
+        cpu = median([s["import_cpu_s"] for s in runs_of])
+        section.rows.append(
+            {
+                "function": label,
+                "total_ms": round(total * 1000, 1),
+                "cpu_ms": round(cpu * 1000, 1),
+                "ratio": round(total / baseline, 2),
+                "cpu_ratio": round(cpu / baseline_cpu, 2),
+            }
+        )
     for name, runs_of in samples.items():
         if name.startswith("baseline"):
             continue
