@@ -4,8 +4,9 @@ Each read function serves three GET routes (a billing account's list, one docume
 history) and a direct invocation that picks one of them from the payload's fields.
 
 No ``from __future__ import annotations`` here: the route functions are defined inside the factory
-with per-document annotations (the status filter, the path parameter's alias), which Powertools must
-see as objects, not as strings it would resolve against this module's globals.
+with per-document annotations (the status filter, the path parameter's alias), which the router
+(and Powertools, for the document) must see as objects, not as strings resolved against this
+module's globals.
 """
 
 import re
