@@ -407,10 +407,15 @@ def _packaged_build(bench: Bench, directory: Path) -> tuple[Packaged | None, str
     return package(build_dir, directory / "packaged"), str(build_dir)
 
 
-def _ratios(runs_of: list[dict[str, Any]], baseline: float, baseline_cpu: float) -> dict[str, float]:
+def _ratios(
+    runs_of: list[dict[str, Any]], baseline: float, baseline_cpu: float, baseline_cpu_min: float
+) -> dict[str, float]:
     total = median([s["import_s"] + s["first_s"] for s in runs_of])
     cpu = median([s["import_cpu_s"] + s["first_cpu_s"] for s in runs_of])
+    cpu_min = min(s["import_cpu_s"] + s["first_cpu_s"] for s in runs_of)
     return {
+        # the quietest run of each side: other processes only ever add to a child's CPU time
+        "cpu_ratio_min": round(cpu_min / baseline_cpu_min, 2),
         "import_ms": round(median([s["import_s"] for s in runs_of]) * 1000, 1),
         "first_ms": round(median([s["first_s"] for s in runs_of]) * 1000, 1),
         "total_ms": round(total * 1000, 1),
@@ -446,6 +451,7 @@ def run(bench: Bench) -> Section:
             ("built_total_ms", "built total ms"),
             ("built_ratio", "built ratio"),
             ("built_cpu_ratio", "built CPU ratio"),
+            ("built_cpu_ratio_min", "built CPU ratio (quietest runs)"),
             ("target", "target (built)"),
             ("meets", "meets"),
         ],
@@ -524,6 +530,7 @@ def run(bench: Bench) -> Section:
 
     baseline = median([s["import_s"] for s in samples["baseline"]])
     baseline_cpu = median([s["import_cpu_s"] for s in samples["baseline"]])
+    baseline_cpu_min = min(s["import_cpu_s"] for s in samples["baseline"])
     floor_request = median([s["import_s"] + s["first_s"] for s in samples["baseline+request"]])
     section.rows.append(
         {
@@ -556,11 +563,11 @@ def run(bench: Bench) -> Section:
     for name, runs_of in samples.items():
         if name.startswith("baseline"):
             continue
-        row: dict[str, Any] = {"function": name, **_ratios(runs_of, baseline, baseline_cpu)}
+        row: dict[str, Any] = {"function": name, **_ratios(runs_of, baseline, baseline_cpu, baseline_cpu_min)}
         row["modules_loaded"] = runs_of[0].get("modules")
         row["samples_ms"] = [round((s["import_s"] + s["first_s"]) * 1000, 1) for s in runs_of]
         if built.get(name):
-            figures = _ratios(built[name], baseline, baseline_cpu)
+            figures = _ratios(built[name], baseline, baseline_cpu, baseline_cpu_min)
             row.update({f"built_{key}": value for key, value in figures.items()})
             row["built_samples_ms"] = [round((s["import_s"] + s["first_s"]) * 1000, 1) for s in built[name]]
             if "[" not in name:  # the deployed design is held to the target; the others are compared
