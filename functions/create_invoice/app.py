@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from credit_memos.api import edge
 from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.routing import Body, Header, Response
 from credit_memos.api.schemas import CreateInvoiceRequest
 from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from credit_memos import commands
 from credit_memos.api import edge
+from credit_memos.api.routing import Path, Response
 from credit_memos.api.schemas import GetApplicationQuery
 from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome

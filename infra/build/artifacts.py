@@ -112,6 +112,7 @@ outside = sorted(
 print("IMPORT_RESULT " + json.dumps({
     "callable": callable(handler), "compiled": compiled, "modules": len(sys.modules),
     "outside": outside, "path": sys.path,
+    "event_handler": sorted(n for n in sys.modules if n.startswith("aws_lambda_powertools.event_handler")),
 }))
 """
 

@@ -292,7 +292,9 @@ def test_outputs(template: dict[str, Any]) -> None:
     }
     assert outputs["TableName"]["Value"] == {"Ref": TABLE}
     for fid in [*EXPECTED_FUNCTIONS, PLANNER]:
-        assert outputs[f"{fid}Arn"]["Value"] == {"Fn::GetAtt": [fid, "Arn"]}
+        # The alias that serves traffic (AutoPublishAlias), not $LATEST: test_translated.py
+        # checks what SAM makes of it.
+        assert outputs[f"{fid}Arn"]["Value"] == {"Ref": f"{fid}.Alias"}
     for sm in STATE_MACHINES:
         assert outputs[f"{sm}Arn"]["Value"] == {"Ref": sm}
     assert outputs["EventBusName"]["Value"] == {"Ref": "CreditMemoEventBus"}

@@ -290,3 +290,16 @@ def test_api_access_logs_are_json_by_default(translated: dict[str, Any]) -> None
 def test_the_bus_is_archived(translated: dict[str, Any]) -> None:
     (archive,) = resources(translated, "AWS::Events::Archive").values()
     assert archive["Properties"]["SourceArn"] == BUS_ARN
+
+
+def test_function_arn_outputs_name_the_alias_that_serves_traffic(translated: dict[str, Any]) -> None:
+    # Ref of an AWS::Lambda::Alias is the alias ARN (function ARN + ":live"): the published,
+    # snapshotted version the API and the state machines call, never $LATEST.
+    aliases = resources(translated, "AWS::Lambda::Alias")
+    outputs = {k: v for k, v in translated["Outputs"].items() if k.endswith("FunctionArn")}
+    assert sorted(outputs) == sorted(f"{fid}Arn" for fid in [*EXPECTED_FUNCTIONS, PLANNER])
+    for name, output in outputs.items():
+        fid = name.removesuffix("Arn")
+        alias = output["Value"]["Ref"]
+        assert aliases[alias]["Properties"]["FunctionName"] == {"Ref": fid}
+        assert aliases[alias]["Properties"]["Name"] == "live"

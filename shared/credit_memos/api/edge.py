@@ -1,8 +1,9 @@
-"""What every handler shares: the resolver, the one error mapping, direct invocation.
+"""What every handler shares: the router, the one error mapping, direct invocation.
 
-A handler module builds its resolver with ``make_resolver()``, declares its routes,
-and exposes ``lambda_handler = make_lambda_handler(app, direct=...)``. API Gateway
-events go to the resolver; any other JSON object is a direct invocation (spec
+A handler module builds its router with ``make_resolver()``, declares its routes
+(``credit_memos.api.routing``: Powertools' declarations, served without Powertools' event
+handler), and exposes ``lambda_handler = make_lambda_handler(app, direct=...)``. API Gateway
+events go to the router; any other JSON object is a direct invocation (spec
 section 5), answered with the same body or a raised exception named after the
 errorCode.
 """
@@ -21,12 +22,6 @@ from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
@@ -41,6 +36,13 @@ from credit_memos.api.errors import (
 )
 from credit_memos.api.fields import ID_RE, IDEMPOTENCY_KEY_PATTERN
 from credit_memos.api.observability import logger, metrics, tracer
+from credit_memos.api.routing import (
+    RequestValidationError,
+    Response,
+    RouteNotFound,
+    Router,
+    UnsupportedContentType,
+)
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ErrorResponse
 from credit_memos.commands import Request
@@ -49,6 +51,7 @@ from credit_memos.limits import MAX_ACTOR_LENGTH, MAX_BODY_BYTES, MAX_IDEMPOTENC
 from credit_memos.usecases import Outcome
 
 REPLAY_HEADER = "Idempotent-Replayed"
+OpenAPIResponse = dict[str, Any]  # one entry of a route's ``responses`` (Powertools' OpenAPIResponse)
 _KEY_RE = re.compile(IDEMPOTENCY_KEY_PATTERN)
 
 # ---------------------------------------------------------------- JSON
@@ -96,6 +99,15 @@ def _json_body_deserializer(text: str) -> Any:
         raise json.JSONDecodeError(error.message, text, 0) from None
 
 
+def _load_body(text: str) -> Any:
+    """A route's JSON body; a bad one is the request's validation error ``json_invalid`` (400)."""
+    try:
+        return parse_json(text)
+    except BadRequest as error:
+        problem = {"type": "json_invalid", "loc": ("body", 0), "msg": "JSON decode error", "input": {}}
+        raise RequestValidationError([{**problem, "ctx": {"error": error.message}}]) from None
+
+
 def _dumps(body: Any) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
@@ -141,35 +153,28 @@ def _request_validation_response(error: RequestValidationError) -> Response[str]
     return error_response(ValidationError("the request is not valid"), _validation_details(errors))
 
 
-def make_resolver() -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True, json_body_deserializer=_json_body_deserializer)
-
-    @app.exception_handler(DomainError)
-    def _domain_error(error: DomainError) -> Response[str]:
+def handle_error(error: Exception) -> Response[str]:
+    """The response to anything a request raised: domain errors by the one map (api/errors.py),
+    invalid requests 422 (400 for bad JSON), no route 404, anything else 500 without internals."""
+    if isinstance(error, DomainError):
         status = http_status(error)
         if status >= 500:
             logger.warning("request failed", extra={"error_code": error.error_code})
         metrics.add_metric(name=f"Error{status}", unit=MetricUnit.Count, value=1)
         return error_response(error)
-
-    @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response[str]:
+    if isinstance(error, RequestValidationError):
         return _request_validation_response(error)
-
-    @app.exception_handler(RequestUnsupportedContentType)
-    def _not_json(error: RequestUnsupportedContentType) -> Response[str]:
+    if isinstance(error, UnsupportedContentType):
         return error_response(UnsupportedMediaType("the request body must be application/json"))
-
-    @app.not_found
-    def _not_found(_: Exception) -> Response[str]:
+    if isinstance(error, RouteNotFound):
         return error_response(NotFound("no such resource"))
+    logger.exception("unexpected error")
+    return error_response(InternalError("internal error"))
 
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[str]:
-        logger.exception("unexpected error")
-        return error_response(InternalError("internal error"))
 
-    return app
+def make_resolver() -> Router:
+    """A function's router (its routes are declared on it with ``@app.get`` / ``@app.post``)."""
+    return Router(handle_error, load_json=_load_body, json_body_deserializer=_json_body_deserializer)
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
@@ -272,9 +277,7 @@ def path_id(value: str, what: str) -> str:
 DirectHandler = Callable[[dict[str, Any]], Outcome]
 
 
-def make_lambda_handler(
-    app: APIGatewayRestResolver, direct: DirectHandler
-) -> Callable[[dict[str, Any], Any], Any]:
+def make_lambda_handler(app: Router, direct: DirectHandler) -> Callable[[dict[str, Any], Any], Any]:
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
@@ -284,7 +287,7 @@ def make_lambda_handler(
             if isinstance(body, str) and len(body) > MAX_BODY_BYTES:
                 return _api_gateway_error(PayloadTooLarge(f"the request body exceeds {MAX_BODY_BYTES} bytes"))
             if body and not _is_json_content_type(event.get("headers") or {}):
-                # Checked before Powertools, which would try to parse forms and multipart.
+                # Checked before routing, which (as Powertools did) would read forms and multipart.
                 return _api_gateway_error(UnsupportedMediaType("the request body must be application/json"))
             if event.get("isBase64Encoded") and isinstance(body, str):
                 # A binary body must still be UTF-8 JSON; decode it here so a bad one is a 400.

@@ -4,8 +4,9 @@ Each read function serves three GET routes (a billing account's list, one docume
 history) and a direct invocation that picks one of them from the payload's fields.
 
 No ``from __future__ import annotations`` here: the route functions are defined inside the factory
-with per-document annotations (the status filter, the path parameter's alias), which Powertools must
-see as objects, not as strings it would resolve against this module's globals.
+with per-document annotations (the status filter, the path parameter's alias), which the router
+(and Powertools, for the document) must see as objects, not as strings resolved against this
+module's globals.
 """
 
 import re
@@ -13,13 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel
 
 from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import DocumentNumber, Identifier
+from credit_memos.api.routing import Path, Query, Response, Router
 from credit_memos.api.schemas import ListQuery
 from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
 from credit_memos.domain.views import (
@@ -122,7 +122,7 @@ def _operation_id(name: str, path: str) -> str:
 
 def build_read_function(
     document_type: DocumentType,
-) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
+) -> tuple[Router, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the read function for ``document_type``."""
     reads = _BY_TYPE[document_type]
     one = f"{reads.collection}/<{reads.id_field}>"

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-
 from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.routing import Body, Header, Path, Response, Router
 from credit_memos.api.schemas import UnapplyRequest
 from credit_memos.domain.documents import SettlementLevel
 from credit_memos.domain.views import ApplicationView
@@ -32,7 +30,7 @@ _BY_LEVEL: dict[SettlementLevel, tuple[str, type[commands.UnapplyCreditMemoAppli
 
 def build_unapply_function(
     level: SettlementLevel,
-) -> tuple[APIGatewayRestResolver, Callable[[dict[str, Any], Any], Any]]:
+) -> tuple[Router, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the unapply function for ``level``."""
     path, command_type, summary = _BY_LEVEL[level]
     operation = command_type.operation
