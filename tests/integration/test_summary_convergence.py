@@ -50,6 +50,7 @@ class Documents:
         self.invoices: list[dict[str, Any]] = []
         self.memos: list[dict[str, Any]] = []
         self.applications: list[str] = []
+        self.payments: list[str] = []
 
 
 def _amount(rng: random.Random) -> str:
@@ -60,7 +61,8 @@ def random_operation(api: Api, rng: random.Random, docs: Documents) -> int:
     """One operation on random documents; its status (a refusal is fine, never a 500)."""
     account, currency = rng.choice(ACCOUNTS), rng.choice(CURRENCIES)
     kind = rng.choices(
-        ["invoice", "memo", "post", "apply", "unapply", "void", "credit"], weights=[5, 5, 2, 6, 3, 2, 2]
+        ["invoice", "memo", "post", "apply", "unapply", "void", "credit", "pay", "reverse"],
+        weights=[5, 5, 2, 6, 3, 2, 2, 3, 1],
     )[0]
     if kind == "invoice" or not docs.invoices:
         lines = [{"chargeAmount": _amount(rng)} for _ in range(rng.randint(1, 3))]
@@ -109,6 +111,20 @@ def random_operation(api: Api, rng: random.Random, docs: Documents) -> int:
             return 0
         application = docs.applications.pop(rng.randrange(len(docs.applications)))
         return api.post(f"/credit-memo-applications/{application}/actions/unapply", {}).status
+    if kind == "pay":  # a payment takes from the invoice balance, so from openReceivable
+        invoice = rng.choice(docs.invoices)
+        r = api.post(
+            f"/invoices/{invoice['id']}/actions/record-payment",
+            {"amount": f"{rng.randint(1, 5000) / 100:.2f}", "paymentReference": f"ref-{rng.getrandbits(40)}"},
+        )
+        if r.status == 201:
+            docs.payments.append(r.body["id"])
+        return r.status
+    if kind == "reverse":
+        if not docs.payments:
+            return 0
+        payment = docs.payments.pop(rng.randrange(len(docs.payments)))
+        return api.post(f"/invoice-payments/{payment}/actions/reverse", {}).status
     if kind == "void":
         return api.post(f"/credit-memos/{rng.choice(docs.memos)['id']}/actions/void", {}).status
     invoice = rng.choice(docs.invoices)
