@@ -547,3 +547,16 @@ def test_an_invoices_payments_list_in_commit_order_a_page_at_a_time(repo: Reposi
     paid.sequence, reversal.sequence = 4, 5
     repo.commit(UnitOfWork(creates=[reversal, paid]))
     assert [p.id for p in repo.list_invoice_payments("inv-3", 5, None).items] == ["pay-z", "pay-r"]
+
+
+def test_a_listed_invoice_shows_the_payments_its_document_holds(repo: Repository) -> None:
+    paid = invoice("inv-p", lines=3)  # 30.00
+    paid.net_credits_applied, paid.total_converted_neg_amount = Decimal("4.00"), Decimal("1.50")
+    paid.net_payments_applied = Decimal("12.25")
+    paid.balance = Decimal("12.25")  # 30.00 - 1.50 - 4.00 - 12.25
+    repo.commit(UnitOfWork(creates=[paid, invoice("inv-u")]))
+    listed = {i.id: i for i in repo.list_invoices("acct-1", None, 10, None).items}
+    read = repo.read(invoice_ids=["inv-p", "inv-u"]).invoices
+    assert listed["inv-p"].net_payments_applied == read["inv-p"].net_payments_applied == Decimal("12.25")
+    assert listed["inv-u"].net_payments_applied == read["inv-u"].net_payments_applied == Decimal("0")
+    assert listed["inv-p"].settlement_status == "PartiallySettled"

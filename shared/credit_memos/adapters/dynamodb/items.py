@@ -70,7 +70,6 @@ INDEXED_ATTRIBUTES = (
     "total_amount_with_tax",
     "total_converted_neg_amount",
     "net_credits_applied",
-    "net_payments_applied",
     "balance",
     "line_count",
     "created_at",
@@ -421,6 +420,12 @@ def listed_document(data: dict[str, Any]) -> Document | None:
     doc = document_from_item(data | {"lines": []})
     assert isinstance(doc, Invoice | CreditMemo)
     doc.listed_line_count = _to_int(data["line_count"])
+    if isinstance(doc, Invoice) and "net_payments_applied" not in data:
+        # Not projected (adding it would change both indexes' projection, which a deployed stack
+        # cannot update in place): it follows from the invariant of spec section 8, exactly.
+        doc.net_payments_applied = (
+            doc.total_amount_with_tax - doc.total_converted_neg_amount - doc.net_credits_applied - doc.balance
+        )
     return doc
 
 
