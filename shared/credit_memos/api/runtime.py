@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from credit_memos import snapstart
+from credit_memos import commands, snapstart, usecases
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
@@ -82,8 +82,10 @@ def use_service(service: CreditMemoService) -> Iterator[CreditMemoService]:
 
 @snapstart.before_snapshot
 def warm() -> None:
-    """Read the settings and create the clients and the service (what init should leave behind)."""
+    """Read the settings, create the clients and the service, import every use case (what init
+    should leave behind: the use case modules are otherwise imported on a command's first use)."""
     get_service()
+    usecases.load(commands.command_types())
 
 
 def reset() -> None:
