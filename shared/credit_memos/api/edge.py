@@ -27,6 +27,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
 import credit_memos
+from credit_memos import snapstart
 from credit_memos.api.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -300,6 +301,7 @@ def make_lambda_handler(app: Router, direct: DirectHandler) -> Callable[[dict[st
                 return app.resolve(event, context)
         return _invoke_directly(direct, event, context)
 
+    snapstart.before_snapshot(app.prepare)  # the routes' validators, before a SnapStart snapshot
     credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)
     return lambda_handler
 
