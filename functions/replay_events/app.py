@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import credit_memos
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.adapters.outbox_replay import replay_with
 from credit_memos.api import runtime
@@ -40,3 +41,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     metrics.add_metric(name="EventsReplayed", unit=MetricUnit.Count, value=report.events_published)
     logger.info("outbox replayed", extra=report.as_dict())
     return report.as_dict()
+
+
+credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any
 
+import credit_memos
 from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.adapters.dynamodb.summary_store import MAX_GROUP, SummaryStore, state_from_image
 from credit_memos.api import runtime
@@ -96,3 +97,6 @@ def handle(event: dict[str, Any], store: SummaryStore) -> dict[str, Any]:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return handle(event, get_store())
+
+
+credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)

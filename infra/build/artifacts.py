@@ -90,7 +90,8 @@ def package(build_dir: Path, target: Path) -> Packaged:
 
 
 IMPORT_CHILD = r"""
-import importlib, importlib.machinery, json, sys, sysconfig
+import gc, importlib, importlib.machinery, json, sys, sysconfig
+thresholds = gc.get_threshold()
 task_root, layer = sys.argv[1], sys.argv[2]
 stdlib = tuple({sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]})
 sys.path[:0] = [task_root, layer]
@@ -112,6 +113,7 @@ outside = sorted(
 print("IMPORT_RESULT " + json.dumps({
     "callable": callable(handler), "compiled": compiled, "modules": len(sys.modules),
     "outside": outside, "path": sys.path,
+    "gc_as_before": gc.isenabled() and gc.get_threshold() == thresholds,
     "event_handler": sorted(n for n in sys.modules if n.startswith("aws_lambda_powertools.event_handler")),
 }))
 """

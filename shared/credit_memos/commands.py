@@ -3,7 +3,9 @@
 A command is a frozen dataclass of plain values (ids, Decimals, the ``domain.inputs``
 value types). ``operation`` names it in idempotency records and ids; ``metric`` is the
 business metric a first (not replayed) success emits. Queries have neither a key nor
-a metric. The use case of each type is registered in ``credit_memos.usecases``.
+a metric. ``use_cases`` names the module of ``credit_memos.usecases`` whose ``@use_case``
+carries the type out: the service imports it on the first command of that type, so a function
+loads only its own operation's use cases and domain modules.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from credit_memos.domain.inputs import (
 @dataclass(frozen=True)
 class Request:
     operation: ClassVar[str]
+    # The module of credit_memos.usecases that registers this type's use case (checked there).
+    use_cases: ClassVar[str]
     # Whether the request changes state (and may carry an idempotency key).
     mutates: ClassVar[bool] = True
     metric: ClassVar[str | None] = None
@@ -34,12 +38,24 @@ class Request:
     actor: str | None = field(default=None, kw_only=True)
 
 
+def command_types() -> list[type[Request]]:
+    """Every request type (the subclasses of ``Request``, derived, not listed)."""
+    found: list[type[Request]] = []
+    pending = list(Request.__subclasses__())
+    while pending:
+        command_type = pending.pop(0)
+        found.append(command_type)
+        pending.extend(command_type.__subclasses__())
+    return found
+
+
 # ---------------------------------------------------------------- invoices
 
 
 @dataclass(frozen=True)
 class CreateInvoice(Request):
     operation = "CreateInvoice"
+    use_cases = "invoices"
     billing_account_id: str
     currency: str
     lines: tuple[InvoiceLineInput, ...]
@@ -52,12 +68,14 @@ class CreateInvoice(Request):
 @dataclass(frozen=True)
 class PostInvoice(Request):
     operation = "PostInvoice"
+    use_cases = "invoices"
     invoice_id: str
 
 
 @dataclass(frozen=True)
 class GetInvoice(Request):
     operation = "GetInvoice"
+    use_cases = "invoices"
     mutates = False
     invoice_id: str
 
@@ -65,6 +83,7 @@ class GetInvoice(Request):
 @dataclass(frozen=True)
 class ListInvoices(Request):
     operation = "ListInvoices"
+    use_cases = "invoices"
     mutates = False
     billing_account_id: str
     status: str | None = None
@@ -78,6 +97,7 @@ class ListInvoices(Request):
 @dataclass(frozen=True)
 class CreateCreditMemo(Request):
     operation = "CreateCreditMemo"
+    use_cases = "memos"
     billing_account_id: str
     currency: str
     charges: tuple[MemoChargeInput, ...]
@@ -91,12 +111,14 @@ class CreateCreditMemo(Request):
 @dataclass(frozen=True)
 class PostCreditMemo(Request):
     operation = "PostCreditMemo"
+    use_cases = "memos"
     credit_memo_id: str
 
 
 @dataclass(frozen=True)
 class VoidCreditMemo(Request):
     operation = "VoidCreditMemo"
+    use_cases = "memos"
     credit_memo_id: str
     reason_code: ReasonCode | None = None
 
@@ -104,6 +126,7 @@ class VoidCreditMemo(Request):
 @dataclass(frozen=True)
 class GetCreditMemo(Request):
     operation = "GetCreditMemo"
+    use_cases = "memos"
     mutates = False
     credit_memo_id: str
 
@@ -111,6 +134,7 @@ class GetCreditMemo(Request):
 @dataclass(frozen=True)
 class ListCreditMemos(Request):
     operation = "ListCreditMemos"
+    use_cases = "memos"
     mutates = False
     billing_account_id: str | None = None
     status: str | None = None
@@ -127,6 +151,7 @@ class ListCreditMemos(Request):
 @dataclass(frozen=True)
 class ApplyCreditMemo(Request):
     operation = "ApplyCreditMemo"
+    use_cases = "applications"
     metric = "CreditApplied"
     credit_memo_id: str
     applications: tuple[ApplyTarget, ...]
@@ -135,6 +160,7 @@ class ApplyCreditMemo(Request):
 @dataclass(frozen=True)
 class ApplyCreditMemoLine(Request):
     operation = "ApplyCreditMemoLine"
+    use_cases = "applications"
     metric = "CreditApplied"
     credit_memo_id: str
     credit_memo_line_id: str
@@ -146,6 +172,7 @@ class UnapplyCreditMemoApplication(Request):
     """Unapply one Applied record of ``level``; a record of the other level is LEVEL_MISMATCH."""
 
     operation = "UnapplyCreditMemoApplication"
+    use_cases = "applications"
     level: ClassVar[SettlementLevel] = "Invoice"
     application_id: str
     description: str | None = None
@@ -164,6 +191,7 @@ class GetApplication(Request):
     """One application record of ``level`` (a record of the other level is not found)."""
 
     operation = "GetApplication"
+    use_cases = "applications"
     mutates = False
     application_id: str
     level: SettlementLevel = "Invoice"
@@ -174,6 +202,7 @@ class ListApplications(Request):
     """A memo's or an invoice's application history (exactly one of the two ids)."""
 
     operation = "ListApplications"
+    use_cases = "applications"
     mutates = False
     credit_memo_id: str | None = None
     invoice_id: str | None = None
@@ -187,6 +216,7 @@ class ListApplications(Request):
 @dataclass(frozen=True)
 class GetAccountSummary(Request):
     operation = "GetAccountSummary"
+    use_cases = "summary"
     mutates = False
     billing_account_id: str
 
@@ -197,6 +227,7 @@ class GetAccountSummary(Request):
 @dataclass(frozen=True)
 class CreditInvoice(Request):
     operation = "CreditInvoice"
+    use_cases = "conversion"
     metric = "InvoiceCredited"
     invoice_id: str
     tax_strategy: TaxStrategy
@@ -209,6 +240,7 @@ class CreditInvoice(Request):
 @dataclass(frozen=True)
 class ConvertNegativeInvoiceLines(Request):
     operation = "ConvertNegativeInvoiceLines"
+    use_cases = "conversion"
     metric = "NegativeLinesConverted"
     invoice_id: str
     invoice_line_ids: tuple[str, ...] | None = None
@@ -224,6 +256,7 @@ class ConvertNegativeInvoiceLines(Request):
 @dataclass(frozen=True)
 class RecordInvoicePayment(Request):
     operation = "RecordInvoicePayment"
+    use_cases = "payments"
     metric = "PaymentRecorded"
     invoice_id: str
     amount: Decimal
@@ -235,6 +268,7 @@ class RecordInvoicePayment(Request):
 @dataclass(frozen=True)
 class ReverseInvoicePayment(Request):
     operation = "ReverseInvoicePayment"
+    use_cases = "payments"
     metric = "PaymentReversed"
     payment_id: str
     description: str | None = None
@@ -246,6 +280,7 @@ class ListInvoicePayments(Request):
     """An invoice's Payment and Reversal records, oldest first."""
 
     operation = "ListInvoicePayments"
+    use_cases = "payments"
     mutates = False
     invoice_id: str
     limit: int | None = None
@@ -258,6 +293,7 @@ class ListInvoicePayments(Request):
 @dataclass(frozen=True)
 class PlanAccountSettlement(Request):
     operation = "PlanAccountSettlement"
+    use_cases = "settlement"
     mutates = False
     billing_account_id: str
     execution_id: str
@@ -270,6 +306,7 @@ class PlanAccountSettlement(Request):
 @dataclass(frozen=True)
 class SummarizeAccountSettlement(Request):
     operation = "SummarizeAccountSettlement"
+    use_cases = "settlement"
     mutates = False
     plan: dict[str, Any]
     results: tuple[dict[str, Any], ...]

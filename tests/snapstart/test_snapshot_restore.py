@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from credit_memos import ids, snapstart
+from credit_memos import commands, ids, snapstart
 from credit_memos.api import runtime
 
 from tests.harness import base_environment, environment
@@ -107,3 +107,35 @@ def test_hooks_are_registered_with_lambdas_module_where_it_exists(tmp_path: Path
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO / "shared")])}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == {"before": ["warm"], "after": ["reseed_random"]}
+
+
+def test_the_snapshot_holds_every_use_case_and_the_routes_validators() -> None:
+    """A handler imports its operation's use cases on the first request; before a snapshot the
+    warm-up imports them all and builds the routes' validators and the views' serializers, so a
+    restored environment loads and builds nothing on its first request."""
+    code = (
+        "import importlib.util, json, sys\n"
+        "spec = importlib.util.spec_from_file_location('app', sys.argv[1])\n"
+        "app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)\n"
+        "from credit_memos import commands, snapstart\n"
+        "from credit_memos.domain.views import InvoiceView\n"
+        "def state():\n"
+        "    loaded = {c.use_cases for c in commands.command_types()\n"
+        "              if 'credit_memos.usecases.' + c.use_cases in sys.modules}\n"
+        "    routes = app.app.routes\n"
+        "    return {'use_cases': sorted(loaded),\n"
+        "            'validators': [p._adapter is not None for r in routes for p in r.parameters()],\n"
+        "            'view': InvoiceView.__pydantic_complete__}\n"
+        "before = state(); snapstart.simulate_snapshot()\n"
+        "print(json.dumps({'before': before, 'after': state()}))\n"
+    )
+    handler = REPO / "functions" / "create_invoice" / "app.py"
+    env = {**os.environ, **base_environment(), "PYTHONPATH": str(REPO / "shared")}
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(handler)], env=env, capture_output=True, text=True, check=True
+    )
+    every = sorted({c.use_cases for c in commands.command_types()})
+    assert json.loads(out.stdout) == {
+        "before": {"use_cases": [], "validators": [False, False], "view": False},
+        "after": {"use_cases": every, "validators": [True, True], "view": True},
+    }

@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import dataclasses
-import gc
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -27,6 +26,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 
+import credit_memos
+from credit_memos import snapstart
 from credit_memos.api.errors import (
     BadRequest,
     PayloadTooLarge,
@@ -300,7 +301,8 @@ def make_lambda_handler(app: Router, direct: DirectHandler) -> Callable[[dict[st
                 return app.resolve(event, context)
         return _invoke_directly(direct, event, context)
 
-    _freeze_import_time_objects()
+    snapstart.before_snapshot(app.prepare)  # the routes' validators, before a SnapStart snapshot
+    credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)
     return lambda_handler
 
 
@@ -313,19 +315,8 @@ def make_direct_handler(direct: DirectHandler) -> Callable[[dict[str, Any], Any]
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         return _invoke_directly(direct, event, context)
 
-    _freeze_import_time_objects()
+    credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)
     return lambda_handler
-
-
-def _freeze_import_time_objects() -> None:
-    """Run at the end of a handler module's import: the objects that exist now (the modules of
-    boto3, botocore, Powertools, pydantic...) go to the collector's permanent generation.
-
-    A full collection during a warm request then no longer walks them: without this, one request
-    in a few hundred paid a ~40 ms pause (docs/benchmarks.md). Nothing else changes: those objects
-    live as long as the process anyway.
-    """
-    gc.freeze()
 
 
 def _is_json_content_type(headers: dict[str, Any]) -> bool:

@@ -124,7 +124,8 @@ class _Parameter:
     constraints: dict[str, Any]
     _adapter: Any = None
 
-    def validate(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
+    def adapter(self) -> Any:
+        """The parameter's pydantic validator, built on first use."""
         if self._adapter is None:
             from pydantic import Field, TypeAdapter
 
@@ -132,10 +133,14 @@ class _Parameter:
             if self.constraints:
                 annotation = typing.Annotated[annotation, Field(**self.constraints)]
             self._adapter = TypeAdapter(annotation)
+        return self._adapter
+
+    def validate(self, value: Any, loc: tuple[Any, ...], errors: list[dict[str, Any]]) -> Any:
+        adapter = self.adapter()
         from pydantic import ValidationError
 
         try:
-            return self._adapter.validate_python(value, from_attributes=True)
+            return adapter.validate_python(value, from_attributes=True)
         except ValidationError as error:
             errors.extend({**e, "loc": loc + tuple(e.get("loc", ()))} for e in error.errors())
             return None
@@ -360,6 +365,13 @@ class Router:
         except Exception as error:
             response = self._handle_error(error)
         return response.proxy_result()
+
+    def prepare(self) -> None:
+        """Analyse every route and build its validators now rather than on its first request
+        (the SnapStart warm-up: a restored environment then builds none)."""
+        for route in self.routes:
+            for parameter in route.parameters():
+                parameter.adapter()
 
     def serve_with(self, resolver: Any) -> None:
         """Answer requests through ``resolver`` instead (the benchmark's comparison with Powertools)."""

@@ -15,10 +15,11 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from credit_memos import snapstart
+from credit_memos import commands, snapstart, usecases
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
+from credit_memos.domain.views import View
 from credit_memos.ports import Repository
 from credit_memos.settings import get_settings
 from credit_memos.usecases import CreditMemoService
@@ -82,8 +83,22 @@ def use_service(service: CreditMemoService) -> Iterator[CreditMemoService]:
 
 @snapstart.before_snapshot
 def warm() -> None:
-    """Read the settings and create the clients and the service (what init should leave behind)."""
+    """Read the settings, create the clients and the service, import every use case and build the
+    views' serializers (what init should leave behind: the use case modules are otherwise imported
+    on a command's first use, the serializers built on a view's first use; each handler's router
+    registers its own validators, ``Router.prepare``)."""
     get_service()
+    usecases.load(commands.command_types())
+    for view in _subclasses(View):  # the response models' serializers (deferred: built on first use)
+        view.model_rebuild()
+
+
+def _subclasses(cls: type[View]) -> list[type[View]]:
+    found, pending = [], list(cls.__subclasses__())
+    while pending:
+        found.append(pending.pop())
+        pending.extend(found[-1].__subclasses__())
+    return found
 
 
 def reset() -> None:

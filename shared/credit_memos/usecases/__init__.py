@@ -1,21 +1,10 @@
 """Use cases, grouped by aggregate, behind one entry point (``CreditMemoService.execute``).
 
-Importing this package registers every use case.
+Importing this package imports no aggregate's module: each is imported on the first command
+of a type it carries out (``Request.use_cases``; ``service.use_case_of``).
 """
 
-from credit_memos.usecases import applications, conversion, invoices, memos, payments, settlement, summary
 from credit_memos.usecases.engine import Outcome
-from credit_memos.usecases.service import CreditMemoService, registered
+from credit_memos.usecases.service import CreditMemoService, load, registered, use_case_of
 
-__all__ = [
-    "CreditMemoService",
-    "Outcome",
-    "applications",
-    "conversion",
-    "invoices",
-    "memos",
-    "payments",
-    "registered",
-    "settlement",
-    "summary",
-]
+__all__ = ["CreditMemoService", "Outcome", "load", "registered", "use_case_of"]

@@ -1,15 +1,18 @@
 """The service: one entry point, ``execute``, and the registry of use cases behind it.
 
 Each use case is a function registered for its command type with ``@use_case``, in the
-module of its aggregate (invoices, memos, applications, conversion, settlement). Adding
-an operation is a command in ``credit_memos.commands`` and a function here; nothing
-else dispatches.
+module of its aggregate (invoices, memos, applications, conversion, settlement), which the
+command type names (``Request.use_cases``). That module is imported on the first command of
+its type (:func:`use_case_of`), so a function loads only the use cases and domain modules its
+operation needs; ``load`` imports them ahead (the SnapStart warm-up). Adding an operation is a
+command in ``credit_memos.commands`` and a function here; nothing else dispatches.
 """
 
 from __future__ import annotations
 
+import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +32,11 @@ def use_case[C: Request](
     """Register the function that carries out ``command_type``."""
 
     def register(function: Callable[[Engine, C, str | None], Outcome]) -> UseCase:
+        if function.__module__ != _module_of(command_type):
+            raise RuntimeError(
+                f"{command_type.__name__} names {_module_of(command_type)} (use_cases), "
+                f"not {function.__module__}"
+            )
         if command_type in _USE_CASES:
             raise RuntimeError(f"{command_type.__name__} has two use cases")
         _USE_CASES[command_type] = function
@@ -37,8 +45,32 @@ def use_case[C: Request](
     return register
 
 
+def _module_of(command_type: type[Request]) -> str:
+    return f"{__package__}.{command_type.use_cases}"
+
+
+def use_case_of(command_type: type[Request]) -> UseCase:
+    """The use case of ``command_type``, its module imported on first use."""
+    function = _USE_CASES.get(command_type)
+    if function is None:
+        try:
+            importlib.import_module(_module_of(command_type))
+        except (AttributeError, ModuleNotFoundError):  # no use_cases, or no such module
+            raise TypeError(f"no use case handles {command_type.__name__}") from None
+        function = _USE_CASES.get(command_type)
+        if function is None:
+            raise TypeError(f"no use case handles {command_type.__name__}")
+    return function
+
+
+def load(command_types: Iterable[type[Request]]) -> None:
+    """Import the use cases of ``command_types`` now (before a SnapStart snapshot)."""
+    for command_type in command_types:
+        use_case_of(command_type)
+
+
 def registered() -> dict[type[Request], UseCase]:
-    """Every command type with its use case (a copy)."""
+    """Every command type whose use case module has been imported, with its use case (a copy)."""
     return dict(_USE_CASES)
 
 
@@ -63,8 +95,5 @@ class CreditMemoService:
 
     def execute(self, command: Request, idempotency_key: str | None = None) -> Outcome:
         """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once."""
-        try:
-            function = _USE_CASES[type(command)]
-        except KeyError:
-            raise TypeError(f"no use case handles {type(command).__name__}") from None
+        function = use_case_of(type(command))
         return function(self.engine, command, idempotency_key if command.mutates else None)
