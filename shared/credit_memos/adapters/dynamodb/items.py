@@ -9,7 +9,7 @@ import zlib
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 
 from credit_memos.adapters.dynamodb.keys import (
     NUMBER_ATTRIBUTE,
@@ -43,6 +43,7 @@ from credit_memos.ports import Document, IdempotencyRecord, Stored
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+_create_decimal = DYNAMODB_CONTEXT.create_decimal
 
 # Stored responses longer than this are compressed.
 COMPRESS_BODY_OVER = 16_000
@@ -462,6 +463,12 @@ def _attribute(value: Any) -> dict[str, Any]:
         return {"M": {k: _attribute(v) for k, v in value.items()}}
     if kind is list:
         return {"L": [_attribute(v) for v in value]}
+    if kind is Decimal or kind is int:
+        # TypeSerializer's number: exact within DynamoDB's 38 digits (its context traps the rest).
+        number = str(_create_decimal(value))
+        if number in ("Infinity", "NaN"):
+            return _serializer.serialize(value)  # type: ignore[return-value]  # its TypeError
+        return {"N": number}
     if value is None:
         return {"NULL": True}
     serialized: dict[str, Any] = _serializer.serialize(value)  # type: ignore[assignment]
@@ -474,10 +481,14 @@ def _value(attribute: dict[str, Any]) -> Any:
         for kind, inner in attribute.items():
             if kind == "S":
                 return inner
+            if kind == "N":
+                return _create_decimal(inner)
             if kind == "M":
                 return {k: _value(v) for k, v in inner.items()}
             if kind == "L":
                 return [_value(v) for v in inner]
+            if kind == "NULL":
+                return None
     return _deserializer.deserialize(attribute)  # type: ignore[arg-type]
 
 
