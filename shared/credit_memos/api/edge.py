@@ -108,8 +108,12 @@ def _load_body(text: str) -> Any:
         raise RequestValidationError([{**problem, "ctx": {"error": error.message}}]) from None
 
 
+# Made once: ``json.dumps`` with options builds a new encoder per call.
+_BODY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dumps(body: Any) -> str:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return _BODY_JSON.encode(body)
 
 
 # ---------------------------------------------------------------- errors

@@ -76,12 +76,7 @@ class Idempotency:
         for name in _FINGERPRINT_IF_SET:
             if fields.get(name, 0) is None:
                 del fields[name]
-        canonical = json.dumps(
-            [command.operation, fields],
-            sort_keys=True,
-            separators=(",", ":"),
-            default=_fields_or_str,
-        )
+        canonical = _FINGERPRINT_JSON.encode([command.operation, fields])
         return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
 
 
@@ -89,6 +84,10 @@ def _fields_or_str(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
     return str(value)
+
+
+# Made once: ``json.dumps`` with options builds a new encoder per call.
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_fields_or_str)
 
 
 @dataclass
