@@ -54,13 +54,12 @@ class View(BaseModel):
         if fields is None:
             fields = _FIELDS[cls] = _plain_fields(cls)
         data: dict[str, Any] = {}
-        given: set[str] = set()
         for name, required, default in fields:
             if name in values:
                 data[name] = values[name]
-                given.add(name)
             elif not required:
                 data[name] = default
+        given = values.keys() & cls.__pydantic_fields__.keys()
         view = cls.__new__(cls)
         _set(view, "__dict__", data)
         _set(view, "__pydantic_fields_set__", given)
