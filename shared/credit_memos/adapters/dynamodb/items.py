@@ -475,9 +475,9 @@ def _attribute(value: Any) -> dict[str, Any]:
     if kind is str:
         return {"S": value}
     if kind is dict:
-        return {"M": {k: _attribute(v) for k, v in value.items()}}
+        return {"M": {k: {"S": v} if type(v) is str else _attribute(v) for k, v in value.items()}}
     if kind is list:
-        return {"L": [_attribute(v) for v in value]}
+        return {"L": [{"S": v} if type(v) is str else _attribute(v) for v in value]}
     if kind is Decimal or kind is int:
         # TypeSerializer's number: exact within DynamoDB's 38 digits (its context traps the rest).
         number = str(_create_decimal(value))
@@ -509,7 +509,7 @@ def _value(attribute: dict[str, Any]) -> Any:
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _attribute(v) for k, v in item.items()}
+    return {k: {"S": v} if type(v) is str else _attribute(v) for k, v in item.items()}
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
