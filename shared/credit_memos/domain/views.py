@@ -9,6 +9,7 @@ list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,15 @@ _CREATED_BY = (
     "Who did it: the caller's IAM identity (userArn, else caller, else accountId), a direct "
     "invocation's actor or lambda:<function name>, or local; null on records written before."
 )
+
+
+# Made once: ``json.dumps`` with options builds a new encoder per call.
+_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def json_text(body: Any) -> str:
+    """A body as the API sends it: compact JSON, non-ASCII characters as they are (UTF-8)."""
+    return _JSON.encode(body)
 
 
 class View(BaseModel):

@@ -579,7 +579,11 @@ def estimated_size(item: dict[str, Any]) -> int:
 
 
 def idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
-    body = _BODY_JSON.encode(record.body)
+    body = record.body_json
+    # The API's text (non-ASCII as it is) is the stored text (all of it escaped) when it is
+    # printable ASCII; else the body is encoded again.
+    if body is None or not body.isascii() or "\x7f" in body:
+        body = _BODY_JSON.encode(record.body)
     # The response to a request on 300-line documents can be far larger than an item may be;
     # compressed (JSON of repeated shapes shrinks ~10x) it fits, so a key never makes it a 422.
     stored: dict[str, Any] = (
