@@ -18,11 +18,18 @@ import time
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
+_PAIRS = [high + low for high in _ALPHABET for low in _ALPHABET]  # two digits per 10 bits
+
+
 def _encode(value: int, length: int) -> str:
+    """The low ``length`` base-32 digits of ``value``, most significant first."""
     chars = []
-    for _ in range(length):
+    if length % 2:
         value, rem = divmod(value, 32)
         chars.append(_ALPHABET[rem])
+    for _ in range(length // 2):
+        value, rem = divmod(value, 1024)
+        chars.append(_PAIRS[rem])
     return "".join(reversed(chars))
 
 

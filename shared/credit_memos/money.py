@@ -57,6 +57,7 @@ def money_currencies() -> list[str]:
 MAX_MINOR_UNITS = 4
 
 
+@lru_cache(maxsize=512)
 def quantum(currency: str) -> Decimal:
     return Decimal(1).scaleb(-minor_units(currency))
 

@@ -41,6 +41,9 @@ class IdempotencyRecord:
     # Set when the request was rejected for a reason a retry would meet again: the record then
     # holds that error (``body`` = {message, field}) instead of a response.
     error_code: str | None = None
+    # ``body`` as the API's JSON text (``views.json_text``), when the caller has it already: the
+    # adapter may store it instead of encoding the body again (not stored itself).
+    body_json: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass

@@ -34,10 +34,13 @@ class OutboxEvent:
     detail: dict[str, Any]
 
 
+# Made once: ``json.dumps`` with options builds a new encoder per call.
+_OUTBOX_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_outbox(events: Sequence[DomainEvent]) -> str:
-    return json.dumps(
-        [{"id": e.event_id, "detailType": e.detail_type, "detail": e.detail} for e in events],
-        separators=(",", ":"),
+    return _OUTBOX_JSON.encode(
+        [{"id": e.event_id, "detailType": e.detail_type, "detail": e.detail} for e in events]
     )
 
 

@@ -47,6 +47,7 @@ from credit_memos.api.routing import (
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ErrorResponse
 from credit_memos.commands import Request
+from credit_memos.domain.views import json_text
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.limits import MAX_ACTOR_LENGTH, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
 from credit_memos.usecases import Outcome
@@ -110,7 +111,7 @@ def _load_body(text: str) -> Any:
 
 
 def _dumps(body: Any) -> str:
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return json_text(body)
 
 
 # ---------------------------------------------------------------- errors
@@ -263,7 +264,8 @@ def execute(command: Request, idempotency_key: str | None = None) -> Outcome:
 
 def respond(outcome: Outcome) -> Response[str]:
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
-    return Response(outcome.status_code, "application/json", _dumps(outcome.body), headers=headers)
+    text = outcome.text if outcome.text is not None else _dumps(outcome.body)
+    return Response(outcome.status_code, "application/json", text, headers=headers)
 
 
 def path_id(value: str, what: str) -> str:

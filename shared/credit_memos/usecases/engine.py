@@ -27,7 +27,7 @@ from credit_memos import errors
 from credit_memos.commands import Request
 from credit_memos.domain.documents import CreditMemo, NumberSeries
 from credit_memos.domain.memos import number_if_posted
-from credit_memos.domain.views import View
+from credit_memos.domain.views import View, json_text
 from credit_memos.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -76,12 +76,7 @@ class Idempotency:
         for name in _FINGERPRINT_IF_SET:
             if fields.get(name, 0) is None:
                 del fields[name]
-        canonical = json.dumps(
-            [command.operation, fields],
-            sort_keys=True,
-            separators=(",", ":"),
-            default=_fields_or_str,
-        )
+        canonical = _FINGERPRINT_JSON.encode([command.operation, fields])
         return Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
 
 
@@ -91,11 +86,16 @@ def _fields_or_str(value: Any) -> Any:
     return str(value)
 
 
+# Made once: ``json.dumps`` with options builds a new encoder per call.
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_fields_or_str)
+
+
 @dataclass
 class Outcome:
     status_code: int
     body: Any
     replayed: bool = False
+    text: str | None = None  # ``body`` as ``json_text`` made it, if it was already needed
 
 
 @dataclass
@@ -179,7 +179,11 @@ class Engine:
                 for event in unit.events:
                     event.detail["createdBy"] = command.actor
                 body = result.view.body()
+                # Keyed: the body's JSON text once, for the stored record and the HTTP response.
+                text = json_text(body) if idempotency is not None else None
                 unit.idempotency = self._record(operation, idempotency, result.status_code, body)
+                if unit.idempotency is not None:
+                    unit.idempotency.body_json = text
                 self.repository.commit(unit)
             except ConflictingWrite:
                 if unit is not None and unit.series is not None:
@@ -199,7 +203,7 @@ class Engine:
                 if winner is not None:
                     return winner
                 raise
-            return Outcome(result.status_code, body)
+            return Outcome(result.status_code, body, text=text)
         raise ConcurrentUpdate("the documents are being changed by other requests; retry later")
 
     # ------------------------------------------------------------ idempotency

@@ -7,9 +7,10 @@ import dataclasses
 import json
 import zlib
 from decimal import Decimal
+from json.encoder import encode_basestring_ascii as _escaped
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 
 from credit_memos.adapters.dynamodb.keys import (
     NUMBER_ATTRIBUTE,
@@ -43,6 +44,7 @@ from credit_memos.ports import Document, IdempotencyRecord, Stored
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+_create_decimal = DYNAMODB_CONTEXT.create_decimal
 
 # Stored responses longer than this are compressed.
 COMPRESS_BODY_OVER = 16_000
@@ -96,7 +98,7 @@ def _without_none(values: dict[str, Any]) -> dict[str, Any]:
 
 
 _FIELD_NAMES: dict[type, tuple[str, ...]] = {}
-_IMMUTABLE = (str, int, Decimal, bool, float, type(None))
+_IMMUTABLE_KINDS = frozenset((str, int, Decimal, bool, float, type(None)))
 
 
 def _as_dict(value: Any) -> Any:
@@ -106,10 +108,10 @@ def _as_dict(value: Any) -> Any:
     and nested dataclasses; anything else is still deep-copied as ``asdict`` would.
     """
     kind = type(value)
+    if kind in _IMMUTABLE_KINDS:
+        return value
     names = _FIELD_NAMES.get(kind)
     if names is None:
-        if kind in _IMMUTABLE:
-            return value
         if kind is list:
             return [_as_dict(v) for v in value]
         if kind is dict:
@@ -119,7 +121,16 @@ def _as_dict(value: Any) -> Any:
         if not dataclasses.is_dataclass(value) or isinstance(value, type):
             return copy.deepcopy(value)
         names = _FIELD_NAMES[kind] = tuple(f.name for f in dataclasses.fields(value))
-    return {name: _as_dict(getattr(value, name)) for name in names}
+    return _fields_as_dict(value, names)
+
+
+def _fields_as_dict(value: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """``_as_dict`` of the named fields (immutable values taken as they are, without a call)."""
+    data = {}
+    for name in names:
+        field = getattr(value, name)
+        data[name] = field if type(field) in _IMMUTABLE_KINDS else _as_dict(field)
+    return data
 
 
 # A document is stored as a header item (everything but its lines) and its lines in chunk items of
@@ -246,9 +257,14 @@ def assemble(
     return doc, StoredLines(parts, versions)
 
 
+# One encoder each, made once: ``json.dumps`` with options builds a new encoder per call.
+_RECORDS_JSON = json.JSONEncoder(separators=(",", ":"), default=str)
+_BODY_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def records_attribute(records: list[dict[str, Any]]) -> str:
     """Where an entry keeps its records: ``records`` (indexed) if they are small."""
-    small = len(json.dumps(records, separators=(",", ":"), default=str)) <= INDEXED_RECORDS_BYTES
+    small = len(_RECORDS_JSON.encode(records)) <= INDEXED_RECORDS_BYTES
     return "records" if small else "records_unindexed"
 
 
@@ -256,7 +272,7 @@ def document_item(doc: Document) -> dict[str, Any]:
     """The document's own item: an entry whole, an invoice's or memo's header (no lines: they are
     in its chunks, ``document_write``)."""
     if isinstance(doc, Invoice | CreditMemo):
-        data = {name: _as_dict(getattr(doc, name)) for name in _HEADER_FIELDS[type(doc)]}
+        data = _fields_as_dict(doc, _HEADER_FIELDS[type(doc)])
         data["line_count"] = len(doc.lines)
     else:
         data = _as_dict(doc)
@@ -464,9 +480,15 @@ def _attribute(value: Any) -> dict[str, Any]:
     if kind is str:
         return {"S": value}
     if kind is dict:
-        return {"M": {k: _attribute(v) for k, v in value.items()}}
+        return {"M": {k: {"S": v} if type(v) is str else _attribute(v) for k, v in value.items()}}
     if kind is list:
-        return {"L": [_attribute(v) for v in value]}
+        return {"L": [{"S": v} if type(v) is str else _attribute(v) for v in value]}
+    if kind is Decimal or kind is int:
+        # TypeSerializer's number: exact within DynamoDB's 38 digits (its context traps the rest).
+        number = str(_create_decimal(value))
+        if number in ("Infinity", "NaN"):
+            return _serializer.serialize(value)  # type: ignore[return-value]  # its TypeError
+        return {"N": number}
     if value is None:
         return {"NULL": True}
     serialized: dict[str, Any] = _serializer.serialize(value)  # type: ignore[assignment]
@@ -474,20 +496,25 @@ def _attribute(value: Any) -> dict[str, Any]:
 
 
 def _value(attribute: dict[str, Any]) -> Any:
-    """boto3's TypeDeserializer, with the common types first (the same output)."""
-    if len(attribute) == 1:
-        for kind, inner in attribute.items():
-            if kind == "S":
-                return inner
-            if kind == "M":
-                return {k: _value(v) for k, v in inner.items()}
-            if kind == "L":
-                return [_value(v) for v in inner]
+    """boto3's TypeDeserializer, with the common types first (the same output: like it, by the
+    attribute's first type)."""
+    for kind, inner in attribute.items():
+        if kind == "S":
+            return inner
+        if kind == "N":
+            return _create_decimal(inner)
+        if kind == "M":
+            return {k: _value(v) for k, v in inner.items()}
+        if kind == "L":
+            return [_value(v) for v in inner]
+        if kind == "NULL":
+            return None
+        break
     return _deserializer.deserialize(attribute)  # type: ignore[arg-type]
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _attribute(v) for k, v in item.items()}
+    return {k: {"S": v} if type(v) is str else _attribute(v) for k, v in item.items()}
 
 
 def deserialize(item: dict[str, Any]) -> dict[str, Any]:
@@ -498,6 +525,36 @@ def _size_of_value(value: Any) -> str:
     return "." * len(value) if isinstance(value, bytes | bytearray) else str(value)
 
 
+_SIZE_JSON = json.JSONEncoder(separators=(",", ":"), default=_size_of_value)
+
+
+def _json_length(value: Any) -> int:
+    """``len(_SIZE_JSON.encode(value))``, counted without building the text for the shapes items
+    hold (maps with string keys, lists, strings, Decimals, ints, None): about twice as fast."""
+    kind = type(value)
+    if kind is str:
+        return len(_escaped(value))
+    if kind is Decimal:
+        return len(str(value)) + 2  # _size_of_value's text, quoted
+    if kind is dict:
+        length = 2 * len(value) + 1 if value else 2  # braces, colons and commas
+        for key, inner in value.items():
+            if type(key) is not str:
+                return len(_SIZE_JSON.encode(value))
+            length += len(_escaped(key)) + _json_length(inner)
+        return length
+    if kind is list:
+        length = len(value) + 1 if value else 2  # brackets and commas
+        for inner in value:
+            length += _json_length(inner)
+        return length
+    if kind is int:
+        return len(str(value))
+    if value is None:
+        return 4
+    return len(_SIZE_JSON.encode(value))
+
+
 def estimated_size(item: dict[str, Any]) -> int:
     """Bytes of the item as JSON (names + values; a number as its digits, binary as its raw bytes),
     an upper bound close to DynamoDB's own accounting.
@@ -506,25 +563,32 @@ def estimated_size(item: dict[str, Any]) -> int:
     encoded again as JSON (what DynamoDB counts; re-escaping a large body was the estimate's main
     cost), top-level numbers their digits; lists and maps are measured as JSON text.
     """
-    size = 1  # the braces, less the last comma
-    for name, value in item.items():
+    # "name":value, per attribute, less the last comma, and the braces; the names' and the
+    # top-level strings' lengths each summed in one call.
+    size = 1 + 4 * len(item) + len("".join(item))
+    strings = []
+    for value in item.values():
         kind = type(value)
         if kind is str:
-            length = len(value.encode()) + 2
+            strings.append(value)
+            size += 2
         elif kind is Decimal:
-            length = len(str(value)) + 2
+            size += len(str(value)) + 2
         elif kind is int:
-            length = len(str(value))
+            size += len(str(value))
         elif kind is bytes or kind is bytearray:
-            length = len(value) + 2
+            size += len(value) + 2
         else:
-            length = len(json.dumps(value, separators=(",", ":"), default=_size_of_value))
-        size += len(name) + length + 4  # "name":value,
-    return size
+            size += _json_length(value)
+    return size + len("".join(strings).encode())
 
 
 def idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
-    body = json.dumps(record.body, separators=(",", ":"))
+    body = record.body_json
+    # The API's text (non-ASCII as it is) is the stored text (all of it escaped) when it is
+    # printable ASCII; else the body is encoded again.
+    if body is None or not body.isascii() or "\x7f" in body:
+        body = _BODY_JSON.encode(record.body)
     # The response to a request on 300-line documents can be far larger than an item may be;
     # compressed (JSON of repeated shapes shrinks ~10x) it fits, so a key never makes it a 422.
     stored: dict[str, Any] = (

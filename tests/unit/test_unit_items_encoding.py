@@ -1,0 +1,93 @@
+"""The warm path's shortcuts store and return exactly what the general encoders would."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from credit_memos.adapters.dynamodb.items import deserialize, estimated_size, idempotency_item, serialize
+from credit_memos.domain.views import ApplicationView, CreditMemoView, json_text
+from credit_memos.ports import IdempotencyRecord
+
+ITEM = {
+    "pk": "MEMO#cm_1",
+    "sk": "LINES#0000",
+    "entity": "CreditMemoLines",
+    "version": 3,
+    "amount": Decimal("-12.50"),
+    "big": Decimal("1E+20"),
+    "nothing": None,
+    "flag": True,
+    "text": 'é "quoted" \\ \n \x7f 😀',
+    "lines": [{"id": "cml_1", "amount": Decimal("0.01"), "taxes": [], "name": "naïve"}, {}],
+    "versions": [1, 2, 3],
+    "empty": {},
+}
+
+
+def test_items_serialize_and_deserialize_as_boto3_does() -> None:
+    expected = {k: TypeSerializer().serialize(v) for k, v in ITEM.items()}
+    assert serialize(ITEM) == expected
+    assert deserialize(expected) == {k: TypeDeserializer().deserialize(v) for k, v in expected.items()}
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), 1.5])
+def test_numbers_dynamodb_refuses_are_refused(value: object) -> None:
+    with pytest.raises(TypeError):
+        serialize({"n": value})
+
+
+def test_item_size_counts_the_item_as_json() -> None:
+    """Top-level strings as UTF-8 bytes, top-level numbers as digits, the rest as JSON text."""
+    size = 1
+    for name, value in ITEM.items():
+        if isinstance(value, str):
+            length = len(value.encode()) + 2
+        elif isinstance(value, int | Decimal) and not isinstance(value, bool):
+            length = len(str(value)) + (2 if isinstance(value, Decimal) else 0)
+        else:
+            length = len(json.dumps(value, separators=(",", ":"), default=str))
+        size += len(name) + length + 4
+    assert estimated_size(ITEM) == size
+
+
+@pytest.mark.parametrize(
+    "body", [{"id": "cm_1", "amount": "1.00"}, {"description": "naïve 😀"}, {"description": "a\x7fb"}]
+)
+def test_stored_response_is_the_same_with_or_without_the_api_text(body: dict[str, str]) -> None:
+    def record(text: str | None) -> IdempotencyRecord:
+        return IdempotencyRecord("op", "key", "fp", 201, body, "2026-01-01T00:00:00", 1, body_json=text)
+
+    stored = idempotency_item(record(None))
+    assert idempotency_item(record(json_text(body))) == stored
+    assert json.loads(stored["body"]) == body
+
+
+def test_trusted_views_are_model_construct_views() -> None:
+    fields = {
+        "id": "cma_1",
+        "level": "Invoice",
+        "type": "Applied",
+        "amount": "1.00",
+        "creditMemoId": "cm_1",
+        "invoiceId": "inv_1",
+        "appliedDate": None,
+        "unappliedDate": None,
+        "effectiveDate": "2026-01-01",
+        "description": None,
+        "reasonCode": None,
+        "createdBy": None,
+        "hasBeenUnapplied": "No",
+        "associatedApplicationId": None,
+        "creditMemoBalance": "1.00",
+        "invoiceBalance": "2.00",
+    }
+    trusted, constructed = ApplicationView.trusted(**fields), ApplicationView.model_construct(**fields)
+    assert trusted == constructed
+    assert trusted.body() == constructed.body()
+    assert list(trusted.body()) == list(constructed.body())
+    assert trusted.creditMemoLineId is None  # defaults filled, not set
+    memo = {name: None for name in CreditMemoView.model_fields if name != "lines"}
+    assert CreditMemoView.trusted(**memo).body() == CreditMemoView.model_construct(**memo).body()
