@@ -9,8 +9,10 @@ from anywhere else. The deployed (arm64) layer must carry that architecture's wh
 from __future__ import annotations
 
 import dataclasses
+import json
 import py_compile
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
@@ -18,10 +20,12 @@ import pytest
 
 from infra.build.artifacts import (
     Packaged,
+    function_env,
     functions,
     import_function,
     layer_native_libraries,
     package,
+    stdlib_python,
 )
 from infra.build.layer import MACHINE
 from infra.local.template import REPO_ROOT, FunctionDefinition
@@ -107,3 +111,53 @@ def test_deployed_layer_holds_no_development_dependency(deployed_build: Path) ->
     assert installed & dev_only == set()
     assert not (layer / "bin").exists()
     assert not list(layer.rglob("tests/conftest.py"))
+
+
+CLIENTS_CHILD = r"""
+import json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+from botocore.config import Config
+from credit_memos.adapters import aws
+from credit_memos.api.runtime import get_service
+get_service()  # the function's DynamoDB client and service, as its first request builds them
+def client(name, region="us-east-1"):
+    return aws.create_client(name, region=region, endpoint_url=None, config=Config())
+created = {name: type(client(name)).__name__ for name in aws.SERVICES}
+regions = ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1")
+endpoints = {f"{name} {region}": client(name, region).meta.endpoint_url
+             for name in (aws.DYNAMODB, aws.EVENTBRIDGE) for region in regions}
+boto3 = sorted(n for n in sys.modules if n.split(".")[0] == "boto3")
+print("CLIENTS " + json.dumps({"created": created, "endpoints": endpoints, "boto3": boto3}))
+"""
+
+
+def test_the_layer_ships_the_models_of_the_services_the_package_calls_and_no_other(
+    packaged: Packaged, template_functions: dict[str, FunctionDefinition]
+) -> None:
+    from credit_memos.adapters.aws import SERVICES
+
+    data = packaged.layer_python / "botocore" / "data"
+    assert sorted(p.name for p in data.iterdir() if p.is_dir()) == sorted(SERVICES)
+    assert (data / "endpoints.json").is_file() and (data / "partitions.json").is_file()
+    function = template_functions["ApplyCreditMemoFunction"]
+    task_root = packaged.function_dir(function.logical_id).resolve()
+    completed = subprocess.run(
+        [stdlib_python(), "-I", "-S", "-c", CLIENTS_CHILD, str(task_root), str(packaged.layer_python)],
+        env=function_env(function, task_root),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    lines = [line for line in completed.stdout.splitlines() if line.startswith("CLIENTS ")]
+    assert lines, completed.stderr[-4000:]
+    result = json.loads(lines[0].removeprefix("CLIENTS "))
+    assert result["created"] == {"dynamodb": "DynamoDB", "events": "EventBridge", "xray": "XRay"}
+    # endpoint data pruned to these services still resolves every partition's endpoints
+    assert result["endpoints"] == {
+        f"{service} {region}": f"https://{service}.{region}.amazonaws.com{'.cn' * region.startswith('cn-')}"
+        for service in ("dynamodb", "events")
+        for region in ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1")
+    }
+    # clients come from botocore alone: boto3's resource layer and s3transfer stay out of a cold start
+    assert result["boto3"] == []

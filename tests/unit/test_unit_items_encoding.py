@@ -6,8 +6,15 @@ import json
 from decimal import Decimal
 
 import pytest
+from boto3.dynamodb.types import DYNAMODB_CONTEXT as BOTO3_CONTEXT
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from credit_memos.adapters.dynamodb.items import deserialize, estimated_size, idempotency_item, serialize
+from credit_memos.adapters.dynamodb.items import (
+    DYNAMODB_CONTEXT,
+    deserialize,
+    estimated_size,
+    idempotency_item,
+    serialize,
+)
 from credit_memos.domain.views import ApplicationView, CreditMemoView, json_text
 from credit_memos.ports import IdempotencyRecord
 
@@ -28,9 +35,24 @@ ITEM = {
 
 
 def test_items_serialize_and_deserialize_as_boto3_does() -> None:
-    expected = {k: TypeSerializer().serialize(v) for k, v in ITEM.items()}
-    assert serialize(ITEM) == expected
-    assert deserialize(expected) == {k: TypeDeserializer().deserialize(v) for k, v in expected.items()}
+    item = ITEM | {"zipped": b"\x00\xffbytes"}
+    expected = {k: TypeSerializer().serialize(v) for k, v in item.items()}
+    assert serialize(item) == expected
+    read = deserialize(expected)
+    boto3_read = {k: TypeDeserializer().deserialize(v) for k, v in expected.items()}
+    # Binary comes back as bytes (boto3: its Binary wrapper, equal to the same bytes)
+    assert read == boto3_read
+    assert type(read["zipped"]) is bytes
+    sets = {"names": {"a", "b"}, "numbers": {Decimal(1)}}
+    assert deserialize(serialize(sets)) == sets  # the unusual types still go through boto3's
+
+
+def test_numbers_follow_dynamodbs_context_as_boto3_defines_it() -> None:
+    for attribute in ("prec", "Emin", "Emax", "rounding", "capitals", "clamp"):
+        assert getattr(DYNAMODB_CONTEXT, attribute) == getattr(BOTO3_CONTEXT, attribute), attribute
+    assert {t for t, on in DYNAMODB_CONTEXT.traps.items() if on} == {
+        t for t, on in BOTO3_CONTEXT.traps.items() if on
+    }
 
 
 @pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), 1.5])

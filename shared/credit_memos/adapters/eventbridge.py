@@ -141,8 +141,10 @@ class EventBridgePublisher:
 
 def create_client(region: str, endpoint_url: str | None = None) -> Any:
     """An EventBridge client with bounded timeouts and the SDK's standard retries."""
-    import boto3
     from botocore.config import Config
 
+    from credit_memos.adapters.aws import EVENTBRIDGE
+    from credit_memos.adapters.aws import create_client as create_aws_client
+
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-    return boto3.client("events", region_name=region, endpoint_url=endpoint_url, config=config)
+    return create_aws_client(EVENTBRIDGE, region=region, endpoint_url=endpoint_url, config=config)

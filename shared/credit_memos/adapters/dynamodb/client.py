@@ -7,8 +7,10 @@ from typing import Any
 
 def create_client(endpoint_url: str | None, region: str) -> Any:
     """A DynamoDB client with bounded timeouts and the SDK's standard retries."""
-    import boto3
     from botocore.config import Config
+
+    from credit_memos.adapters.aws import DYNAMODB
+    from credit_memos.adapters.aws import create_client as create_aws_client
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
@@ -17,4 +19,4 @@ def create_client(endpoint_url: str | None, region: str) -> Any:
         tcp_keepalive=True,
         parameter_validation=False,
     )
-    return boto3.client("dynamodb", endpoint_url=endpoint_url, region_name=region, config=config)
+    return create_aws_client(DYNAMODB, region=region, endpoint_url=endpoint_url, config=config)

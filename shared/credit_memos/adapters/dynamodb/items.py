@@ -6,11 +6,10 @@ import copy
 import dataclasses
 import json
 import zlib
-from decimal import Decimal
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
+from functools import lru_cache
 from json.encoder import encode_basestring_ascii as _escaped
 from typing import Any
-
-from boto3.dynamodb.types import DYNAMODB_CONTEXT, TypeDeserializer, TypeSerializer
 
 from credit_memos.adapters.dynamodb.keys import (
     NUMBER_ATTRIBUTE,
@@ -42,9 +41,23 @@ from credit_memos.domain.documents import (
 from credit_memos.errors import InternalError
 from credit_memos.ports import Document, IdempotencyRecord, Stored
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
+# DynamoDB's numbers: 38 digits, exponents -130..125 (boto3.dynamodb.types.DYNAMODB_CONTEXT, the
+# same context, which tests/unit compares). Defined here so that a handler never imports boto3.
+DYNAMODB_CONTEXT = Context(
+    Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow]
+)
 _create_decimal = DYNAMODB_CONTEXT.create_decimal
+
+
+@lru_cache(maxsize=1)
+def _boto3_types() -> tuple[Any, Any]:
+    """boto3's TypeSerializer and TypeDeserializer, for what the fast paths below do not handle
+    (sets, and errors worded as boto3 words them); imported only then (importing ``boto3`` costs a
+    cold start ~10 ms)."""
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    return TypeSerializer(), TypeDeserializer()
+
 
 # Stored responses longer than this are compressed.
 COMPRESS_BODY_OVER = 16_000
@@ -473,8 +486,8 @@ def document_from_item(data: dict[str, Any]) -> Document:
 def _attribute(value: Any) -> dict[str, Any]:
     """boto3's TypeSerializer, with the common types first (the same output, in a third of the time).
 
-    Numbers, binary, sets and anything unusual still go through TypeSerializer, which checks that
-    a number is exact for DynamoDB.
+    Sets and anything unusual still go through TypeSerializer; numbers are checked as it checks
+    them (exact within DynamoDB's 38 digits).
     """
     kind = type(value)
     if kind is str:
@@ -487,12 +500,17 @@ def _attribute(value: Any) -> dict[str, Any]:
         # TypeSerializer's number: exact within DynamoDB's 38 digits (its context traps the rest).
         number = str(_create_decimal(value))
         if number in ("Infinity", "NaN"):
-            return _serializer.serialize(value)  # type: ignore[return-value]  # its TypeError
+            serialized: dict[str, Any] = _boto3_types()[0].serialize(value)  # raises its TypeError
+            return serialized
         return {"N": number}
     if value is None:
         return {"NULL": True}
-    serialized: dict[str, Any] = _serializer.serialize(value)  # type: ignore[assignment]
-    return serialized
+    if kind is bool:
+        return {"BOOL": value}
+    if kind is bytes or kind is bytearray:
+        return {"B": value}
+    unusual: dict[str, Any] = _boto3_types()[0].serialize(value)
+    return unusual
 
 
 def _value(attribute: dict[str, Any]) -> Any:
@@ -509,8 +527,14 @@ def _value(attribute: dict[str, Any]) -> Any:
             return [_value(v) for v in inner]
         if kind == "NULL":
             return None
+        if kind == "BOOL":
+            return inner
+        if kind == "B":
+            # TypeDeserializer gives a Binary; the only binary attribute (a stored response's
+            # bodyZ) is read with bytes(), which takes either.
+            return bytes(inner)
         break
-    return _deserializer.deserialize(attribute)  # type: ignore[arg-type]
+    return _boto3_types()[1].deserialize(attribute)
 
 
 def serialize(item: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,42 @@
+"""The AWS services this package calls, and the one way it creates their clients.
+
+``SERVICES`` is also what the built layer keeps of botocore's service models
+(``infra/build/layer.py``): creating any client makes botocore list every model directory it ships
+(about 450, one ``listdir`` and a few ``stat`` calls each) to check the service's name, which was
+a third of the client's creation on a cold start. A client for a service not listed here cannot
+be created from the built layer: add it here (``tests/unit/test_unit_aws_clients.py`` checks that
+the package names no other service, ``tests/artifact`` that the layer can create each one).
+
+Clients come from a botocore session, not from boto3: ``boto3.client`` adds nothing for these
+low-level clients but imports boto3's resource layer and s3transfer (~10 ms of a cold start).
+
+This module imports nothing at import time: the layer build reads ``SERVICES`` with the standard
+library alone.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+DYNAMODB = "dynamodb"
+EVENTBRIDGE = "events"
+# Not called by this package: Powertools' Tracer (aws-xray-sdk) creates an X-Ray client for its
+# sampling rules when it runs outside Lambda's environment.
+XRAY = "xray"
+SERVICES = (DYNAMODB, EVENTBRIDGE, XRAY)
+
+
+@lru_cache(maxsize=1)
+def _session() -> Any:
+    """One botocore session per process: its loader caches the models its clients share."""
+    from botocore.session import get_session
+
+    return get_session()
+
+
+def create_client(service: str, *, region: str, endpoint_url: str | None, config: Any) -> Any:
+    """A low-level client for ``service`` (one of ``SERVICES``), as ``boto3.client`` would make it."""
+    if service not in SERVICES:
+        raise ValueError(f"{service!r} is not in credit_memos.adapters.aws.SERVICES")
+    return _session().create_client(service, region_name=region, endpoint_url=endpoint_url, config=config)
