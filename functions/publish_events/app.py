@@ -31,7 +31,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from credit_memos.adapters.dynamodb.keys import PENDING_INDEX
 from credit_memos.adapters.dynamodb.outbox_store import OutboxStore
 from credit_memos.adapters.eventbridge import EventBridgePublisher, create_client
-from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, decode_outbox
+from credit_memos.adapters.outbox import decode_outbox, stream_outbox
 from credit_memos.api import runtime
 from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.settings import Settings, get_settings
@@ -63,9 +63,11 @@ def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher, stor
     if record.event_name == DynamoDBRecordEventName.REMOVE:
         return 0
     image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or OUTBOX_ATTRIBUTE not in image:
+    # the raw image: a compressed outbox is binary, which Lambda delivers base64-encoded
+    outbox = stream_outbox(record.dynamodb.raw_event.get("NewImage") or {}) if record.dynamodb else None
+    if not image or outbox is None:
         return 0
-    events = decode_outbox(image[OUTBOX_ATTRIBUTE])
+    events = decode_outbox(outbox)
     created = record.dynamodb.approximate_creation_date_time if record.dynamodb else None
     occurred_at = datetime.fromtimestamp(float(created), UTC) if created is not None else None
     publisher.publish(events, occurred_at)

@@ -17,6 +17,7 @@ event publisher is not run locally (there is no local EventBridge); its outbox s
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -75,11 +76,35 @@ class StreamReader:
         return records
 
     def _lambda_shape(self, record: dict[str, Any]) -> dict[str, Any]:
-        stream = dict(record.get("dynamodb") or {})
-        created = stream.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            stream["ApproximateCreationDateTime"] = created.timestamp()
-        return {**record, "dynamodb": stream, "eventSourceARN": self.stream_arn}
+        return lambda_stream_record(record, self.stream_arn)
+
+
+def _as_json(attribute: dict[str, Any]) -> dict[str, Any]:
+    """One DynamoDB JSON attribute value as it is sent over the wire: binary base64-encoded."""
+    kind, value = next(iter(attribute.items()))
+    if kind == "B":
+        return {"B": base64.b64encode(value).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(v).decode() for v in value]}
+    if kind == "M":
+        return {"M": {k: _as_json(v) for k, v in value.items()}}
+    if kind == "L":
+        return {"L": [_as_json(v) for v in value]}
+    return attribute
+
+
+def lambda_stream_record(record: dict[str, Any], stream_arn: str) -> dict[str, Any]:
+    """A record GetRecords returned (through boto3) as Lambda's event source mapping delivers it:
+    JSON, so the creation time in epoch seconds and binary values base64-encoded (boto3 has
+    decoded both), with the stream's ARN."""
+    stream = dict(record.get("dynamodb") or {})
+    created = stream.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        stream["ApproximateCreationDateTime"] = created.timestamp()
+    for image in ("Keys", "NewImage", "OldImage"):
+        if image in stream:
+            stream[image] = {k: _as_json(v) for k, v in stream[image].items()}
+    return {**record, "dynamodb": stream, "eventSourceARN": stream_arn}
 
 
 def matches(pattern: Any, value: Any) -> bool:
