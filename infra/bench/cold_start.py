@@ -331,20 +331,28 @@ FLOORS = {
 }
 
 
+# Reference row: the baseline child on the built layer, whose botocore keeps only the models and
+# endpoint data of the services the package calls (infra/build/layer.py): a bare boto3 function
+# shipped with that layer would start this much faster too. Not the ratios' denominator.
+BUILT_BASELINE = "for reference: the baseline on the built layer (botocore's data pruned)"
+
+
 def _baseline_run(
-    bench: Bench, with_request: bool, importtime: bool = False, extra: str = ""
+    bench: Bench, with_request: bool, importtime: bool = False, extra: str = "", layer: Path | None = None
 ) -> dict[str, Any]:
+    """The baseline child in the dev venv, or (``layer``) in ``python -I -S`` on a built layer."""
+    prefix = f"import sys; sys.path.insert(0, {str(layer)!r})\n" if layer is not None else ""
     args = [
         *(["-X", "importtime"] if importtime else []),
         "-c",
-        BASELINE_CHILD,
+        prefix + BASELINE_CHILD,
         bench.endpoint_url,
         LOCAL_REGION,
         "1" if with_request else "0",
         bench.table_name,
         extra,
     ]
-    return _run_child(args, _child_env(bench, None))
+    return _run_child(args, _child_env(bench, None), isolated=layer is not None)
 
 
 # ---------------------------------------------------------------- -X importtime
@@ -473,9 +481,18 @@ def run(bench: Bench) -> Section:
             bench.log(f"  cold start: run {run_index + 1}/{runs}")
             samples["baseline"].append(_baseline_run(bench, with_request=False))
             samples["baseline+request"].append(_baseline_run(bench, with_request=True))
+            if packaged is not None:
+                floors[BUILT_BASELINE].append(
+                    _baseline_run(bench, with_request=False, layer=packaged.layer_python.resolve())
+                )
             for label, imports in FLOORS.items():
                 if not bench.smoke:
                     floors[label].append(_baseline_run(bench, with_request=False, extra=imports))
+                    if packaged is not None:
+                        layer = packaged.layer_python.resolve()
+                        floors[f"{label}, on the built layer"].append(
+                            _baseline_run(bench, with_request=False, extra=imports, layer=layer)
+                        )
             for name, prepare in cases.items():
                 samples[name].append(
                     _handler_run(bench, functions[name], _event_file(bench, prepare, directory))
