@@ -398,7 +398,6 @@ def importtime_analysis(stderr: str, exclude: set[str] | frozenset[str] = frozen
         "credit_memos.api.schemas",
         "credit_memos.usecases",
         "credit_memos.adapters.dynamodb",
-        "iso4217",
     ]
     return {
         "total_ms": round(total, 1),

@@ -1,7 +1,10 @@
 """Exact decimal money, quantized to ISO 4217 minor units.
 
-The minor units come from the ``iso4217`` package, which ships ISO's own published
-table, so a currency change is a dependency bump rather than a hand edit.
+The minor units come from ISO's own published table, as the ``iso4217`` package ships it:
+``credit_memos.currency_table`` is generated from that package (``python -m infra.currencies``,
+checked by a test), so a currency change is a dependency bump and a regeneration, never a hand
+edit; the service reads the generated table rather than import the package, which parses its XML
+at import (~5 ms of a cold start).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import decimal
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from credit_memos.currency_table import MINOR_UNITS
 from credit_memos.errors import FieldPath, ValidationError
 from credit_memos.limits import MAX_ABS_AMOUNT
 
@@ -25,20 +29,9 @@ def minor_units(currency: str) -> int:
     Raises ValidationError for unknown codes and for codes without minor units
     (precious metals, testing codes), which cannot carry invoice money.
     """
-    # Imported lazily: it parses ISO's XML table, which the read-only paths never need.
-    from iso4217 import Currency
-
-    if (
-        not isinstance(currency, str)
-        or len(currency) != 3
-        or not currency.isalpha()
-        or not currency.isupper()
-    ):
+    if not isinstance(currency, str) or currency not in MINOR_UNITS:
         raise ValidationError(f"unknown currency {currency!r}", field=("currency",))
-    try:
-        exponent = Currency(currency).exponent
-    except ValueError:
-        raise ValidationError(f"unknown currency {currency!r}", field=("currency",)) from None
+    exponent = MINOR_UNITS[currency]
     if exponent is None:
         raise ValidationError(
             f"currency {currency} has no minor units and cannot be used for money", field=("currency",)
@@ -48,9 +41,7 @@ def minor_units(currency: str) -> int:
 
 def money_currencies() -> list[str]:
     """The codes ``minor_units`` accepts, sorted: for the OpenAPI document's enum."""
-    from iso4217 import Currency
-
-    return sorted(currency.code for currency in Currency if currency.exponent is not None)
+    return sorted(code for code, exponent in MINOR_UNITS.items() if exponent is not None)
 
 
 # The most minor-unit digits any of them has (CLF, UYW); a unit test checks it against the table.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias
 
 from credit_memos.domain.documents import (
     ApplicationEntry,
@@ -19,7 +19,9 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
-from credit_memos.domain.summary import AccountTotals
+
+if TYPE_CHECKING:
+    from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
 # What a unit of work writes: the documents, and the payment records and reference claims

@@ -10,7 +10,7 @@ list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -28,8 +28,10 @@ from credit_memos.domain.documents import (
     SourceAction,
     YesNo,
 )
-from credit_memos.domain.summary import AccountTotals
 from credit_memos.money import format_amount
+
+if TYPE_CHECKING:
+    from credit_memos.domain.summary import AccountTotals
 
 Money = Annotated[str, Field(examples=["120.00"])]
 _CREATED_BY = (

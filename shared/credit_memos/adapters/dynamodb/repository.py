@@ -11,7 +11,7 @@ import uuid
 import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -54,11 +54,9 @@ from credit_memos.adapters.dynamodb.keys import (
     pending_shard,
     series_key,
 )
-from credit_memos.adapters.dynamodb.summary_store import SummaryStore
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
-from credit_memos.domain.summary import AccountTotals
 from credit_memos.errors import ServiceUnavailable, ValidationError
 from credit_memos.limits import MAX_TRANSACTION_ITEMS
 from credit_memos.ports import (
@@ -68,6 +66,9 @@ from credit_memos.ports import (
     Snapshot,
     UnitOfWork,
 )
+
+if TYPE_CHECKING:
+    from credit_memos.domain.summary import AccountTotals
 
 # An item may be 400 KB; keep a margin for attribute overhead we do not count.
 MAX_ITEM_BYTES = 380_000
@@ -499,6 +500,10 @@ class DynamoDbRepository:
         return str(deserialize(items[0])["pk"]).removeprefix("MEMO#")
 
     def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
+        # Imported here: only ReadAccountSummaryFunction reads summaries (a cold start of every
+        # other function need not import the summary's domain module).
+        from credit_memos.adapters.dynamodb.summary_store import SummaryStore
+
         try:
             return SummaryStore(self._client, self._table).read(billing_account_id)
         except (ClientError, BotoCoreError) as error:
