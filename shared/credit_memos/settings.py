@@ -49,6 +49,9 @@ class Settings:
     number_prefix: str = "CM-"
     # The bound of a posting's retries once it lost the series to another posting.
     max_numbering_retries: int = 40
+    # How long one request may spend retrying lost races (template Globals: RETRY_BUDGET_SECONDS,
+    # kept below the functions' Timeout minus the SDK's read timeout; tests/template checks it).
+    retry_budget_seconds: float = 8.0
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -71,8 +74,19 @@ class Settings:
             tracing_enabled=tracing_enabled(environ),
             read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
             max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
+            retry_budget_seconds=_positive_seconds(environ.get("RETRY_BUDGET_SECONDS", "8")),
             number_prefix=_number_prefix(environ.get("CREDIT_MEMO_NUMBER_PREFIX", "CM-")),
         )
+
+
+def _positive_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if not 0 < seconds <= 600:
+        raise RuntimeError(f"RETRY_BUDGET_SECONDS must be a number of seconds above 0, not {value!r}")
+    return seconds
 
 
 def _number_prefix(prefix: str) -> str:

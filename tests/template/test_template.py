@@ -279,6 +279,21 @@ def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str,
 
 
 @pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
+def test_retries_stop_in_time_for_one_more_call_before_timing_out(template: dict[str, Any], fid: str) -> None:
+    """A request that keeps losing races answers 409 before Lambda's timeout would cut it off."""
+    from credit_memos.adapters.dynamodb.client import CONNECT_TIMEOUT_S, READ_TIMEOUT_S
+    from credit_memos.settings import Settings
+
+    globals_ = template["Globals"]["Function"]
+    function = template["Resources"][fid]["Properties"]
+    timeout = function.get("Timeout", globals_["Timeout"])
+    variables = globals_["Environment"]["Variables"] | function.get("Environment", {}).get("Variables", {})
+    budget = Settings.from_environment({"RETRY_BUDGET_SECONDS": variables["RETRY_BUDGET_SECONDS"]})
+    # the last attempt starts within the budget; one more call at the SDK's timeouts still fits
+    assert budget.retry_budget_seconds + CONNECT_TIMEOUT_S + READ_TIMEOUT_S <= timeout
+
+
+@pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
 def test_function_log_group_keeps_30_days(template: dict[str, Any], fid: str) -> None:
     groups = [
         g

@@ -7,6 +7,7 @@ sleep are injected, so no test waits. The fake repository honours the adapter's 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -165,6 +166,49 @@ def test_a_race_lost_on_every_try_is_concurrent_update_and_writes_nothing(world:
     outcome = world.service.execute(apply(memo_id, "10.00", invoice_id), "k-1")
     assert (outcome.status_code, outcome.replayed) == (200, False)
     assert world.balances(memo_id, invoice_id) == (Decimal("40.00"), Decimal("90.00"))
+
+
+def test_retries_stop_when_the_time_budget_is_spent_and_the_key_stays_usable(world: World) -> None:
+    """Each attempt takes 1 s here; with a 3.5 s budget the request answers after ~3 attempts,
+    although it could still retry (many retries allowed), instead of running into a timeout."""
+    invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
+    elapsed = [0.0]
+    world.settings = dataclasses.replace(world.settings, max_conflict_retries=50, retry_budget_seconds=3.5)
+
+    def sleep(seconds: float) -> None:
+        world.sleeps.append(seconds)
+        elapsed[0] += seconds
+
+    service = CreditMemoService(
+        world.repo, world.settings, clock=world.clock, sleep=sleep, monotonic=lambda: elapsed[0]
+    )
+    attempts = 0
+
+    def rival(repo: MemoryRepository, _: UnitOfWork) -> None:
+        nonlocal attempts
+        attempts += 1
+        elapsed[0] += 1.0  # the attempt's read and transaction
+        memo = repo.read(memo_ids=[memo_id]).memos[memo_id]
+        repo.commit(UnitOfWork(updates=[memo]))
+
+    world.repo.before_commit.append(rival)
+    with pytest.raises(ConcurrentUpdate):
+        service.execute(apply(memo_id, "10.00", invoice_id), "k-budget")
+    world.repo.before_commit.clear()
+
+    assert 3 <= attempts <= 4  # not 51
+    assert elapsed[0] <= 3.5 + 1.0  # the last attempt started within the budget
+    assert world.balances(memo_id, invoice_id) == (Decimal("50.00"), Decimal("100.00"))
+    outcome = service.execute(apply(memo_id, "10.00", invoice_id), "k-budget")
+    assert (outcome.status_code, outcome.replayed) == (200, False)
+
+
+def test_the_retry_budget_comes_from_the_environment_and_must_be_positive() -> None:
+    assert Settings.from_environment({}).retry_budget_seconds == 8.0
+    assert Settings.from_environment({"RETRY_BUDGET_SECONDS": "2.5"}).retry_budget_seconds == 2.5
+    for bad in ("0", "-1", "nan", "inf", "soon"):
+        with pytest.raises(RuntimeError, match="RETRY_BUDGET_SECONDS"):
+            Settings.from_environment({"RETRY_BUDGET_SECONDS": bad})
 
 
 # ---------------------------------------------------------------- replays

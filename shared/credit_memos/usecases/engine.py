@@ -18,6 +18,7 @@ import dataclasses
 import hashlib
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -115,11 +116,13 @@ class Engine:
         *,
         clock: Callable[[], datetime],
         sleep: Callable[[float], None],
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.repository = repository
         self.settings = settings
         self._clock = clock
         self._sleep = sleep
+        self._monotonic = monotonic
 
     def timestamps(self) -> tuple[str, str]:
         """Now as an ISO timestamp (milliseconds, Z) and as today's date."""
@@ -165,6 +168,10 @@ class Engine:
         idempotency = Idempotency.of(idempotency_key, command) if idempotency_key is not None else None
         key = (operation, idempotency.key) if idempotency else None
         retries = self.settings.max_conflict_retries
+        # Retries stop once the request has spent its budget, so that a lost race is answered
+        # (409 CONCURRENT_UPDATE, retryable) well before the function's timeout would cut it
+        # off with no answer: a posting under a burst can lose the series many times in a row.
+        give_up_at = self._monotonic() + self.settings.retry_budget_seconds
         try_number = -1
         while try_number < retries:
             try_number += 1
@@ -192,7 +199,10 @@ class Engine:
                     # (docs/design.md "Document numbers"; measured by make bench, section 7).
                     retries = max(retries, self.settings.max_numbering_retries)
                 if try_number < retries:
-                    self._backoff(try_number)  # not after the last try: nobody would read on
+                    pause = self._backoff_pause(try_number)
+                    if self._monotonic() + pause >= give_up_at:
+                        break
+                    self._sleep(pause)  # not after the last try: nobody would read on
                 continue
             except IdempotencyRecordExists:
                 return self._replay_concurrent(key, idempotency)
@@ -265,10 +275,11 @@ class Engine:
         window = int(self._clock().timestamp()) // (self.settings.idempotency_ttl_hours * 3600)
         return f"{operation}\x00{idempotency.key}\x00{window}"
 
-    def _backoff(self, try_number: int) -> None:
+    @staticmethod
+    def _backoff_pause(try_number: int) -> float:
         # Full jitter (AWS architecture blog): spreads racing writers apart.
         cap = min(0.5, 0.01 * (2**try_number))
-        self._sleep(random.uniform(0, cap))  # noqa: S311 - jitter, not security
+        return random.uniform(0, cap)  # noqa: S311 - jitter, not security
 
 
 def _error_classes() -> dict[str, type[DomainError]]:

@@ -86,8 +86,9 @@ class CreditMemoService:
         *,
         clock: Callable[[], datetime] = utc_now,
         sleep: Callable[[float], None] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.engine = Engine(repository, settings, clock=clock, sleep=sleep)
+        self.engine = Engine(repository, settings, clock=clock, sleep=sleep, monotonic=monotonic)
 
     @property
     def repository(self) -> Repository:
