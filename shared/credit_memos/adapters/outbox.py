@@ -10,8 +10,8 @@ has accepted them the item is confirmed: ``outbox`` and the pending keys are rem
 document item as the same attribute; the publisher still reads those.)
 
 A list of events whose JSON is longer than ``OUTBOX_COMPRESS_OVER`` is stored zlib-compressed, as
-a binary attribute: an apply's events (both documents' views) are ~1.7 KB of JSON with the same
-keys twice, ~0.7 KB compressed, so the item fits one write unit instead of two, which in the
+a binary attribute: an apply's events (both documents' views) are ~1.5 KB of JSON with the same
+keys twice, ~0.6 KB compressed, so the item fits one write unit instead of two, which in the
 write's transaction is 2 units fewer, and 1 fewer again when it is confirmed. Shorter lists stay
 JSON text (the item is one unit either way). Readers take both, and items written before this.
 """
