@@ -12,6 +12,9 @@
   partition and region) only those services' entries: creating a client lists every model
   directory botocore ships to check the service's name (~15 ms of a cold start for ~450 of them)
   and parses the 730 KB of endpoint data (~8 ms);
+- of each kept model, only the operations the package calls (``credit_memos.adapters.aws.OPERATIONS``)
+  and the shapes they reach, with no documentation, examples, paginators or waiters: botocore parses
+  a client's whole model at its creation, and DynamoDB's is 60 operations and their docs;
 - every module compiled with ``--invalidation-mode unchecked-hash``: ``sam package`` zips files with
   1980 timestamps, which makes a default (timestamp) .pyc stale, so Lambda would compile every
   module from source at each cold start. Unchecked-hash bytecode is used as it is.
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import compileall
+import gzip
 import json
 import os
 import py_compile
@@ -33,6 +37,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 PYTHON_VERSION = (3, 13)
 # Lambda's python3.13 runs on Amazon Linux 2023 (glibc 2.34): any manylinux tag up to 2_34 fits.
@@ -60,6 +65,67 @@ def client_services(source: Path) -> tuple[str, ...]:
     module = runpy.run_path(str(source / "credit_memos" / "adapters" / "aws.py"))
     services: tuple[str, ...] = module["SERVICES"]
     return services
+
+
+def client_operations(source: Path) -> dict[str, tuple[str, ...] | None]:
+    """``credit_memos.adapters.aws.OPERATIONS``, read the same way."""
+    module = runpy.run_path(str(source / "credit_memos" / "adapters" / "aws.py"))
+    operations: dict[str, tuple[str, ...] | None] = module["OPERATIONS"]
+    return operations
+
+
+def _without_documentation(node: object) -> object:
+    if isinstance(node, dict):
+        return {
+            k: _without_documentation(v)
+            for k, v in node.items()
+            if k not in ("documentation", "documentationUrl")
+        }
+    if isinstance(node, list):
+        return [_without_documentation(v) for v in node]
+    return node
+
+
+def _reachable_shapes(model: dict[str, Any], operations: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    pending = [
+        ref["shape"]
+        for op in operations.values()
+        for ref in [op.get("input"), op.get("output"), *op.get("errors", [])]
+        if ref
+    ]
+    while pending:
+        name = pending.pop()
+        if name in names:
+            continue
+        names.add(name)
+        shape = model["shapes"][name]
+        refs = list(shape.get("members", {}).values()) + [shape.get(k) for k in ("member", "key", "value")]
+        pending += [ref["shape"] for ref in refs if ref]
+    return names
+
+
+def trim_service_model(service_dir: Path, operations: tuple[str, ...] | None) -> None:
+    """Keep ``operations`` of the newest API version's model (all when None) and the shapes they
+    reach, without documentation; drop the files only documentation and helpers read."""
+    for extra in service_dir.glob("*/examples-1.json"):
+        extra.unlink()
+    model_path = sorted(service_dir.glob("*/service-2.json*"))[-1]
+    opener = gzip.open if model_path.suffix == ".gz" else open
+    with opener(model_path, "rt", encoding="utf-8") as stream:
+        model = json.load(stream)
+    if operations is not None:
+        missing = sorted(set(operations) - set(model["operations"]))
+        if missing:
+            raise SystemExit(f"error: botocore's {service_dir.name} model has no operation {missing}")
+        model["operations"] = {name: model["operations"][name] for name in operations}
+        kept = _reachable_shapes(model, model["operations"])
+        model["shapes"] = {name: shape for name, shape in model["shapes"].items() if name in kept}
+        # Paginators and waiters name operations that are gone; nothing in the package uses them.
+        for helper in ("paginators-1.json", "waiters-2.json"):
+            (model_path.parent / helper).unlink(missing_ok=True)
+    text = json.dumps(_without_documentation(model), separators=(",", ":")).encode("utf-8")
+    model_path.write_bytes(gzip.compress(text, mtime=0) if model_path.suffix == ".gz" else text)
 
 
 def prune_botocore_models(layer: Path, services: tuple[str, ...]) -> list[str]:
@@ -109,6 +175,8 @@ def build(source: Path, artifacts: Path, architecture: str) -> Path:
     subprocess.run(command, check=True)
     shutil.rmtree(target / "bin", ignore_errors=True)
     prune_botocore_models(target, client_services(source))
+    for service, operations in client_operations(source).items():
+        trim_service_model(target / "botocore" / "data" / service, operations)
     shutil.copytree(
         source / "credit_memos",
         target / "credit_memos",

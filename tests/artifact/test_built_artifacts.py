@@ -127,7 +127,24 @@ regions = ("us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1")
 endpoints = {f"{name} {region}": client(name, region).meta.endpoint_url
              for name in (aws.DYNAMODB, aws.EVENTBRIDGE) for region in regions}
 boto3 = sorted(n for n in sys.modules if n.split(".")[0] == "boto3")
-print("CLIENTS " + json.dumps({"created": created, "endpoints": endpoints, "boto3": boto3}))
+def walk(shape, seen):  # resolves every shape an operation reaches: a trimmed model must hold them
+    if shape is None or shape.name in seen:
+        return
+    seen.add(shape.name)
+    for child in [*getattr(shape, "members", {}).values(), getattr(shape, "member", None),
+                  getattr(shape, "key", None), getattr(shape, "value", None)]:
+        walk(child, seen)
+operations, documented = {}, []
+for name in aws.SERVICES:
+    model = client(name).meta.service_model
+    operations[name] = sorted(model.operation_names)
+    for op in model.operation_names:
+        operation, seen = model.operation_model(op), set()
+        walk(operation.input_shape, seen)
+        walk(operation.output_shape, seen)
+        documented += [f"{name}:{op}"] * bool(operation.documentation)
+print("CLIENTS " + json.dumps({"created": created, "endpoints": endpoints, "boto3": boto3,
+                               "operations": operations, "documented": documented}))
 """
 
 
@@ -153,6 +170,14 @@ def test_the_layer_ships_the_models_of_the_services_the_package_calls_and_no_oth
     assert lines, completed.stderr[-4000:]
     result = json.loads(lines[0].removeprefix("CLIENTS "))
     assert result["created"] == {"dynamodb": "DynamoDB", "events": "EventBridge", "xray": "XRay"}
+    # each model trimmed to the operations the package calls (all of X-Ray's), without their docs
+    from credit_memos.adapters.aws import OPERATIONS
+
+    assert {k: v for k, v in result["operations"].items() if OPERATIONS[k] is not None} == {
+        k: sorted(v) for k, v in OPERATIONS.items() if v is not None
+    }
+    assert len(result["operations"]["xray"]) > 20
+    assert result["documented"] == []
     # endpoint data pruned to these services still resolves every partition's endpoints
     assert result["endpoints"] == {
         f"{service} {region}": f"https://{service}.{region}.amazonaws.com{'.cn' * region.startswith('cn-')}"

@@ -60,3 +60,29 @@ def test_a_service_outside_the_list_is_refused() -> None:
     client = aws.create_client(aws.DYNAMODB, region="eu-west-1", endpoint_url=None, config=Config())
     assert client.meta.region_name == "eu-west-1"
     assert client.meta.service_model.service_name == "dynamodb"
+
+
+def test_the_package_calls_only_the_operations_the_layer_keeps() -> None:
+    """A call of an operation outside ``aws.OPERATIONS`` would fail on the built layer, whose models
+    hold only those: every method named in the package that is an operation of one of the services
+    (in botocore's full models, here) must be kept for that service."""
+    from botocore import xform_name
+    from botocore.session import get_session
+
+    loader = get_session().get_component("data_loader")
+    by_method: dict[str, set[str]] = {}
+    for service, kept in aws.OPERATIONS.items():
+        if kept is None:
+            continue
+        for operation in loader.load_service_model(service, "service-2")["operations"]:
+            by_method.setdefault(xform_name(operation), set()).add(f"{service}:{operation}")
+    called = {
+        node.func.attr
+        for _, tree in _modules()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in by_method
+    }
+    assert {"put_events", "query", "transact_write_items"} <= called
+    kept = {f"{service}:{op}" for service, ops in aws.OPERATIONS.items() for op in ops or ()}
+    assert {method: by_method[method] for method in called if not by_method[method] & kept} == {}
+    assert set(aws.OPERATIONS) == set(aws.SERVICES)

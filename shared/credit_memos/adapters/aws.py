@@ -25,6 +25,25 @@ EVENTBRIDGE = "events"
 # sampling rules when it runs outside Lambda's environment.
 XRAY = "xray"
 SERVICES = (DYNAMODB, EVENTBRIDGE, XRAY)
+# The operations the package calls, per service: the built layer keeps only these of a service's
+# model (and the shapes they reach), without documentation. DynamoDB's full model is ~80 KB of
+# gzip, 60 operations and their docs, parsed at every cold start for the 6 used here; trimmed and
+# undocumented it parses in a fraction of the time. None keeps the whole model (X-Ray's client is
+# Powertools', outside Lambda only). tests/unit/test_unit_aws_clients.py checks that the package
+# calls no other operation of these services; tests/artifact that the layer's clients have these.
+OPERATIONS: dict[str, tuple[str, ...] | None] = {
+    DYNAMODB: (
+        "BatchGetItem",
+        "DescribeEndpoints",  # botocore's endpoint discovery names it; kept so the model stays whole
+        "GetItem",
+        "PutItem",
+        "Query",
+        "TransactWriteItems",
+        "UpdateItem",
+    ),
+    EVENTBRIDGE: ("PutEvents",),
+    XRAY: None,
+}
 
 
 @lru_cache(maxsize=1)
