@@ -1,7 +1,8 @@
 """Credit memo numbers on DynamoDB Local (spec section 7): one series, unique and gap-free.
 
 Creates and posts race from 48 threads (direct invocation, as in ``test_concurrency``), with
-requests that are refused among them; a commit whose answer is lost (a crash after commit) is
+requests that are refused among them, each sending a lost race (409) again under its key as a client
+would; a commit whose answer is lost (a crash after commit) is
 retried under its key; refused requests go through the engine after the series was read. After
 each, the numbers of all memos of the table are exactly CM-00000001 .. CM-<n>: none skipped, none
 used twice, and each successful answer shows the number its memo has.
@@ -37,6 +38,9 @@ pytestmark = pytest.mark.integration
 CREATORS = 24
 POSTERS = 16
 REFUSED = 8  # posts of memos that are Posted already: INVALID_STATUS after reading the series
+# A client sends a 409 CONCURRENT_UPDATE again; under CI load one try of 48 racing on one series
+# may spend its whole retry budget (RETRY_BUDGET_SECONDS) losing, so more than one try is normal.
+CLIENT_TRIES = 20
 
 
 @pytest.fixture(scope="module")
@@ -93,21 +97,30 @@ def test_concurrent_creates_and_posts_take_consecutive_numbers(
         handler_for(function)
     barrier = threading.Barrier(len(jobs))
 
-    def run(job: tuple[str, dict[str, Any]]) -> Result:
+    def run(job: tuple[str, dict[str, Any]]) -> list[Result]:
+        """The answers one client gets: a lost race (409, retryable) is sent again under its key."""
+        function, payload = job
+        payload = payload | {"idempotencyKey": str(uuid.uuid4())}
         barrier.wait(timeout=30)
-        return call(*job)
+        answers = [call(function, payload)]
+        while answers[-1].code == "CONCURRENT_UPDATE" and len(answers) < CLIENT_TRIES:
+            answers.append(call(function, payload))
+        return answers
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
-        results = list(pool.map(run, jobs))
+        answered = list(pool.map(run, jobs))
 
-    won = [r for r in results if r.status == 200]
-    for (function, payload), result in zip(jobs, results, strict=True):
-        if payload.get("creditMemoId") in {p["id"] for p in posted}:
-            assert result.code == "INVALID_STATUS", result
+    refused_ids = {p["id"] for p in posted}
+    for (function, payload), answers in zip(jobs, answered, strict=True):
+        # A request that ran out of retries is refused as a whole (409, takes no number); sent
+        # again under its key, it goes through once.
+        assert all(a.code == "CONCURRENT_UPDATE" for a in answers[:-1]), (function, answers)
+        if payload.get("creditMemoId") in refused_ids:
+            assert answers[-1].code == "INVALID_STATUS", answers
         else:
-            # A request that ran out of retries is refused as a whole (and takes no number).
-            assert result.status == 200 or result.code == "CONCURRENT_UPDATE", (function, result)
-    assert len(won) > len(jobs) // 2, [r.code for r in results]
+            assert answers[-1].status == 200, (function, answers)
+    won = [answers[-1] for answers in answered if answers[-1].status == 200]
+    assert len(won) == CREATORS + POSTERS
     numbers = all_numbers(dynamodb_local_endpoint, table)
     assert_gap_free(numbers)
     assert len(numbers) == len(before) + len(won)
@@ -121,10 +134,10 @@ def test_concurrent_creates_and_posts_take_consecutive_numbers(
         assert stored["documentNumber"] == memo["documentNumber"]
         found = check(api.get("/credit-memos", query={"documentNumber": memo["documentNumber"]}), 200)
         assert [m["id"] for m in found["items"]] == [memo["id"]]
-    # The posted drafts that lost their race stay Drafts without a number; the refused ones keep theirs.
+    # Every draft is Posted once, with a number; the refused ones keep theirs.
     for draft in drafts:
         memo = check(api.get(f"/credit-memos/{draft['id']}"), 200)
-        assert (memo["status"] == "Draft") == (memo["documentNumber"] is None)
+        assert memo["status"] == "Posted" and memo["documentNumber"] is not None, memo
     for memo in posted:
         assert check(api.get(f"/credit-memos/{memo['id']}"), 200)["documentNumber"] == memo["documentNumber"]
 
