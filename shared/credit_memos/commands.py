@@ -26,6 +26,8 @@ from credit_memos.domain.inputs import (
 
 @dataclass(frozen=True)
 class Request:
+    """What every command has: its operation's name, use case module, whether it mutates, and the actor."""
+
     operation: ClassVar[str]
     # The module of credit_memos.usecases that registers this type's use case (checked there).
     use_cases: ClassVar[str]
@@ -54,6 +56,8 @@ def command_types() -> list[type[Request]]:
 
 @dataclass(frozen=True)
 class CreateInvoice(Request):
+    """Create an invoice (Draft or Posted) with its lines."""
+
     operation = "CreateInvoice"
     use_cases = "invoices"
     billing_account_id: str
@@ -67,6 +71,8 @@ class CreateInvoice(Request):
 
 @dataclass(frozen=True)
 class PostInvoice(Request):
+    """Post a Draft invoice."""
+
     operation = "PostInvoice"
     use_cases = "invoices"
     invoice_id: str
@@ -74,6 +80,8 @@ class PostInvoice(Request):
 
 @dataclass(frozen=True)
 class GetInvoice(Request):
+    """Read one invoice."""
+
     operation = "GetInvoice"
     use_cases = "invoices"
     mutates = False
@@ -82,6 +90,8 @@ class GetInvoice(Request):
 
 @dataclass(frozen=True)
 class ListInvoices(Request):
+    """One page of a billing account's invoices, optionally of one status."""
+
     operation = "ListInvoices"
     use_cases = "invoices"
     mutates = False
@@ -96,6 +106,8 @@ class ListInvoices(Request):
 
 @dataclass(frozen=True)
 class CreateCreditMemo(Request):
+    """Create a standalone credit memo (Draft or Posted) with its charges."""
+
     operation = "CreateCreditMemo"
     use_cases = "memos"
     billing_account_id: str
@@ -110,6 +122,8 @@ class CreateCreditMemo(Request):
 
 @dataclass(frozen=True)
 class PostCreditMemo(Request):
+    """Post a Draft credit memo (it takes the next document number)."""
+
     operation = "PostCreditMemo"
     use_cases = "memos"
     credit_memo_id: str
@@ -117,6 +131,8 @@ class PostCreditMemo(Request):
 
 @dataclass(frozen=True)
 class VoidCreditMemo(Request):
+    """Void a Posted credit memo that has no active applications."""
+
     operation = "VoidCreditMemo"
     use_cases = "memos"
     credit_memo_id: str
@@ -125,6 +141,8 @@ class VoidCreditMemo(Request):
 
 @dataclass(frozen=True)
 class GetCreditMemo(Request):
+    """Read one credit memo."""
+
     operation = "GetCreditMemo"
     use_cases = "memos"
     mutates = False
@@ -133,6 +151,8 @@ class GetCreditMemo(Request):
 
 @dataclass(frozen=True)
 class ListCreditMemos(Request):
+    """One page of credit memos, by account and status or by document number."""
+
     operation = "ListCreditMemos"
     use_cases = "memos"
     mutates = False
@@ -150,6 +170,8 @@ class ListCreditMemos(Request):
 
 @dataclass(frozen=True)
 class ApplyCreditMemo(Request):
+    """Apply a credit memo's balance to invoices."""
+
     operation = "ApplyCreditMemo"
     use_cases = "applications"
     metric = "CreditApplied"
@@ -159,6 +181,8 @@ class ApplyCreditMemo(Request):
 
 @dataclass(frozen=True)
 class ApplyCreditMemoLine(Request):
+    """Apply one credit memo line's balance to invoice lines."""
+
     operation = "ApplyCreditMemoLine"
     use_cases = "applications"
     metric = "CreditApplied"
@@ -182,6 +206,8 @@ class UnapplyCreditMemoApplication(Request):
 
 @dataclass(frozen=True)
 class UnapplyCreditMemoLineApplication(UnapplyCreditMemoApplication):
+    """Reverse an application of a memo line to invoice lines."""
+
     operation = "UnapplyCreditMemoLineApplication"
     level: ClassVar[SettlementLevel] = "InvoiceLine"
 
@@ -215,6 +241,8 @@ class ListApplications(Request):
 
 @dataclass(frozen=True)
 class GetAccountSummary(Request):
+    """Read a billing account's summary (open balances and credit, per currency)."""
+
     operation = "GetAccountSummary"
     use_cases = "summary"
     mutates = False
@@ -226,6 +254,8 @@ class GetAccountSummary(Request):
 
 @dataclass(frozen=True)
 class CreditInvoice(Request):
+    """Create a credit memo for chosen lines of an invoice and apply it to that invoice."""
+
     operation = "CreditInvoice"
     use_cases = "conversion"
     metric = "InvoiceCredited"
@@ -239,6 +269,8 @@ class CreditInvoice(Request):
 
 @dataclass(frozen=True)
 class ConvertNegativeInvoiceLines(Request):
+    """Move an invoice's negative lines into a posted credit memo (and apply it, by default)."""
+
     operation = "ConvertNegativeInvoiceLines"
     use_cases = "conversion"
     metric = "NegativeLinesConverted"
@@ -255,6 +287,8 @@ class ConvertNegativeInvoiceLines(Request):
 
 @dataclass(frozen=True)
 class RecordInvoicePayment(Request):
+    """Record a payment against an invoice's balance."""
+
     operation = "RecordInvoicePayment"
     use_cases = "payments"
     metric = "PaymentRecorded"
@@ -267,6 +301,8 @@ class RecordInvoicePayment(Request):
 
 @dataclass(frozen=True)
 class ReverseInvoicePayment(Request):
+    """Reverse a recorded payment (the invoice's balance is restored)."""
+
     operation = "ReverseInvoicePayment"
     use_cases = "payments"
     metric = "PaymentReversed"
@@ -292,6 +328,8 @@ class ListInvoicePayments(Request):
 
 @dataclass(frozen=True)
 class PlanAccountSettlement(Request):
+    """Plan which credit memos settle which invoices of an account (Step Functions)."""
+
     operation = "PlanAccountSettlement"
     use_cases = "settlement"
     mutates = False
@@ -305,6 +343,8 @@ class PlanAccountSettlement(Request):
 
 @dataclass(frozen=True)
 class SummarizeAccountSettlement(Request):
+    """Summarize a settlement execution's results (Step Functions)."""
+
     operation = "SummarizeAccountSettlement"
     use_cases = "settlement"
     mutates = False

@@ -64,6 +64,8 @@ class UnitOfWork:
 
 @dataclass
 class Snapshot:
+    """What a use case read: documents by id, entries, the idempotency record and the series."""
+
     invoices: dict[str, Invoice] = field(default_factory=dict)
     memos: dict[str, CreditMemo] = field(default_factory=dict)
     entries: dict[str, ApplicationEntry] = field(default_factory=dict)
@@ -77,6 +79,8 @@ class Snapshot:
 
 @dataclass
 class Page:
+    """One page of a list and the token of the next, if any."""
+
     items: list[Any]
     next_token: str | None
 

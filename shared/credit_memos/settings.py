@@ -30,6 +30,8 @@ def tracing_enabled(environ: Mapping[str, str]) -> bool:
 
 @dataclass(frozen=True)
 class Settings:
+    """The configuration, read once from the environment."""
+
     table_name: str
     credit_application_level: SettlementLevel
     dynamodb_endpoint_url: str | None

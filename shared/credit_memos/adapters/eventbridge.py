@@ -37,6 +37,8 @@ class PublishFailed(Exception):
 
 @dataclass(frozen=True)
 class _Entry:
+    """One outbox event as a PutEvents entry, with the entry's size as EventBridge counts it."""
+
     event: OutboxEvent
     request: dict[str, Any]
     size: int

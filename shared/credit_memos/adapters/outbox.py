@@ -40,6 +40,8 @@ class MalformedOutbox(Exception):
 
 @dataclass(frozen=True)
 class OutboxEvent:
+    """An event waiting in the outbox: its id, EventBridge detail type and detail."""
+
     event_id: str
     detail_type: str
     detail: dict[str, Any]

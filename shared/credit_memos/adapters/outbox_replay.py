@@ -88,6 +88,8 @@ def in_sequence_order(writes: Sequence[PendingWrite]) -> list[PendingWrite]:
 
 @dataclass
 class ReplayReport:
+    """What one replay run found and did (counts, and the ids that failed)."""
+
     pending: int = 0
     writes_published: int = 0  # published and confirmed by this run
     events_published: int = 0

@@ -42,6 +42,8 @@ ListApplications = Callable[[str, int | None, str | None], commands.Request]
 
 @dataclass(frozen=True)
 class _Reads:
+    """The read routes of one document type: its collection, id field, status filter and views."""
+
     collection: str  # the list's path; one document is at <collection>/<id_field>
     id_field: str  # the path parameter, and the direct payload's field naming one document
     label: str  # the document in error messages ("invoice 'x' was not found")

@@ -115,6 +115,8 @@ class RouteNotFound(Exception):
 
 @dataclass
 class _Parameter:
+    """One argument of a route function and where its value comes from (path, query, header, body)."""
+
     name: str  # the route function's argument
     source: str
     alias: str  # the name in the path template, query string or headers
@@ -148,6 +150,8 @@ class _Parameter:
 
 @dataclass
 class Route:
+    """A method and path template, the function that serves it, and its options for the OpenAPI document."""
+
     method: str
     path: str  # Powertools' template: /invoices/<invoiceId>
     function: Callable[..., Any]

@@ -36,6 +36,8 @@ DOCUMENT_NUMBER_DIGITS = 8
 
 @dataclass
 class InvoiceLine:
+    """One line of an invoice, with its open balance and the credits applied to it."""
+
     id: str
     charge_amount: Decimal
     tax_amount: Decimal
@@ -73,6 +75,8 @@ class InvoiceLine:
 
 @dataclass
 class Invoice:
+    """An invoice as stored: its lines, totals, balance, status and version."""
+
     id: str
     billing_account_id: str
     currency: str
@@ -131,6 +135,8 @@ class Invoice:
 
 @dataclass
 class TaxDetail:
+    """One tax of a credit memo line."""
+
     tax_amount: Decimal
     tax_code: str | None = None
     tax_name: str | None = None
@@ -139,6 +145,8 @@ class TaxDetail:
 
 @dataclass
 class CreditMemoLine:
+    """One line of a credit memo, with its unapplied balance."""
+
     id: str
     type: Literal["Charge", "Adjustment"]
     charge_amount: Decimal
@@ -155,6 +163,8 @@ class CreditMemoLine:
 
 @dataclass
 class CreditMemo:
+    """A credit memo as stored: its lines, totals, balance, status, number and version."""
+
     id: str
     billing_account_id: str
     currency: str

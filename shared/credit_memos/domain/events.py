@@ -29,6 +29,8 @@ SOURCE = "credit-memos"
 
 @dataclass
 class DomainEvent:
+    """An event a change emits (written to the outbox in the same transaction)."""
+
     event_id: str
     detail_type: str
     detail: dict[str, Any]

@@ -14,6 +14,8 @@ from credit_memos.money import ZERO
 
 @dataclass(frozen=True)
 class InvoiceLineInput:
+    """A new invoice line as the caller gave it."""
+
     charge_amount: Decimal
     tax_amount: Decimal = ZERO
     product_id: str | None = None
@@ -23,6 +25,8 @@ class InvoiceLineInput:
 
 @dataclass(frozen=True)
 class TaxInput:
+    """A tax of a new credit memo charge as the caller gave it."""
+
     tax_amount: Decimal
     tax_code: str | None = None
     tax_name: str | None = None
@@ -31,6 +35,8 @@ class TaxInput:
 
 @dataclass(frozen=True)
 class MemoChargeInput:
+    """A new credit memo charge as the caller gave it."""
+
     charge_amount: Decimal
     product_id: str | None = None
     product_name: str | None = None

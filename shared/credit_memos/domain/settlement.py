@@ -39,6 +39,8 @@ _MAX_MESSAGE = 500
 
 @dataclass(frozen=True)
 class PlannedApplication:
+    """One application a settlement plan will make: memo, invoice, amount and its key."""
+
     credit_memo_id: str
     invoice_id: str
     amount: Decimal
@@ -48,6 +50,8 @@ class PlannedApplication:
 
 @dataclass(frozen=True)
 class SettlementPlan:
+    """The applications planned for one account (and whether more were left for later)."""
+
     billing_account_id: str
     currency: str | None
     items: list[PlannedApplication]

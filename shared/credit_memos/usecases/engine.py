@@ -93,6 +93,8 @@ _FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), defa
 
 @dataclass
 class Outcome:
+    """A use case's answer: status code and body (and whether it was replayed)."""
+
     status_code: int
     body: Any
     replayed: bool = False
