@@ -3,8 +3,6 @@
 Each states in its JSON schema what its validator enforces, so the OpenAPI document says
 what the service checks (spec section 6)."""
 
-from __future__ import annotations
-
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation

@@ -2,8 +2,6 @@
 conversion of each request into its command (``command()``). Response models are
 ``credit_memos.domain.views``; the field types are ``credit_memos.api.fields``."""
 
-from __future__ import annotations
-
 from decimal import Decimal
 from typing import Any
 

@@ -7,8 +7,6 @@ classmethod; a field that only some objects have (line-level fields of a record,
 list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 """
 
-from __future__ import annotations
-
 import json
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Self
 
@@ -134,7 +132,7 @@ class InvoiceView(View):
     lines: list[InvoiceLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
-    def of(cls, invoice: Invoice, *, with_lines: bool = True) -> InvoiceView:
+    def of(cls, invoice: Invoice, *, with_lines: bool = True) -> "InvoiceView":
         c = invoice.currency
         fields: dict[str, Any] = {
             "id": invoice.id,
@@ -230,7 +228,7 @@ class CreditMemoView(View):
     lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
-    def of(cls, memo: CreditMemo, *, with_lines: bool = True) -> CreditMemoView:
+    def of(cls, memo: CreditMemo, *, with_lines: bool = True) -> "CreditMemoView":
         c = memo.currency
         fields: dict[str, Any] = {
             "id": memo.id,
@@ -312,7 +310,7 @@ class ApplicationView(View):
     invoiceLineBalance: Money | None = None
 
     @classmethod
-    def of(cls, record: ApplicationRecord, currency: str) -> ApplicationView:
+    def of(cls, record: ApplicationRecord, currency: str) -> "ApplicationView":
         fields: dict[str, Any] = {
             "id": record.id,
             "level": record.level,
@@ -347,7 +345,7 @@ class ApplicationsResult(View):
     applications: list[ApplicationView]
 
     @classmethod
-    def of(cls, memo: CreditMemo, records: list[ApplicationRecord]) -> ApplicationsResult:
+    def of(cls, memo: CreditMemo, records: list[ApplicationRecord]) -> "ApplicationsResult":
         return cls.trusted(
             creditMemo=CreditMemoView.of(memo),
             applications=[ApplicationView.of(r, memo.currency) for r in records],
@@ -381,7 +379,7 @@ class InvoicePaymentView(View):
     createdBy: str | None = Field(description=_CREATED_BY)
 
     @classmethod
-    def of(cls, record: InvoicePayment) -> InvoicePaymentView:
+    def of(cls, record: InvoicePayment) -> "InvoicePaymentView":
         c = record.currency
         fields: dict[str, Any] = {
             "id": record.id,
@@ -446,7 +444,7 @@ class AccountSummaryView(View):
     )
 
     @classmethod
-    def of(cls, totals: AccountTotals) -> AccountSummaryView:
+    def of(cls, totals: "AccountTotals") -> "AccountSummaryView":
         return cls.trusted(
             billingAccountId=totals.billing_account_id,
             currencies=[
