@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.routing import Path, Query, Response
 from credit_memos.api.schemas import PageQuery
+from credit_memos.commands import payments as commands
 from credit_memos.domain.views import InvoicePaymentPage
 from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from credit_memos.usecases import Outcome

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from credit_memos import commands
 from credit_memos.api import edge, observability
 from credit_memos.api.fields import CurrencyCode, Identifier
+from credit_memos.commands import settlement as commands
 from credit_memos.errors import ValidationError
 from credit_memos.limits import MAX_PLAN_ITEMS, MAX_SETTLEMENT_EXCLUDED_INVOICES, MAX_SETTLEMENT_MEMO_IDS
 from credit_memos.usecases import Outcome

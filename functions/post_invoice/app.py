@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.routing import Body, Header, Path, Response
 from credit_memos.api.schemas import EmptyActionRequest
+from credit_memos.commands import invoices as commands
 from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import Identifier
 from credit_memos.api.routing import Path, Response
 from credit_memos.api.schemas import AccountSummaryQuery
+from credit_memos.commands import summary as commands
 from credit_memos.domain.views import AccountSummaryView
 from credit_memos.usecases import Outcome
 

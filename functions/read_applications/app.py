@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.routing import Path, Response
 from credit_memos.api.schemas import GetApplicationQuery
+from credit_memos.commands import applications as commands
 from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome
 

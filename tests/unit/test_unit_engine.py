@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from credit_memos import commands
+from credit_memos.commands import applications, invoices, memos
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
 from credit_memos.errors import ConcurrentUpdate, IdempotencyKeyMismatch, InsufficientBalance
 from credit_memos.ports import UnitOfWork
@@ -74,7 +74,7 @@ class World:
         return str(self.service.execute(invoice_command(amount)).body["id"])
 
     def memo(self, amount: str = "50.00") -> str:
-        command = commands.CreateCreditMemo(
+        command = memos.CreateCreditMemo(
             billing_account_id="acct-1",
             currency="USD",
             charges=(MemoChargeInput(Decimal(amount), product_name="refund"),),
@@ -82,26 +82,28 @@ class World:
         return str(self.service.execute(command).body["id"])
 
     def balances(self, memo_id: str, invoice_id: str) -> tuple[Decimal, Decimal]:
-        memo = self.service.execute(commands.GetCreditMemo(memo_id)).body
-        invoice = self.service.execute(commands.GetInvoice(invoice_id)).body
+        memo = self.service.execute(memos.GetCreditMemo(memo_id)).body
+        invoice = self.service.execute(invoices.GetInvoice(invoice_id)).body
         return Decimal(memo["balance"]), Decimal(invoice["balance"])
 
     def applications(self, memo_id: str) -> list[Decimal]:
-        items = self.service.execute(commands.ListApplications(credit_memo_id=memo_id)).body["items"]
+        items = self.service.execute(applications.ListApplications(credit_memo_id=memo_id)).body["items"]
         return [Decimal(item["amount"]) for item in items]
 
     def invoices(self) -> list[dict[str, Any]]:
-        return list(self.service.execute(commands.ListInvoices("acct-1")).body["items"])
+        return list(self.service.execute(invoices.ListInvoices("acct-1")).body["items"])
 
 
-def invoice_command(amount: str = "100.00", account: str = "acct-1") -> commands.CreateInvoice:
-    return commands.CreateInvoice(
+def invoice_command(amount: str = "100.00", account: str = "acct-1") -> invoices.CreateInvoice:
+    return invoices.CreateInvoice(
         billing_account_id=account, currency="USD", lines=(InvoiceLineInput(Decimal(amount)),)
     )
 
 
-def apply(memo_id: str, amount: str, invoice_id: str) -> commands.ApplyCreditMemo:
-    return commands.ApplyCreditMemo(memo_id, (ApplyTarget(invoice_id=invoice_id, amount=Decimal(amount)),))
+def apply(memo_id: str, amount: str, invoice_id: str) -> applications.ApplyCreditMemo:
+    return applications.ApplyCreditMemo(
+        memo_id, (ApplyTarget(invoice_id=invoice_id, amount=Decimal(amount)),)
+    )
 
 
 @pytest.fixture

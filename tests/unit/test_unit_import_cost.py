@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import subprocess
+import sys
 from pathlib import Path
 
 import credit_memos
-from credit_memos import commands
+from credit_memos.commands import memos
 from credit_memos.domain import documents
 
 PACKAGE = Path(credit_memos.__file__).parent
@@ -39,5 +41,21 @@ def test_the_check_sees_the_docstring_dataclasses_would_compute() -> None:
         amount: int
 
     assert Undocumented.__doc__ == "Undocumented(amount: 'int')"  # (annotations are strings here)
-    for cls in (commands.CreateCreditMemo, documents.Invoice):
+    for cls in (memos.CreateCreditMemo, documents.Invoice):
         assert cls.__doc__ and not cls.__doc__.startswith(cls.__name__ + "("), cls
+
+
+def test_a_function_imports_only_its_own_group_of_commands() -> None:
+    # The edge and the request models name every group; each group is imported on first use.
+    code = (
+        "import sys; import credit_memos.api.edge, credit_memos.api.schemas as s;"
+        "loaded = lambda: sorted(m for m in sys.modules if m.startswith('credit_memos.commands.'));"
+        "print(loaded());"
+        "s.VoidRequest().command('cm_1');"
+        "print(loaded())"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [
+        str(["credit_memos.commands.base"]),
+        str(["credit_memos.commands.base", "credit_memos.commands.memos"]),
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from credit_memos import commands
 from credit_memos.adapters.dynamodb.items import document_from_item, document_item, line_chunks
+from credit_memos.commands import applications, conversion, invoices, memos, payments
 from credit_memos.domain.documents import Invoice
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
 from credit_memos.domain.views import InvoiceView
@@ -53,7 +54,7 @@ class World:
 
     def invoice(self, *amounts: str, level: str = "Invoice", status: str = "Posted") -> dict[str, Any]:
         lines = tuple(InvoiceLineInput(Decimal(a)) for a in amounts or ("100.00",))
-        command = commands.CreateInvoice(
+        command = invoices.CreateInvoice(
             billing_account_id="acct-1",
             currency="USD",
             lines=lines,
@@ -63,7 +64,7 @@ class World:
         return dict(self.run(command))
 
     def memo(self, amount: str = "50.00") -> str:
-        command = commands.CreateCreditMemo(
+        command = memos.CreateCreditMemo(
             billing_account_id="acct-1",
             currency="USD",
             charges=(MemoChargeInput(Decimal(amount), product_name="refund"),),
@@ -71,16 +72,16 @@ class World:
         return str(self.run(command)["id"])
 
     def get(self, invoice_id: str) -> dict[str, Any]:
-        return dict(self.run(commands.GetInvoice(invoice_id)))
+        return dict(self.run(invoices.GetInvoice(invoice_id)))
 
     def pay(self, invoice_id: str, amount: str, reference: str = "wire-1", key: str | None = None) -> Any:
-        return self.run(commands.RecordInvoicePayment(invoice_id, Decimal(amount), reference), key)
+        return self.run(payments.RecordInvoicePayment(invoice_id, Decimal(amount), reference), key)
 
     def reverse(self, payment_id: str, key: str | None = None, **fields: Any) -> Any:
-        return self.run(commands.ReverseInvoicePayment(payment_id, **fields), key)
+        return self.run(payments.ReverseInvoicePayment(payment_id, **fields), key)
 
     def payments(self, invoice_id: str) -> list[dict[str, Any]]:
-        return list(self.run(commands.ListInvoicePayments(invoice_id))["items"])
+        return list(self.run(payments.ListInvoicePayments(invoice_id))["items"])
 
 
 @pytest.fixture
@@ -197,7 +198,7 @@ def test_two_racing_payments_with_one_reference_cannot_both_commit(world: World)
 
     def race(repo: MemoryRepository, _: UnitOfWork) -> None:
         repo.before_commit.remove(race)
-        rival.execute(commands.RecordInvoicePayment(invoice["id"], Decimal("20.00"), "dup"))
+        rival.execute(payments.RecordInvoicePayment(invoice["id"], Decimal("20.00"), "dup"))
 
     world.repo.before_commit.append(race)
     with pytest.raises(DuplicateReference):
@@ -214,7 +215,7 @@ def test_a_payment_that_loses_the_balance_to_a_credit_is_insufficient_balance(wo
     def race(repo: MemoryRepository, _: UnitOfWork) -> None:
         repo.before_commit.remove(race)
         target = ApplyTarget(invoice_id=invoice["id"], amount=Decimal("90.00"))
-        rival.execute(commands.ApplyCreditMemo(memo_id, (target,)))
+        rival.execute(applications.ApplyCreditMemo(memo_id, (target,)))
 
     world.repo.before_commit.append(race)
     with pytest.raises(InsufficientBalance):
@@ -227,18 +228,20 @@ def test_credit_never_goes_onto_what_was_paid_and_unapply_after_a_payment_is_exa
     invoice = world.invoice("100.00")
     memo_id = world.memo("50.00")
     applied = world.run(
-        commands.ApplyCreditMemo(memo_id, (ApplyTarget(invoice_id=invoice["id"], amount=Decimal("30.00")),))
+        applications.ApplyCreditMemo(
+            memo_id, (ApplyTarget(invoice_id=invoice["id"], amount=Decimal("30.00")),)
+        )
     )
     world.pay(invoice["id"], "70.00")
     with pytest.raises(InsufficientBalance):
         world.run(
-            commands.ApplyCreditMemo(
+            applications.ApplyCreditMemo(
                 memo_id, (ApplyTarget(invoice_id=invoice["id"], amount=Decimal("0.01")),)
             )
         )
     with pytest.raises(InsufficientBalance):  # without an amount: nothing left to apply
-        world.run(commands.ApplyCreditMemo(memo_id, (ApplyTarget(invoice_id=invoice["id"]),)))
-    world.run(commands.UnapplyCreditMemoApplication(applied["applications"][0]["id"]))
+        world.run(applications.ApplyCreditMemo(memo_id, (ApplyTarget(invoice_id=invoice["id"]),)))
+    world.run(applications.UnapplyCreditMemoApplication(applied["applications"][0]["id"]))
     after = world.get(invoice["id"])
     assert (after["balance"], after["netCreditsApplied"], after["netPaymentsApplied"]) == (
         "30.00",
@@ -250,7 +253,7 @@ def test_credit_never_goes_onto_what_was_paid_and_unapply_after_a_payment_is_exa
 def test_a_paid_invoice_may_convert_its_negative_lines_and_stays_consistent(world: World) -> None:
     invoice = world.invoice("300.00", "-100.00", level="InvoiceLine")
     world.pay(invoice["id"], "200.00")
-    result = world.run(commands.ConvertNegativeInvoiceLines(invoice["id"]))
+    result = world.run(conversion.ConvertNegativeInvoiceLines(invoice["id"]))
     after = world.get(invoice["id"])
     assert result["creditMemo"]["balance"] == "0.00"  # applied back onto what was left unpaid
     assert (after["balance"], after["netPaymentsApplied"], after["netCreditsApplied"]) == (
@@ -261,12 +264,12 @@ def test_a_paid_invoice_may_convert_its_negative_lines_and_stays_consistent(worl
     assert sum(Decimal(line["balance"]) for line in after["lines"]) == Decimal(0)
     # Voiding the conversion memo takes back what it added; refused while payments use it.
     memo_id = result["creditMemo"]["id"]
-    world.run(commands.UnapplyCreditMemoLineApplication(result["applications"][0]["id"]))
+    world.run(applications.UnapplyCreditMemoLineApplication(result["applications"][0]["id"]))
     late = world.pay(invoice["id"], "50.00", reference="wire-2")
     with pytest.raises(InsufficientBalance):
-        world.run(commands.VoidCreditMemo(memo_id))
+        world.run(memos.VoidCreditMemo(memo_id))
     world.reverse(late["id"])
-    world.run(commands.VoidCreditMemo(memo_id))
+    world.run(memos.VoidCreditMemo(memo_id))
     final = world.get(invoice["id"])
     assert (final["balance"], final["totalConvertedNegAmount"], final["netPaymentsApplied"]) == (
         "0.00",
@@ -279,15 +282,15 @@ def test_a_paid_invoice_may_convert_its_negative_lines_and_stays_consistent(worl
 def test_replays_under_a_key_record_and_reverse_once(world: World) -> None:
     invoice = world.invoice("100.00")
     first = world.service.execute(
-        commands.RecordInvoicePayment(invoice["id"], Decimal("10.00"), "r-1"), "key-1"
+        payments.RecordInvoicePayment(invoice["id"], Decimal("10.00"), "r-1"), "key-1"
     )
     again = world.service.execute(
-        commands.RecordInvoicePayment(invoice["id"], Decimal("10.00"), "r-1"), "key-1"
+        payments.RecordInvoicePayment(invoice["id"], Decimal("10.00"), "r-1"), "key-1"
     )
     assert (first.status_code, again.status_code, again.replayed) == (201, 201, True)
     assert again.body == first.body
-    reversed_ = world.service.execute(commands.ReverseInvoicePayment(first.body["id"]), "key-2")
-    replay = world.service.execute(commands.ReverseInvoicePayment(first.body["id"]), "key-2")
+    reversed_ = world.service.execute(payments.ReverseInvoicePayment(first.body["id"]), "key-2")
+    replay = world.service.execute(payments.ReverseInvoicePayment(first.body["id"]), "key-2")
     assert (reversed_.status_code, replay.replayed, replay.body) == (200, True, reversed_.body)
     assert len(world.payments(invoice["id"])) == 2
     assert balance(world.get(invoice["id"])) == Decimal("100.00")

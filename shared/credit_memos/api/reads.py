@@ -21,6 +21,7 @@ from credit_memos.api import edge
 from credit_memos.api.fields import DocumentNumber, Identifier
 from credit_memos.api.routing import Path, Query, Response, Router
 from credit_memos.api.schemas import ListQuery
+from credit_memos.commands import applications, invoices, memos
 from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
 from credit_memos.domain.views import (
     ApplicationPage,
@@ -76,9 +77,9 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
         get_description="The invoice",
         applications_summary="An invoice's credit application history (both levels), oldest first",
         operation_names=("list_invoices", "get_invoice", "list_invoice_applications"),
-        list_documents=commands.ListInvoices,
-        get_document=commands.GetInvoice,
-        list_applications=lambda invoice_id, limit, token: commands.ListApplications(
+        list_documents=invoices.ListInvoices,
+        get_document=invoices.GetInvoice,
+        list_applications=lambda invoice_id, limit, token: applications.ListApplications(
             invoice_id=invoice_id, limit=limit, next_token=token
         ),
     ),
@@ -95,19 +96,19 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
         get_description="The credit memo",
         applications_summary="A credit memo's application history (both levels), oldest first",
         operation_names=("list_credit_memos", "get_credit_memo", "list_credit_memo_applications"),
-        list_documents=commands.ListCreditMemos,
-        get_document=commands.GetCreditMemo,
-        list_applications=lambda memo_id, limit, token: commands.ListApplications(
+        list_documents=memos.ListCreditMemos,
+        get_document=memos.GetCreditMemo,
+        list_applications=lambda memo_id, limit, token: applications.ListApplications(
             credit_memo_id=memo_id, limit=limit, next_token=token
         ),
     ),
 }
 
 
-def _memo_list(query: ListQuery) -> commands.ListCreditMemos:
+def _memo_list(query: ListQuery) -> memos.ListCreditMemos:
     if query.billingAccountId is None and query.documentNumber is None:
         raise ValidationError("is required unless documentNumber is given", field=("billingAccountId",))
-    return commands.ListCreditMemos(
+    return memos.ListCreditMemos(
         billing_account_id=query.billingAccountId,
         status=query.status,
         limit=query.limit,

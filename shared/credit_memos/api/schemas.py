@@ -1,13 +1,27 @@
 """Request models: validation at the edge, the OpenAPI document's request schemas, and the one
 conversion of each request into its command (``command()``). Response models are
-``credit_memos.domain.views``; the field types are ``credit_memos.api.fields``."""
+``credit_memos.domain.views``; the field types are ``credit_memos.api.fields``.
+
+Each ``command()`` imports its group of commands when called: every function imports this
+module, and each needs one group (``credit_memos.commands``).
+"""
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from credit_memos import commands
+if TYPE_CHECKING:
+    from credit_memos.commands.applications import (
+        ApplyCreditMemo,
+        ApplyCreditMemoLine,
+        UnapplyCreditMemoApplication,
+    )
+    from credit_memos.commands.conversion import ConvertNegativeInvoiceLines, CreditInvoice
+    from credit_memos.commands.invoices import CreateInvoice
+    from credit_memos.commands.memos import CreateCreditMemo, VoidCreditMemo
+    from credit_memos.commands.payments import RecordInvoicePayment, ReverseInvoicePayment
+
 from credit_memos.api.fields import (
     Amount,
     CurrencyCode,
@@ -66,8 +80,10 @@ class CreateInvoiceRequest(_Request):
     dueDate: IsoDate | None = None
     lines: list[InvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
-    def command(self) -> commands.CreateInvoice:
-        return commands.CreateInvoice(
+    def command(self) -> "CreateInvoice":
+        from credit_memos.commands.invoices import CreateInvoice
+
+        return CreateInvoice(
             billing_account_id=self.billingAccountId,
             currency=self.currency,
             status=self.status,
@@ -123,8 +139,10 @@ class CreateCreditMemoRequest(_Request):
     reasonCode: ReasonCode | None = None
     charges: list[MemoChargeRequest] = Field(min_length=1, max_length=MAX_LINES)
 
-    def command(self) -> commands.CreateCreditMemo:
-        return commands.CreateCreditMemo(
+    def command(self) -> "CreateCreditMemo":
+        from credit_memos.commands.memos import CreateCreditMemo
+
+        return CreateCreditMemo(
             billing_account_id=self.billingAccountId,
             currency=self.currency,
             status=self.type,
@@ -154,8 +172,10 @@ class VoidRequest(_Request):
 
     reasonCode: ReasonCode | None = None
 
-    def command(self, credit_memo_id: str) -> commands.VoidCreditMemo:
-        return commands.VoidCreditMemo(credit_memo_id, reason_code=self.reasonCode)
+    def command(self, credit_memo_id: str) -> "VoidCreditMemo":
+        from credit_memos.commands.memos import VoidCreditMemo
+
+        return VoidCreditMemo(credit_memo_id, reason_code=self.reasonCode)
 
 
 class ApplicationTargetRequest(_Request):
@@ -168,8 +188,10 @@ class ApplicationTargetRequest(_Request):
 class ApplyCreditMemoRequest(_Request):
     applications: list[ApplicationTargetRequest] = Field(min_length=1, max_length=MAX_APPLY_TARGETS)
 
-    def command(self, credit_memo_id: str) -> commands.ApplyCreditMemo:
-        return commands.ApplyCreditMemo(
+    def command(self, credit_memo_id: str) -> "ApplyCreditMemo":
+        from credit_memos.commands.applications import ApplyCreditMemo
+
+        return ApplyCreditMemo(
             credit_memo_id=credit_memo_id,
             applications=tuple(
                 ApplyTarget(t.invoiceId, t.amount, t.description, t.effectiveDate) for t in self.applications
@@ -188,8 +210,10 @@ class LineApplicationTargetRequest(_Request):
 class ApplyCreditMemoLineRequest(_Request):
     applications: list[LineApplicationTargetRequest] = Field(min_length=1, max_length=MAX_LINE_APPLY_TARGETS)
 
-    def command(self, credit_memo_id: str, credit_memo_line_id: str) -> commands.ApplyCreditMemoLine:
-        return commands.ApplyCreditMemoLine(
+    def command(self, credit_memo_id: str, credit_memo_line_id: str) -> "ApplyCreditMemoLine":
+        from credit_memos.commands.applications import ApplyCreditMemoLine
+
+        return ApplyCreditMemoLine(
             credit_memo_id=credit_memo_id,
             credit_memo_line_id=credit_memo_line_id,
             applications=tuple(
@@ -205,8 +229,9 @@ class UnapplyRequest(_Request):
     reasonCode: ReasonCode | None = None
 
     def command(
-        self, application_id: str, command_type: type[commands.UnapplyCreditMemoApplication]
-    ) -> commands.UnapplyCreditMemoApplication:
+        self, application_id: str, command_type: type["UnapplyCreditMemoApplication"]
+    ) -> "UnapplyCreditMemoApplication":
+
         return command_type(
             application_id=application_id,
             description=self.description,
@@ -221,8 +246,10 @@ class RecordPaymentRequest(_Request):
     effectiveDate: IsoDate | None = None
     description: Text | None = None
 
-    def command(self, invoice_id: str) -> commands.RecordInvoicePayment:
-        return commands.RecordInvoicePayment(
+    def command(self, invoice_id: str) -> "RecordInvoicePayment":
+        from credit_memos.commands.payments import RecordInvoicePayment
+
+        return RecordInvoicePayment(
             invoice_id=invoice_id,
             amount=self.amount,
             payment_reference=self.paymentReference,
@@ -237,8 +264,10 @@ class ReversePaymentRequest(_Request):
     description: Text | None = None
     reasonCode: ReasonCode | None = None
 
-    def command(self, payment_id: str) -> commands.ReverseInvoicePayment:
-        return commands.ReverseInvoicePayment(
+    def command(self, payment_id: str) -> "ReverseInvoicePayment":
+        from credit_memos.commands.payments import ReverseInvoicePayment
+
+        return ReverseInvoicePayment(
             payment_id=payment_id, description=self.description, reason_code=self.reasonCode
         )
 
@@ -301,8 +330,10 @@ class CreditInvoiceRequest(_Request):
     reasonCode: ReasonCode | None = None
     invoiceLines: list[CreditInvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
-    def command(self, invoice_id: str) -> commands.CreditInvoice:
-        return commands.CreditInvoice(
+    def command(self, invoice_id: str) -> "CreditInvoice":
+        from credit_memos.commands.conversion import CreditInvoice
+
+        return CreditInvoice(
             invoice_id=invoice_id,
             tax_strategy=self.taxStrategy,
             description=self.description,
@@ -324,8 +355,10 @@ class ConvertNegativeLinesRequest(_Request):
     applyToInvoice: bool = True
     reasonCode: ReasonCode | None = None
 
-    def command(self, invoice_id: str) -> commands.ConvertNegativeInvoiceLines:
-        return commands.ConvertNegativeInvoiceLines(
+    def command(self, invoice_id: str) -> "ConvertNegativeInvoiceLines":
+        from credit_memos.commands.conversion import ConvertNegativeInvoiceLines
+
+        return ConvertNegativeInvoiceLines(
             invoice_id=invoice_id,
             invoice_line_ids=tuple(self.invoiceLineIds) if self.invoiceLineIds is not None else None,
             apply_to_invoice=self.applyToInvoice,

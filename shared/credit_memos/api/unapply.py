@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from credit_memos import commands
 from credit_memos.api import edge
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.routing import Body, Header, Path, Response, Router
 from credit_memos.api.schemas import UnapplyRequest
+from credit_memos.commands import applications as commands
 from credit_memos.domain.documents import SettlementLevel
 from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from credit_memos import commands
+from credit_memos.commands import applications as commands
 from credit_memos.domain import events
 from credit_memos.domain.applying import apply_credit_memo, apply_credit_memo_line, unapply_application
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, entry_id_of, stamp

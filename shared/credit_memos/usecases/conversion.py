@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credit_memos import commands
+from credit_memos.commands import conversion as commands
 from credit_memos.domain import events
 from credit_memos.domain.conversion import convert_negative_lines
 from credit_memos.domain.documents import stamp

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credit_memos import commands
+from credit_memos.commands import invoices as commands
 from credit_memos.domain import events
 from credit_memos.domain.documents import stamp
 from credit_memos.domain.invoices import create_invoice, post_invoice

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credit_memos import commands
+from credit_memos.commands import memos as commands
 from credit_memos.domain import events
 from credit_memos.domain.documents import stamp
 from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from credit_memos import commands
+from credit_memos.commands import payments as commands
 from credit_memos.domain import events
 from credit_memos.domain.documents import claim_id
 from credit_memos.domain.payments import record_payment, reverse_payment

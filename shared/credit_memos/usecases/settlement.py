@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from credit_memos import commands
+from credit_memos.commands import settlement as commands
 from credit_memos.domain import settlement
 from credit_memos.limits import MAX_PAGE_SIZE, MAX_SETTLEMENT_DOCUMENTS
 from credit_memos.money import minor_units

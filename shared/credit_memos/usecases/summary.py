@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from credit_memos import commands
+from credit_memos.commands import summary as commands
 from credit_memos.domain.summary import AccountTotals
 from credit_memos.domain.views import AccountSummaryView
 from credit_memos.usecases.engine import Engine, Outcome

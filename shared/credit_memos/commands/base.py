@@ -1,0 +1,44 @@
+"""The base of every command, and the list of them all (derived from the package, not kept)."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+
+@dataclass(frozen=True)
+class Request:
+    """What every command has: its operation's name, use case module, whether it mutates, and the actor."""
+
+    operation: ClassVar[str]
+    # The module of credit_memos.usecases that registers this type's use case (checked there):
+    # the name of the module of credit_memos.commands that defines the type, set here.
+    use_cases: ClassVar[str]
+    # Whether the request changes state (and may carry an idempotency key).
+    mutates: ClassVar[bool] = True
+    metric: ClassVar[str | None] = None
+    # Who asks (spec section 7): set by the edge from the caller's identity (API Gateway's request
+    # context, a direct payload's ``actor``, the function), never from a request body. Not part of
+    # the idempotency fingerprint (usecases/engine.py).
+    actor: str | None = field(default=None, kw_only=True)
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        package, _, module = cls.__module__.rpartition(".")
+        if package == __package__:
+            cls.use_cases = module
+
+
+def command_types() -> list[type[Request]]:
+    """Every request type: each module of this package imported, then the subclasses of ``Request``."""
+    for module in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
+        importlib.import_module(f"{__package__}.{module.name}")
+    found: list[type[Request]] = []
+    pending = list(Request.__subclasses__())
+    while pending:
+        command_type = pending.pop(0)
+        found.append(command_type)
+        pending.extend(command_type.__subclasses__())
+    return found

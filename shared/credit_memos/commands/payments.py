@@ -1,0 +1,47 @@
+"""Payments on invoices (spec section 8).
+
+Carried out by ``credit_memos.usecases.payments`` (``Request.use_cases``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from credit_memos.commands.base import Request
+from credit_memos.domain.documents import ReasonCode
+
+
+@dataclass(frozen=True)
+class RecordInvoicePayment(Request):
+    """Record a payment against an invoice's balance."""
+
+    operation = "RecordInvoicePayment"
+    metric = "PaymentRecorded"
+    invoice_id: str
+    amount: Decimal
+    payment_reference: str
+    effective_date: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class ReverseInvoicePayment(Request):
+    """Reverse a recorded payment (the invoice's balance is restored)."""
+
+    operation = "ReverseInvoicePayment"
+    metric = "PaymentReversed"
+    payment_id: str
+    description: str | None = None
+    reason_code: ReasonCode | None = None
+
+
+@dataclass(frozen=True)
+class ListInvoicePayments(Request):
+    """An invoice's Payment and Reversal records, oldest first."""
+
+    operation = "ListInvoicePayments"
+    mutates = False
+    invoice_id: str
+    limit: int | None = None
+    next_token: str | None = None

@@ -1,0 +1,35 @@
+"""Account settlement, planned and summarized for Step Functions.
+
+Carried out by ``credit_memos.usecases.settlement`` (``Request.use_cases``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from credit_memos.commands.base import Request
+
+
+@dataclass(frozen=True)
+class PlanAccountSettlement(Request):
+    """Plan which credit memos settle which invoices of an account (Step Functions)."""
+
+    operation = "PlanAccountSettlement"
+    mutates = False
+    billing_account_id: str
+    execution_id: str
+    max_items: int
+    currency: str | None = None
+    credit_memo_ids: tuple[str, ...] | None = None
+    exclude_invoice_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SummarizeAccountSettlement(Request):
+    """Summarize a settlement execution's results (Step Functions)."""
+
+    operation = "SummarizeAccountSettlement"
+    mutates = False
+    plan: dict[str, Any]
+    results: tuple[dict[str, Any], ...]

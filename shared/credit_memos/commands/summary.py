@@ -1,0 +1,19 @@
+"""The account summary (spec section 8).
+
+Carried out by ``credit_memos.usecases.summary`` (``Request.use_cases``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from credit_memos.commands.base import Request
+
+
+@dataclass(frozen=True)
+class GetAccountSummary(Request):
+    """Read a billing account's summary (open balances and credit, per currency)."""
+
+    operation = "GetAccountSummary"
+    mutates = False
+    billing_account_id: str
