@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -33,6 +32,8 @@ class Request:
 
 def command_types() -> list[type[Request]]:
     """Every request type: each module of this package imported, then the subclasses of ``Request``."""
+    import pkgutil  # only here (the SnapStart warm-up, tests): not on a cold start's path
+
     for module in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
         importlib.import_module(f"{__package__}.{module.name}")
     found: list[type[Request]] = []
