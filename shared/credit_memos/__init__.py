@@ -12,9 +12,14 @@ import) moves what init built to the permanent generation (``gc.freeze``) and re
 thresholds, so requests are served with the collector as it was. The collector is never disabled:
 a process that imports this package without building a handler (a test, a tool) still collects,
 only less often. Measured in docs/benchmarks.md (section 3).
+
+The container's DynamoDB client is created on the first request, not at init (its import of
+botocore and the client's models are another ~100 000 long-lived objects): :func:`kept_for_the_process`
+treats that block the same way.
 """
 
 import gc as _gc
+from collections.abc import Callable as _Callable
 
 _THRESHOLDS = _gc.get_threshold()
 INIT_THRESHOLD = 100_000  # new objects between young collections while init runs
@@ -30,3 +35,18 @@ def end_of_init() -> None:
     """
     _gc.freeze()
     _gc.set_threshold(*_THRESHOLDS)
+
+
+def kept_for_the_process[T](build: _Callable[[], T]) -> T:
+    """``build()`` with the collector as during init: what it allocates lives as long as the
+    process (a client: botocore's import, its models), so young collections over it are wasted
+    work; it is frozen afterwards. Call it once per process (a cached getter), not per request:
+    the freeze also keeps what the request in flight holds out of later collections.
+    """
+    thresholds = _gc.get_threshold()
+    _gc.set_threshold(max(thresholds[0], INIT_THRESHOLD), *thresholds[1:])
+    try:
+        return build()
+    finally:
+        _gc.freeze()
+        _gc.set_threshold(*thresholds)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import gc
 import subprocess
 import sys
 from pathlib import Path
 
 import credit_memos
+import pytest
 from credit_memos.commands import memos
 from credit_memos.domain import documents
 
@@ -59,3 +61,30 @@ def test_a_function_imports_only_its_own_group_of_commands() -> None:
         str(["credit_memos.commands.base"]),
         str(["credit_memos.commands.base", "credit_memos.commands.memos"]),
     ]
+
+
+def test_what_is_kept_for_the_process_is_built_with_fewer_collections_then_frozen() -> None:
+    before = gc.get_threshold()
+    frozen = gc.get_freeze_count()
+    seen: list[tuple[int, int, int]] = []
+
+    def build() -> list[object]:
+        seen.append(gc.get_threshold())
+        return [object() for _ in range(10)]
+
+    try:
+        built = credit_memos.kept_for_the_process(build)
+        assert len(built) == 10
+        assert seen[0][0] >= credit_memos.INIT_THRESHOLD
+        assert gc.get_threshold() == before and gc.isenabled()
+        assert gc.get_freeze_count() > frozen
+
+        # The thresholds come back when the build fails too.
+        def fail() -> None:
+            raise RuntimeError("no client")
+
+        with pytest.raises(RuntimeError):
+            credit_memos.kept_for_the_process(fail)
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()  # this test process keeps collecting everything, as before

@@ -15,6 +15,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+import credit_memos
 from credit_memos import commands, snapstart, usecases
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
@@ -30,8 +31,11 @@ _installed: CreditMemoService | None = None
 
 @lru_cache(maxsize=1)
 def get_dynamodb_client() -> Any:
+    """The container's client, created once (on the first request, or before a SnapStart snapshot)."""
     settings = get_settings()
-    return create_client(settings.dynamodb_endpoint_url, settings.region)
+    return credit_memos.kept_for_the_process(
+        lambda: create_client(settings.dynamodb_endpoint_url, settings.region)
+    )
 
 
 def build_service(
