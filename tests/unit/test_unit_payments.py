@@ -49,7 +49,7 @@ class World:
     def new_service(self) -> CreditMemoService:
         return CreditMemoService(self.repo, self.settings, clock=lambda: self.now, sleep=lambda _: None)
 
-    def run(self, command: commands.Request, key: str | None = None) -> Any:
+    def run(self, command: commands.Command, key: str | None = None) -> Any:
         return self.service.execute(command, key).body
 
     def invoice(self, *amounts: str, level: str = "Invoice", status: str = "Posted") -> dict[str, Any]:

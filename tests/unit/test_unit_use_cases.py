@@ -1,4 +1,4 @@
-"""Every command type reaches its use case through the module it names (``Request.use_cases``)."""
+"""Every command type reaches its use case through the module it names (``Command.use_cases``)."""
 
 from __future__ import annotations
 
@@ -12,20 +12,20 @@ from credit_memos.usecases import registered, use_case_of
 
 
 @pytest.mark.parametrize("command_type", commands.command_types(), ids=lambda t: t.__name__)
-def test_every_command_has_a_use_case_in_the_module_it_names(command_type: type[commands.Request]) -> None:
+def test_every_command_has_a_use_case_in_the_module_it_names(command_type: type[commands.Command]) -> None:
     function = use_case_of(command_type)
     assert function.__module__ == f"credit_memos.usecases.{command_type.use_cases}"
     assert registered()[command_type] is function
 
 
 def test_a_command_without_a_use_case_is_refused() -> None:
-    # Not a subclass of Request: it would stay in command_types() for the rest of the session.
+    # Not a subclass of Command: it would stay in command_types() for the rest of the session.
     class Unhandled:
         operation = "Unhandled"
         use_cases = "invoices"
 
     with pytest.raises(TypeError, match="no use case handles Unhandled"):
-        use_case_of(cast(type[commands.Request], Unhandled))
+        use_case_of(cast(type[commands.Command], Unhandled))
 
 
 def test_importing_a_handler_loads_only_its_operations_use_cases() -> None:

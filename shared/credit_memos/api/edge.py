@@ -46,7 +46,7 @@ from credit_memos.api.routing import (
 )
 from credit_memos.api.runtime import get_service
 from credit_memos.api.schemas import ErrorResponse
-from credit_memos.commands import Request
+from credit_memos.commands import Command
 from credit_memos.domain.views import json_text
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.limits import MAX_ACTOR_LENGTH, MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH, MAX_JSON_DEPTH
@@ -248,7 +248,7 @@ def acting_as(actor: str | None) -> Iterator[None]:
 # ---------------------------------------------------------------- outcomes
 
 
-def execute(command: Request, idempotency_key: str | None = None) -> Outcome:
+def execute(command: Command, idempotency_key: str | None = None) -> Outcome:
     """Carry out one command; a first success (not a replay) emits the command's business metric."""
     if idempotency_key is not None and not _KEY_RE.fullmatch(idempotency_key):
         raise ValidationError(

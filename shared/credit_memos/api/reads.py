@@ -36,9 +36,9 @@ from credit_memos.usecases import Outcome
 
 DocumentType = Literal["Invoice", "CreditMemo"]
 
-ListDocuments = Callable[[str, Any, int | None, str | None], commands.Request]
-GetDocument = Callable[[str], commands.Request]
-ListApplications = Callable[[str, int | None, str | None], commands.Request]
+ListDocuments = Callable[[str, Any, int | None, str | None], commands.Command]
+GetDocument = Callable[[str], commands.Command]
+ListApplications = Callable[[str, int | None, str | None], commands.Command]
 
 
 @dataclass(frozen=True)

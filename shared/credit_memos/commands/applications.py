@@ -1,6 +1,6 @@
 """Applying credit (memo to invoices, memo line to invoice lines), unapplying, and the records.
 
-Carried out by ``credit_memos.usecases.applications`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.applications`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
@@ -8,13 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 from credit_memos.domain.documents import ReasonCode, SettlementLevel
 from credit_memos.domain.inputs import ApplyTarget, LineApplyTarget
 
 
 @dataclass(frozen=True)
-class ApplyCreditMemo(Request):
+class ApplyCreditMemo(Command):
     """Apply a credit memo's balance to invoices."""
 
     operation = "ApplyCreditMemo"
@@ -24,7 +24,7 @@ class ApplyCreditMemo(Request):
 
 
 @dataclass(frozen=True)
-class ApplyCreditMemoLine(Request):
+class ApplyCreditMemoLine(Command):
     """Apply one credit memo line's balance to invoice lines."""
 
     operation = "ApplyCreditMemoLine"
@@ -35,7 +35,7 @@ class ApplyCreditMemoLine(Request):
 
 
 @dataclass(frozen=True)
-class UnapplyCreditMemoApplication(Request):
+class UnapplyCreditMemoApplication(Command):
     """Unapply one Applied record of ``level``; a record of the other level is LEVEL_MISMATCH."""
 
     operation = "UnapplyCreditMemoApplication"
@@ -55,7 +55,7 @@ class UnapplyCreditMemoLineApplication(UnapplyCreditMemoApplication):
 
 
 @dataclass(frozen=True)
-class GetApplication(Request):
+class GetApplication(Command):
     """One application record of ``level`` (a record of the other level is not found)."""
 
     operation = "GetApplication"
@@ -65,7 +65,7 @@ class GetApplication(Request):
 
 
 @dataclass(frozen=True)
-class ListApplications(Request):
+class ListApplications(Command):
     """A memo's or an invoice's application history (exactly one of the two ids)."""
 
     operation = "ListApplications"

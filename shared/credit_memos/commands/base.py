@@ -8,7 +8,7 @@ from typing import ClassVar
 
 
 @dataclass(frozen=True)
-class Request:
+class Command:
     """What every command has: its operation's name, use case module, whether it mutates, and the actor."""
 
     operation: ClassVar[str]
@@ -30,14 +30,14 @@ class Request:
             cls.use_cases = module
 
 
-def command_types() -> list[type[Request]]:
-    """Every request type: each module of this package imported, then the subclasses of ``Request``."""
+def command_types() -> list[type[Command]]:
+    """Every request type: each module of this package imported, then the subclasses of ``Command``."""
     import pkgutil  # only here (the SnapStart warm-up, tests): not on a cold start's path
 
     for module in pkgutil.iter_modules(importlib.import_module(__package__).__path__):
         importlib.import_module(f"{__package__}.{module.name}")
-    found: list[type[Request]] = []
-    pending = list(Request.__subclasses__())
+    found: list[type[Command]] = []
+    pending = list(Command.__subclasses__())
     while pending:
         command_type = pending.pop(0)
         found.append(command_type)

@@ -1,19 +1,19 @@
 """Credit memos made from invoices: credit an invoice's lines, convert its negative lines.
 
-Carried out by ``credit_memos.usecases.conversion`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.conversion`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 from credit_memos.domain.documents import ReasonCode, TaxStrategy
 from credit_memos.domain.inputs import CreditLineInput
 
 
 @dataclass(frozen=True)
-class CreditInvoice(Request):
+class CreditInvoice(Command):
     """Create a credit memo for chosen lines of an invoice and apply it to that invoice."""
 
     operation = "CreditInvoice"
@@ -27,7 +27,7 @@ class CreditInvoice(Request):
 
 
 @dataclass(frozen=True)
-class ConvertNegativeInvoiceLines(Request):
+class ConvertNegativeInvoiceLines(Command):
     """Move an invoice's negative lines into a posted credit memo (and apply it, by default)."""
 
     operation = "ConvertNegativeInvoiceLines"

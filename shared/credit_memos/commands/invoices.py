@@ -1,19 +1,19 @@
 """Invoices: create, post, read and list.
 
-Carried out by ``credit_memos.usecases.invoices`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.invoices`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 from credit_memos.domain.documents import InvoiceStatus, SettlementLevel
 from credit_memos.domain.inputs import InvoiceLineInput
 
 
 @dataclass(frozen=True)
-class CreateInvoice(Request):
+class CreateInvoice(Command):
     """Create an invoice (Draft or Posted) with its lines."""
 
     operation = "CreateInvoice"
@@ -27,7 +27,7 @@ class CreateInvoice(Request):
 
 
 @dataclass(frozen=True)
-class PostInvoice(Request):
+class PostInvoice(Command):
     """Post a Draft invoice."""
 
     operation = "PostInvoice"
@@ -35,7 +35,7 @@ class PostInvoice(Request):
 
 
 @dataclass(frozen=True)
-class GetInvoice(Request):
+class GetInvoice(Command):
     """Read one invoice."""
 
     operation = "GetInvoice"
@@ -44,7 +44,7 @@ class GetInvoice(Request):
 
 
 @dataclass(frozen=True)
-class ListInvoices(Request):
+class ListInvoices(Command):
     """One page of a billing account's invoices, optionally of one status."""
 
     operation = "ListInvoices"

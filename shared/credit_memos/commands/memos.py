@@ -1,19 +1,19 @@
 """Standalone credit memos: create, post, void, read and list.
 
-Carried out by ``credit_memos.usecases.memos`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.memos`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 from credit_memos.domain.documents import InvoiceStatus, ReasonCode
 from credit_memos.domain.inputs import MemoChargeInput
 
 
 @dataclass(frozen=True)
-class CreateCreditMemo(Request):
+class CreateCreditMemo(Command):
     """Create a standalone credit memo (Draft or Posted) with its charges."""
 
     operation = "CreateCreditMemo"
@@ -28,7 +28,7 @@ class CreateCreditMemo(Request):
 
 
 @dataclass(frozen=True)
-class PostCreditMemo(Request):
+class PostCreditMemo(Command):
     """Post a Draft credit memo (it takes the next document number)."""
 
     operation = "PostCreditMemo"
@@ -36,7 +36,7 @@ class PostCreditMemo(Request):
 
 
 @dataclass(frozen=True)
-class VoidCreditMemo(Request):
+class VoidCreditMemo(Command):
     """Void a Posted credit memo that has no active applications."""
 
     operation = "VoidCreditMemo"
@@ -45,7 +45,7 @@ class VoidCreditMemo(Request):
 
 
 @dataclass(frozen=True)
-class GetCreditMemo(Request):
+class GetCreditMemo(Command):
     """Read one credit memo."""
 
     operation = "GetCreditMemo"
@@ -54,7 +54,7 @@ class GetCreditMemo(Request):
 
 
 @dataclass(frozen=True)
-class ListCreditMemos(Request):
+class ListCreditMemos(Command):
     """One page of credit memos, by account and status or by document number."""
 
     operation = "ListCreditMemos"

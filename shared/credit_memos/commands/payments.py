@@ -1,6 +1,6 @@
 """Payments on invoices (spec section 8).
 
-Carried out by ``credit_memos.usecases.payments`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.payments`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 from credit_memos.domain.documents import ReasonCode
 
 
 @dataclass(frozen=True)
-class RecordInvoicePayment(Request):
+class RecordInvoicePayment(Command):
     """Record a payment against an invoice's balance."""
 
     operation = "RecordInvoicePayment"
@@ -26,7 +26,7 @@ class RecordInvoicePayment(Request):
 
 
 @dataclass(frozen=True)
-class ReverseInvoicePayment(Request):
+class ReverseInvoicePayment(Command):
     """Reverse a recorded payment (the invoice's balance is restored)."""
 
     operation = "ReverseInvoicePayment"
@@ -37,7 +37,7 @@ class ReverseInvoicePayment(Request):
 
 
 @dataclass(frozen=True)
-class ListInvoicePayments(Request):
+class ListInvoicePayments(Command):
     """An invoice's Payment and Reversal records, oldest first."""
 
     operation = "ListInvoicePayments"

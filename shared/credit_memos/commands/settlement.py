@@ -1,6 +1,6 @@
 """Account settlement, planned and summarized for Step Functions.
 
-Carried out by ``credit_memos.usecases.settlement`` (``Request.use_cases``).
+Carried out by ``credit_memos.usecases.settlement`` (``Command.use_cases``).
 """
 
 from __future__ import annotations
@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from credit_memos.commands.base import Request
+from credit_memos.commands.base import Command
 
 
 @dataclass(frozen=True)
-class PlanAccountSettlement(Request):
+class PlanAccountSettlement(Command):
     """Plan which credit memos settle which invoices of an account (Step Functions)."""
 
     operation = "PlanAccountSettlement"
@@ -26,7 +26,7 @@ class PlanAccountSettlement(Request):
 
 
 @dataclass(frozen=True)
-class SummarizeAccountSettlement(Request):
+class SummarizeAccountSettlement(Command):
     """Summarize a settlement execution's results (Step Functions)."""
 
     operation = "SummarizeAccountSettlement"

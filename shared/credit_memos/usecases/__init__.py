@@ -1,7 +1,7 @@
 """Use cases, grouped by aggregate, behind one entry point (``CreditMemoService.execute``).
 
 Importing this package imports no aggregate's module: each is imported on the first command
-of a type it carries out (``Request.use_cases``; ``service.use_case_of``).
+of a type it carries out (``Command.use_cases``; ``service.use_case_of``).
 """
 
 from credit_memos.usecases.engine import Outcome

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from credit_memos import errors
-from credit_memos.commands import Request
+from credit_memos.commands import Command
 from credit_memos.domain.documents import CreditMemo, NumberSeries
 from credit_memos.domain.memos import number_if_posted
 from credit_memos.domain.views import View, json_text
@@ -63,7 +63,7 @@ class Idempotency:
     fingerprint: str
 
     @staticmethod
-    def of(key: str, command: Request) -> Idempotency:
+    def of(key: str, command: Command) -> Idempotency:
         """The key and what the command asks for.
 
         Who asks (``actor``) is not part of it: a retry under the same key by another identity
@@ -161,7 +161,7 @@ class Engine:
 
     def mutate(
         self,
-        command: Request,
+        command: Command,
         idempotency_key: str | None,
         read: Reader,
         attempt: Callable[[Snapshot, IdFactory], Attempt],

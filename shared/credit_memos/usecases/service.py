@@ -2,7 +2,7 @@
 
 Each use case is a function registered for its command type with ``@use_case``, in the
 module of its aggregate (invoices, memos, applications, conversion, settlement), which the
-command type names (``Request.use_cases``). That module is imported on the first command of
+command type names (``Command.use_cases``). That module is imported on the first command of
 its type (:func:`use_case_of`), so a function loads only the use cases and domain modules its
 operation needs; ``load`` imports them ahead (the SnapStart warm-up). Adding an operation is a
 command in ``credit_memos.commands`` and a function here; nothing else dispatches.
@@ -16,17 +16,17 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from credit_memos.commands import Request
+from credit_memos.commands import Command
 from credit_memos.ports import Repository
 from credit_memos.settings import Settings
 from credit_memos.usecases.engine import Engine, Outcome
 
 UseCase = Callable[[Engine, Any, "str | None"], Outcome]
 
-_USE_CASES: dict[type[Request], UseCase] = {}
+_USE_CASES: dict[type[Command], UseCase] = {}
 
 
-def use_case[C: Request](
+def use_case[C: Command](
     command_type: type[C],
 ) -> Callable[[Callable[[Engine, C, str | None], Outcome]], UseCase]:
     """Register the function that carries out ``command_type``."""
@@ -45,11 +45,11 @@ def use_case[C: Request](
     return register
 
 
-def _module_of(command_type: type[Request]) -> str:
+def _module_of(command_type: type[Command]) -> str:
     return f"{__package__}.{command_type.use_cases}"
 
 
-def use_case_of(command_type: type[Request]) -> UseCase:
+def use_case_of(command_type: type[Command]) -> UseCase:
     """The use case of ``command_type``, its module imported on first use."""
     function = _USE_CASES.get(command_type)
     if function is None:
@@ -63,13 +63,13 @@ def use_case_of(command_type: type[Request]) -> UseCase:
     return function
 
 
-def load(command_types: Iterable[type[Request]]) -> None:
+def load(command_types: Iterable[type[Command]]) -> None:
     """Import the use cases of ``command_types`` now (before a SnapStart snapshot)."""
     for command_type in command_types:
         use_case_of(command_type)
 
 
-def registered() -> dict[type[Request], UseCase]:
+def registered() -> dict[type[Command], UseCase]:
     """Every command type whose use case module has been imported, with its use case (a copy)."""
     return dict(_USE_CASES)
 
@@ -94,7 +94,7 @@ class CreditMemoService:
     def repository(self) -> Repository:
         return self.engine.repository
 
-    def execute(self, command: Request, idempotency_key: str | None = None) -> Outcome:
+    def execute(self, command: Command, idempotency_key: str | None = None) -> Outcome:
         """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once."""
         function = use_case_of(type(command))
         return function(self.engine, command, idempotency_key if command.mutates else None)
