@@ -2,7 +2,7 @@
 
 Every posting (a memo created Posted, or posted later) takes the next number of the deployment's
 one series (spec section 7) in its own TransactWriteItems, conditional on the series' version: two
-postings at once conflict, and the loser re-reads and retries (usecases/engine.py, up to
+postings at once conflict, and the loser re-reads and retries (usecases/runner.py, up to
 MAX_CONFLICT_RETRIES). 64 threads released together each create ``per_thread`` Posted memos one
 after the other (direct invocation, each with its own Idempotency-Key), so the series sees 64
 writers at all times. Postings/s is the successful creates over the wall time; retries are the

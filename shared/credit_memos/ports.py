@@ -1,7 +1,7 @@
-"""What the service needs from storage, and the signals storage gives back.
+"""The storage port: what the use cases need from storage, and the signals storage gives back.
 
-The DynamoDB adapter implements ``Repository``; tests may use it against moto or
-DynamoDB Local. Domain code never sees boto3.
+The DynamoDB adapter implements ``Repository``; the tests' in-memory fake does too. Domain code
+never sees boto3.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.errors import NotFound
 
 if TYPE_CHECKING:
     from credit_memos.domain.summary import AccountTotals
@@ -49,7 +50,7 @@ class IdempotencyRecord:
 
 
 @dataclass
-class UnitOfWork:
+class Changes:
     """Everything one request changes; committed all-or-nothing."""
 
     creates: list[Stored] = field(default_factory=list)
@@ -60,11 +61,14 @@ class UnitOfWork:
     # The number series, when this write numbered a memo: written conditional on the version
     # read (0: created), stored with version + 1, in the same transaction.
     series: NumberSeries | None = None
+    # How the updated documents were stored when read (``Snapshot.stored``), so that the
+    # repository rewrites only what changed; a document without one is written whole.
+    stored: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
 class Snapshot:
-    """What a use case read: documents by id, entries, the idempotency record and the series."""
+    """What one read found: documents by id, entries, the idempotency record and the series."""
 
     invoices: dict[str, Invoice] = field(default_factory=dict)
     memos: dict[str, CreditMemo] = field(default_factory=dict)
@@ -75,6 +79,27 @@ class Snapshot:
     payments: dict[str, InvoicePayment] = field(default_factory=dict)
     # Payment reference claims by ``claim_id(invoice_id, reference)``; absent if never used.
     claims: dict[str, PaymentReferenceClaim] = field(default_factory=dict)
+    # The repository's own record of how each document read is stored (by document id), handed
+    # back with the changes (``Changes.stored``); opaque to the use cases.
+    stored: dict[str, Any] = field(default_factory=dict)
+
+    def invoice(self, invoice_id: str) -> Invoice:
+        """The invoice read, or NOT_FOUND."""
+        return _found(self.invoices.get(invoice_id), "invoice", invoice_id)
+
+    def memo(self, memo_id: str) -> CreditMemo:
+        """The credit memo read, or NOT_FOUND."""
+        return _found(self.memos.get(memo_id), "credit memo", memo_id)
+
+    def payment(self, payment_id: str) -> InvoicePayment:
+        """The payment record read, or NOT_FOUND."""
+        return _found(self.payments.get(payment_id), "invoice payment", payment_id)
+
+
+def _found[T](found: T | None, what: str, ident: str) -> T:
+    if found is None:
+        raise NotFound(f"{what} {ident} does not exist")
+    return found
 
 
 @dataclass
@@ -109,7 +134,7 @@ class Repository(Protocol):
         """The named items that exist; ``payment_references`` are (invoice id, reference) pairs."""
         ...
 
-    def commit(self, unit: UnitOfWork) -> None: ...
+    def commit(self, changes: Changes) -> None: ...
 
     def list_invoices(
         self, billing_account_id: str, status: str | None, limit: int, next_token: str | None

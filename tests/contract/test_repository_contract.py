@@ -30,12 +30,12 @@ from credit_memos.domain.documents import (
 )
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
+    Changes,
     ConflictingWrite,
     Document,
     IdempotencyRecord,
     IdempotencyRecordExists,
     Repository,
-    UnitOfWork,
 )
 
 from tests.fakes.memory_repository import MemoryRepository
@@ -47,8 +47,18 @@ def repo(request: pytest.FixtureRequest) -> Iterator[Repository]:
     if request.param == "memory":
         yield MemoryRepository()
     else:
-        request.getfixturevalue("moto_env")
-        yield DynamoDbRepository(boto3.client("dynamodb", region_name="us-east-1"), TABLE_NAME)
+        yield _adapter(request)
+
+
+@pytest.fixture
+def adapter(request: pytest.FixtureRequest) -> DynamoDbRepository:
+    """The adapter alone: for what only it models (how documents are laid out in items)."""
+    return _adapter(request)
+
+
+def _adapter(request: pytest.FixtureRequest) -> DynamoDbRepository:
+    request.getfixturevalue("moto_env")
+    return DynamoDbRepository(boto3.client("dynamodb", region_name="us-east-1"), TABLE_NAME)
 
 
 def invoice(
@@ -159,33 +169,33 @@ def record(key: str, *, fingerprint: str = "f1", expires_at: int | None = None) 
 
 
 def test_a_second_create_of_the_same_document_is_a_conflict_and_keeps_the_first(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1", date="2026-01-01")]))
+    repo.commit(Changes(creates=[invoice("inv-1", date="2026-01-01")]))
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(creates=[invoice("inv-1", date="2026-02-02")]))
+        repo.commit(Changes(creates=[invoice("inv-1", date="2026-02-02")]))
     assert repo.read(invoice_ids=["inv-1"]).invoices["inv-1"].invoice_date == "2026-01-01"
 
 
 def test_an_update_at_the_read_version_is_stored_with_the_next_version(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1")]))
+    repo.commit(Changes(creates=[invoice("inv-1")]))
     doc = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     doc.balance = Decimal("4.00")
-    repo.commit(UnitOfWork(updates=[doc]))
+    repo.commit(Changes(updates=[doc]))
     assert doc.version == 1  # the caller's copy follows, as the adapter bumps it
     stored = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     assert (stored.version, stored.balance) == (1, Decimal("4.00"))
 
 
 def test_a_stale_update_is_a_conflict_and_nothing_of_its_transaction_is_written(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1"), invoice("inv-2")]))
+    repo.commit(Changes(creates=[invoice("inv-1"), invoice("inv-2")]))
     first = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     second = repo.read(invoice_ids=["inv-1", "inv-2"])
     first.balance = Decimal("1.00")
-    repo.commit(UnitOfWork(updates=[first]))  # the writer that wins the race
+    repo.commit(Changes(updates=[first]))  # the writer that wins the race
 
     stale, fresh = second.invoices["inv-1"], second.invoices["inv-2"]
     stale.balance, fresh.balance = Decimal("2.00"), Decimal("3.00")
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(creates=[invoice("inv-3")], updates=[fresh, stale], idempotency=record("k-1")))
+        repo.commit(Changes(creates=[invoice("inv-3")], updates=[fresh, stale], idempotency=record("k-1")))
     after = repo.read(invoice_ids=["inv-1", "inv-2", "inv-3"], idempotency=("CreateInvoice", "k-1"))
     assert after.invoices["inv-1"].balance == Decimal("1.00")
     assert (after.invoices["inv-2"].balance, after.invoices["inv-2"].version) == (Decimal("10.00"), 0)
@@ -196,13 +206,13 @@ def test_a_stale_update_is_a_conflict_and_nothing_of_its_transaction_is_written(
 
 def test_an_update_of_a_missing_document_is_a_conflict(repo: Repository) -> None:
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(updates=[invoice("inv-1")]))
+        repo.commit(Changes(updates=[invoice("inv-1")]))
     assert repo.read(invoice_ids=["inv-1"]).invoices == {}
 
 
 def test_what_a_caller_holds_is_not_the_stored_state(repo: Repository) -> None:
     doc = invoice("inv-1")
-    repo.commit(UnitOfWork(creates=[doc]))
+    repo.commit(Changes(creates=[doc]))
     doc.balance = Decimal("0.00")
     read = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     read.lines[0].balance = Decimal("0.00")
@@ -214,14 +224,14 @@ def test_what_a_caller_holds_is_not_the_stored_state(repo: Repository) -> None:
 
 
 def test_a_held_key_is_idempotency_record_exists_alone_or_in_a_transaction(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1")))
+    repo.commit(Changes(creates=[invoice("inv-1")], idempotency=record("k-1")))
     with pytest.raises(IdempotencyRecordExists):
-        repo.commit(UnitOfWork(idempotency=record("k-1", fingerprint="f2")))
+        repo.commit(Changes(idempotency=record("k-1", fingerprint="f2")))
     with pytest.raises(IdempotencyRecordExists):
-        repo.commit(UnitOfWork(creates=[invoice("inv-2")], idempotency=record("k-1", fingerprint="f2")))
+        repo.commit(Changes(creates=[invoice("inv-2")], idempotency=record("k-1", fingerprint="f2")))
     # The retry of the very same request conflicts on its document too: the key still decides.
     with pytest.raises(IdempotencyRecordExists):
-        repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
+        repo.commit(Changes(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
     after = repo.read(invoice_ids=["inv-2"], idempotency=("CreateInvoice", "k-1"))
     assert after.invoices == {}
     assert after.idempotency is not None and after.idempotency.fingerprint == "f1"
@@ -229,18 +239,18 @@ def test_a_held_key_is_idempotency_record_exists_alone_or_in_a_transaction(repo:
 
 
 def test_an_expired_record_reads_as_absent_and_frees_its_key(repo: Repository) -> None:
-    repo.commit(UnitOfWork(idempotency=record("k-1", expires_at=int(time.time()) - 60)))
+    repo.commit(Changes(idempotency=record("k-1", expires_at=int(time.time()) - 60)))
     assert repo.read(idempotency=("CreateInvoice", "k-1")).idempotency is None
-    repo.commit(UnitOfWork(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
+    repo.commit(Changes(creates=[invoice("inv-1")], idempotency=record("k-1", fingerprint="f2")))
     stored = repo.read(idempotency=("CreateInvoice", "k-1")).idempotency
     assert stored is not None and stored.fingerprint == "f2"
 
 
 def test_keys_are_per_operation(repo: Repository) -> None:
-    repo.commit(UnitOfWork(idempotency=record("k-1")))
+    repo.commit(Changes(idempotency=record("k-1")))
     other = record("k-1")
     other.operation = "CreateCreditMemo"
-    repo.commit(UnitOfWork(idempotency=other))
+    repo.commit(Changes(idempotency=other))
     assert repo.read(idempotency=("CreateCreditMemo", "k-1")).idempotency is not None
 
 
@@ -248,36 +258,38 @@ def test_keys_are_per_operation(repo: Repository) -> None:
 
 
 def test_a_document_over_the_item_limit_is_a_validation_error_and_nothing_is_written(
-    repo: Repository,
+    adapter: DynamoDbRepository,
 ) -> None:
+    repo = adapter
     # Three lines of half an item each: more than one stored item (a chunk of lines) can hold.
     big = invoice("inv-big", lines=3, description="x" * (MAX_ITEM_BYTES // 2))
     with pytest.raises(ValidationError) as caught:
-        repo.commit(UnitOfWork(creates=[invoice("inv-1"), big], idempotency=record("k-1")))
+        repo.commit(Changes(creates=[invoice("inv-1"), big], idempotency=record("k-1")))
     assert http_status(caught.value) == 422
     after = repo.read(invoice_ids=["inv-1", "inv-big"], idempotency=("CreateInvoice", "k-1"))
     assert (after.invoices, after.idempotency) == ({}, None)
 
 
 def test_a_commit_changing_more_items_than_a_transaction_holds_is_a_422_and_writes_nothing(
-    repo: Repository,
+    adapter: DynamoDbRepository,
 ) -> None:
+    repo = adapter
     for n in range(4):
-        repo.commit(UnitOfWork(creates=[invoice(f"inv-{n}", lines=300)]))
+        repo.commit(Changes(creates=[invoice(f"inv-{n}", lines=300)]))
     read = repo.read(invoice_ids=[f"inv-{n}" for n in range(4)]).invoices
     for doc in read.values():
         for line in doc.lines:  # every chunk of every invoice changes: 4 x (1 + 300 / chunk) items
             line.balance = Decimal("1.00")
     with pytest.raises(ValidationError) as caught:
-        repo.commit(UnitOfWork(updates=list(read.values()), idempotency=record("k-1")))
+        repo.commit(Changes(updates=list(read.values()), idempotency=record("k-1")))
     assert http_status(caught.value) == 422
     after = repo.read(invoice_ids=["inv-0"], idempotency=("CreateInvoice", "k-1"))
     assert after.invoices["inv-0"].lines[0].balance == Decimal("10.00") and after.idempotency is None
     # Changing one line of each is a few items, and commits.
-    read = repo.read(invoice_ids=[f"inv-{n}" for n in range(4)]).invoices
-    for doc in read.values():
+    found = repo.read(invoice_ids=[f"inv-{n}" for n in range(4)])
+    for doc in found.invoices.values():
         doc.lines[150].balance = Decimal("1.00")
-    repo.commit(UnitOfWork(updates=list(read.values())))
+    repo.commit(Changes(updates=list(found.invoices.values()), stored=found.stored))
     assert repo.read(invoice_ids=["inv-3"]).invoices["inv-3"].lines[150].balance == Decimal("1.00")
 
 
@@ -288,11 +300,11 @@ def test_a_document_of_many_lines_reads_back_whole_and_in_order(repo: Repository
     doc = invoice("inv-1", lines=300)
     for n, line in enumerate(doc.lines):
         line.description = f"line {n}"
-    repo.commit(UnitOfWork(creates=[doc]))
+    repo.commit(Changes(creates=[doc]))
     read = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     assert read == doc
     read.lines[123].balance, read.balance = Decimal("3.00"), Decimal("2993.00")
-    repo.commit(UnitOfWork(updates=[read]))
+    repo.commit(Changes(updates=[read]))
     again = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     assert again == read and again.version == 1
     assert [line.description for line in again.lines] == [f"line {n}" for n in range(300)]
@@ -302,19 +314,19 @@ def test_a_document_of_many_lines_reads_back_whole_and_in_order(repo: Repository
 def test_a_writer_of_another_line_of_the_same_document_makes_a_stale_write_fail(repo: Repository) -> None:
     """No lost update: two writers of different lines (stored apart) of one document still race on
     the document as a whole."""
-    repo.commit(UnitOfWork(creates=[invoice("inv-1", lines=300)]))
+    repo.commit(Changes(creates=[invoice("inv-1", lines=300)]))
     first = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     second = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     first.lines[0].balance, first.balance = Decimal("0.00"), Decimal("2990.00")
-    repo.commit(UnitOfWork(updates=[first]))
+    repo.commit(Changes(updates=[first]))
     second.lines[299].balance, second.balance = Decimal("0.00"), Decimal("2990.00")
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(updates=[second]))
+        repo.commit(Changes(updates=[second]))
     stored = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     assert (stored.lines[0].balance, stored.lines[299].balance) == (Decimal("0.00"), Decimal("10.00"))
     # Re-read, the second writer's change goes in on top of the first's.
     stored.lines[299].balance, stored.balance = Decimal("0.00"), Decimal("2980.00")
-    repo.commit(UnitOfWork(updates=[stored]))
+    repo.commit(Changes(updates=[stored]))
     final = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     assert (final.lines[0].balance, final.lines[299].balance, final.version) == (
         Decimal("0.00"),
@@ -346,7 +358,7 @@ def test_invoices_list_in_date_then_id_order_a_page_at_a_time(repo: Repository) 
         invoice("inv-d", date="2026-01-03"),
         invoice("inv-x", date="2026-01-01", account="acct-2"),
     ]
-    repo.commit(UnitOfWork(creates=docs))
+    repo.commit(Changes(creates=docs))
     pages = _all_pages(repo.list_invoices, "acct-1", None, limit=2)
     assert pages == [["inv-e", "inv-b"], ["inv-c", "inv-a"], ["inv-d"]]
     posted = _all_pages(repo.list_invoices, "acct-1", "Posted", limit=2)
@@ -364,7 +376,7 @@ def test_credit_memos_list_in_effective_date_then_id_order_by_account_and_status
         memo("cm-x", date="2026-01-01", account="acct-2"),
         invoice("inv-1", date="2026-01-01"),
     ]
-    repo.commit(UnitOfWork(creates=docs))
+    repo.commit(Changes(creates=docs))
     assert _all_pages(repo.list_credit_memos, "acct-1", None, limit=2) == [["cm-c", "cm-a"], ["cm-b"]]
     assert _all_pages(repo.list_credit_memos, "acct-1", "Voided", limit=5) == [["cm-a"]]
     assert _all_pages(repo.list_credit_memos, "acct-2", "Posted", limit=5) == [["cm-x"]]
@@ -372,10 +384,10 @@ def test_credit_memos_list_in_effective_date_then_id_order_by_account_and_status
 
 
 def test_a_status_change_moves_a_document_between_status_lists(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1", status="Draft")]))
+    repo.commit(Changes(creates=[invoice("inv-1", status="Draft")]))
     doc = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
     doc.status = "Posted"
-    repo.commit(UnitOfWork(updates=[doc]))
+    repo.commit(Changes(updates=[doc]))
     assert repo.list_invoices("acct-1", "Draft", 10, None).items == []
     assert [i.id for i in repo.list_invoices("acct-1", "Posted", 10, None).items] == ["inv-1"]
 
@@ -383,7 +395,7 @@ def test_a_status_change_moves_a_document_between_status_lists(repo: Repository)
 def test_application_entries_list_by_time_then_request_order(repo: Repository) -> None:
     at, later = "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:01.000Z"
     repo.commit(
-        UnitOfWork(
+        Changes(
             creates=[
                 entry("app-z", memo="cm-1", inv="inv-1", created_at=later),
                 entry("app-y", memo="cm-1", inv="inv-2", created_at=at, ordinal=1),
@@ -405,7 +417,7 @@ def test_application_entries_list_by_time_then_request_order(repo: Repository) -
 
 
 def test_a_token_works_only_on_the_query_that_gave_it(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[invoice(f"inv-{n}") for n in range(3)]))
+    repo.commit(Changes(creates=[invoice(f"inv-{n}") for n in range(3)]))
     token = repo.list_invoices("acct-1", None, 1, None).next_token
     assert token is not None
     for account, status in (("acct-2", None), ("acct-1", "Posted")):
@@ -428,20 +440,20 @@ def test_the_series_is_taken_once_per_version_and_only_with_its_transaction(repo
     series = copy.deepcopy(fresh)
     assert series is not None
     first.document_number = series.take()
-    repo.commit(UnitOfWork(creates=[first], series=series))
+    repo.commit(Changes(creates=[first], series=series))
     assert repo.read(series="CM-").series == NumberSeries("CM-", 1, 1)
     # A posting that read the series before the first committed loses, and writes nothing.
     stale = copy.deepcopy(fresh)
     assert stale is not None
     second.document_number = stale.take()
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(creates=[second], series=stale))
+        repo.commit(Changes(creates=[second], series=stale))
     assert "cm-n2" not in repo.read(memo_ids=["cm-n2"]).memos
     # Re-read, it takes the next number.
     current = repo.read(series="CM-").series
     assert current is not None
     second.document_number = current.take()
-    repo.commit(UnitOfWork(creates=[second], series=current))
+    repo.commit(Changes(creates=[second], series=current))
     assert repo.read(series="CM-").series == NumberSeries("CM-", 2, 2)
     assert repo.read(series="XX-").series == NumberSeries("XX-", 0, 0)  # one series per prefix
 
@@ -449,7 +461,7 @@ def test_the_series_is_taken_once_per_version_and_only_with_its_transaction(repo
 def test_a_memo_is_found_by_its_number_and_a_draft_by_none(repo: Repository) -> None:
     numbered, draft = memo("cm-f1"), memo("cm-f2", status="Draft")
     numbered.document_number = "CM-00000007"
-    repo.commit(UnitOfWork(creates=[numbered, draft]))
+    repo.commit(Changes(creates=[numbered, draft]))
     assert repo.find_credit_memo_id("CM-00000007") == "cm-f1"
     assert repo.find_credit_memo_id("CM-00000008") is None
     assert repo.read(memo_ids=["cm-f2"]).memos["cm-f2"].document_number is None
@@ -459,7 +471,7 @@ def test_a_reason_filter_keeps_the_memos_of_that_reason(repo: Repository) -> Non
     memos = [memo(f"cm-r{i}", account="acct-r") for i in range(3)]
     memos[0].reason_code, memos[2].reason_code = "Goodwill", "Goodwill"
     memos[1].reason_code = "Duplicate"
-    repo.commit(UnitOfWork(creates=memos))
+    repo.commit(Changes(creates=memos))
     page = repo.list_credit_memos("acct-r", None, 10, None, "Goodwill")
     assert [m.id for m in page.items] == ["cm-r0", "cm-r2"]
     assert [m.reason_code for m in page.items] == ["Goodwill", "Goodwill"]
@@ -491,28 +503,28 @@ def test_payment_records_and_claims_read_back_as_written(repo: Repository) -> No
     small.sequence = 7
     large = payment("pay-2", inv="inv-1", created_at="2026-01-15T10:00:01.000Z", allocations=40)
     claim = PaymentReferenceClaim("inv-1", "ref #1", "pay-1")
-    repo.commit(UnitOfWork(creates=[small, large, claim]))
+    repo.commit(Changes(creates=[small, large, claim]))
     snapshot = repo.read(payment_ids=["pay-1", "pay-2", "pay-3"], payment_references=[("inv-1", "ref #1")])
     assert snapshot.payments == {"pay-1": small, "pay-2": large}
     assert snapshot.claims == {claim.id: claim}
     assert repo.read(payment_references=[("inv-2", "ref #1")]).claims == {}
     read = snapshot.payments["pay-1"]
     read.has_been_reversed = "Yes"  # a record read back is written again by its reversal
-    repo.commit(UnitOfWork(updates=[read]))
+    repo.commit(Changes(updates=[read]))
     assert repo.read(payment_ids=["pay-1"]).payments["pay-1"].has_been_reversed == "Yes"
 
 
 def test_a_claim_is_created_once_and_then_changes_only_at_its_read_version(repo: Repository) -> None:
-    repo.commit(UnitOfWork(creates=[PaymentReferenceClaim("inv-1", "r", "pay-1")]))
+    repo.commit(Changes(creates=[PaymentReferenceClaim("inv-1", "r", "pay-1")]))
     with pytest.raises(ConflictingWrite):  # the rival payment with the same reference
-        repo.commit(UnitOfWork(creates=[PaymentReferenceClaim("inv-1", "r", "pay-2"), invoice("inv-9")]))
+        repo.commit(Changes(creates=[PaymentReferenceClaim("inv-1", "r", "pay-2"), invoice("inv-9")]))
     held = repo.read(payment_references=[("inv-1", "r")]).claims["inv-1#r"]
     stale = copy.deepcopy(held)
     held.payment_id = None  # freed by the reversal
-    repo.commit(UnitOfWork(updates=[held]))
+    repo.commit(Changes(updates=[held]))
     stale.payment_id = "pay-3"
     with pytest.raises(ConflictingWrite):
-        repo.commit(UnitOfWork(updates=[stale]))
+        repo.commit(Changes(updates=[stale]))
     after = repo.read(payment_references=[("inv-1", "r")], invoice_ids=["inv-9"])
     assert (after.claims["inv-1#r"].payment_id, after.claims["inv-1#r"].version) == (None, 1)
     assert after.invoices == {}
@@ -521,7 +533,7 @@ def test_a_claim_is_created_once_and_then_changes_only_at_its_read_version(repo:
 def test_an_invoices_payments_list_in_commit_order_a_page_at_a_time(repo: Repository) -> None:
     at, later = "2026-01-15T10:00:00.000Z", "2026-01-15T10:00:01.000Z"
     repo.commit(
-        UnitOfWork(
+        Changes(
             creates=[
                 payment("pay-c", inv="inv-1", created_at=later, allocations=40),
                 payment("pay-b", inv="inv-1", created_at=at),
@@ -545,7 +557,7 @@ def test_an_invoices_payments_list_in_commit_order_a_page_at_a_time(repo: Reposi
         payment("pay-z", inv="inv-3", created_at=at),
     )
     paid.sequence, reversal.sequence = 4, 5
-    repo.commit(UnitOfWork(creates=[reversal, paid]))
+    repo.commit(Changes(creates=[reversal, paid]))
     assert [p.id for p in repo.list_invoice_payments("inv-3", 5, None).items] == ["pay-z", "pay-r"]
 
 
@@ -554,7 +566,7 @@ def test_a_listed_invoice_shows_the_payments_its_document_holds(repo: Repository
     paid.net_credits_applied, paid.total_converted_neg_amount = Decimal("4.00"), Decimal("1.50")
     paid.net_payments_applied = Decimal("12.25")
     paid.balance = Decimal("12.25")  # 30.00 - 1.50 - 4.00 - 12.25
-    repo.commit(UnitOfWork(creates=[paid, invoice("inv-u")]))
+    repo.commit(Changes(creates=[paid, invoice("inv-u")]))
     listed = {i.id: i for i in repo.list_invoices("acct-1", None, 10, None).items}
     read = repo.read(invoice_ids=["inv-p", "inv-u"]).invoices
     assert listed["inv-p"].net_payments_applied == read["inv-p"].net_payments_applied == Decimal("12.25")

@@ -10,11 +10,6 @@ against this fake and against ``DynamoDbRepository`` on moto):
 - an idempotency record is written only if its key is free or its record expired; otherwise
   ``IdempotencyRecordExists``, which wins over any other failed condition of the same commit;
 - a commit is all-or-nothing: when any condition fails, nothing of it is stored;
-- an item larger than the adapter's ``MAX_ITEM_BYTES`` (sized as the adapter sizes it: a header,
-  a chunk of lines, an entry, a record) is a ``ValidationError`` and nothing is stored;
-- a commit that would change more than ``MAX_TRANSACTION_ITEMS`` items, counted as the adapter
-  writes them (a document's header and its chunks whose lines differ from those stored, entries,
-  the idempotency record, the series, the outbox item), is a ``ValidationError``;
 - the number series is written conditional on the version read (0: it must not exist yet), stored
   with version + 1, in the commit's all-or-nothing;
 - a ``reason_code`` filter applies to the page read, as DynamoDB's FilterExpression does (a page
@@ -23,8 +18,10 @@ against this fake and against ``DynamoDbRepository`` on moto):
 - lists come in the indexes' order (the adapter's own sort keys), ``limit`` at a time, with
   tokens in the adapter's format; a garbled or foreign token is the adapter's ``ValidationError``.
 
-What it does not model: eventual consistency of the indexes, DynamoDB's 1 MB page cap, throttling,
-and where the outbox rides (events are kept in ``events``, in commit order, not sized).
+What it does not model: how documents are laid out in items (line chunks), so neither the item
+size limit nor the item count of a transaction (the adapter's own tests cover them on moto and
+DynamoDB Local); eventual consistency of the indexes, DynamoDB's 1 MB page cap, throttling, and
+where the outbox rides (events are kept in ``events``, in commit order).
 
 Everything stored or returned is a deep copy, so a caller cannot change stored state by
 mutating what it wrote or read. ``before_commit`` hooks run before each top-level commit (not
@@ -38,16 +35,8 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb.items import (
-    StoredLines,
-    document_write,
-    estimated_size,
-    idempotency_item,
-    line_chunks,
-    stored_item,
-)
+from credit_memos.adapters.dynamodb.items import stored_item
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
-from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
@@ -65,16 +54,15 @@ from credit_memos.domain.documents import (
 )
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.summary import AccountTotals, summarize
-from credit_memos.errors import InternalError, ValidationError
-from credit_memos.limits import MAX_TRANSACTION_ITEMS
+from credit_memos.errors import InternalError
 from credit_memos.ports import (
+    Changes,
     ConflictingWrite,
     IdempotencyRecord,
     IdempotencyRecordExists,
     Page,
     Snapshot,
     Stored,
-    UnitOfWork,
 )
 
 _KINDS: dict[type, str] = {
@@ -85,7 +73,7 @@ _KINDS: dict[type, str] = {
     PaymentReferenceClaim: "claim",
 }
 
-CommitHook = Callable[["MemoryRepository", UnitOfWork], None]
+CommitHook = Callable[["MemoryRepository", Changes], None]
 
 
 def _kind(doc: Stored) -> str:
@@ -158,7 +146,7 @@ class MemoryRepository:
 
     # ------------------------------------------------------------ writes
 
-    def commit(self, unit: UnitOfWork) -> None:
+    def commit(self, unit: Changes) -> None:
         if self.before_commit and not self._in_hook:
             self._in_hook = True
             try:
@@ -167,7 +155,6 @@ class MemoryRepository:
             finally:
                 self._in_hook = False
         self._check_shape(unit)
-        self._check_sizes(unit)
         failed = [self._fails_create(doc) for doc in unit.creates]
         failed += [self._fails_update(doc) for doc in unit.updates]
         if unit.series is not None:
@@ -199,35 +186,10 @@ class MemoryRepository:
         for doc in unit.updates:
             doc.version += 1
 
-    def _check_shape(self, unit: UnitOfWork) -> None:
+    def _check_shape(self, unit: Changes) -> None:
         keys = [(_kind(doc), doc.id) for doc in [*unit.creates, *unit.updates]]
         if len(set(keys)) != len(keys):
             raise InternalError("internal error")  # DynamoDB refuses it outright
-
-    def _writes(self, unit: UnitOfWork) -> list[dict[str, Any]]:
-        """The items the adapter would put and delete (its diff of lines against the stored ones)."""
-        items: list[dict[str, Any]] = []
-        for doc in unit.creates:
-            items += document_write(doc, version=doc.version, read=None).puts
-        for doc in unit.updates:
-            stored = self._documents.get((_kind(doc), doc.id))
-            read = None
-            if stored is not None and isinstance(stored.doc, Invoice | CreditMemo):
-                chunks = line_chunks(stored.doc)
-                read = StoredLines(chunks, [0] * len(chunks))
-            write = document_write(doc, version=doc.version + 1, read=read)
-            items += [*write.puts, *write.deletes]
-        if unit.idempotency is not None:
-            items.append(idempotency_item(unit.idempotency))
-        return items
-
-    def _check_sizes(self, unit: UnitOfWork) -> None:
-        items = self._writes(unit)
-        if any(estimated_size(item) > MAX_ITEM_BYTES for item in items):
-            raise ValidationError("the document is too large to store (item limit 400 KB)")
-        count = len(items) + (unit.series is not None) + bool(unit.events)
-        if count > MAX_TRANSACTION_ITEMS:
-            raise ValidationError(f"the request would change {count} stored items")
 
     def _fails_create(self, doc: Stored) -> bool:
         return (_kind(doc), doc.id) in self._documents

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 from credit_memos.api import runtime
-from credit_memos.ports import ConflictingWrite, Repository, UnitOfWork
+from credit_memos.ports import Changes, ConflictingWrite, Repository
 
 from tests.harness import Api, handler_for
 from tests.integration.support import (
@@ -68,7 +68,7 @@ class CountingConflicts:
         self._inner = inner
         self.conflicts = 0
 
-    def commit(self, unit: UnitOfWork) -> None:
+    def commit(self, unit: Changes) -> None:
         try:
             self._inner.commit(unit)
         except ConflictingWrite:

@@ -26,7 +26,7 @@ from credit_memos.adapters.dynamodb import repository as repository_module
 from credit_memos.adapters.dynamodb.items import document_item, serialize
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.api import runtime
-from credit_memos.ports import ConflictingWrite, IdempotencyRecord, IdempotencyRecordExists, UnitOfWork
+from credit_memos.ports import Changes, ConflictingWrite, IdempotencyRecord, IdempotencyRecordExists
 from credit_memos.usecases import CreditMemoService
 from credit_memos.usecases.service import utc_now
 
@@ -88,7 +88,7 @@ class Interfering:
         self._before_commit: Callable[[], None] | None = before_commit
         self.commits = 0
 
-    def commit(self, unit: UnitOfWork) -> None:
+    def commit(self, unit: Changes) -> None:
         self.commits += 1
         hook, self._before_commit = self._before_commit, None
         if hook is not None:
@@ -118,7 +118,7 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
     read = repository.read(invoice_ids=[invoice["id"]]).invoices[invoice["id"]]
     stale = copy.deepcopy(read)
     read.balance -= Decimal("1.00")
-    repository.commit(UnitOfWork(updates=[read]))  # version 0 -> 1
+    repository.commit(Changes(updates=[read]))  # version 0 -> 1
 
     item = serialize(document_item(stale))
     fresh = {"pk": {"S": f"PROBE#{account}"}, "sk": {"S": "PROBE"}}
@@ -152,7 +152,7 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
     memo = create_memo(api, account, ["10.00"])
     memo_doc = repository.read(memo_ids=[memo["id"]]).memos[memo["id"]]
     with pytest.raises(ConflictingWrite):
-        repository.commit(UnitOfWork(updates=[memo_doc, stale]))
+        repository.commit(Changes(updates=[memo_doc, stale]))
     assert repository.read(memo_ids=[memo["id"]]).memos[memo["id"]].version == memo_doc.version
 
     # ... unless the condition that failed is the idempotency record's: that key is taken.
@@ -165,10 +165,10 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
         created_at=utc_now().isoformat(),
         expires_at=int(time.time()) + 3600,
     )
-    repository.commit(UnitOfWork(updates=[memo_doc], idempotency=record))
+    repository.commit(Changes(updates=[memo_doc], idempotency=record))
     memo_doc = repository.read(memo_ids=[memo["id"]]).memos[memo["id"]]
     with pytest.raises(IdempotencyRecordExists):
-        repository.commit(UnitOfWork(updates=[memo_doc], idempotency=record))
+        repository.commit(Changes(updates=[memo_doc], idempotency=record))
 
 
 def test_a_read_made_stale_by_another_writer_is_retried_and_succeeds(
@@ -263,7 +263,7 @@ def test_an_expired_idempotency_record_lets_its_key_be_used_again(
         "charges": [{"chargeAmount": "5.00", "productName": "A"}],
     }
     headers = {"Idempotency-Key": f"reused-{account}"}
-    ttl = timedelta(hours=service.engine.settings.idempotency_ttl_hours)
+    ttl = timedelta(hours=service.settings.idempotency_ttl_hours)
 
     runtime.install(runtime.build_service(clock=lambda: utc_now() - ttl + timedelta(hours=1)))
     first = check(api.post("/credit-memos", body, headers=headers), 201)  # its record expires in 1 h

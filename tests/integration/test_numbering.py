@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from credit_memos.api import runtime
 from credit_memos.errors import ServiceUnavailable
-from credit_memos.ports import Repository, UnitOfWork
+from credit_memos.ports import Changes, Repository
 
 from infra.local.dynamodb_local import dynamodb_client
 from tests.harness import Api, handler_for
@@ -149,7 +149,7 @@ class LoseAnswerAfterCommit:
         self._inner = inner
         self.armed = True
 
-    def commit(self, unit: UnitOfWork) -> None:
+    def commit(self, unit: Changes) -> None:
         self._inner.commit(unit)
         if self.armed and unit.series is not None:
             self.armed = False

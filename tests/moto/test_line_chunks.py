@@ -22,7 +22,7 @@ from credit_memos.adapters.dynamodb.keys import INDEXES, PENDING_INDEX
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 from credit_memos.domain.documents import Invoice
-from credit_memos.ports import UnitOfWork
+from credit_memos.ports import Changes
 
 from tests.contract.test_repository_contract import invoice, memo
 from tests.harness import TABLE_NAME
@@ -53,7 +53,7 @@ def _chunk(index: int) -> str:
 def test_a_one_line_change_writes_the_header_and_the_one_chunk_holding_the_line(
     repo: DynamoDbRepository, client: Any
 ) -> None:
-    repo.commit(UnitOfWork(creates=[invoice("inv-1", lines=LINES)]))
+    repo.commit(Changes(creates=[invoice("inv-1", lines=LINES)]))
     stored = _partition(client, "INVOICE#inv-1")
     chunks = -(-LINES // LINES_PER_CHUNK)
     assert set(stored) == {"INVOICE", *(_chunk(i) for i in range(chunks))}
@@ -66,9 +66,10 @@ def test_a_one_line_change_writes_the_header_and_the_one_chunk_holding_the_line(
         assert not {INDEXES[0].pk, INDEXES[1].pk, PENDING_INDEX.pk, OUTBOX_ATTRIBUTE} & set(chunk)
     assert sum(len(stored[_chunk(i)]["lines"]) for i in range(chunks)) == LINES
 
-    doc = repo.read(invoice_ids=["inv-1"]).invoices["inv-1"]
+    found = repo.read(invoice_ids=["inv-1"])
+    doc = found.invoices["inv-1"]
     doc.lines[123].balance, doc.balance = Decimal("0.00"), Decimal("2990.00")
-    repo.commit(UnitOfWork(updates=[doc]))
+    repo.commit(Changes(updates=[doc], stored=found.stored))
 
     after = _partition(client, "INVOICE#inv-1")
     changed = {sk for sk in after if after[sk] != stored[sk]}
@@ -81,7 +82,7 @@ def test_a_read_across_a_concurrent_write_returns_one_committed_state(client: An
     """Header and chunks are read in separate requests; a write committed between them is seen
     whole or not at all, never as the old header with a new chunk."""
     writer = DynamoDbRepository(client, TABLE_NAME)
-    writer.commit(UnitOfWork(creates=[invoice("inv-1", lines=3 * LINES_PER_CHUNK)]))
+    writer.commit(Changes(creates=[invoice("inv-1", lines=3 * LINES_PER_CHUNK)]))
 
     class WriteBeforeSecondRead:
         def __init__(self) -> None:
@@ -93,7 +94,7 @@ def test_a_read_across_a_concurrent_write_returns_one_committed_state(client: An
                 doc = writer.read(invoice_ids=["inv-1"]).invoices["inv-1"]
                 doc.lines[0].balance = doc.lines[-1].balance = Decimal("0.00")
                 doc.balance -= Decimal("20.00")
-                writer.commit(UnitOfWork(updates=[doc]))
+                writer.commit(Changes(updates=[doc]))
             return client.batch_get_item(**kwargs)
 
     proxy = WriteBeforeSecondRead()
@@ -123,7 +124,7 @@ def test_a_whole_document_item_reads_the_same_and_its_next_write_stores_header_a
     assert repo.list_invoices("acct-1", None, 10, None).items[0].line_count == 20
 
     doc.lines[0].balance, doc.balance = Decimal("1.00"), Decimal("191.00")
-    repo.commit(UnitOfWork(updates=[doc]))
+    repo.commit(Changes(updates=[doc]))
     stored = _partition(client, "INVOICE#inv-1")
     chunks = -(-20 // LINES_PER_CHUNK)
     assert set(stored) == {"INVOICE", *(_chunk(i) for i in range(chunks))}  # every chunk written
@@ -136,13 +137,14 @@ def test_a_whole_document_item_reads_the_same_and_its_next_write_stores_header_a
 def test_a_document_that_lost_lines_deletes_its_chunks_past_the_new_count(
     repo: DynamoDbRepository, client: Any
 ) -> None:
-    repo.commit(UnitOfWork(creates=[memo("cm-1")]))
+    repo.commit(Changes(creates=[memo("cm-1")]))
     doc = repo.read(memo_ids=["cm-1"]).memos["cm-1"]
     doc.lines = [dataclasses.replace(doc.lines[0], id=f"cm-1-l{n}") for n in range(3 * LINES_PER_CHUNK)]
-    repo.commit(UnitOfWork(updates=[doc]))
+    repo.commit(Changes(updates=[doc]))
     assert len(_partition(client, "MEMO#cm-1")) == 1 + 3
-    shorter = repo.read(memo_ids=["cm-1"]).memos["cm-1"]
+    found = repo.read(memo_ids=["cm-1"])
+    shorter = found.memos["cm-1"]
     shorter.lines = shorter.lines[:LINES_PER_CHUNK]
-    repo.commit(UnitOfWork(updates=[shorter]))
+    repo.commit(Changes(updates=[shorter], stored=found.stored))
     assert set(_partition(client, "MEMO#cm-1")) == {"MEMO", _chunk(0)}
     assert repo.read(memo_ids=["cm-1"]).memos["cm-1"] == shorter

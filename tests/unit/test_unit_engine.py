@@ -17,7 +17,7 @@ import pytest
 from credit_memos.commands import applications, invoices, memos
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
 from credit_memos.errors import ConcurrentUpdate, IdempotencyKeyMismatch, InsufficientBalance
-from credit_memos.ports import UnitOfWork
+from credit_memos.ports import Changes
 from credit_memos.settings import Settings
 from credit_memos.usecases import CreditMemoService
 
@@ -63,7 +63,7 @@ class World:
         """Run ``action`` once, just before the service's next commit; its result lands in the list."""
         results: list[Any] = []
 
-        def hook(repo: MemoryRepository, _: UnitOfWork) -> None:
+        def hook(repo: MemoryRepository, _: Changes) -> None:
             repo.before_commit.remove(hook)
             results.append(action())
 
@@ -145,11 +145,11 @@ def test_a_race_lost_on_every_try_is_concurrent_update_and_writes_nothing(world:
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
     rival_writes = 0
 
-    def rival(repo: MemoryRepository, _: UnitOfWork) -> None:
+    def rival(repo: MemoryRepository, _: Changes) -> None:
         # Another writer changes the memo between every read and commit.
         nonlocal rival_writes
         memo = repo.read(memo_ids=[memo_id]).memos[memo_id]
-        repo.commit(UnitOfWork(updates=[memo]))
+        repo.commit(Changes(updates=[memo]))
         rival_writes += 1
 
     world.repo.before_commit.append(rival)
@@ -186,12 +186,12 @@ def test_retries_stop_when_the_time_budget_is_spent_and_the_key_stays_usable(wor
     )
     attempts = 0
 
-    def rival(repo: MemoryRepository, _: UnitOfWork) -> None:
+    def rival(repo: MemoryRepository, _: Changes) -> None:
         nonlocal attempts
         attempts += 1
         elapsed[0] += 1.0  # the attempt's read and transaction
         memo = repo.read(memo_ids=[memo_id]).memos[memo_id]
-        repo.commit(UnitOfWork(updates=[memo]))
+        repo.commit(Changes(updates=[memo]))
 
     world.repo.before_commit.append(rival)
     with pytest.raises(ConcurrentUpdate):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from credit_memos.api import schemas
-from credit_memos.usecases.engine import Idempotency
+from credit_memos.usecases.fingerprint import fingerprint
 
 from infra.bench.context import invoice_body, memo_body
 
@@ -67,10 +67,10 @@ COMMANDS = {
 @pytest.mark.parametrize("make", COMMANDS.values(), ids=COMMANDS.keys())
 def test_the_fingerprint_is_the_one_stored_records_carry(make: Any) -> None:
     command = make()
-    assert Idempotency.of("key-1", command).fingerprint == _stored_form(command)
+    assert fingerprint(command) == _stored_form(command)
 
 
 def test_different_requests_have_different_fingerprints() -> None:
     one = COMMANDS["apply"]()
     other = dataclasses.replace(one, credit_memo_id="cm_2")
-    assert Idempotency.of("k", one).fingerprint != Idempotency.of("k", other).fingerprint
+    assert fingerprint(one) != fingerprint(other)

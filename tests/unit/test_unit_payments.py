@@ -25,7 +25,7 @@ from credit_memos.errors import (
     NotFound,
     ValidationError,
 )
-from credit_memos.ports import UnitOfWork
+from credit_memos.ports import Changes
 from credit_memos.settings import Settings
 from credit_memos.usecases import CreditMemoService
 
@@ -196,7 +196,7 @@ def test_two_racing_payments_with_one_reference_cannot_both_commit(world: World)
     invoice = world.invoice("100.00")
     rival = world.new_service()
 
-    def race(repo: MemoryRepository, _: UnitOfWork) -> None:
+    def race(repo: MemoryRepository, _: Changes) -> None:
         repo.before_commit.remove(race)
         rival.execute(payments.RecordInvoicePayment(invoice["id"], Decimal("20.00"), "dup"))
 
@@ -212,7 +212,7 @@ def test_a_payment_that_loses_the_balance_to_a_credit_is_insufficient_balance(wo
     memo_id = world.memo("90.00")
     rival = world.new_service()
 
-    def race(repo: MemoryRepository, _: UnitOfWork) -> None:
+    def race(repo: MemoryRepository, _: Changes) -> None:
         repo.before_commit.remove(race)
         target = ApplyTarget(invoice_id=invoice["id"], amount=Decimal("90.00"))
         rival.execute(applications.ApplyCreditMemo(memo_id, (target,)))

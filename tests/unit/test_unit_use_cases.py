@@ -38,9 +38,11 @@ def test_importing_a_handler_loads_only_its_operations_use_cases() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == str(
         [
-            "credit_memos.usecases.engine",
+            "credit_memos.usecases.fingerprint",
             "credit_memos.usecases.invoices",
             "credit_memos.usecases.paging",
+            "credit_memos.usecases.runner",
             "credit_memos.usecases.service",
+            "credit_memos.usecases.unit_of_work",
         ]
     )

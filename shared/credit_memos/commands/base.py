@@ -20,7 +20,7 @@ class Command:
     metric: ClassVar[str | None] = None
     # Who asks (spec section 7): set by the edge from the caller's identity (API Gateway's request
     # context, a direct payload's ``actor``, the function), never from a request body. Not part of
-    # the idempotency fingerprint (usecases/engine.py).
+    # the idempotency fingerprint (usecases/fingerprint.py).
     actor: str | None = field(default=None, kw_only=True)
 
     def __init_subclass__(cls, **kwargs: object) -> None:

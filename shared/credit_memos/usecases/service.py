@@ -4,8 +4,11 @@ Each use case is a function registered for its command type with ``@use_case``, 
 module of its aggregate (invoices, memos, applications, conversion, settlement), which the
 command type names (``Command.use_cases``). That module is imported on the first command of
 its type (:func:`use_case_of`), so a function loads only the use cases and domain modules its
-operation needs; ``load`` imports them ahead (the SnapStart warm-up). Adding an operation is a
-command in ``credit_memos.commands`` and a function here; nothing else dispatches.
+operation needs; ``load`` imports them ahead (the SnapStart warm-up).
+
+A mutation's use case takes a ``UnitOfWork`` and the command; a query's takes the repository
+and the command. Both return a ``Result``. Adding an operation is a command in
+``credit_memos.commands`` and a function here; nothing else dispatches.
 """
 
 from __future__ import annotations
@@ -19,19 +22,19 @@ from typing import Any
 from credit_memos.commands import Command
 from credit_memos.ports import Repository
 from credit_memos.settings import Settings
-from credit_memos.usecases.engine import Engine, Outcome
+from credit_memos.usecases.runner import Outcome, Runner, body_of
+from credit_memos.usecases.unit_of_work import Result
 
-UseCase = Callable[[Engine, Any, "str | None"], Outcome]
+# (UnitOfWork, command) for a mutation, (Repository, command) for a query.
+UseCase = Callable[[Any, Any], Result]
 
 _USE_CASES: dict[type[Command], UseCase] = {}
 
 
-def use_case[C: Command](
-    command_type: type[C],
-) -> Callable[[Callable[[Engine, C, str | None], Outcome]], UseCase]:
+def use_case[C: Command, F: UseCase](command_type: type[C]) -> Callable[[F], F]:
     """Register the function that carries out ``command_type``."""
 
-    def register(function: Callable[[Engine, C, str | None], Outcome]) -> UseCase:
+    def register(function: F) -> F:
         if function.__module__ != _module_of(command_type):
             raise RuntimeError(
                 f"{command_type.__name__} names {_module_of(command_type)} (use_cases), "
@@ -88,13 +91,14 @@ class CreditMemoService:
         sleep: Callable[[float], None] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.engine = Engine(repository, settings, clock=clock, sleep=sleep, monotonic=monotonic)
-
-    @property
-    def repository(self) -> Repository:
-        return self.engine.repository
+        self.repository = repository
+        self.settings = settings
+        self.runner = Runner(repository, settings, clock=clock, sleep=sleep, monotonic=monotonic)
 
     def execute(self, command: Command, idempotency_key: str | None = None) -> Outcome:
         """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once."""
         function = use_case_of(type(command))
-        return function(self.engine, command, idempotency_key if command.mutates else None)
+        if command.mutates:
+            return self.runner.run(function, command, idempotency_key)
+        result = function(self.repository, command)
+        return Outcome(result.status_code, body_of(result))

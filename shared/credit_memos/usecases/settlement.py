@@ -9,28 +9,26 @@ from credit_memos.commands import settlement as commands
 from credit_memos.domain import settlement
 from credit_memos.limits import MAX_PAGE_SIZE, MAX_SETTLEMENT_DOCUMENTS
 from credit_memos.money import minor_units
-from credit_memos.ports import Page
-from credit_memos.usecases.engine import Engine, Outcome
+from credit_memos.ports import Page, Repository
 from credit_memos.usecases.service import use_case
+from credit_memos.usecases.unit_of_work import Result
 
 
 @use_case(commands.PlanAccountSettlement)
-def plan(engine: Engine, command: commands.PlanAccountSettlement, _: str | None) -> Outcome:
+def plan(repository: Repository, command: commands.PlanAccountSettlement) -> Result:
     """Which of the account's memos pays which of its invoices.
 
     Candidates come from the account's status index; their balances are then read
     consistently, so the plan starts from the committed state. With ``credit_memo_ids``
     only those memos are drawn from.
     """
-    account, currency, repository = command.billing_account_id, command.currency, engine.repository
+    account, currency = command.billing_account_id, command.currency
     if currency is not None:
         minor_units(currency)  # an unknown currency is a ValidationError
     if command.credit_memo_ids is not None:
         memo_ids = list(dict.fromkeys(command.credit_memo_ids))
-        found = repository.read(memo_ids=memo_ids, consistent=True).memos
-        for memo_id in memo_ids:
-            engine.require(found.get(memo_id), "credit memo", memo_id)
-        memos = list(found.values())
+        found = repository.read(memo_ids=memo_ids, consistent=True)
+        memos = [found.memo(memo_id) for memo_id in memo_ids]
     else:
         listed = _list_posted(repository.list_credit_memos, account)
         wanted = [m.id for m in listed if m.balance > 0 and currency in (None, m.currency)]
@@ -55,12 +53,12 @@ def plan(engine: Engine, command: commands.PlanAccountSettlement, _: str | None)
     )
     # The execution's name (the ARN's last part) marks the records this settlement writes.
     description = f"Account settlement {command.execution_id.split(':')[-1]}"[:255]
-    return Outcome(200, settlement.plan_view(planned, description=description))
+    return Result(200, settlement.plan_view(planned, description=description))
 
 
 @use_case(commands.SummarizeAccountSettlement)
-def summarize(engine: Engine, command: commands.SummarizeAccountSettlement, _: str | None) -> Outcome:
-    return Outcome(200, settlement.summarize_settlement(command.plan, command.results))
+def summarize(_: Repository, command: commands.SummarizeAccountSettlement) -> Result:
+    return Result(200, settlement.summarize_settlement(command.plan, command.results))
 
 
 def _list_posted(list_page: Callable[[str, str | None, int, str | None], Page], account: str) -> list[Any]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 from credit_memos.commands import summary as commands
 from credit_memos.domain.summary import AccountTotals
 from credit_memos.domain.views import AccountSummaryView
-from credit_memos.usecases.engine import Engine, Outcome
+from credit_memos.ports import Repository
 from credit_memos.usecases.service import use_case
+from credit_memos.usecases.unit_of_work import Result
 
 
 @use_case(commands.GetAccountSummary)
-def get(engine: Engine, command: commands.GetAccountSummary, _: str | None) -> Outcome:
-    totals = engine.repository.read_account_summary(command.billing_account_id)
+def get(repository: Repository, command: commands.GetAccountSummary) -> Result:
+    totals = repository.read_account_summary(command.billing_account_id)
     if totals is None:
         totals = AccountTotals(command.billing_account_id, {}, None)
-    return Outcome(200, AccountSummaryView.of(totals).body())
+    return Result(200, AccountSummaryView.of(totals))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -60,11 +59,11 @@ from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice,
 from credit_memos.errors import ServiceUnavailable, ValidationError
 from credit_memos.limits import MAX_TRANSACTION_ITEMS
 from credit_memos.ports import (
+    Changes,
     ConflictingWrite,
     IdempotencyRecordExists,
     Page,
     Snapshot,
-    UnitOfWork,
 )
 
 if TYPE_CHECKING:
@@ -81,26 +80,6 @@ Action = tuple[str, dict[str, Any], dict[str, Any]]  # (kind, condition, item; f
 
 def _key(item: dict[str, Any]) -> Key:
     return item["pk"], item["sk"]
-
-
-class _LinesRead:
-    """What each document object this repository returned was read with (``StoredLines``), so a
-    commit of that object writes only the chunks whose lines changed. Keyed by the object (its
-    id, forgotten when the object is), not by document id: two reads of a document are two states.
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[int, tuple[weakref.ref[Any], StoredLines]] = {}
-
-    def remember(self, doc: Any, lines: StoredLines) -> None:
-        ident = id(doc)
-        if ident not in self._held:
-            weakref.finalize(doc, self._held.pop, ident, None)
-        self._held[ident] = (weakref.ref(doc), lines)
-
-    def of(self, doc: Any) -> StoredLines | None:
-        held = self._held.get(id(doc))
-        return held[1] if held is not None and held[0]() is doc else None
 
 
 def _utc_now() -> datetime:
@@ -124,7 +103,6 @@ class DynamoDbRepository:
         self._by_account, self._by_status = indexes
         self._clock = clock
         self._sleep = sleep
-        self._lines_read = _LinesRead()
 
     def _epoch(self) -> int:
         return int(self._clock().timestamp())
@@ -159,7 +137,8 @@ class DynamoDbRepository:
         if not keys:
             return snapshot
         found = {_key(data): data for data in self._batch_get(keys, consistent)}
-        for doc in self._documents([_key(k) for k in documents], found, consistent):
+        for doc, lines in self._documents([_key(k) for k in documents], found, consistent):
+            snapshot.stored[doc.id] = lines
             if isinstance(doc, Invoice):
                 snapshot.invoices[doc.id] = doc
             else:
@@ -188,10 +167,11 @@ class DynamoDbRepository:
 
     def _documents(
         self, keys: list[Key], found: dict[Key, dict[str, Any]], consistent: bool
-    ) -> list[Invoice | CreditMemo]:
+    ) -> list[tuple[Invoice | CreditMemo, StoredLines]]:
         """The invoices and memos of ``keys`` that exist, in that order, each assembled from its
         header and chunks (taken out of ``found``; the chunks not in it are read) and each one
-        committed state: a read torn by a write between the items' reads is read again."""
+        committed state: a read torn by a write between the items' reads is read again. Each
+        comes with what was read of its lines, so that a write rewrites only the changed chunks."""
         owners = {pk: (pk, sk) for pk, sk in keys}
         headers: dict[Key, dict[str, Any]] = {}
         chunks: dict[Key, dict[str, dict[str, Any]]] = {key: {} for key in keys}
@@ -203,7 +183,7 @@ class DynamoDbRepository:
                     headers[key] = data
                 else:
                     chunks[owner][key[1]] = data
-        docs: dict[Key, Invoice | CreditMemo] = {}
+        docs: dict[Key, tuple[Invoice | CreditMemo, StoredLines]] = {}
         for attempt in range(MAX_TORN_READS):
             missing = [
                 k for key, header in headers.items() for k in chunk_keys(header) if k["sk"] not in chunks[key]
@@ -218,8 +198,7 @@ class DynamoDbRepository:
                     continue
                 doc, lines = assembled
                 assert isinstance(doc, Invoice | CreditMemo)
-                self._lines_read.remember(doc, lines)
-                docs[key] = doc
+                docs[key] = doc, lines
             if not torn:
                 return [docs[key] for key in keys if key in docs]
             if attempt:
@@ -254,20 +233,17 @@ class DynamoDbRepository:
 
     # ------------------------------------------------------------ writes
 
-    def commit(self, unit: UnitOfWork) -> None:
+    def commit(self, unit: Changes) -> None:
         items: list[Action] = []
-        written: list[tuple[Any, StoredLines]] = []  # (document object, its lines once committed)
         for doc in unit.creates:
             write = document_write(doc, version=doc.version, read=None)
             items.append(("create", {"ConditionExpression": "attribute_not_exists(pk)"}, write.header))
             items += [("chunk", {}, chunk) for chunk in write.chunks]
-            if write.lines is not None:
-                written.append((doc, write.lines))
         for doc in unit.updates:
             # The header is conditional on the version read; the chunks whose lines changed go in
             # the same transaction, so a writer that changed any other chunk meanwhile (it bumped
             # the version) makes this one fail as a whole.
-            write = document_write(doc, version=doc.version + 1, read=self._lines_read.of(doc))
+            write = document_write(doc, version=doc.version + 1, read=unit.stored.get(doc.id))
             condition = {
                 "ConditionExpression": "#version = :read_version",
                 "ExpressionAttributeNames": {"#version": "version"},
@@ -276,8 +252,6 @@ class DynamoDbRepository:
             items.append(("update", condition, write.header))
             items += [("chunk", {}, chunk) for chunk in write.chunks]
             items += [("delete", {}, key) for key in write.deletes]
-            if write.lines is not None:
-                written.append((doc, write.lines))
         if unit.series is not None:
             # The series is the hot item of every posting: conditional on the version read, so a
             # number is issued once, and only by a write that commits (docs/design.md "Numbers").
@@ -325,12 +299,10 @@ class DynamoDbRepository:
             self._transact(items)
         for doc in unit.updates:
             doc.version += 1
-        for doc, lines in written:
-            self._lines_read.remember(doc, lines)
         if unit.series is not None:
             unit.series.version += 1
 
-    def _outbox_item(self, unit: UnitOfWork) -> dict[str, Any]:
+    def _outbox_item(self, unit: Changes) -> dict[str, Any]:
         first = unit.events[0]
         # The shard follows the write's first document, so one document's writes share a shard.
         document_id = next(iter(first.detail.get("sequences") or {}), first.event_id)

@@ -1,0 +1,39 @@
+"""The fingerprint of a command: what an idempotency key's later uses must ask for again."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from typing import Any
+
+from credit_memos.commands import Command
+
+# Command fields that are left out of the fingerprint when None (see fingerprint).
+_FINGERPRINT_IF_SET = ("reason_code",)
+
+
+def fingerprint(command: Command) -> str:
+    """The SHA-256 of what the command asks for.
+
+    Who asks (``actor``) is not part of it: a retry under the same key by another identity
+    replays the first outcome (whose ``createdBy`` names the first caller). Fields added since
+    keys were first stored count only when set, so a retry across the deploy that added them
+    still matches the record of its first attempt. The text is that of
+    ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals as str).
+    """
+    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "actor"}
+    for name in _FINGERPRINT_IF_SET:
+        if fields.get(name, 0) is None:
+            del fields[name]
+    canonical = _FINGERPRINT_JSON.encode([command.operation, fields])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _fields_or_str(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    return str(value)
+
+
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_fields_or_str)
