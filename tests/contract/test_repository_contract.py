@@ -439,20 +439,20 @@ def test_the_series_is_taken_once_per_version_and_only_with_its_transaction(repo
     first, second = memo("cm-n1"), memo("cm-n2")
     series = copy.deepcopy(fresh)
     assert series is not None
-    first.document_number = series.take()
+    first.document_number = series.next_number()
     repo.commit(Changes(creates=[first], series=series))
     assert repo.read(series="CM-").series == NumberSeries("CM-", 1, 1)
     # A posting that read the series before the first committed loses, and writes nothing.
     stale = copy.deepcopy(fresh)
     assert stale is not None
-    second.document_number = stale.take()
+    second.document_number = stale.next_number()
     with pytest.raises(ConflictingWrite):
         repo.commit(Changes(creates=[second], series=stale))
     assert "cm-n2" not in repo.read(memo_ids=["cm-n2"]).memos
     # Re-read, it takes the next number.
     current = repo.read(series="CM-").series
     assert current is not None
-    second.document_number = current.take()
+    second.document_number = current.next_number()
     repo.commit(Changes(creates=[second], series=current))
     assert repo.read(series="CM-").series == NumberSeries("CM-", 2, 2)
     assert repo.read(series="XX-").series == NumberSeries("XX-", 0, 0)  # one series per prefix

@@ -338,12 +338,12 @@ class NumberSeries:
     last: int = 0
     version: int = 0
 
-    def take(self) -> str:
+    def next_number(self) -> str:
         self.last += 1
         return f"{self.prefix}{self.last:0{DOCUMENT_NUMBER_DIGITS}d}"
 
 
-def stamp(
+def set_created_by(
     created: Sequence[Invoice | CreditMemo | ApplicationEntry],
     actor: str | None,
     reason_code: ReasonCode | None = None,

@@ -129,7 +129,7 @@ def number_if_posted(memo: CreditMemo, series: NumberSeries) -> bool:
     """
     if memo.status != "Posted" or memo.document_number is not None:
         return False
-    memo.document_number = series.take()
+    memo.document_number = series.next_number()
     return True
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from credit_memos.commands import applications as commands
 from credit_memos.domain.applying import apply_credit_memo, apply_credit_memo_line, unapply_application
-from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, entry_id_of, stamp
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, entry_id_of, set_created_by
 from credit_memos.domain.views import ApplicationPage, ApplicationsResult, ApplicationView
 from credit_memos.errors import NotFound
 from credit_memos.ports import Repository
@@ -68,7 +68,7 @@ def _applied(
     """Stage an apply's writes and events; its answer is the memo and the records written."""
     for ordinal, entry in enumerate(entries):
         entry.ordinal = ordinal  # the history lists them in the request's order
-    stamp(entries, command.actor)
+    set_created_by(entries, command.actor)
     uow.create(*entries)
     uow.update(memo, *invoices)
     by_id = {invoice.id: invoice for invoice in invoices}
@@ -100,7 +100,7 @@ def unapply(uow: UnitOfWork, command: commands.UnapplyCreditMemoApplication) -> 
         effective_date=command.effective_date or uow.today,
         description=command.description,
     )
-    stamp([new_entry], command.actor, command.reason_code)
+    set_created_by([new_entry], command.actor, command.reason_code)
     uow.create(new_entry)
     uow.update(memo, invoice, entry)
     uow.events.credit_moved(memo, invoice, new_entry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from credit_memos.commands import conversion as commands
 from credit_memos.domain.conversion import convert_negative_lines
-from credit_memos.domain.documents import stamp
+from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.invoice_credit import credit_invoice
 from credit_memos.domain.views import ApplicationsResult
 from credit_memos.usecases.service import use_case
@@ -25,7 +25,7 @@ def credit(uow: UnitOfWork, command: commands.CreditInvoice) -> Result:
         effective_date=command.effective_date or uow.today,
         description=command.description,
     )
-    stamp([memo, entry], command.actor, command.reason_code)
+    set_created_by([memo, entry], command.actor, command.reason_code)
     uow.number(memo)
     uow.create(memo, entry)
     uow.update(invoice)
@@ -49,7 +49,7 @@ def convert(uow: UnitOfWork, command: commands.ConvertNegativeInvoiceLines) -> R
         description=command.description,
     )
     entries = [entry] if entry is not None else []
-    stamp([memo, *entries], command.actor, command.reason_code)
+    set_created_by([memo, *entries], command.actor, command.reason_code)
     uow.number(memo)
     uow.create(memo, *entries)
     uow.update(invoice)

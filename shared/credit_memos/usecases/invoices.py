@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from credit_memos.commands import invoices as commands
-from credit_memos.domain.documents import stamp
+from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.invoices import create_invoice, post_invoice
 from credit_memos.domain.views import InvoicePage, InvoiceView
 from credit_memos.ports import Repository
@@ -26,7 +26,7 @@ def create(uow: UnitOfWork, command: commands.CreateInvoice) -> Result:
         lines=command.lines,
         now=uow.now,
     )
-    stamp([invoice], command.actor)
+    set_created_by([invoice], command.actor)
     uow.create(invoice)
     uow.events.invoice_created(invoice)
     return Result(201, InvoiceView.of(invoice))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from credit_memos.commands import memos as commands
-from credit_memos.domain.documents import stamp
+from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
 from credit_memos.domain.views import CreditMemoPage, CreditMemoView
 from credit_memos.errors import ValidationError
@@ -35,7 +35,7 @@ def create(uow: UnitOfWork, command: commands.CreateCreditMemo) -> Result:
         lines=lines,
         now=uow.now,
     )
-    stamp([memo], command.actor, command.reason_code)
+    set_created_by([memo], command.actor, command.reason_code)
     uow.number(memo)
     uow.create(memo)
     uow.events.memo_created(memo)

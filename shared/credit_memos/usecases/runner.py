@@ -118,7 +118,7 @@ class Runner:
             settings=self.settings,
             now=now,
             ids=IdFactory(scope),
-            idempotency_key=(key.operation, key.key) if key is not None else None,
+            idempotency=(key.operation, key.key) if key is not None else None,
         )
 
     def _record(

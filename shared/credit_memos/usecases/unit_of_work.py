@@ -48,10 +48,10 @@ class UnitOfWork:
         now: datetime,
         ids: IdFactory,
         settings: Settings,
-        idempotency_key: tuple[str, str] | None,
+        idempotency: tuple[str, str] | None,
     ) -> None:
         self._repository = repository
-        self._unread_key = idempotency_key
+        self._unread_key = idempotency
         self.settings = settings
         self._series: NumberSeries | None = None
         self.new_id = ids
