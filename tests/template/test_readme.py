@@ -1,13 +1,19 @@
-"""The README's operation table is generated from template.yaml and openapi.json, and kept in sync."""
+"""The README's tables are generated and kept in sync; the user docs stay short, linked and current.
+
+The operation table comes from template.yaml and openapi.json, the limits table from
+``credit_memos.limits``. The user docs are README.md and docs/*.md but docs/api.md (the contract).
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 
 import pytest
 
-from infra.local.template import Template
+from infra.local.template import REPO_ROOT, Template
 from infra.openapi import OUTPUT as OPENAPI_PATH
 from infra.readme import BEGIN, END, README, ReadmeError, expected_readme, render_table
 
@@ -44,3 +50,50 @@ def test_the_limits_table_is_written_from_the_limits_module(monkeypatch: pytest.
     assert "| invoices per apply request | 25 |" in README.read_text(encoding="utf-8")
     monkeypatch.setattr(limits, "DESCRIBED", (("invoices per apply request", limits.MAX_APPLY_TARGETS + 1),))
     assert "| invoices per apply request | 26 |" in expected_readme()
+
+
+USER_DOCS = [README, *sorted(path for path in (REPO_ROOT / "docs").glob("*.md") if path.name != "api.md")]
+CODE_BLOCK = re.compile(r"^```.*?^```", re.M | re.S)
+
+
+def test_the_readme_names_the_two_commands_and_stays_short() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make run" in text and "make test" in text
+    assert len(text.splitlines()) <= 250
+    assert len((REPO_ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8").splitlines()) <= 350
+
+
+@pytest.mark.parametrize("path", USER_DOCS, ids=lambda path: path.name)
+def test_user_docs_name_no_issue_numbers(path: Path) -> None:
+    assert not re.findall(r"\bissues? #?[0-9]+", path.read_text(encoding="utf-8"), re.I)
+
+
+@pytest.mark.parametrize("path", USER_DOCS, ids=lambda path: path.name)
+def test_shell_blocks_hold_no_angle_bracket_placeholders(path: Path) -> None:
+    """``<id>`` in a pasted command is a redirection: examples take ids from shell variables."""
+    blocks = [b for b in CODE_BLOCK.findall(path.read_text(encoding="utf-8")) if b.startswith("```bash")]
+    for block in blocks:
+        assert not re.findall(r"<[A-Za-z][\w .-]*>", block), block
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _anchors(path: Path) -> set[str]:
+    text = CODE_BLOCK.sub("", path.read_text(encoding="utf-8"))
+    return {_anchor(heading) for heading in re.findall(r"^#+ (.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("path", USER_DOCS, ids=lambda path: path.name)
+def test_relative_links_reach_a_file_and_heading(path: Path) -> None:
+    text = CODE_BLOCK.sub("", path.read_text(encoding="utf-8"))
+    for target, fragment in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
+        if target.startswith(("http://", "https://")):
+            continue
+        linked = (path.parent / target).resolve() if target else path
+        assert linked.exists(), f"{path.name}: {target} does not exist"
+        if fragment and linked.suffix == ".md":
+            where = target or path.name
+            assert fragment in _anchors(linked), f"{path.name}: no heading #{fragment} in {where}"
