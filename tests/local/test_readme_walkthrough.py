@@ -1,0 +1,102 @@
+"""The README's walkthrough, run exactly as written against the server `make run` starts.
+
+The fenced bash block under "## A walkthrough" is pasted into bash (only the base URL points at
+this test's port), and the balances it prints are checked: a walkthrough that fails when pasted
+(a 409 after a step that did not happen, a placeholder the shell misreads) fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra.local.dynamodb_local import java_executable
+
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+
+pytestmark = pytest.mark.integration
+
+
+def walkthrough() -> str:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## A walkthrough", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 1, "the walkthrough is one bash block"
+    return blocks[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if java_executable() is None:
+        pytest.skip("DynamoDB Local needs Java")
+    port, dynamodb_port = _free_port(), _free_port()
+    log = tmp_path_factory.mktemp("walkthrough") / "server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(  # what `make run` runs, on ports of its own
+            [sys.executable, "-m", "infra.local.server", "--port", str(port)]
+            + ["--dynamodb-port", str(dynamodb_port), "--in-memory"],
+            cwd=REPO,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while "Listening on" not in log.read_text():
+            if server.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"the server did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def _json_lines(output: str) -> list[dict[str, Any]]:
+    found = []
+    for line in output.splitlines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found
+
+
+def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str) -> None:
+    script = walkthrough()
+    assert "B=http://127.0.0.1:3000\n" in script
+    script = script.replace("B=http://127.0.0.1:3000\n", f"B={base_url}\n", 1)
+    run = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert run.returncode == 0, run.stderr + run.stdout
+    answers = _json_lines(run.stdout)
+    assert not [a for a in answers if "errorCode" in a], run.stdout
+
+    invoice = next(a for a in answers if a.get("id", "").startswith("inv_") and "lines" in a)
+    final = [a for a in answers if a.get("id") == invoice["id"] and "lines" in a][-1]
+    total = Decimal(final["totalAmountWithTax"])
+    converted = Decimal(final["totalConvertedNegAmount"])
+    credits, payments = Decimal(final["netCreditsApplied"]), Decimal(final["netPaymentsApplied"])
+    # 300 + 30 tax - 100 refund line. The refund line converted (-100) into a memo applied back
+    # (100), 30.00 credited from the first line with its 3.00 tax copied (33), 20.00 applied and
+    # unapplied (0), and the 40.00 payment reversed (0).
+    assert total == Decimal("230.00")
+    assert (converted, credits, payments) == (Decimal("-100.00"), Decimal("133.00"), Decimal("0.00"))
+    assert Decimal(final["balance"]) == total - converted - credits - payments == Decimal("197.00")
+    memo = next(a for a in answers if a.get("id", "").startswith("cm_") and a.get("status") == "Voided")
+    assert (memo["balance"], memo["netCreditsApplied"]) == ("0.00", "0.00")
