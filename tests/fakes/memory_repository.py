@@ -38,15 +38,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb.items import (
-    StoredLines,
-    document_write,
-    estimated_size,
-    idempotency_item,
-    line_chunks,
-    stored_item,
-)
+from credit_memos.adapters.dynamodb.document_items import stored_item
+from credit_memos.adapters.dynamodb.idempotency_items import idempotency_item
+from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
+from credit_memos.adapters.dynamodb.line_chunks import StoredLines, document_write, line_chunks
 from credit_memos.adapters.dynamodb.repository import MAX_ITEM_BYTES
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (

@@ -10,14 +10,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from credit_memos.adapters.dynamodb.items import (
-    CHUNK_VERSIONS,
-    INDEXED_ATTRIBUTES,
-    LINES_ENTITY,
-    deserialize,
-    serialize,
-)
-from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.keys import INDEXED_ATTRIBUTES, INDEXES, LEGACY_INDEXES
+from credit_memos.adapters.dynamodb.line_chunks import CHUNK_VERSIONS, LINES_ENTITY
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
 from infra.local.dynamodb_local import dynamodb_client

@@ -16,8 +16,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.dynamodb.errors import translate
-from credit_memos.adapters.dynamodb.items import deserialize, serialize
 from credit_memos.adapters.dynamodb.keys import PENDING_INDEX, PENDING_SHARDS, pending_partition
 from credit_memos.adapters.outbox import (
     OUTBOX_ATTRIBUTE,
