@@ -68,37 +68,32 @@ def document_item(doc: Document) -> dict[str, Any]:
     else:
         data = as_dict(doc)
     if isinstance(doc, Invoice):
+        key, entity = invoice_key(doc.id), "Invoice"
+        by_account = account_partition("INVOICE", doc.billing_account_id)
+        by_status = account_partition("INVOICE", doc.billing_account_id, doc.status)
         sort = f"{doc.invoice_date}#{doc.id}"
-        keys = invoice_key(doc.id) | {
-            "entity": "Invoice",
-            BY_ACCOUNT_INDEX.pk: account_partition("INVOICE", doc.billing_account_id),
-            BY_ACCOUNT_INDEX.sk: sort,
-            BY_STATUS_INDEX.pk: account_partition("INVOICE", doc.billing_account_id, doc.status),
-            BY_STATUS_INDEX.sk: sort,
-        }
     elif isinstance(doc, CreditMemo):
         if data[NUMBER_ATTRIBUTE] is None:
             del data[NUMBER_ATTRIBUTE]  # the number index's key: absent (not NULL) until numbered
+        key, entity = memo_key(doc.id), "CreditMemo"
+        by_account = account_partition("MEMO", doc.billing_account_id)
+        by_status = account_partition("MEMO", doc.billing_account_id, doc.status)
         sort = f"{doc.effective_date}#{doc.id}"
-        keys = memo_key(doc.id) | {
-            "entity": "CreditMemo",
-            BY_ACCOUNT_INDEX.pk: account_partition("MEMO", doc.billing_account_id),
-            BY_ACCOUNT_INDEX.sk: sort,
-            BY_STATUS_INDEX.pk: account_partition("MEMO", doc.billing_account_id, doc.status),
-            BY_STATUS_INDEX.sk: sort,
-        }
     else:
         records = [_without_none(record) for record in data.pop("records")]
         data[records_attribute(records)] = records
+        key, entity = entry_key(doc.id), "ApplicationEntry"
+        by_account = history_partition("MEMO", doc.credit_memo_id)  # the memo's history
+        by_status = history_partition("INVOICE", doc.invoice_id)  # the invoice's history
         sort = f"{doc.created_at}#{doc.ordinal:04d}#{doc.id}"
-        keys = entry_key(doc.id) | {
-            "entity": "ApplicationEntry",
-            BY_ACCOUNT_INDEX.pk: history_partition("MEMO", doc.credit_memo_id),
-            BY_ACCOUNT_INDEX.sk: sort,
-            BY_STATUS_INDEX.pk: history_partition("INVOICE", doc.invoice_id),
-            BY_STATUS_INDEX.sk: sort,
-        }
-    return data | keys
+    index_keys = {
+        "entity": entity,
+        BY_ACCOUNT_INDEX.pk: by_account,
+        BY_ACCOUNT_INDEX.sk: sort,
+        BY_STATUS_INDEX.pk: by_status,
+        BY_STATUS_INDEX.sk: sort,
+    }
+    return data | key | index_keys
 
 
 # What a header holds: every field of the document but its lines (and the list-only line count).
