@@ -26,14 +26,10 @@ from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
-from credit_memos.adapters.dynamodb.items import (
-    deserialize,
-    document_from_item,
-    document_write,
-    records_attribute,
-    serialize,
-)
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.document_items import document_from_item, records_attribute
 from credit_memos.adapters.dynamodb.keys import LEGACY_INDEXES, Index
+from credit_memos.adapters.dynamodb.line_chunks import document_write
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
 

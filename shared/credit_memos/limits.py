@@ -17,7 +17,7 @@ MAX_LINES = 300
 MAX_TAXES_PER_LINE = 5
 # One DynamoDB transaction holds 100 items; every request is one transaction. An apply writes
 # the memo's header + N invoice headers + N application entries + the idempotency record + the
-# outbox item, and each chunk of lines (adapters.dynamodb.items.LINES_PER_CHUNK lines) whose
+# outbox item, and each chunk of lines (adapters.dynamodb.line_chunks.LINES_PER_CHUNK lines) whose
 # balances it changes (docs/design.md "Table design"). The target limits keep an invoice-level
 # apply and a 300-line memo onto a 300-line invoice within it; a request that would still change
 # more items (e.g. line-level applies spreading over many 300-line invoices at once) is refused

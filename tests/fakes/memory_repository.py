@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from credit_memos.adapters.dynamodb.items import stored_item
+from credit_memos.adapters.dynamodb.document_items import stored_item
 from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (

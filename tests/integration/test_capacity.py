@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from credit_memos.adapters.dynamodb.items import LINES_ENTITY
 from credit_memos.adapters.dynamodb.keys import INDEXES
+from credit_memos.adapters.dynamodb.line_chunks import LINES_ENTITY
 
 from infra.bench.capacity import Schema, index_write_units, item_size, query_units, write_units
 from infra.local.dynamodb_local import dynamodb_client

@@ -23,7 +23,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 from credit_memos.adapters.dynamodb import repository as repository_module
-from credit_memos.adapters.dynamodb.items import document_item, serialize
+from credit_memos.adapters.dynamodb.attribute_codec import serialize
+from credit_memos.adapters.dynamodb.document_items import document_item
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.api import runtime
 from credit_memos.ports import Changes, ConflictingWrite, IdempotencyRecord, IdempotencyRecordExists

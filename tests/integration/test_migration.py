@@ -10,14 +10,15 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from credit_memos.adapters.dynamodb.items import (
-    CHUNK_VERSIONS,
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.keys import (
+    BY_ACCOUNT_INDEX,
+    BY_STATUS_INDEX,
     INDEXED_ATTRIBUTES,
-    LINES_ENTITY,
-    deserialize,
-    serialize,
+    INDEXES,
+    LEGACY_INDEXES,
 )
-from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
+from credit_memos.adapters.dynamodb.line_chunks import CHUNK_VERSIONS, LINES_ENTITY
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
 from infra.local.dynamodb_local import dynamodb_client
@@ -204,14 +205,15 @@ def test_a_table_with_todays_indexes_and_items_migrates_step_by_step(
     # Step 0: this version deployed on today's table, readers on the old indexes.
     baseline = step(legacy=True, expected=None)
 
-    # Steps 1 and 2 (one index per deploy): GSI3, then GSI4; DynamoDB backfills each.
+    # Steps 1 and 2 (one index per deploy): GSI3 (by account), then GSI4 (by status); DynamoDB
+    # backfills each.
     definitions = {
         d["IndexName"]: d
         for d in template().tables()["CreditMemoTable"].create_kwargs["GlobalSecondaryIndexes"]
     }
-    add_index(client, table, definitions[INDEXES[0].name], timeout=60)
+    add_index(client, table, definitions[BY_ACCOUNT_INDEX.name], timeout=60)
     baseline = step(legacy=True, expected=baseline)
-    add_index(client, table, definitions[INDEXES[1].name], timeout=60)
+    add_index(client, table, definitions[BY_STATUS_INDEX.name], timeout=60)
     baseline = step(legacy=True, expected=baseline)
     # Readers switched before the conversion would still see everything (they fall back to the
     # table for an item the new index lacks), and a token of the old index continues on the new.
@@ -268,7 +270,7 @@ def test_a_table_with_todays_indexes_and_items_migrates_step_by_step(
                 KeyConditionExpression="#pk = :pk",
                 ExpressionAttributeNames={"#pk": index.pk},
                 ExpressionAttributeValues={
-                    ":pk": {"S": partition if index is INDEXES[0] else f"{partition}#Posted"}
+                    ":pk": {"S": partition if index is BY_ACCOUNT_INDEX else f"{partition}#Posted"}
                 },
             )
             assert response["Items"]
@@ -276,10 +278,10 @@ def test_a_table_with_todays_indexes_and_items_migrates_step_by_step(
                 assert set(item) <= {
                     "pk",
                     "sk",
-                    INDEXES[0].pk,
-                    INDEXES[0].sk,
-                    INDEXES[1].pk,
-                    INDEXES[1].sk,
+                    BY_ACCOUNT_INDEX.pk,
+                    BY_ACCOUNT_INDEX.sk,
+                    BY_STATUS_INDEX.pk,
+                    BY_STATUS_INDEX.sk,
                     *INDEXED_ATTRIBUTES,
                 }
                 assert "lines" not in item and OUTBOX_ATTRIBUTE not in item

@@ -49,9 +49,10 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port, dynamodb_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("walkthrough") / "server.log"
     with log.open("w") as out:
+        command = [sys.executable, "-m", "infra.local.server", "--port", str(port)]
+        command += ["--dynamodb-port", str(dynamodb_port), "--in-memory"]
         server = subprocess.Popen(  # what `make run` runs, on ports of its own
-            [sys.executable, "-m", "infra.local.server", "--port", str(port)]
-            + ["--dynamodb-port", str(dynamodb_port), "--in-memory"],
+            command,
             cwd=REPO,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -11,14 +11,10 @@ from typing import Any
 
 import boto3
 import pytest
-from credit_memos.adapters.dynamodb.items import (
-    CHUNK_VERSIONS,
-    LINES_PER_CHUNK,
-    deserialize,
-    document_item,
-    serialize,
-)
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.document_items import document_item
 from credit_memos.adapters.dynamodb.keys import INDEXES, PENDING_INDEX
+from credit_memos.adapters.dynamodb.line_chunks import CHUNK_VERSIONS, LINES_PER_CHUNK
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 from credit_memos.domain.documents import Invoice

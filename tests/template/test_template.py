@@ -17,8 +17,13 @@ from typing import Any
 
 import pytest
 import yaml
-from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
-from credit_memos.adapters.dynamodb.keys import INDEXES, NUMBER_ATTRIBUTE, NUMBER_INDEX, PENDING_INDEX
+from credit_memos.adapters.dynamodb.keys import (
+    INDEXED_ATTRIBUTES,
+    INDEXES,
+    NUMBER_ATTRIBUTE,
+    NUMBER_INDEX,
+    PENDING_INDEX,
+)
 from credit_memos.domain.summary import SUMMARIZED_ENTITIES
 
 from infra.local.template import Route, Template

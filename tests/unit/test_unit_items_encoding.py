@@ -8,13 +8,9 @@ from decimal import Decimal
 import pytest
 from boto3.dynamodb.types import DYNAMODB_CONTEXT as BOTO3_CONTEXT
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from credit_memos.adapters.dynamodb.items import (
-    DYNAMODB_CONTEXT,
-    deserialize,
-    estimated_size,
-    idempotency_item,
-    serialize,
-)
+from credit_memos.adapters.dynamodb.attribute_codec import DYNAMODB_CONTEXT, deserialize, serialize
+from credit_memos.adapters.dynamodb.idempotency_items import idempotency_item
+from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.domain.views import ApplicationView, CreditMemoView, json_text
 from credit_memos.ports import IdempotencyRecord
 

@@ -8,7 +8,7 @@ import json
 import zlib
 
 import pytest
-from credit_memos.adapters.dynamodb.items import deserialize, serialize
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.outbox import (
     OUTBOX_COMPRESS_OVER,
     MalformedOutbox,

@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 from credit_memos import commands
-from credit_memos.adapters.dynamodb.items import document_from_item, document_item, line_chunks
+from credit_memos.adapters.dynamodb.document_items import document_from_item, document_item
+from credit_memos.adapters.dynamodb.line_chunks import line_chunks
 from credit_memos.commands import applications, conversion, invoices, memos, payments
 from credit_memos.domain.documents import Invoice
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput

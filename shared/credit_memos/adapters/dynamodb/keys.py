@@ -1,4 +1,5 @@
-"""The table's keys: one place names every item's partition and sort key (docs/design.md)."""
+"""The table's keys and indexes: one place names every item's partition and sort key, and every
+index with its key attributes and projection (docs/design.md)."""
 
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def history_partition(document: str, document_id: str) -> str:
 
 
 def payments_partition(invoice_id: str) -> str:
-    """The index partition (GSI4, beside the invoice's application history) of its payment records."""
+    """The index partition (BY_STATUS_INDEX, beside the invoice's history) of its payment records."""
     return f"INVOICE#{invoice_id}#PAYMENTS"
 
 
@@ -85,13 +86,57 @@ class Index:
     sk: str
 
 
-# The two overloaded indexes (docs/design.md "Indexes"): an account's documents and a memo's
-# history on the first, an account's documents by status and an invoice's history on the second.
-# GSI3 and GSI4 project only what lists return (items.INDEXED_ATTRIBUTES); they are keyed on the
-# same attributes as GSI1 and GSI2 (projection ALL), which they replace, so DynamoDB backfills them
-# from the items as they are and a page token of the old index continues on the new one.
-INDEXES = (Index("GSI3", "gsi1pk", "gsi1sk"), Index("GSI4", "gsi2pk", "gsi2sk"))
+# The two list indexes, named here by what they list (docs/design.md "Indexes"); each is overloaded:
+# - BY_ACCOUNT_INDEX: an account's invoices or memos, and a memo's application history;
+# - BY_STATUS_INDEX: an account's invoices or memos in one status, an invoice's application history
+#   and its payment records.
+# Their deployed names (GSI3, GSI4) and key attributes (gsi1pk/gsi1sk, gsi2pk/gsi2sk) are kept: a
+# deployed table can neither rename an index nor change its keys, and the key attribute names are
+# part of every item already written. They replaced LEGACY_INDEXES (the same keys, projection ALL),
+# so a page token of a legacy index continues on its successor.
+BY_ACCOUNT_INDEX = Index("GSI3", "gsi1pk", "gsi1sk")
+BY_STATUS_INDEX = Index("GSI4", "gsi2pk", "gsi2sk")
+INDEXES = (BY_ACCOUNT_INDEX, BY_STATUS_INDEX)
 LEGACY_INDEXES = (Index("GSI1", "gsi1pk", "gsi1sk"), Index("GSI2", "gsi2pk", "gsi2sk"))
+
+# What the list indexes hold besides their keys and the table's (template.yaml lists the same names;
+# tests/template checks it): the fields a list shows of an invoice or a memo (the views without
+# lines), and an application entry's ``records`` when they are small. Lines, the outbox, versions
+# and large records are not copied into the indexes (docs/design.md "Indexes").
+INDEXED_ATTRIBUTES = (
+    "entity",
+    "id",
+    "billing_account_id",
+    "currency",
+    "status",
+    "settlement_level",
+    "source_action",
+    "reference_invoice_id",
+    "invoice_date",
+    "effective_date",
+    "due_date",
+    "description",
+    "external_reference",
+    "total_charge_amount",
+    "total_tax_amount",
+    "total_amount_with_tax",
+    "total_converted_neg_amount",
+    "net_credits_applied",
+    "balance",
+    "line_count",
+    "created_at",
+    "updated_at",
+    "document_number",
+    "reason_code",
+    "void_reason_code",
+    "created_by",
+    "voided_by",
+    "credit_memo_id",
+    "invoice_id",
+    "level",
+    "ordinal",
+    "records",
+)
 
 # The outbox items not yet confirmed published (docs/design.md "Indexes", docs/orchestration-and-events.md).
 # Sparse: only a pending OUTBOX item has ``gsi5pk``; the publisher removes it once EventBridge has

@@ -16,8 +16,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from credit_memos.adapters.dynamodb.attribute_codec import serialize
+from credit_memos.adapters.dynamodb.batch_reads import batch_get
 from credit_memos.adapters.dynamodb.errors import translate
-from credit_memos.adapters.dynamodb.items import deserialize, serialize
 from credit_memos.adapters.dynamodb.keys import PENDING_INDEX, PENDING_SHARDS, pending_partition
 from credit_memos.adapters.outbox import (
     OUTBOX_ATTRIBUTE,
@@ -25,7 +26,6 @@ from credit_memos.adapters.outbox import (
     OutboxEvent,
     decode_outbox,
 )
-from credit_memos.errors import ServiceUnavailable
 
 # A confirmed item (its events gone) is kept this long for whoever investigates a delivery.
 CONFIRMED_TTL_SECONDS = 7 * 24 * 3600
@@ -78,7 +78,7 @@ class OutboxStore:
                 except (ClientError, BotoCoreError) as error:
                     raise translate(error) from error
                 for item in response.get("Items", []):
-                    yield {"pk": item["pk"], "sk": item["sk"]}
+                    yield {"pk": item["pk"]["S"], "sk": item["sk"]["S"]}
                 if "LastEvaluatedKey" not in response:
                     break
                 request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
@@ -91,32 +91,16 @@ class OutboxStore:
         """
         keys = list(self._pending_keys())
         found: list[PendingWrite] = []
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {"Keys": keys[start : start + 100], "ConsistentRead": True}
-            }
-            for attempt in range(8):
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError) as error:
-                    raise translate(error) from error
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    item = deserialize(raw)
-                    if OUTBOX_ATTRIBUTE not in item or PENDING_INDEX.pk not in item:
-                        continue
-                    found.append(
-                        PendingWrite(
-                            key={"pk": item["pk"], "sk": item["sk"]},
-                            committed_at=_parse_time(item.get(OUTBOX_COMMITTED_AT)),
-                            events=decode_outbox(item[OUTBOX_ATTRIBUTE]),
-                        )
-                    )
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(0.5, 0.02 * 2**attempt))
-            else:
-                raise ServiceUnavailable("the database is busy; retry")
+        for item in batch_get(self._client, self._table, keys, consistent=True, sleep=self._sleep):
+            if OUTBOX_ATTRIBUTE not in item or PENDING_INDEX.pk not in item:
+                continue
+            found.append(
+                PendingWrite(
+                    key={"pk": item["pk"], "sk": item["sk"]},
+                    committed_at=_parse_time(item.get(OUTBOX_COMMITTED_AT)),
+                    events=decode_outbox(item[OUTBOX_ATTRIBUTE]),
+                )
+            )
         return found
 
     def confirm(self, key: dict[str, str]) -> bool:

@@ -14,24 +14,18 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credit_memos.adapters.dynamodb.errors import translate
-from credit_memos.adapters.dynamodb.items import (
-    StoredLines,
-    assemble,
-    chunk_keys,
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.document_items import (
     claim_from_item,
-    deserialize,
     document_from_item,
-    document_write,
-    estimated_size,
-    idempotency_from_item,
-    idempotency_item,
     listed_document,
     payment_from_item,
-    serialize,
     series_from_item,
     series_item,
 )
+from credit_memos.adapters.dynamodb.errors import translate
+from credit_memos.adapters.dynamodb.idempotency_items import idempotency_from_item, idempotency_item
+from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
     NUMBER_ATTRIBUTE,
@@ -53,6 +47,7 @@ from credit_memos.adapters.dynamodb.keys import (
     pending_shard,
     series_key,
 )
+from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries

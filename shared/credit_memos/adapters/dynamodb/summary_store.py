@@ -28,8 +28,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.dynamodb.errors import RETRYABLE_CODES
-from credit_memos.adapters.dynamodb.items import deserialize, serialize
 from credit_memos.adapters.dynamodb.keys import contribution_key, invoice_key, memo_key, summary_key
 from credit_memos.domain.documents import CreditMemo, Invoice
 from credit_memos.domain.summary import (

@@ -7,8 +7,12 @@ import binascii
 import json
 from typing import Any
 
+from credit_memos.adapters.dynamodb.keys import INDEXES
 from credit_memos.errors import ValidationError
 from credit_memos.limits import MAX_TOKEN_LENGTH
+
+# A start key names the table's keys and a list index's (the legacy indexes have the same).
+_KEY_NAMES = frozenset(("pk", "sk", *(name for index in INDEXES for name in (index.pk, index.sk))))
 
 
 def encode_token(last_key: dict[str, Any], partition: str) -> str:
@@ -31,9 +35,8 @@ def decode_token(token: str, partition: str) -> dict[str, Any]:
     if not isinstance(data, dict) or data.get("p") != partition or not isinstance(data.get("k"), dict):
         raise invalid
     key = data["k"]
-    allowed = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"}
     if not key or not all(
-        name in allowed and isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
+        name in _KEY_NAMES and isinstance(value, dict) and set(value) == {"S"} and isinstance(value["S"], str)
         for name, value in key.items()
     ):
         raise invalid
