@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
+from credit_memos.adapters.dynamodb.batch_reads import batch_get
 from credit_memos.adapters.dynamodb.document_items import (
     claim_from_item,
     document_from_item,
@@ -204,27 +205,7 @@ class DynamoDbRepository:
         raise ServiceUnavailable("the documents are being changed by other requests; retry the request")
 
     def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [serialize(k) for k in keys[start : start + 100]],
-                    "ConsistentRead": consistent,
-                }
-            }
-            for attempt in range(8):
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except (ClientError, BotoCoreError) as error:
-                    raise translate(error) from error
-                found += [deserialize(item) for item in response.get("Responses", {}).get(self._table, [])]
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                self._sleep(min(0.5, 0.02 * 2**attempt))
-            else:
-                raise ServiceUnavailable("the database is busy; retry the request")
-        return found
+        return batch_get(self._client, self._table, keys, consistent=consistent, sleep=self._sleep)
 
     # ------------------------------------------------------------ writes
 
