@@ -34,7 +34,7 @@ _DECIMAL_TEXT = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$", re.ASCI
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 ID_RE = re.compile(_ID_PATTERN)
 # Idempotency-Key: 1 to 255 visible ASCII characters (spec section 3). The header's declaration
-# and the check of a direct invocation's idempotencyKey (api/edge.py) both use this pattern.
+# and the check of a direct invocation's idempotencyKey (api/direct_invocation.py) both use this pattern.
 IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
 IdempotencyKey = Annotated[
     str, Field(pattern=IDEMPOTENCY_KEY_PATTERN, min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH)

@@ -20,11 +20,11 @@ from credit_memos import commands, snapstart, usecases
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
-from credit_memos.domain.views import View
 from credit_memos.ports import Repository
 from credit_memos.settings import get_settings
 from credit_memos.usecases import CreditMemoService
 from credit_memos.usecases.service import utc_now
+from credit_memos.views import View
 
 _installed: CreditMemoService | None = None
 

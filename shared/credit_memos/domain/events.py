@@ -19,8 +19,8 @@ from credit_memos.domain.documents import (
     Invoice,
     InvoicePayment,
 )
-from credit_memos.domain.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.money import format_amount
+from credit_memos.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
 
 # 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
 EVENT_VERSION = "2"
@@ -97,7 +97,14 @@ def credit_moved(event_id: str, memo: CreditMemo, invoice: Invoice, entry: Appli
 
 # The fields of ApplicationView an event carries per record: compact records keep a 300-line
 # application under EventBridge's 256 KB per event.
-_RECORD_FIELDS = {"id", "type", "amount", "creditMemoLineId", "invoiceLineId", "associatedApplicationId"}
+_RECORD_FIELDS = {
+    "id",
+    "type",
+    "amount",
+    "credit_memo_line_id",
+    "invoice_line_id",
+    "associated_application_id",
+}
 
 
 def _record_summary(record: ApplicationRecord, currency: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from credit_memos.commands import applications as commands
 from credit_memos.domain import events
 from credit_memos.domain.applying import apply_credit_memo, apply_credit_memo_line, unapply_application
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, entry_id_of, stamp
-from credit_memos.domain.views import ApplicationPage, ApplicationsResult, ApplicationView
 from credit_memos.errors import NotFound, ValidationError
 from credit_memos.ids import IdFactory
 from credit_memos.limits import MAX_APPLY_TARGETS, MAX_LINE_APPLY_TARGETS
@@ -16,6 +15,7 @@ from credit_memos.ports import Snapshot, UnitOfWork
 from credit_memos.usecases.engine import Attempt, Engine, Outcome
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
+from credit_memos.views import ApplicationPage, ApplicationsResult, ApplicationView
 
 # What an apply's rule makes of the read documents: its entries, given the memo, ids, now and today.
 EntriesOf = Callable[[Snapshot, CreditMemo, IdFactory, str, str], list[ApplicationEntry]]

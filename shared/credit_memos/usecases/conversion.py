@@ -7,11 +7,11 @@ from credit_memos.domain import events
 from credit_memos.domain.conversion import convert_negative_lines
 from credit_memos.domain.documents import stamp
 from credit_memos.domain.invoice_credit import credit_invoice
-from credit_memos.domain.views import ApplicationsResult
 from credit_memos.ids import IdFactory
 from credit_memos.ports import Snapshot, UnitOfWork
 from credit_memos.usecases.engine import Attempt, Engine, Outcome
 from credit_memos.usecases.service import use_case
+from credit_memos.views import ApplicationsResult
 
 
 @use_case(commands.CreditInvoice)

@@ -28,7 +28,6 @@ from credit_memos import errors
 from credit_memos.commands import Command
 from credit_memos.domain.documents import CreditMemo, NumberSeries
 from credit_memos.domain.memos import number_if_posted
-from credit_memos.domain.views import View, json_text
 from credit_memos.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -46,6 +45,7 @@ from credit_memos.ports import (
     UnitOfWork,
 )
 from credit_memos.settings import Settings
+from credit_memos.views import View, json_text
 
 T = TypeVar("T")
 Reader = Callable[[tuple[str, str] | None], Snapshot]

@@ -6,12 +6,12 @@ from credit_memos.commands import invoices as commands
 from credit_memos.domain import events
 from credit_memos.domain.documents import stamp
 from credit_memos.domain.invoices import create_invoice, post_invoice
-from credit_memos.domain.views import InvoicePage, InvoiceView
 from credit_memos.ids import IdFactory
 from credit_memos.ports import Snapshot, UnitOfWork
 from credit_memos.usecases.engine import Attempt, Engine, Outcome
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
+from credit_memos.views import InvoicePage, InvoiceView
 
 
 @use_case(commands.CreateInvoice)

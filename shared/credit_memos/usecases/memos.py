@@ -6,7 +6,6 @@ from credit_memos.commands import memos as commands
 from credit_memos.domain import events
 from credit_memos.domain.documents import stamp
 from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
-from credit_memos.domain.views import CreditMemoPage, CreditMemoView
 from credit_memos.errors import ValidationError
 from credit_memos.ids import IdFactory
 from credit_memos.money import minor_units
@@ -14,6 +13,7 @@ from credit_memos.ports import Snapshot, UnitOfWork
 from credit_memos.usecases.engine import Attempt, Engine, Outcome
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
+from credit_memos.views import CreditMemoPage, CreditMemoView
 
 
 @use_case(commands.CreateCreditMemo)

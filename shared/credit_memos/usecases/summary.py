@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from credit_memos.commands import summary as commands
 from credit_memos.domain.summary import AccountTotals
-from credit_memos.domain.views import AccountSummaryView
 from credit_memos.usecases.engine import Engine, Outcome
 from credit_memos.usecases.service import use_case
+from credit_memos.views import AccountSummaryView
 
 
 @use_case(commands.GetAccountSummary)
