@@ -6,6 +6,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from credit_memos.money import format_amount
+
 Money = Annotated[str, Field(examples=["120.00"])]
 CREATED_BY = (
     "Who did it: the caller's IAM identity (userArn, else caller, else accountId), a direct "
@@ -19,6 +21,16 @@ _JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 def json_text(body: Any) -> str:
     """A body as the API sends it: compact JSON, non-ASCII characters as they are (UTF-8)."""
     return _JSON.encode(body)
+
+
+def copied(source: object, *names: str) -> dict[str, Any]:
+    """The named attributes of a domain object: a view names its fields as the domain does."""
+    return {name: getattr(source, name) for name in names}
+
+
+def amounts(source: object, currency: str, *names: str) -> dict[str, str]:
+    """The named amounts of a domain object, written as a response writes them in ``currency``."""
+    return {name: format_amount(getattr(source, name), currency) for name in names}
 
 
 class View(BaseModel):

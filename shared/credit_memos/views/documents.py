@@ -1,6 +1,6 @@
 """The views of invoices and credit memos: one document with its lines, and a page of them."""
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -14,7 +14,7 @@ from credit_memos.domain.documents import (
     SourceAction,
 )
 from credit_memos.money import format_amount
-from credit_memos.views.base import CREATED_BY, Money, View
+from credit_memos.views.base import CREATED_BY, Money, View, amounts, copied
 
 
 class InvoiceLineView(View):
@@ -58,27 +58,16 @@ class InvoiceView(View):
     @classmethod
     def of(cls, invoice: Invoice, *, with_lines: bool = True) -> "InvoiceView":
         c = invoice.currency
-        fields: dict[str, Any] = {
-            "id": invoice.id,
-            "billing_account_id": invoice.billing_account_id,
-            "currency": c,
-            "status": invoice.status,
-            "settlement_level": invoice.settlement_level,
-            "invoice_date": invoice.invoice_date,
-            "due_date": invoice.due_date,
-            "total_charge_amount": format_amount(invoice.total_charge_amount, c),
-            "total_tax_amount": format_amount(invoice.total_tax_amount, c),
-            "total_amount_with_tax": format_amount(invoice.total_amount_with_tax, c),
-            "total_converted_neg_amount": format_amount(invoice.total_converted_neg_amount, c),
-            "net_credits_applied": format_amount(invoice.net_credits_applied, c),
-            "net_payments_applied": format_amount(invoice.net_payments_applied, c),
-            "balance": format_amount(invoice.balance, c),
-            "settlement_status": invoice.settlement_status,
-            "line_count": invoice.line_count,
-            "created_at": invoice.created_at,
-            "updated_at": invoice.updated_at,
-            "created_by": invoice.created_by,
-        }
+        fields = copied(
+            invoice,
+            *("id", "billing_account_id", "currency", "status", "settlement_level", "invoice_date"),
+            *("due_date", "settlement_status", "line_count", "created_at", "updated_at", "created_by"),
+        ) | amounts(
+            invoice,
+            c,
+            *("total_charge_amount", "total_tax_amount", "total_amount_with_tax", "balance"),
+            *("total_converted_neg_amount", "net_credits_applied", "net_payments_applied"),
+        )
         if with_lines:
             fields["lines"] = [
                 dict(
@@ -153,30 +142,18 @@ class CreditMemoView(View):
     @classmethod
     def of(cls, memo: CreditMemo, *, with_lines: bool = True) -> "CreditMemoView":
         c = memo.currency
-        fields: dict[str, Any] = {
-            "id": memo.id,
-            "billing_account_id": memo.billing_account_id,
-            "currency": c,
-            "status": memo.status,
-            "source_action": memo.source_action,
-            "reference_invoice_id": memo.reference_invoice_id,
-            "effective_date": memo.effective_date,
-            "description": memo.description,
-            "external_reference": memo.external_reference,
-            "total_charge_amount": format_amount(memo.total_charge_amount, c),
-            "total_tax_amount": format_amount(memo.total_tax_amount, c),
-            "total_amount_with_tax": format_amount(memo.total_amount_with_tax, c),
-            "net_credits_applied": format_amount(memo.net_credits_applied, c),
-            "balance": format_amount(memo.balance, c),
-            "line_count": memo.line_count,
-            "reason_code": memo.reason_code,
-            "void_reason_code": memo.void_reason_code,
-            "created_at": memo.created_at,
-            "updated_at": memo.updated_at,
-            "created_by": memo.created_by,
-            "voided_by": memo.voided_by,
-            "document_number": memo.document_number,
-        }
+        fields = copied(
+            memo,
+            *("id", "document_number", "billing_account_id", "currency", "status", "source_action"),
+            *("reference_invoice_id", "effective_date", "description", "external_reference"),
+            *("line_count", "reason_code", "void_reason_code", "created_at", "updated_at"),
+            *("created_by", "voided_by"),
+        ) | amounts(
+            memo,
+            c,
+            *("total_charge_amount", "total_tax_amount", "total_amount_with_tax", "balance"),
+            "net_credits_applied",
+        )
         if with_lines:
             fields["lines"] = [
                 dict(
