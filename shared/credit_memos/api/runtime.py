@@ -90,7 +90,7 @@ def warm() -> None:
     """Read the settings, create the clients and the service, import every use case and build the
     views' serializers (what init should leave behind: the use case modules are otherwise imported
     on a command's first use, the serializers built on a view's first use; each handler's router
-    registers its own validators, ``Router.prepare``)."""
+    registers its own validators, ``HttpRouter.prepare``)."""
     get_service()
     usecases.load(commands.command_types())
     for view in _subclasses(View):  # the response models' serializers (deferred: built on first use)
