@@ -4,32 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos.api import edge
+from credit_memos.api.direct_invocation import pop_idempotency_key
+from credit_memos.api.execution import execute, respond
 from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
+from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import Body, Header, Response
 from credit_memos.api.schemas import CreateInvoiceRequest
-from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome
+from credit_memos.views import InvoiceView
 
-app = edge.make_resolver()
+app = new_router()
 
 
 @app.post(
     "/invoices",
     summary="Create an invoice",
-    responses=edge.success_response(201, InvoiceView, "The invoice")
-    | edge.error_responses(400, 413, 415, 422, 503),
+    responses=success_response(201, InvoiceView, "The invoice") | error_responses(400, 413, 415, 422, 503),
 )
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(edge.execute(request.command(), idempotency_key))
+    return respond(execute(request.command(), idempotency_key))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
-    key = edge.take_key(payload)
-    return edge.execute(CreateInvoiceRequest.model_validate(payload).command(), key)
+    key = pop_idempotency_key(payload)
+    return execute(CreateInvoiceRequest.model_validate(payload).command(), key)
 
 
-lambda_handler = edge.make_lambda_handler(app, direct)
+lambda_handler = make_lambda_handler(app, direct)

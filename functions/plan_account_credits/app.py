@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.metrics import MetricUnit
-from credit_memos.api import edge, observability
+from credit_memos.api import observability
+from credit_memos.api.execution import execute
 from credit_memos.api.fields import CurrencyCode, Identifier
+from credit_memos.api.lambda_handlers import make_direct_handler
 from credit_memos.commands import settlement as commands
 from credit_memos.errors import ValidationError
 from credit_memos.limits import MAX_PLAN_ITEMS, MAX_SETTLEMENT_EXCLUDED_INVOICES, MAX_SETTLEMENT_MEMO_IDS
@@ -66,13 +68,13 @@ class SummarizeRequest(_Model):
 def direct(payload: dict[str, Any]) -> Outcome:
     action = payload.get("action")
     if action == "plan":
-        outcome = edge.execute(PlanRequest.model_validate(payload).command())
+        outcome = execute(PlanRequest.model_validate(payload).command())
         observability.metrics.add_metric(
             name="SettlementPairsPlanned", unit=MetricUnit.Count, value=len(outcome.body["items"])
         )
         return outcome
     if action == "summarize":
-        outcome = edge.execute(SummarizeRequest.model_validate(payload).command())
+        outcome = execute(SummarizeRequest.model_validate(payload).command())
         observability.metrics.add_metric(
             name="SettlementPairsSkipped", unit=MetricUnit.Count, value=outcome.body["skippedCount"]
         )
@@ -80,4 +82,4 @@ def direct(payload: dict[str, Any]) -> Outcome:
     raise ValidationError('must be "plan" or "summarize"', field=("action",))
 
 
-lambda_handler = edge.make_direct_handler(direct)
+lambda_handler = make_direct_handler(direct)

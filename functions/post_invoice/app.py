@@ -4,38 +4,39 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos.api import edge
+from credit_memos.api.direct_invocation import pop_id, pop_idempotency_key
+from credit_memos.api.execution import checked_id, execute, respond
 from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
+from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import Body, Header, Path, Response
 from credit_memos.api.schemas import EmptyActionRequest
 from credit_memos.commands import invoices as commands
-from credit_memos.domain.views import InvoiceView
 from credit_memos.usecases import Outcome
+from credit_memos.views import InvoiceView
 
-app = edge.make_resolver()
+app = new_router()
 
 
 @app.post(
     "/invoices/<invoiceId>/actions/post",
     summary="Post a draft invoice",
-    responses=edge.success_response(200, InvoiceView, "The posted invoice")
-    | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
+    responses=success_response(200, InvoiceView, "The posted invoice")
+    | error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def post_invoice_action(
     invoiceId: Annotated[str, Path()],
     request: Annotated[EmptyActionRequest | None, Body()] = None,
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
 ) -> Response[str]:
-    return edge.respond(
-        edge.execute(commands.PostInvoice(edge.path_id(invoiceId, "invoice")), idempotency_key)
-    )
+    return respond(execute(commands.PostInvoice(checked_id(invoiceId, "invoice")), idempotency_key))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
-    key = edge.take_key(payload)
-    ident = edge.take(payload, "invoiceId", "invoice")
+    key = pop_idempotency_key(payload)
+    ident = pop_id(payload, "invoiceId", "invoice")
     EmptyActionRequest.model_validate(payload)
-    return edge.execute(commands.PostInvoice(ident), key)
+    return execute(commands.PostInvoice(ident), key)
 
 
-lambda_handler = edge.make_lambda_handler(app, direct)
+lambda_handler = make_lambda_handler(app, direct)

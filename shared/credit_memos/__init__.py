@@ -7,7 +7,7 @@ collection every 2000 of them and, every so often, a full one that walks everyth
 far: about a tenth of the import's CPU time, spent proving that nothing is garbage. This package is
 the first thing every handler imports, so here, and only here, the young-generation threshold is
 raised for the rest of the init; :func:`end_of_init` (the last step of
-``api.edge.make_lambda_handler`` / ``make_direct_handler``, which every handler module calls at
+``api.lambda_handlers.make_lambda_handler`` / ``make_direct_handler``, which every handler module calls at
 import) moves what init built to the permanent generation (``gc.freeze``) and restores the
 thresholds, so requests are served with the collector as it was. The collector is never disabled:
 a process that imports this package without building a handler (a test, a tool) still collects,

@@ -118,7 +118,7 @@ def test_the_snapshot_holds_every_use_case_and_the_routes_validators() -> None:
         "spec = importlib.util.spec_from_file_location('app', sys.argv[1])\n"
         "app = importlib.util.module_from_spec(spec); spec.loader.exec_module(app)\n"
         "from credit_memos import commands, snapstart\n"
-        "from credit_memos.domain.views import InvoiceView\n"
+        "from credit_memos.views import InvoiceView\n"
         "def state():\n"
         "    loaded = {c.use_cases for c in commands.command_types()\n"
         "              if 'credit_memos.usecases.' + c.use_cases in sys.modules}\n"

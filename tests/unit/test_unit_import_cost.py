@@ -50,7 +50,8 @@ def test_the_check_sees_the_docstring_dataclasses_would_compute() -> None:
 def test_a_function_imports_only_its_own_group_of_commands() -> None:
     # The edge and the request models name every group; each group is imported on first use.
     code = (
-        "import sys; import credit_memos.api.edge, credit_memos.api.schemas as s;"
+        "import sys; import credit_memos.api.lambda_handlers, credit_memos.api.execution;"
+        "import credit_memos.api.schemas as s;"
         "loaded = lambda: sorted(m for m in sys.modules if m.startswith('credit_memos.commands.'));"
         "print(loaded());"
         "s.VoidRequest().command('cm_1');"

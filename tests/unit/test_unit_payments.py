@@ -17,7 +17,6 @@ from credit_memos.adapters.dynamodb.line_chunks import line_chunks
 from credit_memos.commands import applications, conversion, invoices, memos, payments
 from credit_memos.domain.documents import Invoice
 from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
-from credit_memos.domain.views import InvoiceView
 from credit_memos.errors import (
     AlreadyReversed,
     DuplicateReference,
@@ -29,6 +28,7 @@ from credit_memos.errors import (
 from credit_memos.ports import Changes
 from credit_memos.settings import Settings
 from credit_memos.usecases import CreditMemoService
+from credit_memos.views import InvoiceView
 
 from tests.fakes.memory_repository import MemoryRepository
 

@@ -134,7 +134,9 @@ def _cases(
             else:
                 for body_name, body in BODIES.items():
                     for headers_name, headers in HEADER_SETS.items():
-                        if body and headers_name in ("text", "form", "vendor json", "multipart no boundary"):
+                        if headers_name in ("form", "multipart no boundary"):
+                            continue  # Powertools reads forms; the router refuses them (415)
+                        if body and headers_name in ("text", "vendor json"):
                             continue  # refused before routing (415), by the handler, not the router
                         label = f"{route.method} {what} body={body_name} headers={headers_name}"
                         yield label, route, path, route.method, "", headers, body

@@ -18,7 +18,7 @@ from credit_memos.domain.summary import (
     newest_states,
     summarize,
 )
-from credit_memos.domain.views import AccountSummaryView
+from credit_memos.views import AccountSummaryView
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -30,7 +30,8 @@ def test_a_command_without_a_use_case_is_refused() -> None:
 
 def test_importing_a_handler_loads_only_its_operations_use_cases() -> None:
     code = (
-        "import sys; import credit_memos.api.edge, credit_memos.usecases as u;"
+        "import sys; import credit_memos.api.lambda_handlers, credit_memos.api.execution;"
+        "import credit_memos.usecases as u;"
         "from credit_memos.commands import invoices;"
         "u.use_case_of(invoices.CreateInvoice);"
         "print(sorted(m for m in sys.modules if m.startswith('credit_memos.usecases.')))"

@@ -1,1 +1,1 @@
-"""The edge: request models, HTTP resolver, error mapping, direct invocation."""
+"""The edge: Lambda entry points, HTTP router, request models, error mapping, direct invocation."""

@@ -34,7 +34,7 @@ _DECIMAL_TEXT = re.compile(r"^[+-]?(\d{1,40}(\.\d{0,20})?|\.\d{1,20})$", re.ASCI
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
 ID_RE = re.compile(_ID_PATTERN)
 # Idempotency-Key: 1 to 255 visible ASCII characters (spec section 3). The header's declaration
-# and the check of a direct invocation's idempotencyKey (api/edge.py) both use this pattern.
+# and the check of a direct invocation's idempotencyKey (api/direct_invocation.py) both use this pattern.
 IDEMPOTENCY_KEY_PATTERN = rf"^[\x21-\x7e]{{1,{MAX_IDEMPOTENCY_KEY_LENGTH}}}$"
 IdempotencyKey = Annotated[
     str, Field(pattern=IDEMPOTENCY_KEY_PATTERN, min_length=1, max_length=MAX_IDEMPOTENCY_KEY_LENGTH)
@@ -141,7 +141,7 @@ Rate = Annotated[Decimal, _READ_DECIMAL, _WRITE_DECIMAL, WithJsonSchema(_RATE_SC
 _CONTROL_CHARACTERS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
 _CONTROL_CHARACTER = re.compile(f"[{_CONTROL_CHARACTERS}]")
 # The same rule, for the OpenAPI document only (validation keeps _clean_text's clearer message).
-_TEXT_SCHEMA = {"pattern": f"^[^{_CONTROL_CHARACTERS}]*$"}
+_TEXT_SCHEMA: dict[str, Any] = {"pattern": f"^[^{_CONTROL_CHARACTERS}]*$"}
 
 
 def _clean_text(value: str) -> str:
@@ -154,29 +154,17 @@ def _clean_text(value: str) -> str:
     return value
 
 
-ShortText = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_SHORT_TEXT, json_schema_extra=_TEXT_SCHEMA),
-    AfterValidator(_clean_text),
-]
-IdText = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_ID_TEXT, json_schema_extra=_TEXT_SCHEMA),
-    AfterValidator(_clean_text),
-]
-Text = Annotated[
-    str, Field(min_length=1, max_length=MAX_TEXT, json_schema_extra=_TEXT_SCHEMA), AfterValidator(_clean_text)
-]
-PaymentReference = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_PAYMENT_REFERENCE, json_schema_extra=_TEXT_SCHEMA),
-    AfterValidator(_clean_text),
-]
-LongText = Annotated[
-    str,
-    Field(min_length=1, max_length=MAX_LONG_TEXT, json_schema_extra=_TEXT_SCHEMA),
-    AfterValidator(_clean_text),
-]
+def _text(max_length: int) -> Any:
+    """Text of 1 to ``max_length`` characters, without control characters."""
+    schema = Field(min_length=1, max_length=max_length, json_schema_extra=_TEXT_SCHEMA)
+    return Annotated[str, schema, AfterValidator(_clean_text)]
+
+
+ShortText = _text(MAX_SHORT_TEXT)
+IdText = _text(MAX_ID_TEXT)
+Text = _text(MAX_TEXT)
+PaymentReference = _text(MAX_PAYMENT_REFERENCE)
+LongText = _text(MAX_LONG_TEXT)
 
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
 # The calendar dates _check_date accepts, as one regex for the document (a unit test compares

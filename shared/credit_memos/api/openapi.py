@@ -1,7 +1,7 @@
 """A function's routes on Powertools' ``APIGatewayRestResolver``: the OpenAPI document's source.
 
 Never imported by a handler at run time. ``python -m infra.openapi`` asks each function's
-:class:`~credit_memos.api.routing.Router` for its document, which this module generates by
+:class:`~credit_memos.api.routing.HttpRouter` for its document, which this module generates by
 registering the same declarations (path, method, summary, description, responses, operation id,
 parameters with their markers translated to Powertools' ``Path``/``Query``/``Header``/``Body``) on
 Powertools' validating resolver. With today's exception handlers, that resolver also answers
@@ -28,6 +28,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from credit_memos.api import routing
+from credit_memos.api.error_responses import error_response, handle_error
+from credit_memos.api.errors import UnsupportedMediaType
 
 _MARKERS: dict[type[routing.Param], Callable[..., Any]] = {
     routing.Path: powertools_params.Path,
@@ -55,7 +57,7 @@ def _translate(annotation: Any) -> Any:
     return annotation
 
 
-def _as_powertools_route(route: routing.Route, call: Callable[..., Any]) -> Callable[..., Any]:
+def _as_powertools_route(route: routing.HttpRoute, call: Callable[..., Any]) -> Callable[..., Any]:
     """``call`` under the route function's name and signature, annotated for Powertools."""
     function = route.function
     hints = typing.get_type_hints(function, include_extras=True)
@@ -76,14 +78,12 @@ def _to_powertools(response: routing.Response[str]) -> PowertoolsResponse[str]:
     return PowertoolsResponse(response.status_code, None, response.body, headers=response.headers)
 
 
-def powertools_resolver(router: routing.Router, enable_validation: bool = True) -> APIGatewayRestResolver:
+def powertools_resolver(router: routing.HttpRouter, enable_validation: bool = True) -> APIGatewayRestResolver:
     """``router``'s routes on Powertools' resolver. With validation (the default): Powertools'
     OpenAPI layer validates, as the handlers did before the router; without: Powertools only
     routes, and the router's own validation runs inside each route."""
-    from credit_memos.api import edge
-
     app = APIGatewayRestResolver(
-        enable_validation=enable_validation, json_body_deserializer=router.json_body_deserializer
+        enable_validation=enable_validation, json_body_deserializer=router.powertools_body_reader
     )
     for route in router.routes:
         if enable_validation:
@@ -94,19 +94,21 @@ def powertools_resolver(router: routing.Router, enable_validation: bool = True) 
 
     @app.exception_handler(PowertoolsValidationError)
     def _invalid(error: PowertoolsValidationError) -> PowertoolsResponse[str]:
-        return _to_powertools(edge.handle_error(routing.RequestValidationError(list(error.errors()))))
+        return _to_powertools(handle_error(routing.RequestValidationError(list(error.errors()))))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _not_json(error: RequestUnsupportedContentType) -> PowertoolsResponse[str]:
-        return _to_powertools(edge.handle_error(routing.UnsupportedContentType(str(error))))
+        return _to_powertools(
+            error_response(UnsupportedMediaType("the request body must be application/json"))
+        )
 
     @app.not_found
     def _not_found(_: Exception) -> PowertoolsResponse[str]:
-        return _to_powertools(edge.handle_error(routing.RouteNotFound()))
+        return _to_powertools(handle_error(routing.RouteNotFound()))
 
     @app.exception_handler(Exception)
     def _other(error: Exception) -> PowertoolsResponse[str]:
-        return _to_powertools(edge.handle_error(error))
+        return _to_powertools(handle_error(error))
 
     return app
 
@@ -116,7 +118,7 @@ def _call_validated(function: Callable[..., routing.Response[str]], **kwargs: An
 
 
 def _call_unvalidated(
-    app: APIGatewayRestResolver, router: routing.Router, route: routing.Route, **path_values: str
+    app: APIGatewayRestResolver, router: routing.HttpRouter, route: routing.HttpRoute, **path_values: str
 ) -> PowertoolsResponse[str]:
-    arguments = routing.validated_arguments(route, path_values, app.current_event.raw_event, router.load_json)
+    arguments = routing.validated_arguments(route, path_values, app.current_event.raw_event, router.read_body)
     return _to_powertools(route.function(**arguments))

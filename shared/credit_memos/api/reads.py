@@ -17,22 +17,25 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel
 
 from credit_memos import commands
-from credit_memos.api import edge
+from credit_memos.api.direct_invocation import pop_id
+from credit_memos.api.execution import checked_id, execute, respond
 from credit_memos.api.fields import DocumentNumber, Identifier
-from credit_memos.api.routing import Path, Query, Response, Router
+from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
+from credit_memos.api.openapi_responses import error_responses, success_response
+from credit_memos.api.routing import HttpRouter, Path, Query, Response
 from credit_memos.api.schemas import ListQuery
 from credit_memos.commands import applications, invoices, memos
 from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
-from credit_memos.domain.views import (
+from credit_memos.errors import ValidationError
+from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
+from credit_memos.usecases import Outcome
+from credit_memos.views import (
     ApplicationPage,
     CreditMemoPage,
     CreditMemoView,
     InvoicePage,
     InvoiceView,
 )
-from credit_memos.errors import ValidationError
-from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
-from credit_memos.usecases import Outcome
 
 DocumentType = Literal["Invoice", "CreditMemo"]
 
@@ -125,18 +128,16 @@ def _operation_id(name: str, path: str) -> str:
 
 def build_read_function(
     document_type: DocumentType,
-) -> tuple[Router, Callable[[dict[str, Any], Any], Any]]:
+) -> tuple[HttpRouter, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the read function for ``document_type``."""
     reads = _BY_TYPE[document_type]
     one = f"{reads.collection}/<{reads.id_field}>"
     history = f"{one}/applications"
     list_name, get_name, history_name = reads.operation_names
-    app = edge.make_resolver()
+    app = new_router()
     status_filter = reads.status | None
 
-    list_responses = edge.success_response(200, reads.page, reads.list_description) | edge.error_responses(
-        422, 503
-    )
+    list_responses = success_response(200, reads.page, reads.list_description) | error_responses(422, 503)
     if document_type == "Invoice":
 
         @app.get(
@@ -151,9 +152,7 @@ def build_read_function(
             limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
             nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
         ) -> Response[str]:
-            return edge.respond(
-                edge.execute(reads.list_documents(billingAccountId, status, limit, nextToken))
-            )
+            return respond(execute(reads.list_documents(billingAccountId, status, limit, nextToken)))
 
     else:
 
@@ -182,51 +181,50 @@ def build_read_function(
                 reasonCode=reasonCode,
                 documentNumber=documentNumber,
             )
-            return edge.respond(edge.execute(_memo_list(query)))
+            return respond(execute(_memo_list(query)))
 
     @app.get(
         one,
         summary=reads.get_summary,
         operation_id=_operation_id(get_name, one),
-        responses=edge.success_response(200, reads.view, reads.get_description)
-        | edge.error_responses(404, 503),
+        responses=success_response(200, reads.view, reads.get_description) | error_responses(404, 503),
     )
     def get_document(document_id: Annotated[str, Path(alias=reads.id_field)]) -> Response[str]:
-        return edge.respond(edge.execute(reads.get_document(edge.path_id(document_id, reads.label))))
+        return respond(execute(reads.get_document(checked_id(document_id, reads.label))))
 
     @app.get(
         history,
         summary=reads.applications_summary,
         operation_id=_operation_id(history_name, history),
-        responses=edge.success_response(200, ApplicationPage, "Application records")
-        | edge.error_responses(404, 422, 503),
+        responses=success_response(200, ApplicationPage, "Application records")
+        | error_responses(404, 422, 503),
     )
     def list_document_applications(
         document_id: Annotated[str, Path(alias=reads.id_field)],
         limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
         nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
     ) -> Response[str]:
-        document_id = edge.path_id(document_id, reads.label)
-        return edge.respond(edge.execute(reads.list_applications(document_id, limit, nextToken)))
+        document_id = checked_id(document_id, reads.label)
+        return respond(execute(reads.list_applications(document_id, limit, nextToken)))
 
     def direct(payload: dict[str, Any]) -> Outcome:
         """``{<id>}`` gets one; ``{<id>, applications: true}`` its history; else a list query."""
         if reads.id_field in payload:
-            document_id = edge.take(payload, reads.id_field, reads.label)
+            document_id = pop_id(payload, reads.id_field, reads.label)
             if payload.pop("applications", False) is True:
                 query = ListQuery.model_validate(payload)
-                return edge.execute(reads.list_applications(document_id, query.limit, query.nextToken))
-            return edge.execute(reads.get_document(document_id))
+                return execute(reads.list_applications(document_id, query.limit, query.nextToken))
+            return execute(reads.get_document(document_id))
         query = ListQuery.model_validate(payload)
         if document_type == "CreditMemo":
-            return edge.execute(_memo_list(query))
+            return execute(_memo_list(query))
         if query.reasonCode is not None or query.documentNumber is not None:
             field = "reasonCode" if query.reasonCode is not None else "documentNumber"
             raise ValidationError("filters credit memo lists only", field=(field,))
         if query.billingAccountId is None:
             raise ValidationError("is required", field=("billingAccountId",))
-        return edge.execute(
+        return execute(
             reads.list_documents(query.billingAccountId, query.status, query.limit, query.nextToken)
         )
 
-    return app, edge.make_lambda_handler(app, direct)
+    return app, make_lambda_handler(app, direct)

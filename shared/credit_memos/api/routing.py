@@ -3,11 +3,11 @@
 A function declares its routes exactly as it would on Powertools' ``APIGatewayRestResolver`` (the
 same decorator arguments, parameters annotated ``Annotated[T, Path()]``, ``Query(...)``,
 ``Header(alias=...)``, ``Body()``), with the markers and ``Response`` of this module. At run time
-:class:`Router` matches the path template and method, reads path, query, header and JSON body
-values the way Powertools' OpenAPI validation reads them, validates each with pydantic, and calls
-the route: same statuses, bodies and headers, without importing
-``aws_lambda_powertools.event_handler`` (about a quarter of a cold start, docs/benchmarks.md).
-:meth:`Router.openapi_resolver` registers the same declarations on Powertools' validating resolver
+:class:`HttpRouter` matches the path template and method, reads path, query, header and JSON body
+values the way Powertools' OpenAPI validation reads them (JSON bodies only: forms and multipart
+bodies are refused), validates each with pydantic, and calls the route: same statuses, bodies and
+headers, without importing ``aws_lambda_powertools.event_handler`` (docs/design.md).
+:meth:`HttpRouter.openapi_resolver` registers the same declarations on Powertools' validating resolver
 at build and test time, which generates the OpenAPI document (``python -m infra.openapi``).
 
 Each route's parameters are analysed and their validators built on the route's first request,
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 RouteFunction = TypeVar("RouteFunction", bound=Callable[..., Any])
+# A route's body from the event's body text and headers (None without one); raises what refuses it.
+BodyReader = Callable[[str | None, Mapping[str, Any]], Any]
 
 # Powertools' dynamic segment: <name> matches RFC 3986's safe and unsafe characters and \w, never "/"
 # (aws_lambda_powertools.event_handler.api_gateway._NAMED_GROUP_BOUNDARY_PATTERN).
 _DYNAMIC_SEGMENT = re.compile(r"(<\w+>)")
 _SEGMENT_VALUE = r"(?P\1[-._~()'!*:@,;=+&$%<> \[\]{}|^\\w]+)"
-APPLICATION_JSON = "application/json"
 
 
 # ---------------------------------------------------------------- declarations
@@ -102,10 +103,6 @@ class RequestValidationError(Exception):
         return self._errors
 
 
-class UnsupportedContentType(Exception):
-    """A body route got a Content-Type that is not JSON (Powertools' RequestUnsupportedContentType)."""
-
-
 class RouteNotFound(Exception):
     """No route has this method and path."""
 
@@ -149,7 +146,7 @@ class _Parameter:
 
 
 @dataclass
-class Route:
+class HttpRoute:
     """A method and path template, the function that serves it, and its options for the OpenAPI document."""
 
     method: str
@@ -245,29 +242,12 @@ def _header_values(event: Mapping[str, Any]) -> tuple[_Headers, _Headers]:
     return (multi if multi else _Headers(event.get("headers"))), multi
 
 
-def _body_value(event: Mapping[str, Any], load_json: Callable[[str], Any]) -> Any:
-    """The body as Powertools' validation reads it: JSON, else an (empty) form, else refused."""
-    content_type = str(_Headers(event.get("headers")).get("content-type", "")).strip()
-    text = event.get("body")
-    if not content_type or content_type.startswith(APPLICATION_JSON):
-        return load_json(text) if text else None
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        from urllib.parse import parse_qs
-
-        return parse_qs(text or "", keep_blank_values=True)
-    if content_type.startswith("multipart/form-data"):
-        if "boundary=" not in content_type:
-            raise ValueError("Missing boundary in multipart/form-data content-type header")
-        return {}  # bodies of other media types were refused (415) before routing
-    raise UnsupportedContentType(f"Unsupported content type: {content_type}")
-
-
 def _missing(loc: tuple[Any, ...]) -> dict[str, Any]:
     return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
 
 
 def validated_arguments(
-    route: Route, values: Mapping[str, str], event: Mapping[str, Any], load_json: Callable[[str], Any]
+    route: HttpRoute, values: Mapping[str, str], event: Mapping[str, Any], read_body: BodyReader
 ) -> dict[str, Any]:
     """Validated keyword arguments for ``route``; raises RequestValidationError with every problem."""
     parameters = route.parameters()
@@ -300,7 +280,8 @@ def validated_arguments(
                 continue
             arguments[parameter.name] = parameter.validate(value, loc, errors)
     for parameter in (p for p in parameters if p.source == "body"):
-        body = _body_value(event, load_json)  # may raise: a bad body answers before other problems
+        # may raise: a bad body answers before other problems
+        body = read_body(event.get("body"), event.get("headers") or {})
         if isinstance(body, list) and body:
             body = body[0]  # Powertools hands a non-sequence parameter a list's first item
         if body is None:
@@ -318,26 +299,26 @@ def validated_arguments(
 # ---------------------------------------------------------------- the router
 
 
-class Router:
+class HttpRouter:
     """Routes declared with ``@app.get`` / ``@app.post``; :meth:`resolve` answers an API Gateway
     REST proxy event. ``handle_error`` turns any exception (RouteNotFound, RequestValidationError,
-    UnsupportedContentType, what a route raised) into the response; ``load_json`` parses bodies."""
+    what a route raised) into the response; ``read_body`` reads a route's body."""
 
     def __init__(
         self,
         handle_error: Callable[[Exception], Response[str]],
-        load_json: Callable[[str], Any],
-        json_body_deserializer: Callable[[str], Any] | None = None,
+        read_body: BodyReader,
+        powertools_body_reader: Callable[[str], Any] | None = None,
     ) -> None:
-        self.routes: list[Route] = []
+        self.routes: list[HttpRoute] = []
         self._handle_error = handle_error
-        self.load_json = load_json
-        self.json_body_deserializer = json_body_deserializer  # for the document's resolver
+        self.read_body = read_body
+        self.powertools_body_reader = powertools_body_reader  # for the document's resolver
         self._delegate: Any = None
 
     def route(self, path: str, method: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
         def register(function: RouteFunction) -> RouteFunction:
-            self.routes.append(Route(method.upper(), path, function, options))
+            self.routes.append(HttpRoute(method.upper(), path, function, options))
             return function
 
         return register
@@ -348,7 +329,7 @@ class Router:
     def post(self, path: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
         return self.route(path, "POST", **options)
 
-    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         # Powertools tries static routes before dynamic ones, each in declaration order.
         for route in sorted(self.routes, key=lambda r: r.dynamic):
             if route.method == method:
@@ -365,7 +346,7 @@ class Router:
             if matched is None:
                 raise RouteNotFound(event["path"])
             route, values = matched
-            response = route.function(**validated_arguments(route, values, event, self.load_json))
+            response = route.function(**validated_arguments(route, values, event, self.read_body))
         except Exception as error:
             response = self._handle_error(error)
         return response.proxy_result()

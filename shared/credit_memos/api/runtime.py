@@ -20,11 +20,11 @@ from credit_memos import commands, snapstart, usecases
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
-from credit_memos.domain.views import View
 from credit_memos.ports import Repository
 from credit_memos.settings import get_settings
 from credit_memos.usecases import CreditMemoService
 from credit_memos.usecases.service import utc_now
+from credit_memos.views import View
 
 _installed: CreditMemoService | None = None
 
@@ -90,7 +90,7 @@ def warm() -> None:
     """Read the settings, create the clients and the service, import every use case and build the
     views' serializers (what init should leave behind: the use case modules are otherwise imported
     on a command's first use, the serializers built on a view's first use; each handler's router
-    registers its own validators, ``Router.prepare``)."""
+    registers its own validators, ``HttpRouter.prepare``)."""
     get_service()
     usecases.load(commands.command_types())
     for view in _subclasses(View):  # the response models' serializers (deferred: built on first use)

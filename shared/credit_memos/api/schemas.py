@@ -1,6 +1,6 @@
 """Request models: validation at the edge, the OpenAPI document's request schemas, and the one
 conversion of each request into its command (``command()``). Response models are
-``credit_memos.domain.views``; the field types are ``credit_memos.api.fields``.
+``credit_memos.views``; the field types are ``credit_memos.api.fields``.
 
 Each ``command()`` imports its group of commands when called: every function imports this
 module, and each needs one group (``credit_memos.commands``).

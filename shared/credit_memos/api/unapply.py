@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from credit_memos.api import edge
+from credit_memos.api.direct_invocation import pop_id, pop_idempotency_key
+from credit_memos.api.execution import checked_id, execute, respond
 from credit_memos.api.fields import IdempotencyKey
-from credit_memos.api.routing import Body, Header, Path, Response, Router
+from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
+from credit_memos.api.openapi_responses import error_responses, success_response
+from credit_memos.api.routing import Body, Header, HttpRouter, Path, Response
 from credit_memos.api.schemas import UnapplyRequest
 from credit_memos.commands import applications as commands
 from credit_memos.domain.documents import SettlementLevel
-from credit_memos.domain.views import ApplicationView
 from credit_memos.usecases import Outcome
+from credit_memos.views import ApplicationView
 
 _BY_LEVEL: dict[SettlementLevel, tuple[str, type[commands.UnapplyCreditMemoApplication], str]] = {
     "Invoice": (
@@ -30,33 +33,33 @@ _BY_LEVEL: dict[SettlementLevel, tuple[str, type[commands.UnapplyCreditMemoAppli
 
 def build_unapply_function(
     level: SettlementLevel,
-) -> tuple[Router, Callable[[dict[str, Any], Any], Any]]:
+) -> tuple[HttpRouter, Callable[[dict[str, Any], Any], Any]]:
     """The resolver and ``lambda_handler`` of the unapply function for ``level``."""
     path, command_type, summary = _BY_LEVEL[level]
     operation = command_type.operation
-    app = edge.make_resolver()
+    app = new_router()
 
     def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str | None) -> Outcome:
-        command = request.command(edge.path_id(application_id, "application"), command_type)
-        return edge.execute(command, idempotency_key)
+        command = request.command(checked_id(application_id, "application"), command_type)
+        return execute(command, idempotency_key)
 
     @app.post(
         path,
         summary=summary,
         operation_id=operation,
-        responses=edge.success_response(200, ApplicationView, "The new Unapplied record")
-        | edge.error_responses(400, 404, 409, 413, 415, 422, 503),
+        responses=success_response(200, ApplicationView, "The new Unapplied record")
+        | error_responses(400, 404, 409, 413, 415, 422, 503),
     )
     def unapply_action(
         applicationId: Annotated[str, Path()],
         request: Annotated[UnapplyRequest | None, Body()] = None,
         idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
     ) -> Response[str]:
-        return edge.respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
+        return respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
 
     def direct(payload: dict[str, Any]) -> Outcome:
-        key = edge.take_key(payload)
-        application_id = edge.take(payload, "applicationId", "application")
+        key = pop_idempotency_key(payload)
+        application_id = pop_id(payload, "applicationId", "application")
         return unapply(application_id, UnapplyRequest.model_validate(payload), key)
 
-    return app, edge.make_lambda_handler(app, direct)
+    return app, make_lambda_handler(app, direct)

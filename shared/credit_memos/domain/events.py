@@ -20,8 +20,8 @@ from credit_memos.domain.documents import (
     Invoice,
     InvoicePayment,
 )
-from credit_memos.domain.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.money import format_amount
+from credit_memos.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
 
 # 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
 EVENT_VERSION = "2"
@@ -118,7 +118,14 @@ class EventLog:
 
 # The fields of ApplicationView an event carries per record: compact records keep a 300-line
 # application under EventBridge's 256 KB per event.
-_RECORD_FIELDS = {"id", "type", "amount", "creditMemoLineId", "invoiceLineId", "associatedApplicationId"}
+_RECORD_FIELDS = {
+    "id",
+    "type",
+    "amount",
+    "credit_memo_line_id",
+    "invoice_line_id",
+    "associated_application_id",
+}
 
 
 def _record_summary(record: ApplicationRecord, currency: str) -> dict[str, Any]:

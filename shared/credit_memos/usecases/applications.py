@@ -5,12 +5,12 @@ from __future__ import annotations
 from credit_memos.commands import applications as commands
 from credit_memos.domain.applying import apply_credit_memo, apply_credit_memo_line, unapply_application
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, entry_id_of, set_created_by
-from credit_memos.domain.views import ApplicationPage, ApplicationsResult, ApplicationView
 from credit_memos.errors import NotFound
 from credit_memos.ports import Repository
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
+from credit_memos.views import ApplicationPage, ApplicationsResult, ApplicationView
 
 
 @use_case(commands.ApplyCreditMemo)

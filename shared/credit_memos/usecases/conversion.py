@@ -6,9 +6,9 @@ from credit_memos.commands import conversion as commands
 from credit_memos.domain.conversion import convert_negative_lines
 from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.invoice_credit import credit_invoice
-from credit_memos.domain.views import ApplicationsResult
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
+from credit_memos.views import ApplicationsResult
 
 
 @use_case(commands.CreditInvoice)

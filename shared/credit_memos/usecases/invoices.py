@@ -5,11 +5,11 @@ from __future__ import annotations
 from credit_memos.commands import invoices as commands
 from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.invoices import create_invoice, post_invoice
-from credit_memos.domain.views import InvoicePage, InvoiceView
 from credit_memos.ports import Repository
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
+from credit_memos.views import InvoicePage, InvoiceView
 
 
 @use_case(commands.CreateInvoice)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from credit_memos.commands import memos as commands
 from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
-from credit_memos.domain.views import CreditMemoPage, CreditMemoView
 from credit_memos.errors import ValidationError
 from credit_memos.money import minor_units
 from credit_memos.ports import Repository
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
+from credit_memos.views import CreditMemoPage, CreditMemoView
 
 
 @use_case(commands.CreateCreditMemo)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from credit_memos.commands import payments as commands
 from credit_memos.domain.documents import claim_id
 from credit_memos.domain.payments import record_payment, reverse_payment
-from credit_memos.domain.views import InvoicePaymentPage, InvoicePaymentView
 from credit_memos.ports import Repository
 from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
+from credit_memos.views import InvoicePaymentPage, InvoicePaymentView
 
 
 @use_case(commands.RecordInvoicePayment)

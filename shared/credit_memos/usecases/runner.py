@@ -21,7 +21,6 @@ from typing import Any
 
 from credit_memos import errors
 from credit_memos.commands import Command
-from credit_memos.domain.views import View, json_text
 from credit_memos.errors import ConcurrentUpdate, DomainError, IdempotencyKeyInUse, IdempotencyKeyMismatch
 from credit_memos.ids import IdFactory
 from credit_memos.ports import (
@@ -34,6 +33,7 @@ from credit_memos.ports import (
 from credit_memos.settings import Settings
 from credit_memos.usecases.fingerprint import fingerprint
 from credit_memos.usecases.unit_of_work import AlreadyDone, Result, UnitOfWork
+from credit_memos.views import View, json_text
 
 Mutation = Callable[[UnitOfWork, Any], Result]
 

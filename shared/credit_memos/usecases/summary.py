@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from credit_memos.commands import summary as commands
 from credit_memos.domain.summary import AccountTotals
-from credit_memos.domain.views import AccountSummaryView
 from credit_memos.ports import Repository
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result
+from credit_memos.views import AccountSummaryView
 
 
 @use_case(commands.GetAccountSummary)

@@ -1,0 +1,44 @@
+"""Carrying out a request's command and answering with its outcome."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from credit_memos.api.actor import current_actor
+from credit_memos.api.error_responses import REPLAY_HEADER
+from credit_memos.api.fields import ID_RE
+from credit_memos.api.observability import metrics
+from credit_memos.api.routing import Response
+from credit_memos.api.runtime import get_service
+from credit_memos.commands import Command
+from credit_memos.errors import NotFound
+from credit_memos.usecases import Outcome
+from credit_memos.views import json_text
+
+
+def execute(command: Command, idempotency_key: str | None = None) -> Outcome:
+    """Carry out one command as the current actor; a first success (not a replay) emits the
+    command's business metric. The key was checked where the request was read."""
+    if command.mutates:
+        command = dataclasses.replace(command, actor=current_actor())
+    outcome = get_service().execute(command, idempotency_key)
+    if command.metric is not None and not outcome.replayed:
+        metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)
+    return outcome
+
+
+def respond(outcome: Outcome) -> Response[str]:
+    """The HTTP response of an outcome (a replay says so in a header)."""
+    headers = {REPLAY_HEADER: "true"} if outcome.replayed else None
+    text = outcome.text if outcome.text is not None else json_text(outcome.body)
+    return Response(outcome.status_code, "application/json", text, headers=headers)
+
+
+def checked_id(value: str, what: str) -> str:
+    """An id from a path or payload. Ids are opaque, but one that could never have been issued
+    cannot exist: NotFound."""
+    if not ID_RE.match(value):
+        raise NotFound(f"{what} {value[:64]!r} does not exist")
+    return value
