@@ -28,7 +28,7 @@ if os.environ.get("CI"):
 # template/OpenAPI/ASL checks and the local tooling's quick tests (well under a minute on 2 cores).
 # Slow, by what makes them slow: whole directories of request-by-request moto or DynamoDB Local
 # runs, every test that executes a state machine (the ``sfn`` fixture), every integration test.
-SLOW_DIRECTORIES = frozenset({"moto", "integration", "fuzz"})
+SLOW_DIRECTORIES = frozenset({"api", "integration", "fuzz"})
 SLOW_FIXTURES = frozenset({"sfn"})
 
 

@@ -19,8 +19,8 @@ from credit_memos.api.schemas import ErrorResponse
 from credit_memos.errors import ValidationError
 
 from infra.local.lambda_runtime import FakeLambdaContext
+from tests.api.test_response_models import check, declared_model
 from tests.harness import TABLE_NAME, Api, handler_for, invoke, template
-from tests.moto.test_response_models import check, declared_model
 
 REGION = "us-east-1"
 ROUTE = "/billing-accounts/{billingAccountId}/summary"
