@@ -8,13 +8,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from credit_memos.domain import inputs, invoices, memos
 from credit_memos.domain.documents import CreditMemo, Invoice
 
 if TYPE_CHECKING:
-    pass
+    from tests.harness import Api, HttpResult
 
 NOW = "2026-11-25T10:00:00.000Z"
 TODAY = "2026-11-25"
@@ -83,3 +83,92 @@ def make_memo(
         lines=lines,
         now=NOW,
     )
+
+
+# ---------------------------------------------------------------- request bodies
+
+ACCOUNT = "acct-1"
+
+
+def invoice_body(
+    *lines: str | tuple[str, str] | dict[str, Any],
+    account: str = ACCOUNT,
+    currency: str = "USD",
+    level: str | None = None,
+    status: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A create-invoice request; a line is a charge amount, a (charge, tax) pair or a whole line."""
+    body: dict[str, Any] = {
+        "billingAccountId": account,
+        "currency": currency,
+        "lines": [_invoice_line(line) for line in lines or ("100.00",)],
+        **fields,
+    }
+    if level is not None:
+        body["settlementLevel"] = level
+    if status is not None:
+        body["status"] = status
+    return body
+
+
+def _invoice_line(line: str | tuple[str, str] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(line, str):
+        return {"chargeAmount": line}
+    if isinstance(line, tuple):
+        return {"chargeAmount": line[0], "taxAmount": line[1]}
+    return line
+
+
+def memo_body(
+    *charges: str | dict[str, Any],
+    account: str = ACCOUNT,
+    currency: str = "USD",
+    status: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A create-credit-memo request; a charge is an amount (of a product named "Credit") or a whole charge."""
+    body: dict[str, Any] = {
+        "billingAccountId": account,
+        "currency": currency,
+        "charges": [
+            {"chargeAmount": c, "productName": "Credit"} if isinstance(c, str) else c
+            for c in charges or ("30.00",)
+        ],
+        **fields,
+    }
+    if status is not None:
+        body["type"] = status
+    return body
+
+
+# ---------------------------------------------------------------- through the API
+
+
+def create_invoice(api: Api, *lines: str | tuple[str, str] | dict[str, Any], **body: Any) -> dict[str, Any]:
+    """Create an invoice over HTTP (``invoice_body``'s arguments) and return it."""
+    r = api.post("/invoices", invoice_body(*lines, **body))
+    assert r.status == 201, r
+    return r.body  # type: ignore[no-any-return]
+
+
+def create_memo(api: Api, *charges: str | dict[str, Any], **body: Any) -> dict[str, Any]:
+    """Create a credit memo over HTTP (``memo_body``'s arguments) and return it."""
+    r = api.post("/credit-memos", memo_body(*charges, **body))
+    assert r.status == 201, r
+    return r.body  # type: ignore[no-any-return]
+
+
+def apply_memo(
+    api: Api, memo: str | dict[str, Any], *targets: tuple[str | dict[str, Any], str | None]
+) -> HttpResult:
+    """Apply ``memo`` to each (invoice, amount) target (amount None: as much as the balances allow)."""
+    applications = [
+        {"invoiceId": _id(invoice), **({} if amount is None else {"amount": amount})}
+        for invoice, amount in targets
+    ]
+    return api.post(f"/credit-memos/{_id(memo)}/actions/apply", {"applications": applications})
+
+
+def _id(document: str | dict[str, Any]) -> str:
+    return document if isinstance(document, str) else str(document["id"])

@@ -20,11 +20,10 @@ from credit_memos.adapters.dynamodb.keys import INDEXES
 
 from infra.bench.capacity import Schema, index_write_units, item_size, query_units, write_units
 from infra.local.dynamodb_local import dynamodb_client
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api, template
 from tests.integration.support import (
     check,
-    create_invoice,
-    create_memo,
     fresh_table,
     new_account,
     require_real_engine,
@@ -130,8 +129,11 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
 ) -> None:
     client = dynamodb_client(dynamodb_local_endpoint)
     account = new_account()
-    invoices = [create_invoice(api, account, _lines(), level="InvoiceLine") for _ in range(21)]
-    memo, whole = create_memo(api, account, _charges()), create_memo(api, account, _charges())
+    invoices = [create_invoice(api, *_lines(), account=account, level="InvoiceLine") for _ in range(21)]
+    memo, whole = (
+        create_memo(api, *_charges(), account=account),
+        create_memo(api, *_charges(), account=account),
+    )
     key = {"Idempotency-Key": f"small-{account}"}
     apply = f"/credit-memos/{memo['id']}/actions/apply"
 
@@ -150,7 +152,9 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
 
     # Small documents, without an Idempotency-Key.
     small_account = new_account()
-    created, create = _billed(client, table, lambda: create_invoice(api, small_account, ["100.00", "20.00"]))
+    created, create = _billed(
+        client, table, lambda: create_invoice(api, "100.00", "20.00", account=small_account)
+    )
     draft_body = {
         "billingAccountId": small_account,
         "currency": "USD",
