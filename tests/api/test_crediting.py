@@ -6,20 +6,12 @@ from typing import Any
 
 import boto3
 
+from tests.builders import create_invoice
 from tests.harness import TABLE_NAME, Api
 
 
-def _invoice(api: Api, lines: list[dict[str, str]], level: str = "Invoice", account: str = "acct-1") -> dict:
-    r = api.post(
-        "/invoices",
-        {"billingAccountId": account, "currency": "USD", "settlementLevel": level, "lines": lines},
-    )
-    assert r.status == 201, r
-    return r.body
-
-
 def test_spec_worked_example_converts_and_applies_back(api: Api) -> None:
-    inv = _invoice(api, [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00"}])
+    inv = create_invoice(api, "300.00", "-100.00")
     assert inv["balance"] == "200.00"
     r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {})
     assert r.status == 201, r
@@ -41,8 +33,8 @@ def test_spec_worked_example_converts_and_applies_back(api: Api) -> None:
 
 
 def test_salesforce_example_credit_six_tablets(api: Api) -> None:
-    inv = _invoice(
-        api, [{"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"}]
+    inv = create_invoice(
+        api, {"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"}
     )
     r = api.post(
         f"/invoices/{inv['id']}/actions/credit",
@@ -60,7 +52,7 @@ def test_salesforce_example_credit_six_tablets(api: Api) -> None:
 
 
 def test_prorated_tax_never_exceeds_line_tax(api: Api) -> None:
-    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}], level="InvoiceLine")
+    inv = create_invoice(api, ("100.00", "10.00"), level="InvoiceLine")
     line_id = inv["lines"][0]["id"]
     total_tax = 0
     for _ in range(3):
@@ -87,7 +79,7 @@ def test_prorated_tax_never_exceeds_line_tax(api: Api) -> None:
 
 
 def test_voiding_a_credit_gives_the_invoice_line_its_credit_back(api: Api) -> None:
-    inv = _invoice(api, [{"chargeAmount": "5000.00", "taxAmount": "500.00", "productName": "Tablet"}])
+    inv = create_invoice(api, {"chargeAmount": "5000.00", "taxAmount": "500.00", "productName": "Tablet"})
     line_id = inv["lines"][0]["id"]
 
     def credit(amount: str) -> object:
@@ -130,14 +122,14 @@ def _credit(
 
 def test_copy_from_invoice_line_after_other_strategies_prorates_its_own_amount(api: Api) -> None:
     """Issue 11: the reproductions, through the API."""
-    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}])
+    inv = create_invoice(api, ("100.00", "10.00"))
     line_id = inv["lines"][0]["id"]
     _credit(api, inv["id"], "Ignore", line_id, "50.00")
     copied = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "10.00")
     assert copied["creditMemo"]["totalTaxAmount"] == "1.00"
     assert api.get(f"/invoices/{inv['id']}").body["balance"] == "49.00"
 
-    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}], level="InvoiceLine")
+    inv = create_invoice(api, ("100.00", "10.00"), level="InvoiceLine")
     line_id = inv["lines"][0]["id"]
     _credit(api, inv["id"], "ManualOverride", line_id, "90.00", tax="0.50")
     copied = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "1.00")
@@ -148,7 +140,7 @@ def test_copy_from_invoice_line_after_other_strategies_prorates_its_own_amount(a
 
 def test_documents_stored_before_the_copy_tallies_still_read_and_credit(api: Api) -> None:
     """An invoice and memo item without the CopyFromInvoiceLine fields (written by an older version)."""
-    inv = _invoice(api, [{"chargeAmount": "100.00", "taxAmount": "10.00"}])
+    inv = create_invoice(api, ("100.00", "10.00"))
     line_id = inv["lines"][0]["id"]
     first = _credit(api, inv["id"], "CopyFromInvoiceLine", line_id, "50.00")
     memo_id = first["creditMemo"]["id"]
@@ -174,7 +166,7 @@ def test_documents_stored_before_the_copy_tallies_still_read_and_credit(api: Api
 
 def test_voiding_a_conversion_memo_undoes_the_conversion(api: Api) -> None:
     """Issue 11: the refund does not disappear; the lines can be converted again."""
-    inv = _invoice(api, [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00", "taxAmount": "-5.00"}])
+    inv = create_invoice(api, "300.00", ("-100.00", "-5.00"))
     r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {})
     assert r.status == 201, r
     memo_id = r.body["creditMemo"]["id"]
@@ -198,7 +190,7 @@ def test_voiding_a_conversion_memo_undoes_the_conversion(api: Api) -> None:
 
 
 def test_voiding_a_conversion_memo_whose_balance_credits_used_is_refused(api: Api) -> None:
-    inv = _invoice(api, [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00"}])
+    inv = create_invoice(api, "300.00", "-100.00")
     r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {"applyToInvoice": False})
     assert r.status == 201, r
     memo_id = r.body["creditMemo"]["id"]
