@@ -778,3 +778,50 @@ def test_direct_invocation_raises_pascal_case_errors(api: Api) -> None:
 def test_path_ids_are_checked_against_the_id_pattern() -> None:
     # The NOT_FOUND tests above rely on these ids being syntactically impossible.
     assert not ID_RE.match(" bad id") and not ID_RE.match("x" * 200) and not ID_RE.match("bad id!")
+
+
+def test_a_document_whose_total_reaches_10_to_the_15_is_a_422(api: Api) -> None:
+    """Issue 11: each line below the limit, the sum at or above it; nothing is stored."""
+    half = "500000000000000.00"
+    r = api.post(
+        "/invoices",
+        {"billingAccountId": "acct-big", "currency": "USD", "lines": [{"chargeAmount": half}] * 2},
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "lines"}],
+    )
+    r = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.99", "taxAmount": "0.01"}],
+        },
+    )
+    assert (r.status, r.body["details"]) == (422, [{"field": "lines[0]"}]), r
+    r = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "charges": [{"chargeAmount": half, "productName": "p"}] * 2,
+        },
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "charges"}],
+    )
+    assert api.get("/invoices", query={"billingAccountId": "acct-big"}).body["items"] == []
+    assert api.get("/credit-memos", query={"billingAccountId": "acct-big"}).body["items"] == []
+    ok = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.98"}, {"chargeAmount": "0.01"}],
+        },
+    )
+    assert ok.status == 201 and ok.body["totalAmountWithTax"] == "999999999999999.99", ok
