@@ -149,14 +149,14 @@ def create_invoice(api: Api, *lines: str | tuple[str, str] | dict[str, Any], **b
     """Create an invoice over HTTP (``invoice_body``'s arguments) and return it."""
     r = api.post("/invoices", invoice_body(*lines, **body))
     assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return r.body
 
 
 def create_memo(api: Api, *charges: str | dict[str, Any], **body: Any) -> dict[str, Any]:
     """Create a credit memo over HTTP (``memo_body``'s arguments) and return it."""
     r = api.post("/credit-memos", memo_body(*charges, **body))
     assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return r.body
 
 
 def apply_memo(
