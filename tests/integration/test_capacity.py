@@ -11,7 +11,7 @@ against AWS's examples), the indexes those of template.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,10 +24,7 @@ from tests.builders import create_invoice, create_memo
 from tests.harness import Api, template
 from tests.integration.support import (
     check,
-    fresh_table,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
@@ -37,19 +34,6 @@ INVOICE_LINE = {"productId": "sku-{n}", "productName": "Annual plan, seat {n}", 
 SCHEMA = Schema.from_create_kwargs(template().tables()["CreditMemoTable"].create_kwargs)
 
 Items = dict[tuple[str, str], dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-capacity") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 def _lines(count: int = LINES) -> list[dict[str, Any]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,30 +33,14 @@ from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    fresh_table,
     money,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
 
 THREADS = 32
 LOST_RACE = {"INSUFFICIENT_BALANCE", "CONCURRENT_UPDATE"}
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-concurrency") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 class CountingConflicts:

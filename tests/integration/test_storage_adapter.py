@@ -39,28 +39,12 @@ from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    fresh_table,
     money,
     multibyte_invoice,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-adapter") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ works, with exact balances, or is refused with a clean 422; never a 500, and nev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -21,12 +20,9 @@ from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    fresh_table,
     money,
     multibyte_invoice,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
@@ -35,19 +31,6 @@ MAX_LINES = 300
 LONG_NAME = "N" * 255
 LONG_DESCRIPTION = "D" * 255
 LONG_PRODUCT_ID = "P" * 128
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-large") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 def spread(
