@@ -26,9 +26,10 @@ if os.environ.get("CI"):
 
 # `make test-fast` runs `pytest -m "not slow"`: the unit tier, the repository contract, the
 # template/OpenAPI/ASL checks and the local tooling's quick tests (well under a minute on 2 cores).
-# Slow, by what makes them slow: whole directories of request-by-request moto or DynamoDB Local
-# runs, every test that executes a state machine (the ``sfn`` fixture), every integration test.
-SLOW_DIRECTORIES = frozenset({"moto", "integration", "fuzz"})
+# Slow, by what makes them slow: whole directories of request-by-request moto (api/) or DynamoDB
+# Local runs, every test that executes a state machine (the ``sfn`` fixture), every integration
+# test. tests/README.md has the map of tiers and features.
+SLOW_DIRECTORIES = frozenset({"api", "integration", "fuzz"})
 SLOW_FIXTURES = frozenset({"sfn"})
 
 

@@ -5,6 +5,8 @@ free 127.0.0.1 port, its endpoint URL yielded, stopped at the end of the session
 each worker starts its own. If Java or npm is missing it falls back to moto's server with a warning;
 set ``REQUIRE_DYNAMODB_LOCAL=1`` to make that an error instead. Tables are not created: call
 ``infra.local.create_tables.create_tables(endpoint, Template.load())`` (or use ``dynamodb_tables``).
+``table`` (module scope) is a fresh copy of the template's table for one module, and ``api`` the
+in-process client whose functions use it; both need the real engine (skipped on the moto fallback).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Iterator
 import pytest
 
 from infra.local.dynamodb_local import LocalDynamoDB, start_local_dynamodb
+from tests.harness import Api
+from tests.integration.support import fresh_table, require_real_engine, service_environment
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +53,21 @@ def dynamodb_tables(dynamodb_local_endpoint: str) -> dict[str, str]:
     template = Template.load()
     create_tables(dynamodb_local_endpoint, template, log=lambda _: None)
     return {logical_id: table.table_name for logical_id, table in template.tables().items()}
+
+
+@pytest.fixture(scope="module")
+def table(
+    request: pytest.FixtureRequest, dynamodb_local: LocalDynamoDB, dynamodb_local_endpoint: str
+) -> Iterator[str]:
+    """A fresh copy of the template's table for one test module, named after it (DynamoDB Local only)."""
+    require_real_engine(dynamodb_local)
+    feature = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")
+    with fresh_table(dynamodb_local_endpoint, f"it-{feature}") as name:
+        yield name
+
+
+@pytest.fixture
+def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
+    """The in-process API client, its functions on the module's table."""
+    with service_environment(dynamodb_local_endpoint, table):
+        yield Api()

@@ -109,39 +109,6 @@ def check(response: Any, status: int) -> Any:
     return response.body
 
 
-def create_invoice(
-    api: Api,
-    account: str,
-    lines: list[dict[str, Any]] | list[str],
-    *,
-    level: str | None = None,
-    currency: str = "USD",
-) -> dict[str, Any]:
-    """A Posted invoice; ``lines`` may be plain charge amounts."""
-    body: dict[str, Any] = {
-        "billingAccountId": account,
-        "currency": currency,
-        "lines": [{"chargeAmount": line} if isinstance(line, str) else line for line in lines],
-    }
-    if level is not None:
-        body["settlementLevel"] = level
-    return check(api.post("/invoices", body), 201)  # type: ignore[no-any-return]
-
-
-def create_memo(
-    api: Api, account: str, charges: list[dict[str, Any]] | list[str], *, currency: str = "USD"
-) -> dict[str, Any]:
-    """A Posted standalone memo; ``charges`` may be plain charge amounts."""
-    body = {
-        "billingAccountId": account,
-        "currency": currency,
-        "charges": [
-            {"chargeAmount": c, "productName": "Credit"} if isinstance(c, str) else c for c in charges
-        ],
-    }
-    return check(api.post("/credit-memos", body), 201)  # type: ignore[no-any-return]
-
-
 def all_pages(api: Api, path: str, **query: Any) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     token = None

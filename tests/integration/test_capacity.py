@@ -11,7 +11,7 @@ against AWS's examples), the indexes those of template.yaml.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,15 +20,11 @@ from credit_memos.adapters.dynamodb.line_chunks import LINES_ENTITY
 
 from infra.bench.capacity import Schema, index_write_units, item_size, query_units, write_units
 from infra.local.dynamodb_local import dynamodb_client
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api, template
 from tests.integration.support import (
     check,
-    create_invoice,
-    create_memo,
-    fresh_table,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
@@ -38,19 +34,6 @@ INVOICE_LINE = {"productId": "sku-{n}", "productName": "Annual plan, seat {n}", 
 SCHEMA = Schema.from_create_kwargs(template().tables()["CreditMemoTable"].create_kwargs)
 
 Items = dict[tuple[str, str], dict[str, Any]]
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-capacity") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 def _lines(count: int = LINES) -> list[dict[str, Any]]:
@@ -130,8 +113,11 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
 ) -> None:
     client = dynamodb_client(dynamodb_local_endpoint)
     account = new_account()
-    invoices = [create_invoice(api, account, _lines(), level="InvoiceLine") for _ in range(21)]
-    memo, whole = create_memo(api, account, _charges()), create_memo(api, account, _charges())
+    invoices = [create_invoice(api, *_lines(), account=account, level="InvoiceLine") for _ in range(21)]
+    memo, whole = (
+        create_memo(api, *_charges(), account=account),
+        create_memo(api, *_charges(), account=account),
+    )
     key = {"Idempotency-Key": f"small-{account}"}
     apply = f"/credit-memos/{memo['id']}/actions/apply"
 
@@ -150,7 +136,9 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
 
     # Small documents, without an Idempotency-Key.
     small_account = new_account()
-    created, create = _billed(client, table, lambda: create_invoice(api, small_account, ["100.00", "20.00"]))
+    created, create = _billed(
+        client, table, lambda: create_invoice(api, "100.00", "20.00", account=small_account)
+    )
     draft_body = {
         "billingAccountId": small_account,
         "currency": "USD",

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +24,7 @@ import pytest
 from credit_memos.api import runtime
 from credit_memos.ports import Changes, ConflictingWrite, Repository
 
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api, handler_for
 from tests.integration.support import (
     Result,
@@ -33,32 +33,14 @@ from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    create_invoice,
-    create_memo,
-    fresh_table,
     money,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
 
 THREADS = 32
 LOST_RACE = {"INSUFFICIENT_BALANCE", "CONCURRENT_UPDATE"}
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-concurrency") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 class CountingConflicts:
@@ -131,9 +113,11 @@ def applied_amount(result: Result) -> Decimal:
 
 def test_32_memos_race_for_one_invoice(api: Api) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["600.00", "400.00"])
+    invoice = create_invoice(api, "600.00", "400.00", account=account)
     # 45.00 .. 60.50: the ten memos below 50.00 cannot give 50.00 whatever happens.
-    memos = [create_memo(api, account, [f"{Decimal('45.00') + Decimal('0.50') * i}"]) for i in range(THREADS)]
+    memos = [
+        create_memo(api, f"{Decimal('45.00') + Decimal('0.50') * i}", account=account) for i in range(THREADS)
+    ]
     payloads = [
         {
             "creditMemoId": memo["id"],
@@ -191,8 +175,8 @@ def test_32_memos_race_for_one_invoice(api: Api) -> None:
 
 def test_32_requests_race_on_one_memo_and_one_invoice(api: Api) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["1000.00"])
-    memo = create_memo(api, account, ["200.00", "250.00", "150.00"])  # 600.00
+    invoice = create_invoice(api, "1000.00", account=account)
+    memo = create_memo(api, "200.00", "250.00", "150.00", account=account)  # 600.00
     amounts = ["50.00" if i % 4 else "25.00" for i in range(THREADS)]  # 1400.00 asked of 600.00
     payloads = [
         {"creditMemoId": memo["id"], "applications": [{"invoiceId": invoice["id"], "amount": amount}]}
@@ -220,8 +204,8 @@ def test_32_requests_race_on_one_memo_and_one_invoice(api: Api) -> None:
 
 def test_32_concurrent_unapplies_of_one_record_restore_the_balance_once(api: Api) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["100.00"])
-    memo = create_memo(api, account, ["80.00"])
+    invoice = create_invoice(api, "100.00", account=account)
+    memo = create_memo(api, "80.00", account=account)
     applied = check(
         api.post(
             f"/credit-memos/{memo['id']}/actions/apply",
@@ -251,12 +235,14 @@ def test_32_concurrent_unapplies_of_one_record_restore_the_balance_once(api: Api
 
 def test_32_memo_lines_race_for_the_same_invoice_lines(api: Api) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["250.00"] * 4, level="InvoiceLine")
+    invoice = create_invoice(api, *["250.00"] * 4, account=account, level="InvoiceLine")
     lines = [line["id"] for line in invoice["lines"]]
     # 8 memos x 4 lines of 40.00 .. 59.38: about 1590.00 of credit for 1000.00 of invoice lines.
     memos = [
         create_memo(
-            api, account, [f"{Decimal('40.00') + Decimal('0.625') * (4 * m + k):.2f}" for k in range(4)]
+            api,
+            *[f"{Decimal('40.00') + Decimal('0.625') * (4 * m + k):.2f}" for k in range(4)],
+            account=account,
         )
         for m in range(8)
     ]
@@ -341,8 +327,8 @@ def _http_apply(request: tuple[str, dict[str, Any]]) -> tuple[int, Any]:
 def test_http_requests_from_concurrent_containers(api: Api) -> None:
     """Each request in its own (forked) process, like separate Lambda containers, all at once."""
     account = new_account()
-    invoice = create_invoice(api, account, ["300.00"])
-    memos = [create_memo(api, account, ["40.00"]) for _ in range(16)]  # 640.00 for 300.00
+    invoice = create_invoice(api, "300.00", account=account)
+    memos = [create_memo(api, "40.00", account=account) for _ in range(16)]  # 640.00 for 300.00
     requests = [
         (
             f"/credit-memos/{m['id']}/actions/apply",
@@ -376,7 +362,7 @@ def test_payments_credits_and_reversals_race_on_one_invoice(api: Api) -> None:
     Demand exceeds the balance, so some lose; none gets a 5xx, the balance never goes below 0, and
     it is exactly what the winners' responses add up to. Every winner replays under its key."""
     account = new_account()
-    invoice = create_invoice(api, account, ["300.00", "200.00", "100.00"], level="InvoiceLine")
+    invoice = create_invoice(api, "300.00", "200.00", "100.00", account=account, level="InvoiceLine")
     earlier = [
         check(
             api.post(
@@ -387,7 +373,7 @@ def test_payments_credits_and_reversals_race_on_one_invoice(api: Api) -> None:
         )
         for n in range(8)
     ]
-    memos = [create_memo(api, account, ["40.00"]) for _ in range(12)]
+    memos = [create_memo(api, "40.00", account=account) for _ in range(12)]
     calls: list[tuple[str, dict[str, Any]]] = []
     for n in range(14):
         payload = {"invoiceId": invoice["id"], "amount": "30.00", "paymentReference": f"race-{n % 12}"}

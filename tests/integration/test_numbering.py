@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -27,10 +26,7 @@ from tests.integration.support import (
     Result,
     call,
     check,
-    fresh_table,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
@@ -41,19 +37,6 @@ REFUSED = 8  # posts of memos that are Posted already: INVALID_STATUS after read
 # A client sends a 409 CONCURRENT_UPDATE again; under CI load one try of 48 racing on one series
 # may spend its whole retry budget (RETRY_BUDGET_SECONDS) losing, so more than one try is normal.
 CLIENT_TRIES = 20
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-numbering") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 def memo_body(account: str, status: str = "Posted", **extra: Any) -> dict[str, Any]:

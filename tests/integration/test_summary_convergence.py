@@ -15,7 +15,6 @@ from __future__ import annotations
 import random
 import sys
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +25,7 @@ from credit_memos.money import format_amount
 from infra.local.dynamodb_local import dynamodb_client
 from infra.local.streams import StreamPoller, StreamReader, stream_mappings, streams_client
 from tests.harness import Api, handler_for, template
-from tests.integration.support import all_pages, fresh_table, require_real_engine, service_environment
+from tests.integration.support import all_pages, service_environment
 
 pytestmark = pytest.mark.integration
 
@@ -34,13 +33,6 @@ ACCOUNTS = ("acct-sum-a", "acct-sum-b")
 CURRENCIES = ("USD", "EUR")
 OPERATIONS = 160
 CHAOS_THREADS = 3
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-summary") as name:
-        yield name
 
 
 class Documents:

@@ -32,6 +32,7 @@ from credit_memos.usecases import CreditMemoService
 from credit_memos.usecases.service import utc_now
 
 from infra.local.dynamodb_local import dynamodb_client
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api
 from tests.integration.support import (
     apply_with_long_description,
@@ -39,30 +40,12 @@ from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    create_invoice,
-    create_memo,
-    fresh_table,
     money,
     multibyte_invoice,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-adapter") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 @pytest.fixture
@@ -114,7 +97,7 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
     api: Api, client: Any, table: str
 ) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["100.00"])
+    invoice = create_invoice(api, "100.00", account=account)
     repository = DynamoDbRepository(client, table)
     read = repository.read(invoice_ids=[invoice["id"]]).invoices[invoice["id"]]
     stale = copy.deepcopy(read)
@@ -150,7 +133,7 @@ def test_the_engine_names_the_stale_item_among_the_cancellation_reasons(
     assert "Item" not in client.get_item(TableName=table, Key=fresh)  # all or nothing
 
     # The adapter reads the same reasons as "someone else wrote first": re-read and retry.
-    memo = create_memo(api, account, ["10.00"])
+    memo = create_memo(api, "10.00", account=account)
     memo_doc = repository.read(memo_ids=[memo["id"]]).memos[memo["id"]]
     with pytest.raises(ConflictingWrite):
         repository.commit(Changes(updates=[memo_doc, stale]))
@@ -176,8 +159,8 @@ def test_a_read_made_stale_by_another_writer_is_retried_and_succeeds(
     api: Api, service: CreditMemoService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["100.00"])
-    mine, theirs = create_memo(api, account, ["40.00"]), create_memo(api, account, ["30.00"])
+    invoice = create_invoice(api, "100.00", account=account)
+    mine, theirs = create_memo(api, "40.00", account=account), create_memo(api, "30.00", account=account)
     competing: list[Any] = []
 
     def other_lambda() -> None:
@@ -208,8 +191,8 @@ def test_a_read_made_stale_by_a_writer_that_took_the_balance_is_insufficient_bal
     api: Api, service: CreditMemoService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["100.00"])
-    mine, theirs = create_memo(api, account, ["80.00"]), create_memo(api, account, ["50.00"])
+    invoice = create_invoice(api, "100.00", account=account)
+    mine, theirs = create_memo(api, "80.00", account=account), create_memo(api, "50.00", account=account)
 
     def other_lambda() -> None:
         body = {"creditMemoId": theirs["id"], "applications": [{"invoiceId": invoice["id"]}]}
@@ -233,8 +216,8 @@ def test_a_concurrent_request_with_the_same_key_is_answered_as_its_replay(
     api: Api, service: CreditMemoService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     account = new_account()
-    invoice = create_invoice(api, account, ["100.00"])
-    memo = create_memo(api, account, ["60.00"])
+    invoice = create_invoice(api, "100.00", account=account)
+    memo = create_memo(api, "60.00", account=account)
     path = f"/credit-memos/{memo['id']}/actions/apply"
     body = {"applications": [{"invoiceId": invoice["id"], "amount": "25.00"}]}
     headers = {"Idempotency-Key": f"same-key-{account}"}
@@ -395,8 +378,8 @@ def listed_account(api: Api) -> dict[str, Any]:
     accounts = [new_account(), new_account()]
     documents: dict[str, Any] = {"accounts": accounts}
     for account in accounts:
-        invoices = [create_invoice(api, account, ["10.00"]) for _ in range(3)]
-        memos = [create_memo(api, account, ["1.00"]) for _ in range(3)]
+        invoices = [create_invoice(api, "10.00", account=account) for _ in range(3)]
+        memos = [create_memo(api, "1.00", account=account) for _ in range(3)]
         for memo in memos:
             body = {"applications": [{"invoiceId": invoices[0]["id"], "amount": "1.00"}]}
             check(api.post(f"/credit-memos/{memo['id']}/actions/apply", body), 200)
@@ -472,7 +455,7 @@ def test_an_item_the_engine_refuses_as_too_large_is_a_clean_422(
     monkeypatch.setattr(repository_module, "MAX_ITEM_BYTES", 50_000_000)
     account = new_account()
     invoice = multibyte_invoice(api, account)
-    memo = create_memo(api, account, ["300.00"], currency="EUR")
+    memo = create_memo(api, "300.00", account=account, currency="EUR")
     path, text = (
         f"/credit-memos/{memo['id']}/actions/apply",
         apply_with_long_description(memo["id"], invoice["id"]),
@@ -491,8 +474,8 @@ def test_money_survives_the_engine_exactly(api: Api) -> None:
     """Amounts at the contract's magnitude limit round-trip through DynamoDB numbers unchanged."""
     account = new_account()
     big = "999999999999999.99"  # the largest amount below 10^15
-    invoice = create_invoice(api, account, [big])
-    memo = create_memo(api, account, ["123456789012345.67"])
+    invoice = create_invoice(api, big, account=account)
+    memo = create_memo(api, "123456789012345.67", account=account)
     applied = check(
         api.post(
             f"/credit-memos/{memo['id']}/actions/apply", {"applications": [{"invoiceId": invoice["id"]}]}

@@ -21,6 +21,7 @@ from credit_memos.domain.events import EVENT_VERSION
 
 from infra.local.lambda_runtime import FakeLambdaContext
 from infra.local.streams import lambda_stream_record
+from tests.builders import create_invoice, create_memo
 from tests.harness import (
     TABLE_NAME,
     Api,
@@ -141,26 +142,11 @@ def publish(bus: Bus) -> Publisher:
 
 
 def invoice(api: Api, *lines: str) -> dict[str, Any]:
-    r = api.post(
-        "/invoices",
-        {"billingAccountId": ACCOUNT, "currency": "USD", "lines": [{"chargeAmount": a} for a in lines]},
-    )
-    assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return create_invoice(api, *lines, account=ACCOUNT)
 
 
 def memo(api: Api, amount: str, status: str = "Posted") -> dict[str, Any]:
-    r = api.post(
-        "/credit-memos",
-        {
-            "billingAccountId": ACCOUNT,
-            "currency": "USD",
-            "type": status,
-            "charges": [{"chargeAmount": amount, "productName": "Refund"}],
-        },
-    )
-    assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return create_memo(api, {"chargeAmount": amount, "productName": "Refund"}, account=ACCOUNT, status=status)
 
 
 def with_events(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

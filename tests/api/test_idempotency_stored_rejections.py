@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 
+from tests.builders import create_invoice, create_memo
 from tests.harness import TABLE_NAME, Api, invoke
 
 ACCOUNT = "acct-rejections"
@@ -16,21 +17,11 @@ def _table() -> Any:
 
 
 def _invoice(api: Api, amount: str) -> dict[str, Any]:
-    body = {"billingAccountId": ACCOUNT, "currency": "USD", "lines": [{"chargeAmount": amount}]}
-    r = api.post("/invoices", body)
-    assert r.status == 201, r
-    return r.body
+    return create_invoice(api, amount, account=ACCOUNT)
 
 
 def _memo(api: Api, amount: str) -> dict[str, Any]:
-    body = {
-        "billingAccountId": ACCOUNT,
-        "currency": "USD",
-        "charges": [{"chargeAmount": amount, "productName": "p"}],
-    }
-    r = api.post("/credit-memos", body)
-    assert r.status == 201, r
-    return r.body
+    return create_memo(api, amount, account=ACCOUNT)
 
 
 def test_insufficient_balance_is_replayed_even_after_the_balance_came_back(api: Api) -> None:

@@ -24,6 +24,7 @@ from infra.statemachines.local import (
     lambda_function_names,
     serve_lambda_tasks,
 )
+from tests.builders import apply_memo, create_invoice, create_memo
 from tests.harness import Api, base_environment, create_table, environment, invoke, template
 
 
@@ -56,19 +57,9 @@ class Sfn:
         status: str = "Posted",
         level: str = "Invoice",
     ) -> dict[str, Any]:
-        r = self.api.post(
-            "/invoices",
-            {
-                "billingAccountId": account,
-                "currency": currency,
-                "status": status,
-                "settlementLevel": level,
-                "invoiceDate": date,
-                "lines": [{"chargeAmount": amount} for amount in lines],
-            },
+        return create_invoice(
+            self.api, *lines, account=account, currency=currency, status=status, level=level, invoiceDate=date
         )
-        assert r.status == 201, r
-        return r.body  # type: ignore[no-any-return]
 
     def memo(
         self,
@@ -79,24 +70,13 @@ class Sfn:
         currency: str = "USD",
         status: str = "Posted",
     ) -> dict[str, Any]:
-        r = self.api.post(
-            "/credit-memos",
-            {
-                "billingAccountId": account,
-                "currency": currency,
-                "type": status,
-                "effectiveDate": date,
-                "charges": [{"chargeAmount": amount, "productName": "Refund"}],
-            },
+        charge = {"chargeAmount": amount, "productName": "Refund"}
+        return create_memo(
+            self.api, charge, account=account, currency=currency, status=status, effectiveDate=date
         )
-        assert r.status == 201, r
-        return r.body  # type: ignore[no-any-return]
 
     def apply(self, memo_id: str, invoice_id: str, amount: str) -> dict[str, Any]:
-        r = self.api.post(
-            f"/credit-memos/{memo_id}/actions/apply",
-            {"applications": [{"invoiceId": invoice_id, "amount": amount}]},
-        )
+        r = apply_memo(self.api, memo_id, (invoice_id, amount))
         assert r.status == 200, r
         return r.body  # type: ignore[no-any-return]
 

@@ -10,7 +10,7 @@ from credit_memos.errors import ConcurrentUpdate, InternalError
 
 from infra.statemachines.local import lambda_service_error
 from tests.harness import invoke
-from tests.stepfunctions.conftest import Sfn
+from tests.statemachines.conftest import Sfn
 
 D = Decimal
 APPLY = "ApplyCreditMemoFunction"

@@ -8,26 +8,21 @@ works, with exact balances, or is refused with a clean 422; never a 500, and nev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 import pytest
 
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api
 from tests.integration.support import (
     apply_with_long_description,
     check,
     check_invoice,
     check_memo,
-    create_invoice,
-    create_memo,
-    fresh_table,
     money,
     multibyte_invoice,
     new_account,
-    require_real_engine,
-    service_environment,
 )
 
 pytestmark = pytest.mark.integration
@@ -36,19 +31,6 @@ MAX_LINES = 300
 LONG_NAME = "N" * 255
 LONG_DESCRIPTION = "D" * 255
 LONG_PRODUCT_ID = "P" * 128
-
-
-@pytest.fixture(scope="module")
-def table(dynamodb_local: Any, dynamodb_local_endpoint: str) -> Iterator[str]:
-    require_real_engine(dynamodb_local)
-    with fresh_table(dynamodb_local_endpoint, "it-large") as name:
-        yield name
-
-
-@pytest.fixture
-def api(dynamodb_local_endpoint: str, table: str) -> Iterator[Api]:
-    with service_environment(dynamodb_local_endpoint, table):
-        yield Api()
 
 
 def spread(
@@ -85,21 +67,21 @@ def test_apply_a_300_line_memo_across_a_300_line_invoice_in_one_request(api: Api
     account = new_account()
     invoice = create_invoice(
         api,
-        account,
-        [
+        *[
             {"chargeAmount": "10.00", "taxAmount": "1.00", "productName": f"Seat {n}"}
             for n in range(MAX_LINES)
         ],
+        account=account,
         level="InvoiceLine",
     )
     # Line amounts that never line up with the invoice's, so almost every step splits a line.
     memo = create_memo(
         api,
-        account,
-        [
+        *[
             {"chargeAmount": f"{9 + n % 3}.{n % 100:02d}", "productName": f"Seat {n}"}
             for n in range(MAX_LINES)
         ],
+        account=account,
     )
     assert len(invoice["lines"]) == len(memo["lines"]) == MAX_LINES
     amount = money(memo["totalAmountWithTax"])
@@ -164,8 +146,8 @@ def test_credit_all_300_lines_of_an_invoice_with_copied_tax(api: Api, level: str
     account = new_account()
     invoice = create_invoice(
         api,
-        account,
-        [{"chargeAmount": "10.00", "taxAmount": "0.83", "productId": f"sku-{n}"} for n in range(MAX_LINES)],
+        *[{"chargeAmount": "10.00", "taxAmount": "0.83", "productId": f"sku-{n}"} for n in range(MAX_LINES)],
+        account=account,
         level=level,
     )
     body = {
@@ -214,7 +196,7 @@ def test_convert_150_negative_lines_of_a_300_line_invoice(api: Api, level: str) 
         else {"chargeAmount": "-10.00", "taxAmount": "-1.00"}
         for n in range(MAX_LINES)
     ]
-    invoice = create_invoice(api, account, lines, level=level)
+    invoice = create_invoice(api, *lines, account=account, level=level)
     assert invoice["balance"] == "1650.00"  # 150 x 22.00 - 150 x 11.00
 
     result = check(api.post(f"/invoices/{invoice['id']}/actions/convert-to-credit", {}), 201)
@@ -251,7 +233,7 @@ def test_convert_299_negative_lines_against_one_large_positive_line(api: Api, le
     lines = [{"chargeAmount": "10000.00", "productName": "Annual plan"}] + [
         {"chargeAmount": "-1.50", "productName": f"Downgrade {n}"} for n in range(MAX_LINES - 1)
     ]
-    invoice = create_invoice(api, account, lines, level=level)
+    invoice = create_invoice(api, *lines, account=account, level=level)
     converted = Decimal("1.50") * (MAX_LINES - 1)
     assert money(invoice["balance"]) == Decimal("10000.00") - converted
 
@@ -374,7 +356,7 @@ def test_a_document_larger_than_an_item_is_stored_and_an_entry_that_cannot_fit_i
     invoice = multibyte_invoice(api, account)
     stored = check(api.get(f"/invoices/{invoice['id']}"), 200)
     assert len(stored["lines"]) == MAX_LINES and stored["lines"][-1]["description"] == "€" * 255
-    memo = create_memo(api, account, ["300.00"], currency="EUR")
+    memo = create_memo(api, "300.00", account=account, currency="EUR")
     path = f"/credit-memos/{memo['id']}/actions/apply"
     response = api.post(path, raw_body=apply_with_long_description(memo["id"], invoice["id"]))
     assert response.status == 422, response
@@ -388,8 +370,10 @@ def test_an_apply_that_would_change_more_items_than_a_transaction_holds_is_a_cle
     headers, more than DynamoDB's 100 items per transaction. Refused before anything is written;
     each invoice alone works."""
     account = new_account()
-    invoices = [create_invoice(api, account, ["10.00"] * MAX_LINES, level="InvoiceLine") for _ in range(3)]
-    memo = create_memo(api, account, ["9000.00"])
+    invoices = [
+        create_invoice(api, *["10.00"] * MAX_LINES, account=account, level="InvoiceLine") for _ in range(3)
+    ]
+    memo = create_memo(api, "9000.00", account=account)
     path = f"/credit-memos/{memo['id']}/actions/apply"
     body = {"applications": [{"invoiceId": invoice["id"]} for invoice in invoices]}
     response = api.post(path, body, headers={"Idempotency-Key": f"too-many-{account}"})

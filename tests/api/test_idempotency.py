@@ -10,6 +10,7 @@ import boto3
 import pytest
 from credit_memos.api.runtime import get_dynamodb_client
 
+from tests.builders import create_invoice, create_memo
 from tests.harness import TABLE_NAME, Api, invoke
 
 
@@ -18,24 +19,7 @@ class SimulatedCrash(BaseException):
 
 
 def _seed(api: Api, level: str = "Invoice") -> tuple[dict[str, Any], dict[str, Any]]:
-    inv = api.post(
-        "/invoices",
-        {
-            "billingAccountId": "acct-1",
-            "currency": "USD",
-            "settlementLevel": level,
-            "lines": [{"chargeAmount": "300.00"}, {"chargeAmount": "-100.00"}, {"chargeAmount": "50.00"}],
-        },
-    ).body
-    memo = api.post(
-        "/credit-memos",
-        {
-            "billingAccountId": "acct-1",
-            "currency": "USD",
-            "charges": [{"chargeAmount": "80.00", "productName": "p"}],
-        },
-    ).body
-    return inv, memo
+    return create_invoice(api, "300.00", "-100.00", "50.00", level=level), create_memo(api, "80.00")
 
 
 def _crash_after_commit(operation: str) -> Callable[[], None]:

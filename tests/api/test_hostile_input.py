@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.builders import invoice_body
 from tests.harness import TABLE_NAME, Api
 
 ACCOUNT = "acct-hostile"
@@ -21,7 +22,7 @@ def _item_count() -> int:
 
 
 def _invoice_body(**overrides: Any) -> dict[str, Any]:
-    return {"billingAccountId": ACCOUNT, "currency": "USD", "lines": [{"chargeAmount": "10.00"}], **overrides}
+    return invoice_body("10.00", account=ACCOUNT, **overrides)
 
 
 def _assert_clean_error(result: Any, status: int, code: str) -> None:

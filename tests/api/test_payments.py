@@ -11,22 +11,14 @@ from typing import Any
 
 import pytest
 
+from tests.builders import create_invoice
 from tests.harness import Api, invoke
 
 ACCOUNT = "acct-pay"
 
 
 def new_invoice(api: Api, *amounts: str, level: str = "Invoice", status: str = "Posted") -> dict[str, Any]:
-    body = {
-        "billingAccountId": ACCOUNT,
-        "currency": "USD",
-        "settlementLevel": level,
-        "status": status,
-        "lines": [{"chargeAmount": a} for a in amounts or ("100.00",)],
-    }
-    r = api.post("/invoices", body)
-    assert r.status == 201, r
-    return dict(r.body)
+    return create_invoice(api, *amounts, account=ACCOUNT, level=level, status=status)
 
 
 def pay(api: Api, invoice_id: str, amount: str, reference: str = "wire-1", **extra: Any) -> Any:

@@ -6,66 +6,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from tests.builders import ACCOUNT, apply_memo, create_invoice, create_memo
 from tests.harness import Api, HttpResult
 
-ACCOUNT = "acct-happy"
 D = Decimal
 
 
-def create_invoice(
-    api: Api,
-    *lines: str | tuple[str, str],
-    level: str | None = None,
-    status: str | None = None,
-    account: str = ACCOUNT,
-    currency: str = "USD",
-    **extra: Any,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "billingAccountId": account,
-        "currency": currency,
-        "lines": [
-            {"chargeAmount": line}
-            if isinstance(line, str)
-            else {"chargeAmount": line[0], "taxAmount": line[1]}
-            for line in (lines or ("100.00",))
-        ],
-        **extra,
-    }
-    if level is not None:
-        body["settlementLevel"] = level
-    if status is not None:
-        body["status"] = status
-    r = api.post("/invoices", body)
-    assert r.status == 201, r
-    return r.body
-
-
-def create_memo(
-    api: Api, *charges: str, status: str | None = None, account: str = ACCOUNT, currency: str = "USD"
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "billingAccountId": account,
-        "currency": currency,
-        "charges": [{"chargeAmount": c, "productName": f"p{i}"} for i, c in enumerate(charges or ("30.00",))],
-    }
-    if status is not None:
-        body["type"] = status
-    r = api.post("/credit-memos", body)
-    assert r.status == 201, r
-    return r.body
-
-
 def apply(api: Api, memo_id: str, *targets: tuple[str, str | None]) -> HttpResult:
-    r = api.post(
-        f"/credit-memos/{memo_id}/actions/apply",
-        {
-            "applications": [
-                {"invoiceId": inv, **({} if amount is None else {"amount": amount})}
-                for inv, amount in targets
-            ]
-        },
-    )
+    r = apply_memo(api, memo_id, *targets)
     assert r.status == 200, r
     return r
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from infra.statemachines.local import lambda_service_error
 from tests.harness import invoke
-from tests.stepfunctions.conftest import Sfn
+from tests.statemachines.conftest import Sfn
 
 D = Decimal
 CONVERT = "ConvertNegativeInvoiceLinesFunction"

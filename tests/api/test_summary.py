@@ -19,8 +19,9 @@ from credit_memos.api.schemas import ErrorResponse
 from credit_memos.errors import ValidationError
 
 from infra.local.lambda_runtime import FakeLambdaContext
+from tests.api.test_response_models import check, declared_model
+from tests.builders import create_invoice, create_memo
 from tests.harness import TABLE_NAME, Api, handler_for, invoke, template
-from tests.moto.test_response_models import check, declared_model
 
 REGION = "us-east-1"
 ROUTE = "/billing-accounts/{billingAccountId}/summary"
@@ -77,26 +78,11 @@ def summary(api: Api, account: str = ACCOUNT) -> dict[str, Any]:
 
 
 def invoice(api: Api, amount: str, *, currency: str = "USD", status: str = "Posted") -> dict[str, Any]:
-    body = {
-        "billingAccountId": ACCOUNT,
-        "currency": currency,
-        "status": status,
-        "lines": [{"chargeAmount": amount}],
-    }
-    r = api.post("/invoices", body)
-    assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return create_invoice(api, amount, account=ACCOUNT, currency=currency, status=status)
 
 
 def memo(api: Api, amount: str, *, currency: str = "USD") -> dict[str, Any]:
-    body = {
-        "billingAccountId": ACCOUNT,
-        "currency": currency,
-        "charges": [{"chargeAmount": amount, "productName": "p"}],
-    }
-    r = api.post("/credit-memos", body)
-    assert r.status == 201, r
-    return r.body  # type: ignore[no-any-return]
+    return create_memo(api, amount, account=ACCOUNT, currency=currency)
 
 
 def test_an_account_without_documents_has_an_empty_summary(api: Api) -> None:

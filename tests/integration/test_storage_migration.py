@@ -23,13 +23,12 @@ from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
 from infra.local.dynamodb_local import dynamodb_client
 from infra.migrate import LEGACY_INDEX_DEFINITIONS, add_index, convert, drop_index
+from tests.builders import create_invoice, create_memo
 from tests.harness import Api, template
 from tests.integration.support import (
     check,
     check_invoice,
     check_memo,
-    create_invoice,
-    create_memo,
     new_account,
     require_real_engine,
     service_environment,
@@ -148,8 +147,10 @@ def test_a_table_with_todays_indexes_and_items_migrates_step_by_step(
     # ---- today: data written, then every item put back in the previous version's form
     with api(legacy=True):
         http = Api()
-        big = create_invoice(http, account, [f"{n + 1}.00" for n in range(LINES)], level="InvoiceLine")
-        small = create_invoice(http, account, ["100.00", "20.00"])
+        big = create_invoice(
+            http, *[f"{n + 1}.00" for n in range(LINES)], account=account, level="InvoiceLine"
+        )
+        small = create_invoice(http, "100.00", "20.00", account=account)
         draft = check(
             http.post(
                 "/invoices",
@@ -162,8 +163,8 @@ def test_a_table_with_todays_indexes_and_items_migrates_step_by_step(
             ),
             201,
         )
-        memo = create_memo(http, account, ["2.00"] * LINES)
-        other = create_memo(http, account, ["30.00"])
+        memo = create_memo(http, *["2.00"] * LINES, account=account)
+        other = create_memo(http, "30.00", account=account)
         # The whole memo onto the big invoice: one entry of more than LINES records (large).
         applied = check(
             http.post(

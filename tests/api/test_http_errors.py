@@ -17,68 +17,10 @@ from credit_memos.api.fields import ID_RE
 from infra.local.api_gateway import build_event
 from infra.local.lambda_runtime import FakeLambdaContext
 from infra.local.template import Route
+from tests.builders import ACCOUNT, apply_memo, create_invoice, create_memo
 from tests.harness import TABLE_NAME, Api, HttpResult, handler_for, invoke, template
 
-ACCOUNT = "acct-1"
-
-
 # ---------------------------------------------------------------- helpers
-
-
-def create_invoice(
-    api: Api,
-    *lines: str | tuple[str, str],
-    level: str = "Invoice",
-    status: str = "Posted",
-    account: str = ACCOUNT,
-    currency: str = "USD",
-) -> dict[str, Any]:
-    body_lines = [
-        {"chargeAmount": line, "productName": "p"}
-        if isinstance(line, str)
-        else {"chargeAmount": line[0], "taxAmount": line[1], "productName": "p"}
-        for line in (lines or ("100.00",))
-    ]
-    r = api.post(
-        "/invoices",
-        {
-            "billingAccountId": account,
-            "currency": currency,
-            "status": status,
-            "settlementLevel": level,
-            "lines": body_lines,
-        },
-    )
-    assert r.status == 201, r
-    return r.body
-
-
-def create_memo(
-    api: Api, *charges: str, status: str = "Posted", account: str = ACCOUNT, currency: str = "USD"
-) -> dict[str, Any]:
-    r = api.post(
-        "/credit-memos",
-        {
-            "billingAccountId": account,
-            "currency": currency,
-            "type": status,
-            "charges": [{"chargeAmount": c, "productName": "p"} for c in (charges or ("30.00",))],
-        },
-    )
-    assert r.status == 201, r
-    return r.body
-
-
-def apply(api: Api, memo: dict, *targets: tuple[dict, str | None]) -> HttpResult:
-    return api.post(
-        f"/credit-memos/{memo['id']}/actions/apply",
-        {
-            "applications": [
-                {"invoiceId": inv["id"], **({} if amount is None else {"amount": amount})}
-                for inv, amount in targets
-            ]
-        },
-    )
 
 
 def state(api: Api, docs: tuple[dict, ...]) -> dict[str, Any]:
@@ -210,7 +152,7 @@ def test_validation_error_precision_on_create(api: Api) -> None:
 
 def test_validation_error_precision_on_apply_changes_nothing(api: Api) -> None:
     memo, inv = create_memo(api), create_invoice(api)
-    r = expect_error(api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply(api, memo, (inv, "1.001")))
+    r = expect_error(api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply_memo(api, memo, (inv, "1.001")))
     assert r.body["details"] == [{"field": "applications[0].amount"}]
 
 
@@ -238,7 +180,9 @@ def test_validation_error_limits(api: Api) -> None:
     )
     assert_error_body(r, 422, "VALIDATION_ERROR")
     memo, inv = create_memo(api, "100.00"), create_invoice(api, "100.00")
-    expect_error(api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply(api, memo, *[(inv, "0.01")] * 26))
+    expect_error(
+        api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply_memo(api, memo, *[(inv, "0.01")] * 26)
+    )
     expect_error(
         api,
         422,
@@ -332,7 +276,7 @@ def test_validation_error_convert_line_not_negative(api: Api) -> None:
 @pytest.mark.parametrize("amount", ["0.00", "-1.00"])
 def test_validation_error_amount_not_positive(api: Api, amount: str) -> None:
     memo, inv = create_memo(api), create_invoice(api, level="InvoiceLine")
-    expect_error(api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply(api, memo, (inv, amount)))
+    expect_error(api, 422, "VALIDATION_ERROR", (memo, inv), lambda: apply_memo(api, memo, (inv, amount)))
     expect_error(
         api,
         422,
@@ -397,7 +341,7 @@ def test_not_found_memo(api: Api) -> None:
     assert_error_body(api.get(f"/credit-memos/{missing}/applications"), 404, "NOT_FOUND")
     assert_error_body(api.post(f"/credit-memos/{missing}/actions/post", {}), 404, "NOT_FOUND")
     assert_error_body(api.post(f"/credit-memos/{missing}/actions/void", {}), 404, "NOT_FOUND")
-    expect_error(api, 404, "NOT_FOUND", (inv,), lambda: apply(api, {"id": missing}, (inv, "1.00")))
+    expect_error(api, 404, "NOT_FOUND", (inv,), lambda: apply_memo(api, {"id": missing}, (inv, "1.00")))
     # An id that could never have been issued does not exist either.
     assert_error_body(api.get("/credit-memos/%20bad%20id"), 404, "NOT_FOUND")
     assert_error_body(api.get("/credit-memos/" + "x" * 200), 404, "NOT_FOUND")
@@ -418,13 +362,13 @@ def test_not_found_invoice(api: Api) -> None:
     assert_error_body(r, 404, "NOT_FOUND")
     # An invoice named in the body: the whole request fails, the real invoice gets nothing.
     expect_error(
-        api, 404, "NOT_FOUND", (memo, real), lambda: apply(api, memo, (real, "1.00"), (missing, "1.00"))
+        api, 404, "NOT_FOUND", (memo, real), lambda: apply_memo(api, memo, (real, "1.00"), (missing, "1.00"))
     )
 
 
 def test_not_found_application(api: Api) -> None:
     memo, inv = create_memo(api), create_invoice(api)
-    applied = apply(api, memo, (inv, "5.00")).body["applications"][0]
+    applied = apply_memo(api, memo, (inv, "5.00")).body["applications"][0]
     entry = applied["id"].rsplit(".", 1)[0]
     for app_id in ("app_00000000000000000000000000.1", f"{entry}.7", "no-dot-here", "x" * 200):
         for level in ("credit-memo-applications", "credit-memo-line-applications"):
@@ -490,13 +434,13 @@ def test_invalid_status_post_posted_documents(api: Api) -> None:
 
 def test_invalid_status_apply_from_draft_memo(api: Api) -> None:
     memo, inv = create_memo(api, status="Draft"), create_invoice(api)
-    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply(api, memo, (inv, "1.00")))
-    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply(api, memo, (inv, None)))
+    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply_memo(api, memo, (inv, "1.00")))
+    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply_memo(api, memo, (inv, None)))
 
 
 def test_invalid_status_apply_to_draft_invoice(api: Api) -> None:
     memo, inv = create_memo(api), create_invoice(api, status="Draft", level="InvoiceLine")
-    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply(api, memo, (inv, "1.00")))
+    expect_error(api, 409, "INVALID_STATUS", (memo, inv), lambda: apply_memo(api, memo, (inv, "1.00")))
     expect_error(
         api,
         409,
@@ -557,14 +501,16 @@ def test_invalid_status_convert_draft_invoice(api: Api) -> None:
 
 def test_insufficient_balance_above_memo_balance(api: Api) -> None:
     memo, inv = create_memo(api, "30.00"), create_invoice(api, "100.00")
-    expect_error(api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply(api, memo, (inv, "30.01")))
+    expect_error(api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply_memo(api, memo, (inv, "30.01")))
 
 
 def test_insufficient_balance_above_invoice_balance(api: Api) -> None:
     memo, inv = create_memo(api, "300.00"), create_invoice(api, "100.00")
-    expect_error(api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply(api, memo, (inv, "100.01")))
-    assert apply(api, memo, (inv, None)).status == 200  # settles the invoice
-    expect_error(api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply(api, memo, (inv, None)))
+    expect_error(
+        api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply_memo(api, memo, (inv, "100.01"))
+    )
+    assert apply_memo(api, memo, (inv, None)).status == 200  # settles the invoice
+    expect_error(api, 409, "INSUFFICIENT_BALANCE", (memo, inv), lambda: apply_memo(api, memo, (inv, None)))
 
 
 def test_insufficient_balance_second_target_applies_nothing_at_all(api: Api) -> None:
@@ -575,7 +521,7 @@ def test_insufficient_balance_second_target_applies_nothing_at_all(api: Api) -> 
         409,
         "INSUFFICIENT_BALANCE",
         (memo, first, second),
-        lambda: apply(api, memo, (first, "60.00"), (second, "40.01")),
+        lambda: apply_memo(api, memo, (first, "60.00"), (second, "40.01")),
     )
     assert api.get(f"/credit-memos/{memo['id']}").body["balance"] == "100.00"
     assert api.get(f"/credit-memos/{memo['id']}/applications").body["items"] == []
@@ -602,14 +548,14 @@ def test_insufficient_balance_at_invoice_line(api: Api) -> None:
 
 def test_currency_mismatch(api: Api) -> None:
     memo, inv = create_memo(api, "30.00", currency="EUR"), create_invoice(api)
-    expect_error(api, 409, "CURRENCY_MISMATCH", (memo, inv), lambda: apply(api, memo, (inv, "1.00")))
+    expect_error(api, 409, "CURRENCY_MISMATCH", (memo, inv), lambda: apply_memo(api, memo, (inv, "1.00")))
     jpy = create_memo(api, "3000", currency="JPY")
-    expect_error(api, 409, "CURRENCY_MISMATCH", (jpy, inv), lambda: apply(api, jpy, (inv, None)))
+    expect_error(api, 409, "CURRENCY_MISMATCH", (jpy, inv), lambda: apply_memo(api, jpy, (inv, None)))
 
 
 def test_account_mismatch(api: Api) -> None:
     memo, inv = create_memo(api, account="acct-other"), create_invoice(api, level="InvoiceLine")
-    expect_error(api, 409, "ACCOUNT_MISMATCH", (memo, inv), lambda: apply(api, memo, (inv, "1.00")))
+    expect_error(api, 409, "ACCOUNT_MISMATCH", (memo, inv), lambda: apply_memo(api, memo, (inv, "1.00")))
     expect_error(
         api,
         409,
@@ -643,8 +589,8 @@ def test_level_mismatch_line_apply_to_invoice_level_invoice(api: Api) -> None:
 def test_level_mismatch_unapply_via_the_other_endpoint(api: Api) -> None:
     memo = create_memo(api, "50.00")
     line_inv, flat_inv = create_invoice(api, level="InvoiceLine"), create_invoice(api, level="Invoice")
-    line_record = apply(api, memo, (line_inv, "10.00")).body["applications"][0]
-    flat_record = apply(api, memo, (flat_inv, "10.00")).body["applications"][0]
+    line_record = apply_memo(api, memo, (line_inv, "10.00")).body["applications"][0]
+    flat_record = apply_memo(api, memo, (flat_inv, "10.00")).body["applications"][0]
     assert line_record["level"] == "InvoiceLine" and flat_record["level"] == "Invoice"
     expect_error(
         api,
@@ -669,7 +615,7 @@ def test_already_unapplied_at_both_levels(api: Api) -> None:
     memo = create_memo(api, "50.00")
     flat, lined = create_invoice(api), create_invoice(api, level="InvoiceLine")
     for inv, path in ((flat, "credit-memo-applications"), (lined, "credit-memo-line-applications")):
-        record = apply(api, memo, (inv, "10.00")).body["applications"][0]
+        record = apply_memo(api, memo, (inv, "10.00")).body["applications"][0]
         assert api.post(f"/{path}/{record['id']}/actions/unapply", {}).status == 200
         expect_error(
             api,
@@ -704,7 +650,7 @@ def test_already_converted(api: Api) -> None:
 
 def test_has_active_applications_void(api: Api) -> None:
     memo, inv = create_memo(api), create_invoice(api)
-    record = apply(api, memo, (inv, "1.00")).body["applications"][0]
+    record = apply_memo(api, memo, (inv, "1.00")).body["applications"][0]
     expect_error(
         api,
         409,
@@ -718,7 +664,7 @@ def test_has_active_applications_void(api: Api) -> None:
 
 def test_has_active_applications_convert(api: Api) -> None:
     memo, inv = create_memo(api), create_invoice(api, "300.00", "-100.00")
-    apply(api, memo, (inv, "1.00"))
+    apply_memo(api, memo, (inv, "1.00"))
     expect_error(
         api,
         409,
@@ -832,3 +778,50 @@ def test_direct_invocation_raises_pascal_case_errors(api: Api) -> None:
 def test_path_ids_are_checked_against_the_id_pattern() -> None:
     # The NOT_FOUND tests above rely on these ids being syntactically impossible.
     assert not ID_RE.match(" bad id") and not ID_RE.match("x" * 200) and not ID_RE.match("bad id!")
+
+
+def test_a_document_whose_total_reaches_10_to_the_15_is_a_422(api: Api) -> None:
+    """Issue 11: each line below the limit, the sum at or above it; nothing is stored."""
+    half = "500000000000000.00"
+    r = api.post(
+        "/invoices",
+        {"billingAccountId": "acct-big", "currency": "USD", "lines": [{"chargeAmount": half}] * 2},
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "lines"}],
+    )
+    r = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.99", "taxAmount": "0.01"}],
+        },
+    )
+    assert (r.status, r.body["details"]) == (422, [{"field": "lines[0]"}]), r
+    r = api.post(
+        "/credit-memos",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "charges": [{"chargeAmount": half, "productName": "p"}] * 2,
+        },
+    )
+    assert (r.status, r.body["errorCode"], r.body["details"]) == (
+        422,
+        "VALIDATION_ERROR",
+        [{"field": "charges"}],
+    )
+    assert api.get("/invoices", query={"billingAccountId": "acct-big"}).body["items"] == []
+    assert api.get("/credit-memos", query={"billingAccountId": "acct-big"}).body["items"] == []
+    ok = api.post(
+        "/invoices",
+        {
+            "billingAccountId": "acct-big",
+            "currency": "USD",
+            "lines": [{"chargeAmount": "999999999999999.98"}, {"chargeAmount": "0.01"}],
+        },
+    )
+    assert ok.status == 201 and ok.body["totalAmountWithTax"] == "999999999999999.99", ok

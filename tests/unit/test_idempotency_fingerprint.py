@@ -16,7 +16,7 @@ import pytest
 from credit_memos.api import schemas
 from credit_memos.usecases.fingerprint import fingerprint
 
-from infra.bench.context import invoice_body, memo_body
+from tests.builders import invoice_body, memo_body
 
 
 def _stored_form(command: Any) -> str:
@@ -39,19 +39,35 @@ def _body(value: Any) -> Any:
     return json.loads(json.dumps(value), parse_float=Decimal, parse_int=Decimal)
 
 
-MEMO_WITH_TAXES = memo_body("acct-1", ["30.00", "10.00"]) | {
-    "charges": [
+# Every optional field set, so that each one reaches the fingerprint.
+INVOICE = invoice_body(
+    *(
         {
-            "chargeAmount": "30.00",
-            "productId": "p-1",
-            "taxes": [{"taxCode": "VAT", "taxName": "VAT", "taxAmount": "3.00"}],
+            "chargeAmount": amount,
+            "taxAmount": "0.00",
+            "productId": f"prod-{index:03d}",
+            "productName": f"Product {index}",
+            "description": f"Line {index} of the benchmark invoice",
         }
-    ]
-}
+        for index, amount in enumerate(["100.00", "-20.00"])
+    ),
+    level="Invoice",
+    status="Posted",
+    invoiceDate="2026-11-01",
+    dueDate="2026-12-01",
+)
+MEMO_WITH_TAXES = memo_body(
+    {
+        "chargeAmount": "30.00",
+        "productId": "p-1",
+        "taxes": [{"taxCode": "VAT", "taxName": "VAT", "taxAmount": "3.00"}],
+    },
+    status="Posted",
+    description="Benchmark credit",
+    externalReference="BENCH-1",
+)
 COMMANDS = {
-    "create invoice": lambda: schemas.CreateInvoiceRequest.model_validate(
-        _body(invoice_body("acct-1", ["100.00", "-20.00"]))
-    ).command(),
+    "create invoice": lambda: schemas.CreateInvoiceRequest.model_validate(_body(INVOICE)).command(),
     "create memo with taxes": lambda: schemas.CreateCreditMemoRequest.model_validate(
         _body(MEMO_WITH_TAXES)
     ).command(),

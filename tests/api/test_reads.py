@@ -6,20 +6,16 @@ from typing import Any
 
 import pytest
 
+from tests.builders import apply_memo, create_invoice, create_memo
 from tests.harness import Api, invoke
 
 
 def _applied_pair(api: Api) -> tuple[str, str]:
-    invoice = api.post(
-        "/invoices", {"billingAccountId": "r1", "currency": "USD", "lines": [{"chargeAmount": "100.00"}]}
-    )
-    charges = [{"chargeAmount": "30", "productName": "x"}]
-    memo = api.post("/credit-memos", {"billingAccountId": "r1", "currency": "USD", "charges": charges})
-    assert invoice.status == 201 and memo.status == 201, (invoice, memo)
-    body = {"applications": [{"invoiceId": invoice.body["id"]}]}
-    applied = api.post(f"/credit-memos/{memo.body['id']}/actions/apply", body)
+    invoice = create_invoice(api, "100.00", account="r1")
+    memo = create_memo(api, {"chargeAmount": "30", "productName": "x"}, account="r1")
+    applied = apply_memo(api, memo, (invoice, None))
     assert applied.status == 200, applied
-    return invoice.body["id"], memo.body["id"]
+    return invoice["id"], memo["id"]
 
 
 @pytest.mark.parametrize(

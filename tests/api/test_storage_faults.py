@@ -16,30 +16,23 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from credit_memos.api.runtime import get_dynamodb_client
 
+from tests.builders import apply_memo, create_invoice, create_memo
 from tests.harness import Api
 
 Scenario = Callable[[Api], tuple[str, dict[str, Any], list[str], list[str]]]
 
 
 def _invoice(api: Api, level: str = "Invoice", status: str = "Posted") -> dict[str, Any]:
-    lines = [
-        {"chargeAmount": "300.00", "taxAmount": "30.00"},
-        {"chargeAmount": "-100.00"},
-        {"chargeAmount": "50.00"},
-    ]
-    body = {"billingAccountId": "acct-1", "currency": "USD", "settlementLevel": level, "status": status}
-    return api.post("/invoices", {**body, "lines": lines}).body
+    return create_invoice(api, ("300.00", "30.00"), "-100.00", "50.00", level=level, status=status)
 
 
 def _memo(api: Api, status: str = "Posted") -> dict[str, Any]:
-    charges = [{"chargeAmount": "60.00", "productName": "a"}, {"chargeAmount": "40.00", "productName": "b"}]
-    body = {"billingAccountId": "acct-1", "currency": "USD", "type": status, "charges": charges}
-    return api.post("/credit-memos", body).body
+    return create_memo(api, "60.00", "40.00", status=status)
 
 
 def _applied(api: Api, level: str) -> tuple[dict[str, Any], dict[str, Any], str]:
     inv, memo = _invoice(api, level), _memo(api)
-    r = api.post(f"/credit-memos/{memo['id']}/actions/apply", {"applications": [{"invoiceId": inv["id"]}]})
+    r = apply_memo(api, memo, (inv, None))
     return inv, memo, r.body["applications"][0]["id"]
 
 

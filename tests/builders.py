@@ -1,0 +1,174 @@
+"""Builders the tests share: domain documents, request bodies, and documents created through the API.
+
+Each builder fills what a test does not care about with fixed values, so a test names only what it checks.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from credit_memos.domain import inputs, invoices, memos
+from credit_memos.domain.documents import CreditMemo, Invoice
+
+if TYPE_CHECKING:
+    from tests.harness import Api, HttpResult
+
+NOW = "2026-11-25T10:00:00.000Z"
+TODAY = "2026-11-25"
+D = Decimal
+_ids = itertools.count(1)
+
+# ---------------------------------------------------------------- domain documents (no I/O)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{next(_ids)}"
+
+
+def make_invoice(
+    *lines: tuple[str, str] | str,
+    level: str = "Invoice",
+    status: str = "Posted",
+    currency: str = "USD",
+    account: str = "acct-1",
+) -> Invoice:
+    line_inputs = []
+    for line in lines:
+        charge, tax = (line, "0") if isinstance(line, str) else line
+        line_inputs.append(inputs.InvoiceLineInput(D(charge), D(tax), product_name="p"))
+    return invoices.create_invoice(
+        invoice_id=new_id("inv"),
+        line_ids=[new_id("invl") for _ in line_inputs],
+        billing_account_id=account,
+        currency=currency,
+        status=status,
+        settlement_level=level,  # type: ignore[arg-type]
+        invoice_date=TODAY,
+        due_date=None,
+        lines=line_inputs,
+        now=NOW,
+    )
+
+
+def make_memo(
+    *charges: tuple[str, Sequence[str]] | str,
+    status: str = "Posted",
+    currency: str = "USD",
+    account: str = "acct-1",
+) -> CreditMemo:
+    lines = []
+    for index, charge in enumerate(charges):
+        amount, taxes = (charge, ()) if isinstance(charge, str) else charge
+        lines.append(
+            memos.build_memo_line(
+                line_id=new_id("cml"),
+                currency=currency,
+                charge=inputs.MemoChargeInput(
+                    D(amount), product_name="p", taxes=tuple(inputs.TaxInput(D(t)) for t in taxes)
+                ),
+                field=("charges", index),
+            )
+        )
+    return memos.create_credit_memo(
+        memo_id=new_id("cm"),
+        billing_account_id=account,
+        currency=currency,
+        status=status,
+        effective_date=TODAY,
+        description=None,
+        external_reference=None,
+        lines=lines,
+        now=NOW,
+    )
+
+
+# ---------------------------------------------------------------- request bodies
+
+ACCOUNT = "acct-1"
+
+
+def invoice_body(
+    *lines: str | tuple[str, str] | dict[str, Any],
+    account: str = ACCOUNT,
+    currency: str = "USD",
+    level: str | None = None,
+    status: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A create-invoice request; a line is a charge amount, a (charge, tax) pair or a whole line."""
+    body: dict[str, Any] = {
+        "billingAccountId": account,
+        "currency": currency,
+        "lines": [_invoice_line(line) for line in lines or ("100.00",)],
+        **fields,
+    }
+    if level is not None:
+        body["settlementLevel"] = level
+    if status is not None:
+        body["status"] = status
+    return body
+
+
+def _invoice_line(line: str | tuple[str, str] | dict[str, Any]) -> dict[str, Any]:
+    if isinstance(line, str):
+        return {"chargeAmount": line}
+    if isinstance(line, tuple):
+        return {"chargeAmount": line[0], "taxAmount": line[1]}
+    return line
+
+
+def memo_body(
+    *charges: str | dict[str, Any],
+    account: str = ACCOUNT,
+    currency: str = "USD",
+    status: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """A create-credit-memo request; a charge is an amount (of a product named "Credit") or a whole charge."""
+    body: dict[str, Any] = {
+        "billingAccountId": account,
+        "currency": currency,
+        "charges": [
+            {"chargeAmount": c, "productName": "Credit"} if isinstance(c, str) else c
+            for c in charges or ("30.00",)
+        ],
+        **fields,
+    }
+    if status is not None:
+        body["type"] = status
+    return body
+
+
+# ---------------------------------------------------------------- through the API
+
+
+def create_invoice(api: Api, *lines: str | tuple[str, str] | dict[str, Any], **body: Any) -> dict[str, Any]:
+    """Create an invoice over HTTP (``invoice_body``'s arguments) and return it."""
+    r = api.post("/invoices", invoice_body(*lines, **body))
+    assert r.status == 201, r
+    return r.body
+
+
+def create_memo(api: Api, *charges: str | dict[str, Any], **body: Any) -> dict[str, Any]:
+    """Create a credit memo over HTTP (``memo_body``'s arguments) and return it."""
+    r = api.post("/credit-memos", memo_body(*charges, **body))
+    assert r.status == 201, r
+    return r.body
+
+
+def apply_memo(
+    api: Api, memo: str | dict[str, Any], *targets: tuple[str | dict[str, Any], str | None]
+) -> HttpResult:
+    """Apply ``memo`` to each (invoice, amount) target (amount None: as much as the balances allow)."""
+    applications = [
+        {"invoiceId": _id(invoice), **({} if amount is None else {"amount": amount})}
+        for invoice, amount in targets
+    ]
+    return api.post(f"/credit-memos/{_id(memo)}/actions/apply", {"applications": applications})
+
+
+def _id(document: str | dict[str, Any]) -> str:
+    return document if isinstance(document, str) else str(document["id"])
