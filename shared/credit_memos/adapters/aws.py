@@ -4,7 +4,7 @@
 (``infra/build/layer.py``): creating any client makes botocore list every model directory it ships
 (about 450, one ``listdir`` and a few ``stat`` calls each) to check the service's name, which was
 a third of the client's creation on a cold start. A client for a service not listed here cannot
-be created from the built layer: add it here (``tests/unit/test_unit_aws_clients.py`` checks that
+be created from the built layer: add it here (``tests/unit/test_aws_clients.py`` checks that
 the package names no other service, ``tests/artifact`` that the layer can create each one).
 
 Clients come from a botocore session, not from boto3: ``boto3.client`` adds nothing for these
@@ -29,7 +29,7 @@ SERVICES = (DYNAMODB, EVENTBRIDGE, XRAY)
 # model (and the shapes they reach), without documentation. DynamoDB's full model is ~80 KB of
 # gzip, 60 operations and their docs, parsed at every cold start for the 6 used here; trimmed and
 # undocumented it parses in a fraction of the time. None keeps the whole model (X-Ray's client is
-# Powertools', outside Lambda only). tests/unit/test_unit_aws_clients.py checks that the package
+# Powertools', outside Lambda only). tests/unit/test_aws_clients.py checks that the package
 # calls no other operation of these services; tests/artifact that the layer's clients have these.
 OPERATIONS: dict[str, tuple[str, ...] | None] = {
     DYNAMODB: (
