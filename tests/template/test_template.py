@@ -20,6 +20,8 @@ import yaml
 from credit_memos.adapters.dynamodb.items import INDEXED_ATTRIBUTES
 from credit_memos.adapters.dynamodb.keys import INDEXES, NUMBER_ATTRIBUTE, NUMBER_INDEX, PENDING_INDEX
 from credit_memos.domain.summary import SUMMARIZED_ENTITIES
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from infra.local.template import Route, Template
 
@@ -270,12 +272,56 @@ def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str,
     assert layer["Metadata"]["BuildMethod"] == "makefile"  # shared/Makefile: wheels + bytecode
     assert (REPO / "shared" / "Makefile").read_text(encoding="utf-8").count("build-DomainLayer:") == 1
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"  # pydantic-core is a native wheel
-    requirements = (REPO / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    pins = {line.strip() for line in requirements if line.strip() and not line.lstrip().startswith("#")}
-    assert {"aws-lambda-powertools[tracer]==3.37.0", "pydantic>=2.7,<3"} <= pins
-    # the layer's requirements are the package's runtime dependencies, kept in step
+    # The layer installs shared/requirements.txt: the lock of the package's runtime dependencies.
+    layer = locked(REPO / "shared" / "requirements.txt")
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert pins == set(project["dependencies"])
+    assert "aws-lambda-powertools[tracer]==3.37.0" in project["dependencies"]
+    for requirement in map(Requirement, project["dependencies"]):
+        version, _ = layer[canonicalize_name(requirement.name)]
+        assert requirement.specifier.contains(version), f"{requirement} is locked at {version}"
+    assert {"aws-xray-sdk", "pydantic-core", "botocore"} <= set(layer)  # the dependencies' own, locked too
+
+
+def locked(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """A hashed lock (make lock): name -> (the pinned version, its sha256 hashes)."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    name = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.split("#", 1)[0].strip().removesuffix("\\").strip()
+        if not text:
+            continue
+        if text.startswith("--hash=sha256:"):
+            pins[name][1].append(text.removeprefix("--hash=sha256:"))
+            continue
+        requirement = Requirement(text)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"{path.name}: {text} is not pinned"
+        name = canonicalize_name(requirement.name)
+        pins[name] = (specifier.version, [])
+    return pins
+
+
+LOCKS = ("shared/requirements.txt", "requirements/serve.txt", "requirements/dev.txt")
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_locked_version_carries_its_hashes(lock: str) -> None:
+    pins = locked(REPO / lock)
+    assert pins
+    for name, (_, hashes) in pins.items():
+        assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), f"{lock}: {name}"
+
+
+def test_serving_and_development_run_the_versions_the_layer_ships() -> None:
+    layer = locked(REPO / "shared" / "requirements.txt")
+    for lock in ("requirements/serve.txt", "requirements/dev.txt"):
+        pins = locked(REPO / lock)
+        assert {name: pins.get(name) for name in layer} == layer, lock
+    assert "pyyaml" in locked(REPO / "requirements/serve.txt")
+    # serving installs nothing of the development toolchain
+    assert not {"moto", "pytest", "mypy", "cfn-lint", "schemathesis"} & set(
+        locked(REPO / "requirements/serve.txt")
+    )
 
 
 @pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
@@ -325,11 +371,41 @@ def test_outputs(template: dict[str, Any]) -> None:
 def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
     # Two exceptions, the stream consumers' roles (SAM's would read every stream in the account);
     # the translated template's roles, theirs included, are checked in test_translated.py.
+    # And API Gateway's logging role, only when the stack is asked to set it (its checks below).
     iam = [k for k, v in template["Resources"].items() if str(v.get("Type", "")).startswith("AWS::IAM::")]
-    assert sorted(iam) == sorted(f"{fid}Role" for fid in STREAM_CONSUMERS)
+    assert sorted(iam) == sorted([*(f"{fid}Role" for fid in STREAM_CONSUMERS), LOGGING_ROLE])
     for fid, fn in functions(template).items():
         if fid not in STREAM_CONSUMERS:
             assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
+
+
+LOGGING_ROLE = "ApiGatewayLoggingRole"
+
+
+def test_api_gateway_logging_role_is_opt_in_and_only_pushes_logs(template: dict[str, Any]) -> None:
+    role = template["Resources"][LOGGING_ROLE]
+    assert template["Parameters"]["CreateApiGatewayLoggingRole"]["Default"] == "false"
+    assert role["Condition"] == "CreatesApiGatewayLoggingRole"
+    assert template["Conditions"]["CreatesApiGatewayLoggingRole"] == {
+        "Fn::And": [
+            {"Condition": "AccessLogsEnabled"},
+            {"Fn::Equals": [{"Ref": "CreateApiGatewayLoggingRole"}, "true"]},
+        ]
+    }
+    props = role["Properties"]
+    assert props["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert props["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    assert set(props) == {"Description", "AssumeRolePolicyDocument", "ManagedPolicyArns"}
+    account = template["Resources"]["ApiGatewayAccount"]
+    assert account["Condition"] == role["Condition"]
+    assert account["Properties"] == {"CloudWatchRoleArn": {"Fn::GetAtt": [LOGGING_ROLE, "Arn"]}}
+    # The stage waits for the account setting it logs through.
+    destination = template["Resources"][API]["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert {"Ref": "ApiGatewayAccount"} in destination["Fn::If"][1]["Fn::If"][1]["Fn::Select"][1]
 
 
 @pytest.mark.parametrize("fid", TABLE_FUNCTIONS)
@@ -476,10 +552,14 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
 def test_table_matches_design(template: dict[str, Any]) -> None:
     table = template["Resources"][TABLE]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table["DeletionPolicy"] == "Retain"
-    assert table["UpdateReplacePolicy"] == "Retain"
+    # Retained and protected unless ProtectTable is 'false' (a throwaway stack); so by default.
+    assert template["Parameters"]["ProtectTable"]["Default"] == "true"
+    assert template["Conditions"]["TableProtected"] == {"Fn::Equals": [{"Ref": "ProtectTable"}, "true"]}
+    assert "AWS::LanguageExtensions" in template["Transform"]  # intrinsics in the policies
+    assert table["DeletionPolicy"] == {"Fn::If": ["TableProtected", "Retain", "Delete"]}
+    assert table["UpdateReplacePolicy"] == {"Fn::If": ["TableProtected", "Retain", "Delete"]}
     props = table["Properties"]
-    assert props["DeletionProtectionEnabled"] is True
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["TableProtected", True, False]}
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [
