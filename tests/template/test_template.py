@@ -708,3 +708,148 @@ def test_direct_event_is_a_plain_object_with_the_path_ids(path: Path) -> None:
         if http_event["body"]:
             body = json.loads(http_event["body"])
             assert {k: v for k, v in payload.items() if k in body} == body
+
+
+# ------------------------------------------------------- gateway answers, dashboard, deploy
+
+# The gateway's own answers: the errorCode each takes (the service's where one fits, docs/api.md
+# "Errors"); the two defaults name the gateway's response type.
+GATEWAY_ERROR_CODES = {
+    "DEFAULT_4XX": "$context.error.responseType",
+    "DEFAULT_5XX": "$context.error.responseType",
+    "ACCESS_DENIED": "FORBIDDEN",
+    "MISSING_AUTHENTICATION_TOKEN": "MISSING_AUTHENTICATION_TOKEN",
+    "INVALID_SIGNATURE": "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN": "EXPIRED_TOKEN",
+    "UNAUTHORIZED": "UNAUTHORIZED",
+    "RESOURCE_NOT_FOUND": "NOT_FOUND",
+    "REQUEST_TOO_LARGE": "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE": "UNSUPPORTED_MEDIA_TYPE",
+    "BAD_REQUEST_BODY": "BAD_REQUEST",
+    "BAD_REQUEST_PARAMETERS": "BAD_REQUEST",
+    "THROTTLED": "THROTTLED",
+    "QUOTA_EXCEEDED": "QUOTA_EXCEEDED",
+    "INTEGRATION_TIMEOUT": "SERVICE_UNAVAILABLE",
+    "INTEGRATION_FAILURE": "INTERNAL_ERROR",
+}
+RETRY_AFTER = {"THROTTLED", "QUOTA_EXCEEDED", "INTEGRATION_TIMEOUT"}
+
+
+def test_gateway_answers_have_the_service_error_shape(template: dict[str, Any]) -> None:
+    responses = template["Resources"][API]["Properties"]["GatewayResponses"]
+    assert set(responses) == set(GATEWAY_ERROR_CODES)
+    for kind, response in responses.items():
+        body = response["ResponseTemplates"]["application/json"]
+        # What API Gateway renders: $context.error.messageString is a quoted JSON string.
+        rendered = body.replace("$context.error.messageString", json.dumps("Forbidden")).replace(
+            "$context.error.responseType", kind
+        )
+        assert json.loads(rendered) == {
+            "errorCode": GATEWAY_ERROR_CODES[kind].replace("$context.error.responseType", kind),
+            "message": "Forbidden",
+        }
+        headers = response.get("ResponseParameters", {}).get("Headers", {})
+        if kind in RETRY_AFTER:
+            assert re.fullmatch(r"'[1-9][0-9]*'", headers["Retry-After"]), kind
+        else:
+            assert "Retry-After" not in headers, kind
+        assert "StatusCode" not in response  # the gateway's own status stays
+
+
+def test_gateway_error_codes_are_the_service_codes_where_one_fits() -> None:
+    from credit_memos import errors
+    from credit_memos.api import errors as api_errors
+
+    service = {
+        cls.error_code
+        for module in (errors, api_errors)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, errors.DomainError) and cls is not errors.DomainError
+    }
+    for code in ("NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "BAD_REQUEST"):
+        assert code in service
+    assert {"SERVICE_UNAVAILABLE", "INTERNAL_ERROR"} <= service
+
+
+def dashboard_body(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The dashboard's JSON with every ${...} replaced by its name, and those names."""
+    text = template["Resources"]["CreditMemoDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([^}]+)\}", text))
+    return json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", text)), names
+
+
+def test_dashboard_shows_traffic_errors_latency_conflicts_and_stream_lag(template: dict[str, Any]) -> None:
+    body, names = dashboard_body(template)
+    known = set(template["Resources"]) | set(template["Parameters"]) | {"AWS::Region", "AWS::StackName"}
+    assert {name.split(".")[0] for name in names} <= known
+    shown: set[tuple[str, str, str]] = set()  # (namespace, metric, stat or dimension value)
+    for widget in body["widgets"]:
+        for metric in widget["properties"]["metrics"]:
+            if len(metric) == 1:  # [{"expression": ...}]: metric math, such as a SEARCH by route
+                assert "SEARCH(" in metric[0]["expression"]
+                assert re.fullmatch(r"[a-z][A-Za-z0-9_]*", metric[0]["id"])  # CloudWatch's rule for ids
+                continue
+            options = metric[-1] if isinstance(metric[-1], dict) else {}
+            stat = options.get("stat", widget["properties"]["stat"])
+            values = metric[2:-1] if options else metric[2:]
+            shown.add((metric[0], metric[1], stat))
+            shown |= {(metric[0], metric[1], str(value)) for value in values[1::2]}
+    assert {
+        ("AWS/ApiGateway", "Count", "Sum"),
+        ("AWS/ApiGateway", "4XXError", "Sum"),
+        ("AWS/ApiGateway", "5XXError", "Sum"),
+        ("AWS/ApiGateway", "Latency", "p50"),
+        ("AWS/ApiGateway", "Latency", "p99"),
+        ("CreditMemos", "Error409", "Sum"),
+        ("AWS/Lambda", "IteratorAge", PUBLISHER),
+        ("AWS/Lambda", "IteratorAge", SUMMARIZER),
+    } <= shown
+    assert {("AWS/Lambda", "Errors", fid) for fid in ALL_FUNCTIONS} <= shown
+    # the Error<status> counts are what the edge publishes, under the functions' namespace and service
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "CreditMemos"
+    assert ("CreditMemos", "Error409", env["POWERTOOLS_SERVICE_NAME"]) in shown
+    # the API's metrics name this API and stage, as the alarms do
+    alarm = template["Resources"]["CreditMemoApi5xxAlarm"]["Properties"]["Dimensions"]
+    assert alarm == [
+        {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}-CreditMemoApi"}},
+        {"Name": "Stage", "Value": {"Ref": "StageName"}},
+    ]
+    assert ("AWS/ApiGateway", "Count", "AWS::StackName-CreditMemoApi") in shown
+
+
+SAMCONFIG = REPO / "samconfig.toml"
+
+
+def overrides(environment: str) -> dict[str, str]:
+    config = tomllib.loads(SAMCONFIG.read_text(encoding="utf-8"))
+    text = config[environment]["deploy"]["parameters"]["parameter_overrides"]
+    return dict(item.split("=", 1) for item in text.split())
+
+
+def test_samconfig_dev_is_throwaway_and_prod_keeps_the_safe_defaults(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    for environment in ("dev", "prod"):
+        for name, value in overrides(environment).items():
+            assert name in parameters, f"{environment}: {name}"
+            if "AllowedValues" in parameters[name]:
+                assert value in parameters[name]["AllowedValues"], f"{environment}: {name}={value}"
+    dev = overrides("dev")
+    assert dev["DeploymentType"] == "AllAtOnce"
+    assert dev["ProtectTable"] == "false"
+    assert dev["EnableAccessLogs"] == "false"
+    # prod: the template's defaults, spelled out
+    for name, value in overrides("prod").items():
+        assert parameters[name]["Default"] == value, name
+    assert {"DeploymentType", "ProtectTable", "EnableAccessLogs"} <= set(overrides("prod"))
+    config = tomllib.loads(SAMCONFIG.read_text(encoding="utf-8"))
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    assert (
+        config["dev"]["deploy"]["parameters"]["stack_name"]
+        != config["prod"]["deploy"]["parameters"]["stack_name"]
+    )
+
+
+def test_template_description_points_at_a_doc_that_exists(template: dict[str, Any]) -> None:
+    named = re.findall(r"docs/[a-z-]+\.md", template["Description"])
+    assert named and all((REPO / doc).is_file() for doc in named)
