@@ -853,3 +853,27 @@ def test_samconfig_dev_is_throwaway_and_prod_keeps_the_safe_defaults(template: d
 def test_template_description_points_at_a_doc_that_exists(template: dict[str, Any]) -> None:
     named = re.findall(r"docs/[a-z-]+\.md", template["Description"])
     assert named and all((REPO / doc).is_file() for doc in named)
+
+
+def make_dry_run(*args: str) -> str:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_make_deploy_builds_then_deploys_with_the_pinned_sam_cli(environment: str) -> None:
+    commands = make_dry_run("deploy", f"ENV={environment}").splitlines()
+    deploys = [line for line in commands if re.search(r"\bsam deploy\b", line)]
+    assert deploys and all(".local/sam-venv/bin/sam deploy --config-env " + environment in d for d in deploys)
+    assert any("infra.build" in line for line in commands[: commands.index(deploys[0])])
+
+
+def test_make_deploy_wants_an_environment() -> None:
+    assert "usage: make deploy ENV=dev|prod" in make_dry_run("deploy", "ENV=staging")
