@@ -386,6 +386,8 @@ def test_api_gateway_logging_role_is_opt_in_and_only_pushes_logs(template: dict[
     role = template["Resources"][LOGGING_ROLE]
     assert template["Parameters"]["CreateApiGatewayLoggingRole"]["Default"] == "false"
     assert role["Condition"] == "CreatesApiGatewayLoggingRole"
+    # The account setting outlives the stack; so must the role it names.
+    assert role["DeletionPolicy"] == role["UpdateReplacePolicy"] == "Retain"
     assert template["Conditions"]["CreatesApiGatewayLoggingRole"] == {
         "Fn::And": [
             {"Condition": "AccessLogsEnabled"},

@@ -306,3 +306,16 @@ def test_function_arn_outputs_name_the_alias_that_serves_traffic(translated: dic
         alias = output["Value"]["Ref"]
         assert aliases[alias]["Properties"]["FunctionName"] == {"Ref": fid}
         assert aliases[alias]["Properties"]["Name"] == "live"
+
+
+def test_gateway_responses_reach_the_api_definition(translated: dict[str, Any]) -> None:
+    # SAM writes GatewayResponses into the API's OpenAPI body, with each header as API Gateway maps it.
+    body = translated["Resources"][API]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["THROTTLED"]["responseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    template = responses["ACCESS_DENIED"]["responseTemplates"]["application/json"]
+    assert json.loads(template.replace("$context.error.messageString", '"Forbidden"')) == {
+        "errorCode": "FORBIDDEN",
+        "message": "Forbidden",
+    }
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE"} <= set(responses)
