@@ -117,7 +117,7 @@ invoke: venv
 		exit 2; fi
 	$(PY) -m infra.local.invoke '$(FUNCTION)' '$(EVENT)' $(INVOKE_ARGS)
 
-replay: serve-venv
+replay: venv
 	$(PY) -m infra.replay $(REPLAY_ARGS)
 
 build-tools: $(SAM_STAMP) $(LAMBDA_RUNTIME_STAMP)
