@@ -1,6 +1,12 @@
 # Local development. Everything runs from the repository root with the project venv (.venv/).
-#   make venv    create .venv with Python 3.13 and install the project (re-runs when pyproject.toml changes)
+#   make venv    create .venv with Python 3.13 and install the development tools from requirements/dev.txt
 #   make run     serve the API on http://127.0.0.1:3000 (PORT=...) on DynamoDB Local (127.0.0.1:8000)
+#                (installs only what serving needs, requirements/serve.txt, when .venv has nothing yet)
+#   make lock    re-compile the hashed locks from pyproject.toml (uv; LOCK_ARGS=--upgrade to take newer releases)
+#   make deploy  ENV=dev|prod: build, then sam deploy with samconfig.toml's ENV settings (docs/deploy.md)
+#                [DEPLOY_ARGS=...: more sam deploy options, e.g. --profile NAME --region REGION]
+#   make deploy-guided  ENV=dev|prod: the same, asking for each setting (saves the answers to samconfig.toml)
+#   make delete  ENV=dev|prod: sam delete the ENV stack (a prod table is kept: docs/deploy.md "Tearing down")
 #   make invoke  FUNCTION=<logical id or folder> EVENT=events/<file>.json [INVOKE_ARGS=--start-db]
 #                (INVOKE_ARGS=--built: the packaged build of this machine's architecture, under Lambda's RIE)
 #   make test    pytest on 2 workers (PYTEST_ARGS=... to add options; "no tests" is a failure)
@@ -23,7 +29,17 @@ SHELL := bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
+# Hashed locks (make lock): the layer's runtime dependencies, serving locally, development.
+LAYER_LOCK := shared/requirements.txt
+SERVE_LOCK := requirements/serve.txt
+DEV_LOCK := requirements/dev.txt
 STAMP := $(VENV)/.installed-stamp
+SERVE_STAMP := $(VENV)/.serve-stamp
+LOCK_ARGS ?=
+UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.13 --generate-hashes \
+	--quiet --custom-compile-command 'make lock' $(LOCK_ARGS)
+ENV ?=
+DEPLOY_ARGS ?=
 PYTEST_ARGS ?=
 INVOKE_ARGS ?=
 BENCH_ARGS ?=
@@ -35,6 +51,7 @@ ASL_VALIDATOR_VERSION := 4.0.0
 SAM_CLI_VERSION := 1.170.0
 AWSLAMBDARIC_VERSION := 4.2.2
 SAM_VENV := .local/sam-venv
+SAM := $(SAM_VENV)/bin/sam
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 LAMBDA_RUNTIME := .local/lambda-runtime
 LAMBDA_RUNTIME_STAMP := $(LAMBDA_RUNTIME)/.installed-$(AWSLAMBDARIC_VERSION)
@@ -53,22 +70,45 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv run invoke replay test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+# The serving install: the runtime dependencies and PyYAML, nothing of the development toolchain.
+serve-venv: $(SERVE_STAMP)
+
+# Exactly the locked versions (hash-checked), then the project itself, editable, without resolving again.
+# $(1): the lock file.
+define venv_install
 	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi
 	@if [ -x $(PY) ] && ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 		echo "error: $(VENV) is not Python 3.13; remove it (make distclean) and re-run" >&2; exit 1; fi
 	@if [ ! -x $(PY) ]; then $(PYTHON313) -m venv $(VENV); fi
-	$(PY) -m pip install --quiet -e '.[dev]'
-	@touch $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes -r $(1)
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e .
+endef
 
-run: venv
+# The development install holds the serving one (the same pins), so it satisfies `make run` too.
+$(STAMP): pyproject.toml $(DEV_LOCK)
+	$(call venv_install,$(DEV_LOCK))
+	@touch $(STAMP) $(SERVE_STAMP)
+
+$(SERVE_STAMP): pyproject.toml $(SERVE_LOCK)
+	$(call venv_install,$(SERVE_LOCK))
+	@touch $(SERVE_STAMP)
+
+# The development lock is resolved first: the layer and serving locks take its versions (-c), so the
+# tests run the very libraries the layer ships.
+lock: venv
+	@mkdir -p $(dir $(DEV_LOCK))
+	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) -c $(DEV_LOCK) -o $(LAYER_LOCK)
+	$(UV_COMPILE) --extra serve -c $(DEV_LOCK) -o $(SERVE_LOCK)
+
+run: serve-venv
 	$(PY) -m infra.local.server
 
 invoke: venv
@@ -98,6 +138,24 @@ $(LAMBDA_RUNTIME_STAMP): $(SAM_STAMP)
 # ARCH empty: the template's architecture (the deployed artifact); ARCH=host: this machine's.
 build: venv build-tools
 	$(PY) -m infra.build $(if $(filter host,$(ARCH)),--host,$(if $(ARCH),--architecture $(ARCH)))
+
+check-env:
+	@if [ "$(ENV)" != dev ] && [ "$(ENV)" != prod ]; then \
+		echo "usage: make $(MAKECMDGOALS) ENV=dev|prod [DEPLOY_ARGS=...] (samconfig.toml; docs/deploy.md)" >&2; \
+		exit 2; fi
+
+# The template's architecture into .aws-sam/build, which sam deploy picks up; deploy always builds
+# first, so what is deployed is what this checkout holds.
+deploy: check-env
+	$(MAKE) build ARCH=
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) $(DEPLOY_ARGS)
+
+deploy-guided: check-env
+	$(MAKE) build ARCH=
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --config-env $(ENV) --guided $(DEPLOY_ARGS)
+
+delete: check-env build-tools
+	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV) $(DEPLOY_ARGS)
 
 # asl-validator comes from the npm registry; without npm the state machines are still
 # checked by statelint (a Python dev dependency), and the asl-validator tests skip.

@@ -437,7 +437,13 @@ class MotoDynamoDB:
         return f"moto server (in memory, NOT DynamoDB Local) at {self.endpoint_url}"
 
     def start(self) -> MotoDynamoDB:
-        from moto.server import ThreadedMotoServer
+        try:
+            from moto.server import ThreadedMotoServer
+        except ImportError:  # the serving install (make run) has no development tools
+            raise DynamoDBLocalStartError(
+                "no Java for DynamoDB Local, and moto (its fallback) is not installed: install Java 17+ "
+                "or the development tools (make venv)"
+            ) from None
 
         if port_in_use(self.port):
             raise DynamoDBLocalStartError(f"port {self.port} is already in use; choose another port")

@@ -100,7 +100,8 @@ def _names(requirements: list[str]) -> set[str]:
 
 def test_deployed_layer_holds_no_development_dependency(deployed_build: Path) -> None:
     project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    dev_only = _names(project["optional-dependencies"]["dev"]) - _names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    dev_only = _names(extras["dev"] + extras["serve"]) - _names(project["dependencies"])
     layer = deployed_build / "DomainLayer" / "python"
     installed = {
         p.name.split("-")[0].lower().replace("_", "-")

@@ -25,6 +25,8 @@ from credit_memos.adapters.dynamodb.keys import (
     PENDING_INDEX,
 )
 from credit_memos.domain.summary import SUMMARIZED_ENTITIES
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from infra.local.template import Route, Template
 
@@ -275,12 +277,56 @@ def test_domain_layer_is_built_from_shared_with_requirements(template: dict[str,
     assert layer["Metadata"]["BuildMethod"] == "makefile"  # shared/Makefile: wheels + bytecode
     assert (REPO / "shared" / "Makefile").read_text(encoding="utf-8").count("build-DomainLayer:") == 1
     assert layer["Metadata"]["BuildArchitecture"] == "arm64"  # pydantic-core is a native wheel
-    requirements = (REPO / "shared" / "requirements.txt").read_text(encoding="utf-8").splitlines()
-    pins = {line.strip() for line in requirements if line.strip() and not line.lstrip().startswith("#")}
-    assert {"aws-lambda-powertools[tracer]==3.37.0", "pydantic>=2.7,<3"} <= pins
-    # the layer's requirements are the package's runtime dependencies, kept in step
+    # The layer installs shared/requirements.txt: the lock of the package's runtime dependencies.
+    layer = locked(REPO / "shared" / "requirements.txt")
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    assert pins == set(project["dependencies"])
+    assert "aws-lambda-powertools[tracer]==3.37.0" in project["dependencies"]
+    for requirement in map(Requirement, project["dependencies"]):
+        version, _ = layer[canonicalize_name(requirement.name)]
+        assert requirement.specifier.contains(version), f"{requirement} is locked at {version}"
+    assert {"aws-xray-sdk", "pydantic-core", "botocore"} <= set(layer)  # the dependencies' own, locked too
+
+
+def locked(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """A hashed lock (make lock): name -> (the pinned version, its sha256 hashes)."""
+    pins: dict[str, tuple[str, list[str]]] = {}
+    name = ""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        text = line.split("#", 1)[0].strip().removesuffix("\\").strip()
+        if not text:
+            continue
+        if text.startswith("--hash=sha256:"):
+            pins[name][1].append(text.removeprefix("--hash=sha256:"))
+            continue
+        requirement = Requirement(text)
+        (specifier,) = requirement.specifier
+        assert specifier.operator == "==", f"{path.name}: {text} is not pinned"
+        name = canonicalize_name(requirement.name)
+        pins[name] = (specifier.version, [])
+    return pins
+
+
+LOCKS = ("shared/requirements.txt", "requirements/serve.txt", "requirements/dev.txt")
+
+
+@pytest.mark.parametrize("lock", LOCKS)
+def test_every_locked_version_carries_its_hashes(lock: str) -> None:
+    pins = locked(REPO / lock)
+    assert pins
+    for name, (_, hashes) in pins.items():
+        assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes), f"{lock}: {name}"
+
+
+def test_serving_and_development_run_the_versions_the_layer_ships() -> None:
+    layer = locked(REPO / "shared" / "requirements.txt")
+    for lock in ("requirements/serve.txt", "requirements/dev.txt"):
+        pins = locked(REPO / lock)
+        assert {name: pins.get(name) for name in layer} == layer, lock
+    assert "pyyaml" in locked(REPO / "requirements/serve.txt")
+    # serving installs nothing of the development toolchain
+    assert not {"moto", "pytest", "mypy", "cfn-lint", "schemathesis"} & set(
+        locked(REPO / "requirements/serve.txt")
+    )
 
 
 @pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
@@ -330,11 +376,43 @@ def test_outputs(template: dict[str, Any]) -> None:
 def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
     # Two exceptions, the stream consumers' roles (SAM's would read every stream in the account);
     # the translated template's roles, theirs included, are checked in test_translated.py.
+    # And API Gateway's logging role, only when the stack is asked to set it (its checks below).
     iam = [k for k, v in template["Resources"].items() if str(v.get("Type", "")).startswith("AWS::IAM::")]
-    assert sorted(iam) == sorted(f"{fid}Role" for fid in STREAM_CONSUMERS)
+    assert sorted(iam) == sorted([*(f"{fid}Role" for fid in STREAM_CONSUMERS), LOGGING_ROLE])
     for fid, fn in functions(template).items():
         if fid not in STREAM_CONSUMERS:
             assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
+
+
+LOGGING_ROLE = "ApiGatewayLoggingRole"
+
+
+def test_api_gateway_logging_role_is_opt_in_and_only_pushes_logs(template: dict[str, Any]) -> None:
+    role = template["Resources"][LOGGING_ROLE]
+    assert template["Parameters"]["CreateApiGatewayLoggingRole"]["Default"] == "false"
+    assert role["Condition"] == "CreatesApiGatewayLoggingRole"
+    # The account setting outlives the stack; so must the role it names.
+    assert role["DeletionPolicy"] == role["UpdateReplacePolicy"] == "Retain"
+    assert template["Conditions"]["CreatesApiGatewayLoggingRole"] == {
+        "Fn::And": [
+            {"Condition": "AccessLogsEnabled"},
+            {"Fn::Equals": [{"Ref": "CreateApiGatewayLoggingRole"}, "true"]},
+        ]
+    }
+    props = role["Properties"]
+    assert props["AssumeRolePolicyDocument"]["Statement"] == [
+        {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ]
+    assert props["ManagedPolicyArns"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"}
+    ]
+    assert set(props) == {"Description", "AssumeRolePolicyDocument", "ManagedPolicyArns"}
+    account = template["Resources"]["ApiGatewayAccount"]
+    assert account["Condition"] == role["Condition"]
+    assert account["Properties"] == {"CloudWatchRoleArn": {"Fn::GetAtt": [LOGGING_ROLE, "Arn"]}}
+    # The stage waits for the account setting it logs through.
+    destination = template["Resources"][API]["Properties"]["AccessLogSetting"]["DestinationArn"]
+    assert {"Ref": "ApiGatewayAccount"} in destination["Fn::If"][1]["Fn::If"][1]["Fn::Select"][1]
 
 
 @pytest.mark.parametrize("fid", TABLE_FUNCTIONS)
@@ -481,10 +559,14 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
 def test_table_matches_design(template: dict[str, Any]) -> None:
     table = template["Resources"][TABLE]
     assert table["Type"] == "AWS::DynamoDB::Table"
-    assert table["DeletionPolicy"] == "Retain"
-    assert table["UpdateReplacePolicy"] == "Retain"
+    # Retained and protected unless ProtectTable is 'false' (a throwaway stack); so by default.
+    assert template["Parameters"]["ProtectTable"]["Default"] == "true"
+    assert template["Conditions"]["TableProtected"] == {"Fn::Equals": [{"Ref": "ProtectTable"}, "true"]}
+    assert "AWS::LanguageExtensions" in template["Transform"]  # intrinsics in the policies
+    assert table["DeletionPolicy"] == {"Fn::If": ["TableProtected", "Retain", "Delete"]}
+    assert table["UpdateReplacePolicy"] == {"Fn::If": ["TableProtected", "Retain", "Delete"]}
     props = table["Properties"]
-    assert props["DeletionProtectionEnabled"] is True
+    assert props["DeletionProtectionEnabled"] == {"Fn::If": ["TableProtected", True, False]}
     assert props["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["KeySchema"] == [
@@ -633,3 +715,172 @@ def test_direct_event_is_a_plain_object_with_the_path_ids(path: Path) -> None:
         if http_event["body"]:
             body = json.loads(http_event["body"])
             assert {k: v for k, v in payload.items() if k in body} == body
+
+
+# ------------------------------------------------------- gateway answers, dashboard, deploy
+
+# The gateway's own answers: the errorCode each takes (the service's where one fits, docs/api.md
+# "Errors"); the two defaults name the gateway's response type.
+GATEWAY_ERROR_CODES = {
+    "DEFAULT_4XX": "$context.error.responseType",
+    "DEFAULT_5XX": "$context.error.responseType",
+    "ACCESS_DENIED": "FORBIDDEN",
+    "MISSING_AUTHENTICATION_TOKEN": "MISSING_AUTHENTICATION_TOKEN",
+    "INVALID_SIGNATURE": "INVALID_SIGNATURE",
+    "EXPIRED_TOKEN": "EXPIRED_TOKEN",
+    "UNAUTHORIZED": "UNAUTHORIZED",
+    "RESOURCE_NOT_FOUND": "NOT_FOUND",
+    "REQUEST_TOO_LARGE": "PAYLOAD_TOO_LARGE",
+    "UNSUPPORTED_MEDIA_TYPE": "UNSUPPORTED_MEDIA_TYPE",
+    "BAD_REQUEST_BODY": "BAD_REQUEST",
+    "BAD_REQUEST_PARAMETERS": "BAD_REQUEST",
+    "THROTTLED": "THROTTLED",
+    "QUOTA_EXCEEDED": "QUOTA_EXCEEDED",
+    "INTEGRATION_TIMEOUT": "SERVICE_UNAVAILABLE",
+    "INTEGRATION_FAILURE": "INTERNAL_ERROR",
+}
+RETRY_AFTER = {"THROTTLED", "QUOTA_EXCEEDED", "INTEGRATION_TIMEOUT"}
+
+
+def test_gateway_answers_have_the_service_error_shape(template: dict[str, Any]) -> None:
+    responses = template["Resources"][API]["Properties"]["GatewayResponses"]
+    assert set(responses) == set(GATEWAY_ERROR_CODES)
+    for kind, response in responses.items():
+        body = response["ResponseTemplates"]["application/json"]
+        # What API Gateway renders: $context.error.messageString is a quoted JSON string.
+        rendered = body.replace("$context.error.messageString", json.dumps("Forbidden")).replace(
+            "$context.error.responseType", kind
+        )
+        assert json.loads(rendered) == {
+            "errorCode": GATEWAY_ERROR_CODES[kind].replace("$context.error.responseType", kind),
+            "message": "Forbidden",
+        }
+        headers = response.get("ResponseParameters", {}).get("Headers", {})
+        if kind in RETRY_AFTER:
+            assert re.fullmatch(r"'[1-9][0-9]*'", headers["Retry-After"]), kind
+        else:
+            assert "Retry-After" not in headers, kind
+        assert "StatusCode" not in response  # the gateway's own status stays
+
+
+def test_gateway_error_codes_are_the_service_codes_where_one_fits() -> None:
+    from credit_memos import errors
+    from credit_memos.api import errors as api_errors
+
+    service = {
+        cls.error_code
+        for module in (errors, api_errors)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and issubclass(cls, errors.DomainError) and cls is not errors.DomainError
+    }
+    for code in ("NOT_FOUND", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "BAD_REQUEST"):
+        assert code in service
+    assert {"SERVICE_UNAVAILABLE", "INTERNAL_ERROR"} <= service
+
+
+def dashboard_body(template: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """The dashboard's JSON with every ${...} replaced by its name, and those names."""
+    text = template["Resources"]["CreditMemoDashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    names = set(re.findall(r"\$\{([^}]+)\}", text))
+    return json.loads(re.sub(r"\$\{([^}]+)\}", r"\1", text)), names
+
+
+def test_dashboard_shows_traffic_errors_latency_conflicts_and_stream_lag(template: dict[str, Any]) -> None:
+    body, names = dashboard_body(template)
+    known = set(template["Resources"]) | set(template["Parameters"]) | {"AWS::Region", "AWS::StackName"}
+    assert {name.split(".")[0] for name in names} <= known
+    shown: set[tuple[str, str, str]] = set()  # (namespace, metric, stat or dimension value)
+    for widget in body["widgets"]:
+        for metric in widget["properties"]["metrics"]:
+            if len(metric) == 1:  # [{"expression": ...}]: metric math, such as a SEARCH by route
+                assert "SEARCH(" in metric[0]["expression"]
+                assert re.fullmatch(r"[a-z][A-Za-z0-9_]*", metric[0]["id"])  # CloudWatch's rule for ids
+                continue
+            options = metric[-1] if isinstance(metric[-1], dict) else {}
+            stat = options.get("stat", widget["properties"]["stat"])
+            values = metric[2:-1] if options else metric[2:]
+            shown.add((metric[0], metric[1], stat))
+            shown |= {(metric[0], metric[1], str(value)) for value in values[1::2]}
+    assert {
+        ("AWS/ApiGateway", "Count", "Sum"),
+        ("AWS/ApiGateway", "4XXError", "Sum"),
+        ("AWS/ApiGateway", "5XXError", "Sum"),
+        ("AWS/ApiGateway", "Latency", "p50"),
+        ("AWS/ApiGateway", "Latency", "p99"),
+        ("CreditMemos", "Error409", "Sum"),
+        ("AWS/Lambda", "IteratorAge", PUBLISHER),
+        ("AWS/Lambda", "IteratorAge", SUMMARIZER),
+    } <= shown
+    assert {("AWS/Lambda", "Errors", fid) for fid in ALL_FUNCTIONS} <= shown
+    # the Error<status> counts are what the edge publishes, under the functions' namespace and service
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "CreditMemos"
+    assert ("CreditMemos", "Error409", env["POWERTOOLS_SERVICE_NAME"]) in shown
+    # the API's metrics name this API and stage, as the alarms do
+    alarm = template["Resources"]["CreditMemoApi5xxAlarm"]["Properties"]["Dimensions"]
+    assert alarm == [
+        {"Name": "ApiName", "Value": {"Fn::Sub": "${AWS::StackName}-CreditMemoApi"}},
+        {"Name": "Stage", "Value": {"Ref": "StageName"}},
+    ]
+    assert ("AWS/ApiGateway", "Count", "AWS::StackName-CreditMemoApi") in shown
+
+
+SAMCONFIG = REPO / "samconfig.toml"
+
+
+def overrides(environment: str) -> dict[str, str]:
+    config = tomllib.loads(SAMCONFIG.read_text(encoding="utf-8"))
+    text = config[environment]["deploy"]["parameters"]["parameter_overrides"]
+    return dict(item.split("=", 1) for item in text.split())
+
+
+def test_samconfig_dev_is_throwaway_and_prod_keeps_the_safe_defaults(template: dict[str, Any]) -> None:
+    parameters = template["Parameters"]
+    for environment in ("dev", "prod"):
+        for name, value in overrides(environment).items():
+            assert name in parameters, f"{environment}: {name}"
+            if "AllowedValues" in parameters[name]:
+                assert value in parameters[name]["AllowedValues"], f"{environment}: {name}={value}"
+    dev = overrides("dev")
+    assert dev["DeploymentType"] == "AllAtOnce"
+    assert dev["ProtectTable"] == "false"
+    assert dev["EnableAccessLogs"] == "false"
+    # prod: the template's defaults, spelled out
+    for name, value in overrides("prod").items():
+        assert parameters[name]["Default"] == value, name
+    assert {"DeploymentType", "ProtectTable", "EnableAccessLogs"} <= set(overrides("prod"))
+    config = tomllib.loads(SAMCONFIG.read_text(encoding="utf-8"))
+    assert config["prod"]["deploy"]["parameters"]["confirm_changeset"] is True
+    assert (
+        config["dev"]["deploy"]["parameters"]["stack_name"]
+        != config["prod"]["deploy"]["parameters"]["stack_name"]
+    )
+
+
+def test_template_description_points_at_a_doc_that_exists(template: dict[str, Any]) -> None:
+    named = re.findall(r"docs/[a-z-]+\.md", template["Description"])
+    assert named and all((REPO / doc).is_file() for doc in named)
+
+
+def make_dry_run(*args: str) -> str:
+    result = subprocess.run(
+        ["make", "--no-print-directory", "-n", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_make_deploy_builds_then_deploys_with_the_pinned_sam_cli(environment: str) -> None:
+    commands = make_dry_run("deploy", f"ENV={environment}").splitlines()
+    deploys = [line for line in commands if re.search(r"\bsam deploy\b", line)]
+    assert deploys and all(".local/sam-venv/bin/sam deploy --config-env " + environment in d for d in deploys)
+    assert any("infra.build" in line for line in commands[: commands.index(deploys[0])])
+
+
+def test_make_deploy_wants_an_environment() -> None:
+    assert "usage: make deploy ENV=dev|prod" in make_dry_run("deploy", "ENV=staging")

@@ -44,6 +44,7 @@ MANAGED = {
     "AWSXrayWriteOnlyAccess",
     "service-role/AWSCodeDeployRoleForLambda",
 }
+API_GATEWAY_LOGS = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 # Actions that name no resource (Step Functions' vended log delivery).
 LOG_DELIVERY = {
     "logs:CreateLogDelivery",
@@ -107,9 +108,11 @@ def role_of(translated: dict[str, Any], logical_id: str) -> dict[str, Any]:
 
 def test_roles_carry_only_the_reviewed_managed_policies(translated: dict[str, Any]) -> None:
     for name, role in resources(translated, "AWS::IAM::Role").items():
+        # API Gateway's logging role (opt-in, test_template.py) pushes logs and nothing else.
+        allowed = {API_GATEWAY_LOGS} if name == "ApiGatewayLoggingRole" else MANAGED
         for arn in role["Properties"].get("ManagedPolicyArns", []):
             text = arn["Fn::Sub"] if isinstance(arn, dict) else arn
-            assert text.split(":policy/", 1)[1] in MANAGED, f"{name}: {text}"
+            assert text.split(":policy/", 1)[1] in allowed, f"{name}: {text}"
 
 
 def test_no_statement_grants_a_wildcard_resource_but_log_delivery(translated: dict[str, Any]) -> None:
@@ -303,3 +306,16 @@ def test_function_arn_outputs_name_the_alias_that_serves_traffic(translated: dic
         alias = output["Value"]["Ref"]
         assert aliases[alias]["Properties"]["FunctionName"] == {"Ref": fid}
         assert aliases[alias]["Properties"]["Name"] == "live"
+
+
+def test_gateway_responses_reach_the_api_definition(translated: dict[str, Any]) -> None:
+    # SAM writes GatewayResponses into the API's OpenAPI body, with each header as API Gateway maps it.
+    body = translated["Resources"][API]["Properties"]["Body"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    assert responses["THROTTLED"]["responseParameters"] == {"gatewayresponse.header.Retry-After": "'1'"}
+    template = responses["ACCESS_DENIED"]["responseTemplates"]["application/json"]
+    assert json.loads(template.replace("$context.error.messageString", '"Forbidden"')) == {
+        "errorCode": "FORBIDDEN",
+        "message": "Forbidden",
+    }
+    assert {"DEFAULT_4XX", "DEFAULT_5XX", "QUOTA_EXCEEDED", "REQUEST_TOO_LARGE"} <= set(responses)
