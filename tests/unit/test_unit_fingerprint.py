@@ -26,7 +26,7 @@ def _stored_form(command: Any) -> str:
     without a reason still match them.
     """
     fields = dataclasses.asdict(command)
-    del fields["actor"]
+    del fields["actor"], fields["caller"]
     if fields.get("reason_code", 0) is None:
         del fields["reason_code"]
     canonical = json.dumps([command.operation, fields], sort_keys=True, separators=(",", ":"), default=str)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from credit_memos.domain.documents import (
     ApplicationRecord,
+    ApprovalStatus,
     CreditMemo,
     Invoice,
     InvoicePayment,
@@ -225,6 +226,12 @@ class CreditMemoView(View):
     updatedAt: str
     createdBy: str | None = Field(description=_CREATED_BY)
     voidedBy: str | None = Field(description="Who voided it (as createdBy); null unless Voided.")
+    approvalStatus: ApprovalStatus | None = Field(
+        None, description="Whether posting it needs a second person's approval. Omitted in list responses."
+    )
+    approvedBy: str | None = Field(None, description="Who approved it. Omitted in list responses.")
+    postedBy: str | None = Field(None, description="Who posted it. Omitted in list responses.")
+    postedAt: str | None = Field(None, description="When it was posted. Omitted in list responses.")
     lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
@@ -255,6 +262,11 @@ class CreditMemoView(View):
             "documentNumber": memo.document_number,
         }
         if with_lines:
+            # Lists read the list indexes, which do not hold these (as they hold no lines).
+            fields["approvalStatus"] = memo.approval_status
+            fields["approvedBy"] = memo.approved_by
+            fields["postedBy"] = memo.posted_by
+            fields["postedAt"] = memo.posted_at
             fields["lines"] = [
                 CreditMemoLineView.trusted(
                     id=line.id,

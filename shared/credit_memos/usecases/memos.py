@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from credit_memos.commands import memos as commands
 from credit_memos.domain.documents import set_created_by
-from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
+from credit_memos.domain.memos import (
+    build_memo_line,
+    create_credit_memo,
+    hold_for_approval,
+    post_credit_memo,
+    void_credit_memo,
+)
 from credit_memos.domain.views import CreditMemoPage, CreditMemoView
 from credit_memos.errors import ValidationError
 from credit_memos.money import minor_units
@@ -36,6 +42,7 @@ def create(uow: UnitOfWork, command: commands.CreateCreditMemo) -> Result:
         now=uow.now,
     )
     set_created_by([memo], command.actor, command.reason_code)
+    hold_for_approval(memo, command.caller)
     uow.number(memo)
     uow.create(memo)
     uow.events.memo_created(memo)
@@ -45,7 +52,7 @@ def create(uow: UnitOfWork, command: commands.CreateCreditMemo) -> Result:
 @use_case(commands.PostCreditMemo)
 def post(uow: UnitOfWork, command: commands.PostCreditMemo) -> Result:
     memo = uow.read(memo_ids=[command.credit_memo_id], number_series=True).memo(command.credit_memo_id)
-    post_credit_memo(memo, uow.now)
+    post_credit_memo(memo, uow.now, posted_by=command.actor, caller=command.caller)
     uow.number(memo)
     uow.update(memo)
     uow.events.memo_posted(memo)
