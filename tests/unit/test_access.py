@@ -21,9 +21,9 @@ from credit_memos.access import (
     SelfApproval,
     principal_of,
 )
-from credit_memos.commands import Command, applications, command_types, invoices, memos
-from credit_memos.domain.inputs import ApplyTarget, InvoiceLineInput, MemoChargeInput
-from credit_memos.errors import NotFound
+from credit_memos.commands import Command, applications, command_types, conversion, invoices, memos
+from credit_memos.domain.inputs import ApplyTarget, CreditLineInput, InvoiceLineInput, MemoChargeInput
+from credit_memos.errors import NotFound, ValidationError
 from credit_memos.settings import Settings
 from credit_memos.usecases import CreditMemoService
 
@@ -230,3 +230,45 @@ def test_a_caller_without_a_role_may_do_nothing() -> None:
     caller = Caller("arn:aws:iam::1:user/x", "arn:aws:iam::1:user/x", None)
     with pytest.raises(Forbidden):
         caller.require("Reader", "GetInvoice")
+
+
+def credit(invoice: dict[str, Any], amount: str, status: str | None = None) -> conversion.CreditInvoice:
+    return conversion.CreditInvoice(
+        invoice_id=invoice["id"],
+        tax_strategy="ManualOverride",
+        invoice_lines=(CreditLineInput(invoice["lines"][0]["id"], Decimal(amount)),),
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+def test_a_credit_over_the_threshold_is_a_draft_applied_when_another_approver_posts_it(
+    ledger: Ledger,
+) -> None:
+    invoice = ledger.invoice("eu-1")
+    held = ledger.run(OPS, credit(invoice, "1500.00"))
+    memo = held["creditMemo"]
+    assert (memo["status"], memo["approvalStatus"], held["applications"]) == ("Draft", "Required", [])
+    assert ledger.run(OPS, invoices.GetInvoice(invoice_id=invoice["id"]))["balance"] == "5000.00"
+    with pytest.raises(Forbidden):
+        ledger.run(OPS_2, memos.PostCreditMemo(credit_memo_id=memo["id"]))  # an Operator approves nothing
+    posted = ledger.run(LEAD, memos.PostCreditMemo(credit_memo_id=memo["id"]))
+    assert (posted["status"], posted["approvedBy"], posted["balance"]) == ("Posted", LEAD, "0.00")
+    after = ledger.run(OPS, invoices.GetInvoice(invoice_id=invoice["id"]))
+    assert (after["balance"], after["netCreditsApplied"]) == ("3500.00", "1500.00")
+    history = ledger.run(OPS, applications.ListApplications(credit_memo_id=memo["id"]))["items"]
+    assert [(r["type"], r["amount"]) for r in history] == [("Applied", "1500.00")]
+
+
+def test_a_draft_credit_asked_for_is_applied_when_posted_and_refused_if_it_no_longer_fits(
+    ledger: Ledger,
+) -> None:
+    invoice = ledger.invoice("eu-1", amount="500.00")
+    first = ledger.run(OPS, credit(invoice, "400.00", status="Draft"))["creditMemo"]
+    second = ledger.run(OPS, credit(invoice, "300.00", status="Draft"))["creditMemo"]
+    assert (first["status"], first["approvalStatus"]) == ("Draft", "NotRequired")
+    ledger.run(OPS, memos.PostCreditMemo(credit_memo_id=first["id"]))
+    before = ledger.repo.state()
+    with pytest.raises(ValidationError):  # the line has 100.00 left to credit, not 300.00
+        ledger.run(OPS, memos.PostCreditMemo(credit_memo_id=second["id"]))
+    assert ledger.repo.state() == before
+    assert ledger.run(OPS, memos.GetCreditMemo(credit_memo_id=second["id"]))["status"] == "Draft"

@@ -12,7 +12,7 @@ from credit_memos.commands import Command
 # Who asks: the same request by another session of the same principal is the same request.
 _WHO = ("actor", "caller")
 # Command fields that are left out of the fingerprint when None (see fingerprint).
-_FINGERPRINT_IF_SET = ("reason_code",)
+_FINGERPRINT_IF_SET = ("reason_code", "status")
 
 
 def fingerprint(command: Command) -> str:
