@@ -159,8 +159,10 @@ class AccessPolicy:
             raise ValueError(f"cannot read the access policy {path}: {error}") from error
 
 
-# Without a policy (the local default): every caller is an Approver on every account.
+# Without a policy file (the local default): every caller is an Approver on every account.
 OPEN_POLICY = AccessPolicy((Grant("*", "Approver", ("*",), {}),), {})
+# A named file that cannot be read or is not a policy: nobody may do anything (fail closed).
+CLOSED_POLICY = AccessPolicy((), {})
 
 
 def _amounts(value: Any, where: str) -> dict[str, Decimal]:

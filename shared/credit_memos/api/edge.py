@@ -44,7 +44,7 @@ from credit_memos.api.routing import (
     Router,
     UnsupportedContentType,
 )
-from credit_memos.api.runtime import get_service
+from credit_memos.api.runtime import get_access_policy, get_service
 from credit_memos.api.schemas import ErrorResponse
 from credit_memos.commands import Command
 from credit_memos.domain.views import json_text
@@ -180,10 +180,11 @@ def make_resolver() -> Router:
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI declarations of the error bodies a route can return (500 always can)."""
-    statuses = (*statuses, 500)
+    """OpenAPI declarations of the error bodies a route can return (403 and 500 always can)."""
+    statuses = tuple(sorted({*statuses, 403, 500}))
     described = {
         400: "Malformed JSON (BAD_REQUEST)",
+        403: "The access policy does not allow it (FORBIDDEN, SELF_APPROVAL, APPROVAL_LIMIT_EXCEEDED)",
         404: "A document named in the path or body does not exist (NOT_FOUND)",
         409: "The documents' state forbids the change",
         413: "Body too large (PAYLOAD_TOO_LARGE)",
@@ -254,8 +255,8 @@ def execute(command: Command, idempotency_key: str | None = None) -> Outcome:
         raise ValidationError(
             f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} visible ASCII characters", field=("Idempotency-Key",)
         )
-    if command.mutates:
-        command = dataclasses.replace(command, actor=_actor.get())
+    actor = _actor.get()
+    command = dataclasses.replace(command, actor=actor, caller=get_access_policy().caller(actor))
     outcome = get_service().execute(command, idempotency_key)
     if command.metric is not None and not outcome.replayed:
         metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)
