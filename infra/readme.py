@@ -1,5 +1,5 @@
 """Write the README's operation table from template.yaml (the routes) and openapi.json (the rest),
-and its limits table from ``credit_memos.limits``.
+its limits table from ``credit_memos.limits`` and its roles table from the command types.
 
 One row per route, in the template's order: the operation's summary, its method and path (with the
 query parameters of a GET), and its success status, body schema and description. The table sits
@@ -25,6 +25,8 @@ BEGIN = "<!-- operations: begin (written by `python -m infra.readme` from templa
 END = "<!-- operations: end -->"
 LIMITS_BEGIN = "<!-- limits: begin (written by `python -m infra.readme` from credit_memos.limits) -->"
 LIMITS_END = "<!-- limits: end -->"
+ROLES_BEGIN = "<!-- roles: begin (written by `python -m infra.readme` from credit_memos.commands) -->"
+ROLES_END = "<!-- roles: end -->"
 
 
 class ReadmeError(Exception):
@@ -70,6 +72,24 @@ def render_limits() -> str:
     return "\n".join(rows) + "\n"
 
 
+def render_roles() -> str:
+    """The roles' rights, from each command type's least role (``Command.role``)."""
+    from credit_memos.access import ROLES
+    from credit_memos.commands import command_types
+
+    by_role: dict[str, list[str]] = {role: [] for role in ROLES}
+    for command_type in command_types():
+        if "operation" in vars(command_type):
+            by_role[command_type.role].append(command_type.operation)
+    rows = ["| role | may do, besides what the roles above may |", "|---|---|"]
+    for role, operations in by_role.items():
+        rights = ", ".join(f"`{name}`" for name in sorted(operations))
+        if role == "Approver":
+            rights += "; posting a memo that needs approval (not one they created)"
+        rows.append(f"| {role} | {rights} |")
+    return "\n".join(rows) + "\n"
+
+
 def rewrite(readme_text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """``readme_text`` with the text between the markers replaced by ``table``."""
     if readme_text.count(begin) != 1 or readme_text.count(end) != 1:
@@ -82,7 +102,8 @@ def rewrite(readme_text: str, table: str, begin: str = BEGIN, end: str = END) ->
 def expected_readme(readme: Path = README, openapi: Path = OPENAPI_PATH) -> str:
     document = json.loads(openapi.read_text(encoding="utf-8"))
     text = rewrite(readme.read_text(encoding="utf-8"), render_table(Template.load(), document))
-    return rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
+    text = rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
+    return rewrite(text, render_roles(), ROLES_BEGIN, ROLES_END)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import uuid
 import zlib
@@ -121,6 +122,17 @@ def _match_segments(resource: _Resource, segments: Sequence[str]) -> dict[str, s
     return parameters if len(segments) == len(resource.segments) else None
 
 
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+# The header naming the caller's IAM principal on the local server (see build_event).
+LOCAL_PRINCIPAL_HEADER = "X-Local-Principal"
+
+
 def build_event(
     *,
     route: Route,
@@ -177,6 +189,11 @@ def build_event(
 
     path = unquote(raw_path)
     user_agent = single_headers.get(names.get("user-agent", "User-Agent"))
+    # Local only, and only from this machine: a developer names the calling IAM principal to try
+    # the access policy's roles (API Gateway takes it from the request's signature instead).
+    local_principal = single_headers.get(names.get(LOCAL_PRINCIPAL_HEADER.lower(), LOCAL_PRINCIPAL_HEADER))
+    if not _is_loopback(source_ip):
+        local_principal = None
     return {
         "resource": route.path,
         "path": path,
@@ -205,13 +222,13 @@ def build_event(
                 "accountId": None,
                 "cognitoIdentityId": None,
                 # The local server's caller (spec section 7: createdBy "local").
-                "caller": "local",
+                "caller": local_principal or "local",
                 "sourceIp": source_ip,
                 "principalOrgId": None,
                 "accessKey": None,
                 "cognitoAuthenticationType": None,
                 "cognitoAuthenticationProvider": None,
-                "userArn": None,
+                "userArn": local_principal,
                 "userAgent": user_agent,
                 "user": None,
             },

@@ -76,6 +76,11 @@ def function_environment(
     )
     if endpoint_url:
         env["DYNAMODB_ENDPOINT_URL"] = endpoint_url
+    # The deployed policy's path means nothing here: the shell's (make run ACCESS_POLICY_FILE=...),
+    # else none (every caller an Approver).
+    env.pop("ACCESS_POLICY_FILE", None)
+    if os.environ.get("ACCESS_POLICY_FILE"):
+        env["ACCESS_POLICY_FILE"] = os.environ["ACCESS_POLICY_FILE"]
     env.update(overrides or {})
     return env
 

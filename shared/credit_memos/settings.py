@@ -54,6 +54,9 @@ class Settings:
     # How long one request may spend retrying lost races (template Globals: RETRY_BUDGET_SECONDS,
     # kept below the functions' Timeout minus the SDK's read timeout; tests/template checks it).
     retry_budget_seconds: float = 8.0
+    # The access policy's file (spec section 9; a deployed stack always names one). None: every
+    # caller is an Approver on every account (the local default).
+    access_policy_file: str | None = None
 
     @staticmethod
     def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
@@ -78,6 +81,7 @@ class Settings:
             max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
             retry_budget_seconds=_positive_seconds(environ.get("RETRY_BUDGET_SECONDS", "8")),
             number_prefix=_number_prefix(environ.get("CREDIT_MEMO_NUMBER_PREFIX", "CM-")),
+            access_policy_file=environ.get("ACCESS_POLICY_FILE") or None,
         )
 
 

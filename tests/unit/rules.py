@@ -60,17 +60,20 @@ def unapply(
 
 
 def credit(invoice: Invoice, strategy: str, *credits: inputs.CreditLineInput):
-    return invoice_credit.credit_invoice(
+    memo = invoice_credit.credit_invoice(
         invoice,
         credits,
         tax_strategy=strategy,
         memo_id=new_id("cm"),
         memo_line_ids=[new_id("cml") for _ in credits],
-        entry_id=new_id("app"),
         now=NOW,
         effective_date=TODAY,
         description=None,
     )
+    entry = invoice_credit.apply_invoice_credit(
+        memo, invoice, entry_id=new_id("app"), now=NOW, effective_date=TODAY
+    )
+    return memo, entry
 
 
 def convert(invoice: Invoice, line_ids: list[str] | None = None, *, apply_to_invoice: bool = True):

@@ -26,9 +26,10 @@ def _stored_form(command: Any) -> str:
     without a reason still match them.
     """
     fields = dataclasses.asdict(command)
-    del fields["actor"]
-    if fields.get("reason_code", 0) is None:
-        del fields["reason_code"]
+    del fields["actor"], fields["caller"]
+    for name in ("reason_code", "status"):  # added since: left out while unset
+        if fields.get(name, 0) is None:
+            del fields[name]
     canonical = json.dumps([command.operation, fields], sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 

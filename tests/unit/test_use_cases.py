@@ -43,6 +43,7 @@ def test_importing_a_handler_loads_only_its_operations_use_cases() -> None:
             "credit_memos.usecases.invoices",
             "credit_memos.usecases.paging",
             "credit_memos.usecases.runner",
+            "credit_memos.usecases.scope",
             "credit_memos.usecases.service",
             "credit_memos.usecases.unit_of_work",
         ]

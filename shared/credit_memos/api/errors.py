@@ -12,6 +12,7 @@ from typing import Any
 from pydantic.alias_generators import to_camel
 
 from credit_memos import errors
+from credit_memos.access import Forbidden
 from credit_memos.errors import DomainError, FieldPath
 
 
@@ -37,6 +38,7 @@ HTTP_STATUS: dict[type[DomainError], int] = {
     errors.ValidationError: 422,
     errors.IdempotencyKeyMismatch: 422,
     errors.NotFound: 404,
+    Forbidden: 403,
     errors.Conflict: 409,
     errors.ServiceUnavailable: 503,
     errors.InternalError: 500,

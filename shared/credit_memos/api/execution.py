@@ -11,7 +11,7 @@ from credit_memos.api.error_responses import REPLAY_HEADER
 from credit_memos.api.fields import ID_RE
 from credit_memos.api.observability import metrics
 from credit_memos.api.routing import Response
-from credit_memos.api.runtime import get_service
+from credit_memos.api.runtime import get_access_policy, get_service
 from credit_memos.commands import Command
 from credit_memos.errors import NotFound
 from credit_memos.usecases import Outcome
@@ -19,10 +19,11 @@ from credit_memos.views import json_text
 
 
 def execute(command: Command, idempotency_key: str | None = None) -> Outcome:
-    """Carry out one command as the current actor; a first success (not a replay) emits the
-    command's business metric. The key was checked where the request was read."""
-    if command.mutates:
-        command = dataclasses.replace(command, actor=current_actor())
+    """Carry out one command as the current actor, who is who the access policy says they are;
+    a first success (not a replay) emits the command's business metric. The key was checked where
+    the request was read."""
+    actor = current_actor()
+    command = dataclasses.replace(command, actor=actor, caller=get_access_policy().caller(actor))
     outcome = get_service().execute(command, idempotency_key)
     if command.metric is not None and not outcome.replayed:
         metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)

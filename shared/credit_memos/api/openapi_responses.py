@@ -12,6 +12,7 @@ OpenAPIResponse = dict[str, Any]  # one entry of a route's ``responses`` (Powert
 
 _ERRORS = {
     400: "Malformed JSON (BAD_REQUEST)",
+    403: "The access policy does not allow it (FORBIDDEN, SELF_APPROVAL, APPROVAL_LIMIT_EXCEEDED)",
     404: "A document named in the path or body does not exist (NOT_FOUND)",
     409: "The documents' state forbids the change",
     413: "Body too large (PAYLOAD_TOO_LARGE)",
@@ -23,10 +24,10 @@ _ERRORS = {
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """The error bodies a route can return (500 always can)."""
+    """The error bodies a route can return (403 and 500 always can)."""
     return {
         status: {"description": _ERRORS[status], "content": {"application/json": {"model": ErrorResponse}}}
-        for status in (*statuses, 500)
+        for status in sorted({*statuses, 403, 500})
     }
 
 

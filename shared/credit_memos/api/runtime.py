@@ -8,6 +8,7 @@ Tests and benchmarks that need another repository or client build a service with
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 
 import credit_memos
 from credit_memos import commands, snapstart, usecases
+from credit_memos.access import CLOSED_POLICY, OPEN_POLICY, AccessPolicy
 from credit_memos.adapters.dynamodb.client import create_client
 from credit_memos.adapters.dynamodb.keys import INDEXES, LEGACY_INDEXES
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
@@ -57,6 +59,20 @@ def build_service(
     if wrap is not None:
         repository = wrap(repository)
     return CreditMemoService(repository, settings, clock=clock, sleep=sleep)
+
+
+@lru_cache(maxsize=1)
+def get_access_policy() -> AccessPolicy:
+    """The container's access policy, read once; a named file that cannot be read or is not a
+    policy refuses every caller (a deployed stack never runs without its policy)."""
+    path = get_settings().access_policy_file
+    if path is None:
+        return OPEN_POLICY
+    try:
+        return AccessPolicy.load(path)
+    except ValueError as error:
+        logging.getLogger(__name__).error("refusing every request: %s", error)
+        return CLOSED_POLICY
 
 
 @lru_cache(maxsize=1)
@@ -111,3 +127,4 @@ def reset() -> None:
     get_settings.cache_clear()
     get_dynamodb_client.cache_clear()
     _default_service.cache_clear()
+    get_access_policy.cache_clear()

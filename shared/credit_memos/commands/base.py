@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from credit_memos.access import Caller, Role
 
 
 @dataclass(frozen=True)
@@ -18,16 +21,22 @@ class Command:
     # Whether the request changes state (and may carry an idempotency key).
     mutates: ClassVar[bool] = True
     metric: ClassVar[str | None] = None
-    # Who asks (spec section 7): set by the edge from the caller's identity (API Gateway's request
-    # context, a direct payload's ``actor``, the function), never from a request body. Not part of
-    # the idempotency fingerprint (usecases/fingerprint.py).
+    # The least role that may ask for it (spec section 9): Reader for a query, Operator for a
+    # mutation unless the type names another.
+    role: ClassVar[Role]
+    # Who asks (spec sections 7 and 9): set by the edge from the caller's identity (API Gateway's
+    # request context, a direct payload's ``actor``, the function), never from a request body, and
+    # what the access policy makes of them. Neither is part of the idempotency fingerprint.
     actor: str | None = field(default=None, kw_only=True)
+    caller: Caller | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         package, _, module = cls.__module__.rpartition(".")
         if package == __package__:
             cls.use_cases = module
+        if "role" not in cls.__dict__:
+            cls.role = "Operator" if cls.mutates else "Reader"
 
 
 def command_types() -> list[type[Command]]:

@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from credit_memos.commands.base import Command
-from credit_memos.domain.documents import ReasonCode, TaxStrategy
+from credit_memos.domain.documents import InvoiceStatus, ReasonCode, TaxStrategy
 from credit_memos.domain.inputs import CreditLineInput
 
 
 @dataclass(frozen=True)
 class CreditInvoice(Command):
-    """Create a credit memo for chosen lines of an invoice and apply it to that invoice."""
+    """Create a credit memo for chosen lines of an invoice and apply it to that invoice (or, as a
+    Draft, apply it when it is posted)."""
 
     operation = "CreditInvoice"
     metric = "InvoiceCredited"
@@ -24,6 +25,7 @@ class CreditInvoice(Command):
     description: str | None = None
     effective_date: str | None = None
     reason_code: ReasonCode | None = None
+    status: InvoiceStatus | None = None  # None: Posted
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ class VoidCreditMemo(Command):
     """Void a Posted credit memo that has no active applications."""
 
     operation = "VoidCreditMemo"
+    role = "Approver"
     credit_memo_id: str
     reason_code: ReasonCode | None = None
 

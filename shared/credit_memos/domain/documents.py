@@ -14,6 +14,7 @@ from credit_memos.money import ZERO
 SettlementLevel = Literal["Invoice", "InvoiceLine"]
 InvoiceStatus = Literal["Draft", "Posted"]
 MemoStatus = Literal["Draft", "Posted", "Voided"]
+ApprovalStatus = Literal["NotRequired", "Required", "Approved"]
 SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
 RecordType = Literal["Applied", "Unapplied"]
 PaymentRecordType = Literal["Payment", "Reversal"]
@@ -194,6 +195,12 @@ class CreditMemo:
     created_by: str | None = None
     voided_by: str | None = None
     listed_line_count: int | None = None  # as on Invoice
+    # Spec section 9: whether posting it needs a second person's approval, who gave it, and who
+    # posted it when (None on memos posted before these were recorded).
+    approval_status: ApprovalStatus = "NotRequired"
+    approved_by: str | None = None
+    posted_by: str | None = None
+    posted_at: str | None = None
 
     @property
     def line_count(self) -> int:
@@ -348,7 +355,8 @@ def set_created_by(
     actor: str | None,
     reason_code: ReasonCode | None = None,
 ) -> None:
-    """Who created these documents and records, and why (records and memos take the reason)."""
+    """Who created these documents and records, and why (records and memos take the reason); a
+    memo posted as it was created was posted by its creator."""
     for doc in created:
         if isinstance(doc, ApplicationEntry):
             for record in doc.records:
@@ -358,6 +366,8 @@ def set_created_by(
         doc.created_by = doc.created_by or actor
         if isinstance(doc, CreditMemo):
             doc.reason_code = doc.reason_code or reason_code
+            if doc.posted_at is not None:
+                doc.posted_by = doc.posted_by or actor
 
 
 def check_line_count(count: int, field: FieldPath) -> None:

@@ -67,12 +67,12 @@ def credit_invoice(
     tax_strategy: TaxStrategy,
     memo_id: str,
     memo_line_ids: Sequence[str],
-    entry_id: str,
     now: str,
     effective_date: str,
     description: str | None,
-) -> tuple[CreditMemo, ApplicationEntry]:
-    """Create a Posted memo crediting lines of ``invoice`` and apply it to the invoice."""
+) -> CreditMemo:
+    """A memo crediting lines of ``invoice``, Posted (to be applied at once with
+    ``apply_invoice_credit``); nothing is changed yet. Each line keeps its invoice line."""
     if invoice.status != "Posted":
         raise InvalidStatus(
             f"invoice {invoice.id} is {invoice.status}; only a Posted invoice can be credited"
@@ -83,7 +83,6 @@ def credit_invoice(
     currency = invoice.currency
     invoice_lines = invoice.distinct_lines([c.invoice_line_id for c in credits], ("invoice_lines",))
     memo_lines: list[CreditMemoLine] = []
-    moves: list[Move] = []
     for index, (credit, invoice_line, memo_line_id) in enumerate(
         zip(credits, invoice_lines, memo_line_ids, strict=False)
     ):
@@ -117,20 +116,8 @@ def credit_invoice(
             field=field,
             reference_invoice_line_id=invoice_line.id,
         )
-        creditable_tax = invoice_line.tax_amount - invoice_line.credited_tax_amount
-        if memo_line.tax_amount > max(creditable_tax, ZERO):
-            raise ValidationError(
-                f"the credited tax {memo_line.tax_amount} exceeds the tax line {invoice_line.id} has left "
-                f"to credit ({creditable_tax})",
-                field=(*field, "taxes"),
-            )
-        if invoice.settlement_level == "InvoiceLine" and memo_line.amount_with_tax > invoice_line.balance:
-            raise InsufficientBalance(
-                f"the credit with tax {memo_line.amount_with_tax} exceeds the balance {invoice_line.balance} "
-                f"of invoice line {invoice_line.id}"
-            )
+        _check_fits(invoice, invoice_line, memo_line, field)
         memo_lines.append(memo_line)
-        moves.append(Move(memo_line.amount_with_tax, memo_line, invoice_line))
     memo = create_credit_memo(
         memo_id=memo_id,
         billing_account_id=invoice.billing_account_id,
@@ -147,16 +134,61 @@ def credit_invoice(
     )
     ensure_within(memo.total_amount_with_tax, invoice.balance, f"invoice {invoice.id}")
     memo.tax_strategy = tax_strategy
+    return memo
+
+
+def _check_fits(
+    invoice: Invoice, invoice_line: InvoiceLine, memo_line: CreditMemoLine, field: FieldPath
+) -> None:
+    """A memo line's credit fits what its invoice line has left to credit, and its balance."""
+    creditable = invoice_line.charge_amount - invoice_line.credited_charge_amount
+    if memo_line.charge_amount > creditable:
+        raise ValidationError(
+            f"{memo_line.charge_amount} exceeds what line {invoice_line.id} has left to credit "
+            f"({creditable})",
+            field=(*field, "amount_to_credit"),
+        )
+    creditable_tax = invoice_line.tax_amount - invoice_line.credited_tax_amount
+    if memo_line.tax_amount > max(creditable_tax, ZERO):
+        raise ValidationError(
+            f"the credited tax {memo_line.tax_amount} exceeds the tax line {invoice_line.id} has left "
+            f"to credit ({creditable_tax})",
+            field=(*field, "taxes"),
+        )
+    if invoice.settlement_level == "InvoiceLine" and memo_line.amount_with_tax > invoice_line.balance:
+        raise InsufficientBalance(
+            f"the credit with tax {memo_line.amount_with_tax} exceeds the balance {invoice_line.balance} "
+            f"of invoice line {invoice_line.id}"
+        )
+
+
+def apply_invoice_credit(
+    memo: CreditMemo, invoice: Invoice, *, entry_id: str, now: str, effective_date: str
+) -> ApplicationEntry:
+    """Apply a Posted memo made from ``invoice``'s lines to them: checked again against the
+    invoice as it is now (a Draft posted later may no longer fit: 409 or 422), then applied."""
+    if invoice.status != "Posted":
+        raise InvalidStatus(
+            f"invoice {invoice.id} is {invoice.status}; only a Posted invoice can be credited"
+        )
+    moves: list[Move] = []
+    for index, memo_line in enumerate(memo.lines):
+        invoice_line = invoice.line(memo_line.reference_invoice_line_id or "")
+        if invoice_line is None:  # lines are never removed from an invoice
+            raise InvalidStatus(f"invoice line {memo_line.reference_invoice_line_id} no longer exists")
+        _check_fits(invoice, invoice_line, memo_line, ("invoice_lines", index))
+        moves.append(Move(memo_line.amount_with_tax, memo_line, invoice_line))
+    ensure_within(memo.total_amount_with_tax, invoice.balance, f"invoice {invoice.id}")
     for move in moves:
         assert move.invoice_line is not None and move.memo_line is not None
         move.invoice_line.credited_charge_amount += move.memo_line.charge_amount
         move.invoice_line.credited_tax_amount += move.memo_line.tax_amount
-        if tax_strategy == "CopyFromInvoiceLine":
+        if memo.tax_strategy == "CopyFromInvoiceLine":
             move.invoice_line.copy_credited_charge_amount += move.memo_line.charge_amount
             move.invoice_line.copy_credited_tax_amount += move.memo_line.tax_amount
     if invoice.settlement_level == "Invoice":
         moves = [Move(memo.total_amount_with_tax, None, None)]
-    entry = commit_moves(
+    return commit_moves(
         memo,
         invoice,
         moves,
@@ -164,6 +196,5 @@ def credit_invoice(
         entry_id=entry_id,
         now=now,
         effective_date=effective_date,
-        description=description,
+        description=memo.description,
     )
-    return memo, entry

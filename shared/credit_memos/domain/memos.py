@@ -6,7 +6,7 @@ arguments as they were; nothing is then written.
 
 from __future__ import annotations
 
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from credit_memos.domain.documents import (
     CreditMemo,
@@ -29,6 +29,9 @@ from credit_memos.errors import (
     ValidationError,
 )
 from credit_memos.money import ZERO, check_magnitude, minor_units, parse_amount, to_money
+
+if TYPE_CHECKING:
+    from credit_memos.access import Caller
 
 
 def build_memo_line(
@@ -111,13 +114,34 @@ def create_credit_memo(
         balance=total,
         created_at=now,
         updated_at=now,
+        posted_at=now if status == "Posted" else None,
     )
 
 
-def post_credit_memo(memo: CreditMemo, now: str) -> None:
+def hold_for_approval(memo: CreditMemo, caller: Caller | None) -> None:
+    """A memo over its currency's approval threshold is a Draft that needs approval, whoever
+    asked for it (spec section 9); one at or under it is as asked."""
+    if caller is not None and caller.needs_approval(memo.currency, memo.total_amount_with_tax):
+        memo.status = "Draft"
+        memo.approval_status = "Required"
+        memo.posted_by = memo.posted_at = None
+
+
+def post_credit_memo(
+    memo: CreditMemo, now: str, *, posted_by: str | None = None, caller: Caller | None = None
+) -> None:
+    """Post a Draft; one that needs approval (marked so, or over today's threshold) only by an
+    Approver other than its creator whose limit covers it."""
     if memo.status != "Draft":
         raise InvalidStatus(f"credit memo {memo.id} is {memo.status}; only a Draft memo can be posted")
+    total = memo.total_amount_with_tax
+    if caller is not None and (
+        memo.approval_status == "Required" or caller.needs_approval(memo.currency, total)
+    ):
+        caller.approve(memo.created_by, memo.currency, total)
+        memo.approval_status, memo.approved_by = "Approved", posted_by
     memo.status = "Posted"
+    memo.posted_by, memo.posted_at = posted_by, now
     memo.updated_at = now
 
 

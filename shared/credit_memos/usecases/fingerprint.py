@@ -9,20 +9,23 @@ from typing import Any
 
 from credit_memos.commands import Command
 
+# Who asks: the same request by another session of the same principal is the same request.
+_WHO = ("actor", "caller")
 # Command fields that are left out of the fingerprint when None (see fingerprint).
-_FINGERPRINT_IF_SET = ("reason_code",)
+_FINGERPRINT_IF_SET = ("reason_code", "status")
 
 
 def fingerprint(command: Command) -> str:
     """The SHA-256 of what the command asks for.
 
-    Who asks (``actor``) is not part of it: a retry under the same key by another identity
-    replays the first outcome (whose ``createdBy`` names the first caller). Fields added since
+    Who asks (``actor``, ``caller``) is not part of it: keys belong to their principal (the
+    runner), and a retry by another session of the same principal replays the first outcome
+    (whose ``createdBy`` names the first session). Fields added since
     keys were first stored count only when set, so a retry across the deploy that added them
     still matches the record of its first attempt. The text is that of
     ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals as str).
     """
-    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name != "actor"}
+    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name not in _WHO}
     for name in _FINGERPRINT_IF_SET:
         if fields.get(name, 0) is None:
             del fields[name]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from credit_memos.commands import memos as commands
 from credit_memos.domain.documents import set_created_by
-from credit_memos.domain.memos import build_memo_line, create_credit_memo, post_credit_memo, void_credit_memo
+from credit_memos.domain.invoice_credit import apply_invoice_credit
+from credit_memos.domain.memos import (
+    build_memo_line,
+    create_credit_memo,
+    hold_for_approval,
+    post_credit_memo,
+    void_credit_memo,
+)
 from credit_memos.errors import ValidationError
 from credit_memos.money import minor_units
 from credit_memos.ports import Repository
@@ -36,6 +43,7 @@ def create(uow: UnitOfWork, command: commands.CreateCreditMemo) -> Result:
         now=uow.now,
     )
     set_created_by([memo], command.actor, command.reason_code)
+    hold_for_approval(memo, command.caller)
     uow.number(memo)
     uow.create(memo)
     uow.events.memo_created(memo)
@@ -44,11 +52,25 @@ def create(uow: UnitOfWork, command: commands.CreateCreditMemo) -> Result:
 
 @use_case(commands.PostCreditMemo)
 def post(uow: UnitOfWork, command: commands.PostCreditMemo) -> Result:
+    """Post a Draft; one made from invoice lines (``actions/credit``) is applied to them now."""
     memo = uow.read(memo_ids=[command.credit_memo_id], number_series=True).memo(command.credit_memo_id)
-    post_credit_memo(memo, uow.now)
+    invoice = None
+    if memo.source_action == "Invoice" and memo.reference_invoice_id is not None:
+        invoice = uow.read(invoice_ids=[memo.reference_invoice_id]).invoice(memo.reference_invoice_id)
+    post_credit_memo(memo, uow.now, posted_by=command.actor, caller=command.caller)
+    entry = None
+    if invoice is not None:
+        entry = apply_invoice_credit(
+            memo, invoice, entry_id=uow.new_id("app"), now=uow.now, effective_date=memo.effective_date
+        )
+        set_created_by([entry], command.actor)
+        uow.create(entry)
+        uow.update(invoice)
     uow.number(memo)
     uow.update(memo)
     uow.events.memo_posted(memo)
+    if invoice is not None and entry is not None:
+        uow.events.credit_moved(memo, invoice, entry)
     return Result(200, CreditMemoView.of(memo))
 
 

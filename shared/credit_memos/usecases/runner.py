@@ -160,15 +160,19 @@ class Runner:
 
 @dataclass(frozen=True)
 class _Key:
-    """An idempotency key, the operation it is used for and the fingerprint of the command."""
+    """An idempotency key as stored: the operation, the caller's principal and the key the caller
+    sent (keys belong to their principal: another principal's same key is another request), and
+    the fingerprint of the command."""
 
     operation: str
     key: str
     fingerprint: str
 
     def __init__(self, command: Command, key: str) -> None:
+        principal = command.caller.principal if command.caller is not None else None
         object.__setattr__(self, "operation", command.operation)
-        object.__setattr__(self, "key", key)
+        # Keys are visible ASCII without spaces, so the last space ends the principal.
+        object.__setattr__(self, "key", key if principal is None else f"{principal} {key}")
         object.__setattr__(self, "fingerprint", fingerprint(command))
 
 

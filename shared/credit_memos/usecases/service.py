@@ -19,10 +19,12 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+from credit_memos.access import authorize
 from credit_memos.commands import Command
 from credit_memos.ports import Repository
 from credit_memos.settings import Settings
 from credit_memos.usecases.runner import Outcome, Runner, body_of
+from credit_memos.usecases.scope import ScopedRepository
 from credit_memos.usecases.unit_of_work import Result
 
 # (UnitOfWork, command) for a mutation, (Repository, command) for a query.
@@ -93,12 +95,25 @@ class CreditMemoService:
     ) -> None:
         self.repository = repository
         self.settings = settings
-        self.runner = Runner(repository, settings, clock=clock, sleep=sleep, monotonic=monotonic)
+        self._clock, self._sleep, self._monotonic = clock, sleep, monotonic
 
     def execute(self, command: Command, idempotency_key: str | None = None) -> Outcome:
-        """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once."""
+        """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once.
+
+        A command that names its caller is checked against the access policy first (spec section
+        9): the caller's role and the account it names; a caller limited to some billing accounts
+        sees the others' documents as not existing.
+        """
         function = use_case_of(type(command))
+        caller, repository = command.caller, self.repository
+        if caller is not None:
+            authorize(caller, command)
+            if not caller.sees_every_account:
+                repository = ScopedRepository(repository, caller.sees)
         if command.mutates:
-            return self.runner.run(function, command, idempotency_key)
-        result = function(self.repository, command)
+            runner = Runner(
+                repository, self.settings, clock=self._clock, sleep=self._sleep, monotonic=self._monotonic
+            )
+            return runner.run(function, command, idempotency_key)
+        result = function(repository, command)
         return Outcome(result.status_code, body_of(result))

@@ -5,6 +5,7 @@ from typing import Literal
 from pydantic import Field
 
 from credit_memos.domain.documents import (
+    ApprovalStatus,
     CreditMemo,
     Invoice,
     InvoiceStatus,
@@ -137,6 +138,12 @@ class CreditMemoView(View):
     updated_at: str
     created_by: str | None = Field(description=CREATED_BY)
     voided_by: str | None = Field(description="Who voided it (as createdBy); null unless Voided.")
+    approval_status: ApprovalStatus | None = Field(
+        None, description="Whether posting it needs a second person's approval. Omitted in list responses."
+    )
+    approved_by: str | None = Field(None, description="Who approved it. Omitted in list responses.")
+    posted_by: str | None = Field(None, description="Who posted it. Omitted in list responses.")
+    posted_at: str | None = Field(None, description="When it was posted. Omitted in list responses.")
     lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
@@ -155,6 +162,8 @@ class CreditMemoView(View):
             "net_credits_applied",
         )
         if with_lines:
+            # Lists read the list indexes, which do not hold these (as they hold no lines).
+            fields |= copied(memo, "approval_status", "approved_by", "posted_by", "posted_at")
             fields["lines"] = [
                 dict(
                     id=line.id,

@@ -1,0 +1,79 @@
+"""The repository as a caller limited to some billing accounts sees it (spec section 9).
+
+Documents, records and entries of other accounts do not exist for such a caller: reading or
+changing one is NOT_FOUND, as for an id that was never issued. Lists by account are refused at
+the edge (403) before they get here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from credit_memos.ports import Changes, Page, Repository, Snapshot
+
+
+class ScopedRepository:
+    """``Repository`` with everything outside ``sees`` (a billing account predicate) left out."""
+
+    def __init__(self, repository: Repository, sees: Callable[[str], bool]) -> None:
+        self._repository = repository
+        self._sees = sees
+
+    def read(self, **names: Any) -> Snapshot:
+        snapshot = self._repository.read(**names)
+        snapshot.invoices = {
+            i: doc for i, doc in snapshot.invoices.items() if self._sees(doc.billing_account_id)
+        }
+        snapshot.memos = {i: doc for i, doc in snapshot.memos.items() if self._sees(doc.billing_account_id)}
+        # Records and entries belong to their invoice's account (a memo's is the same).
+        invoice_ids = {e.invoice_id for e in snapshot.entries.values()}
+        invoice_ids |= {p.invoice_id for p in snapshot.payments.values()}
+        visible = self._visible_invoices(
+            invoice_ids - snapshot.invoices.keys(), names.get("consistent", True)
+        )
+        visible |= snapshot.invoices.keys()
+        snapshot.entries = {i: e for i, e in snapshot.entries.items() if e.invoice_id in visible}
+        snapshot.payments = {i: p for i, p in snapshot.payments.items() if p.invoice_id in visible}
+        snapshot.claims = {i: c for i, c in snapshot.claims.items() if c.invoice_id in visible}
+        return snapshot
+
+    def _visible_invoices(self, invoice_ids: set[str], consistent: bool) -> set[str]:
+        if not invoice_ids:
+            return set()
+        found = self._repository.read(invoice_ids=sorted(invoice_ids), consistent=consistent).invoices
+        return {i for i, doc in found.items() if self._sees(doc.billing_account_id)}
+
+    def commit(self, changes: Changes) -> None:
+        self._repository.commit(changes)
+
+    def list_invoices(
+        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        return self._repository.list_invoices(billing_account_id, status, limit, next_token)
+
+    def list_credit_memos(
+        self,
+        billing_account_id: str,
+        status: str | None,
+        limit: int,
+        next_token: str | None,
+        reason_code: str | None = None,
+    ) -> Page:
+        return self._repository.list_credit_memos(billing_account_id, status, limit, next_token, reason_code)
+
+    def find_credit_memo_id(self, document_number: str) -> str | None:
+        return self._repository.find_credit_memo_id(document_number)
+
+    def list_application_entries(
+        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
+    ) -> Page:
+        return self._repository.list_application_entries(
+            credit_memo_id=credit_memo_id, invoice_id=invoice_id, limit=limit, next_token=next_token
+        )
+
+    def read_account_summary(self, billing_account_id: str) -> Any:
+        return self._repository.read_account_summary(billing_account_id)
+
+    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
+        return self._repository.list_invoice_payments(invoice_id, limit, next_token)

@@ -1,0 +1,167 @@
+"""Every role against every route (spec section 9), through the real handlers.
+
+The requests are the sample events of ``events/`` (one per route, so a new route is covered as
+soon as it has its sample), with their placeholder ids replaced by real documents of account
+``acct-ops``. Each principal is named the way the local server names it (``X-Local-Principal``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from credit_memos.api import runtime
+
+from tests.harness import TABLE_NAME, Api, HttpResult
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+ACCOUNT = "acct-ops"
+READER = "arn:aws:iam::111122223333:role/billing-audit"
+OPERATOR = "arn:aws:iam::111122223333:role/billing-ops"
+ELSEWHERE = "arn:aws:iam::111122223333:role/billing-ops-other"
+APPROVER = "arn:aws:iam::111122223333:role/billing-lead"
+NOBODY = "arn:aws:iam::111122223333:role/someone-else"
+POLICY = {
+    "principals": [
+        {"match": READER, "role": "Reader", "billingAccounts": ["*"]},
+        {"match": OPERATOR, "role": "Operator", "billingAccounts": [ACCOUNT]},
+        {"match": ELSEWHERE, "role": "Operator", "billingAccounts": ["other-*"]},
+        {"match": APPROVER, "role": "Approver", "billingAccounts": ["*"]},
+    ]
+}
+SAMPLES = sorted(p for p in EVENTS.glob("*/http*.json"))
+
+
+@pytest.fixture
+def policy_api(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(POLICY))
+    monkeypatch.setenv("ACCESS_POLICY_FILE", str(path))
+    runtime.reset()
+    yield api
+    runtime.reset()
+
+
+def as_(principal: str) -> dict[str, str]:
+    return {"X-Local-Principal": principal}
+
+
+def ok(result: HttpResult) -> Any:
+    assert result.status < 300, result
+    return result.body
+
+
+@pytest.fixture
+def ids(policy_api: Api) -> dict[str, str]:
+    """Real documents of ``acct-ops`` for every placeholder of the samples."""
+    api, lead = policy_api, as_(APPROVER)
+
+    def invoice(level: str) -> Any:
+        lines = [{"chargeAmount": "100.00", "productName": "Tablet"}, {"chargeAmount": "-10.00"}]
+        body = {"billingAccountId": ACCOUNT, "currency": "USD", "settlementLevel": level, "lines": lines}
+        return ok(api.post("/invoices", body, headers=lead))
+
+    def memo() -> Any:
+        body = {
+            "billingAccountId": ACCOUNT,
+            "currency": "USD",
+            "charges": [{"chargeAmount": "20.00", "productId": "p"}],
+        }
+        return ok(api.post("/credit-memos", body, headers=lead))
+
+    by_line, by_invoice, line_memo, invoice_memo = invoice("InvoiceLine"), invoice("Invoice"), memo(), memo()
+    line_applied = ok(
+        api.post(
+            f"/credit-memos/{line_memo['id']}/lines/{line_memo['lines'][0]['id']}/actions/apply",
+            {
+                "applications": [
+                    {"invoiceId": by_line["id"], "invoiceLineId": by_line["lines"][0]["id"], "amount": "1.00"}
+                ]
+            },
+            headers=lead,
+        )
+    )
+    applied = ok(
+        api.post(
+            f"/credit-memos/{invoice_memo['id']}/actions/apply",
+            {"applications": [{"invoiceId": by_invoice["id"], "amount": "1.00"}]},
+            headers=lead,
+        )
+    )
+    payment = ok(
+        api.post(
+            f"/invoices/{by_invoice['id']}/actions/record-payment",
+            {"amount": "1.00", "paymentReference": "wire-1"},
+            headers=lead,
+        )
+    )
+    return {
+        "cm-REPLACE-ME": line_memo["id"],
+        "cml-REPLACE-ME": line_memo["lines"][0]["id"],
+        "cmla-REPLACE-ME": line_applied["applications"][0]["id"],
+        "cma-REPLACE-ME": applied["applications"][0]["id"],
+        "inv-REPLACE-ME": by_line["id"],
+        "invl-REPLACE-ME": by_line["lines"][0]["id"],
+        "pay-REPLACE-ME": payment["id"],
+        "acct-001": ACCOUNT,
+        "acct-1001": ACCOUNT,
+    }
+
+
+def send(api: Api, sample: Path, ids: dict[str, str], principal: str) -> HttpResult:
+    text = sample.read_text()
+    for placeholder, real in ids.items():
+        text = text.replace(placeholder, real)
+    event = json.loads(text)
+    return api.request(
+        event["httpMethod"],
+        event["path"],
+        raw_body=event.get("body"),
+        query=event.get("queryStringParameters"),
+        headers={**as_(principal), "Idempotency-Key": f"k-{principal[-12:]}-{sample.parent.name}"},
+    )
+
+
+def table_items() -> list[dict[str, Any]]:
+    """What the table holds besides idempotency records (a refusal under a key is kept as one)."""
+    items = boto3.client("dynamodb", region_name="us-east-1").scan(TableName=TABLE_NAME)["Items"]
+    return [item for item in items if not item["pk"]["S"].startswith("IDEMPOTENCY#")]
+
+
+def refused(result: HttpResult, status: int, code: str) -> bool:
+    return result.status == status and result.body["errorCode"] == code
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_each_role_may_do_what_its_rights_say_and_nothing_else(
+    policy_api: Api, ids: dict[str, str], sample: Path
+) -> None:
+    method = json.loads(sample.read_text())["httpMethod"]
+    before = table_items()
+
+    nobody = send(policy_api, sample, ids, NOBODY)
+    assert refused(nobody, 403, "FORBIDDEN"), nobody
+
+    reader = send(policy_api, sample, ids, READER)
+    elsewhere = send(policy_api, sample, ids, ELSEWHERE)
+    if method == "GET":
+        assert reader.status == 200, reader
+        # Another account's documents do not exist for it; naming another account is refused.
+        names_account = "billing-accounts" in sample.read_text() or "billingAccountId" in sample.read_text()
+        assert refused(elsewhere, 403, "FORBIDDEN") if names_account else refused(elsewhere, 404, "NOT_FOUND")
+    else:
+        assert refused(reader, 403, "FORBIDDEN"), reader
+        assert elsewhere.status in (403, 404), elsewhere
+    assert table_items() == before  # a refusal writes nothing
+
+    operator = send(policy_api, sample, ids, OPERATOR)
+    if sample.parent.name == "void_credit_memo":
+        assert refused(operator, 403, "FORBIDDEN"), operator
+        # The Approver gets past the policy to the memo's own rules (it has an application).
+        assert refused(send(policy_api, sample, ids, APPROVER), 409, "HAS_ACTIVE_APPLICATIONS")
+    else:
+        assert operator.status != 403, operator
