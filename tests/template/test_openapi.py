@@ -27,7 +27,7 @@ ERROR_REF = "#/components/schemas/ErrorResponse"
 def test_committed_openapi_matches_the_code() -> None:
     # Building the document imports the handlers; under the functions' environment, so that a
     # handler test that later runs in this process finds them configured (Powertools' Metrics
-    # reads its namespace when credit_memos.api.edge is first imported).
+    # reads its namespace when credit_memos.api.observability is first imported).
     with environment(base_environment()):
         document = build_document()
     assert OUTPUT.read_text() == render(document), "openapi.json is stale: run `python -m infra.openapi`"
@@ -102,7 +102,7 @@ def test_every_post_declares_the_idempotency_key_the_service_accepts() -> None:
         schema = _string_schema(header["schema"])
         assert (schema["minLength"], schema["maxLength"]) == (1, 255), path
         for key in keys:
-            try:  # the header's validator (api/edge.py checks a direct invocation's key by the same pattern)
+            try:  # the header's validator (api/direct_invocation.py checks a direct invocation's key by the same pattern)
                 TypeAdapter(IdempotencyKey).validate_python(key)
                 accepted = True
             except PydanticValidationError:

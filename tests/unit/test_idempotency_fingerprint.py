@@ -35,7 +35,7 @@ def _stored_form(command: Any) -> str:
 
 
 def _body(value: Any) -> Any:
-    # As the edge reads it (exact decimals). Not through ``api.edge``: importing it here would
+    # As the edge reads it (exact decimals). Not through ``api.execution``: importing it here would
     # create Powertools' Metrics before the tests that set its namespace.
     return json.loads(json.dumps(value), parse_float=Decimal, parse_int=Decimal)
 
