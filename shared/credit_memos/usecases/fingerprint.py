@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from typing import Any
 
 from credit_memos.commands import Command
 
@@ -25,7 +24,9 @@ def fingerprint(command: Command) -> str:
     still matches the record of its first attempt. The text is that of
     ``[operation, dataclasses.asdict(command)]`` (sorted keys, Decimals as str).
     """
-    fields = {f.name: getattr(command, f.name) for f in dataclasses.fields(command) if f.name not in _WHO}
+    fields = dataclasses.asdict(command)
+    for name in _WHO:
+        del fields[name]
     for name in _FINGERPRINT_IF_SET:
         if fields.get(name, 0) is None:
             del fields[name]
@@ -33,10 +34,4 @@ def fingerprint(command: Command) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _fields_or_str(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-    return str(value)
-
-
-_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_fields_or_str)
+_FINGERPRINT_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)

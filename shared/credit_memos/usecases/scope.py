@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from credit_memos.ports import Changes, Page, Repository, Snapshot
+from credit_memos.ports import Repository, Snapshot
 
 
 class ScopedRepository:
@@ -44,36 +44,7 @@ class ScopedRepository:
         found = self._repository.read(invoice_ids=sorted(invoice_ids), consistent=consistent).invoices
         return {i for i, doc in found.items() if self._sees(doc.billing_account_id)}
 
-    def commit(self, changes: Changes) -> None:
-        self._repository.commit(changes)
-
-    def list_invoices(
-        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
-    ) -> Page:
-        return self._repository.list_invoices(billing_account_id, status, limit, next_token)
-
-    def list_credit_memos(
-        self,
-        billing_account_id: str,
-        status: str | None,
-        limit: int,
-        next_token: str | None,
-        reason_code: str | None = None,
-    ) -> Page:
-        return self._repository.list_credit_memos(billing_account_id, status, limit, next_token, reason_code)
-
-    def find_credit_memo_id(self, document_number: str) -> str | None:
-        return self._repository.find_credit_memo_id(document_number)
-
-    def list_application_entries(
-        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
-    ) -> Page:
-        return self._repository.list_application_entries(
-            credit_memo_id=credit_memo_id, invoice_id=invoice_id, limit=limit, next_token=next_token
-        )
-
-    def read_account_summary(self, billing_account_id: str) -> Any:
-        return self._repository.read_account_summary(billing_account_id)
-
-    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
-        return self._repository.list_invoice_payments(invoice_id, limit, next_token)
+    def __getattr__(self, name: str) -> Any:
+        # Everything else as the repository does it: lists by account are refused at the edge
+        # for another account, and a document's history is read after the document itself.
+        return getattr(self._repository, name)

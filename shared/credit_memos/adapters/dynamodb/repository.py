@@ -14,42 +14,35 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
-from credit_memos.adapters.dynamodb.batch_reads import batch_get
+from credit_memos.adapters.dynamodb.attribute_codec import serialize
 from credit_memos.adapters.dynamodb.document_items import (
     claim_from_item,
     document_from_item,
-    listed_document,
     payment_from_item,
     series_from_item,
     series_item,
 )
 from credit_memos.adapters.dynamodb.errors import translate
 from credit_memos.adapters.dynamodb.idempotency_items import idempotency_from_item, idempotency_item
+from credit_memos.adapters.dynamodb.index_queries import IndexQueries
 from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
-    NUMBER_ATTRIBUTE,
-    NUMBER_INDEX,
     PENDING_INDEX,
     Index,
-    account_partition,
     claim_key,
     entry_key,
-    history_partition,
     idempotency_key,
     invoice_key,
     lines_key,
     memo_key,
     outbox_key,
     payment_key,
-    payments_partition,
     pending_partition,
     pending_shard,
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
-from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.errors import ServiceUnavailable, ValidationError
@@ -58,12 +51,11 @@ from credit_memos.ports import (
     Changes,
     ConflictingWrite,
     IdempotencyRecordExists,
-    Page,
     Snapshot,
 )
 
 if TYPE_CHECKING:
-    from credit_memos.domain.summary import AccountTotals
+    pass
 
 # An item may be 400 KB; keep a margin for attribute overhead we do not count.
 MAX_ITEM_BYTES = 380_000
@@ -82,7 +74,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DynamoDbRepository:
+class DynamoDbRepository(IndexQueries):
+    """Reads by key and the transactional commit (the lists: ``IndexQueries``)."""
+
     def __init__(
         self,
         client: Any,
@@ -92,13 +86,8 @@ class DynamoDbRepository:
         sleep: Callable[[float], None] = time.sleep,
         indexes: tuple[Index, Index] = INDEXES,
     ) -> None:
-        self._client = client
-        self._table = table_name
-        # The index of an account's documents (and a memo's history), and of an account's
-        # documents by status (and an invoice's history).
-        self._by_account, self._by_status = indexes
+        super().__init__(client, table_name, sleep=sleep, indexes=indexes)
         self._clock = clock
-        self._sleep = sleep
 
     def _epoch(self) -> int:
         return int(self._clock().timestamp())
@@ -203,9 +192,6 @@ class DynamoDbRepository:
             headers = {_key(d): d for d in self._batch_get([{"pk": pk, "sk": sk} for pk, sk in torn], True)}
             chunks = {key: {} for key in torn}
         raise ServiceUnavailable("the documents are being changed by other requests; retry the request")
-
-    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
-        return batch_get(self._client, self._table, keys, consistent=consistent, sleep=self._sleep)
 
     # ------------------------------------------------------------ writes
 
@@ -340,140 +326,3 @@ class DynamoDbRepository:
                 "the request is too large to store atomically; split it into smaller requests"
             )
         raise translate(error) from error
-
-    # ------------------------------------------------------------ queries
-
-    def _query(
-        self,
-        index: Index,
-        partition: str,
-        limit: int,
-        next_token: str | None,
-        reason_code: str | None = None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        request: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": index.name,
-            "KeyConditionExpression": "#pk = :pk",
-            "ExpressionAttributeNames": {"#pk": index.pk},
-            "ExpressionAttributeValues": {":pk": {"S": partition}},
-            "Limit": limit,
-        }
-        if reason_code is not None:
-            # Applied to the page DynamoDB read (Limit items): a page may hold fewer, even none,
-            # and still have a nextToken.
-            request["FilterExpression"] = "#reason = :reason"
-            request["ExpressionAttributeNames"]["#reason"] = "reason_code"
-            request["ExpressionAttributeValues"][":reason"] = {"S": reason_code}
-        if next_token is not None:
-            start = decode_token(next_token, partition)
-            # A start key is one this query returned: the index's four keys, on this partition.
-            if set(start) != {"pk", "sk", index.pk, index.sk} or start[index.pk]["S"] != partition:
-                raise invalid_token()
-            request["ExclusiveStartKey"] = start
-        try:
-            response = self._client.query(**request)
-        except ClientError as error:
-            code = error.response.get("Error", {}).get("Code")
-            if next_token is not None and code == "ValidationException":
-                raise invalid_token() from None  # the engine refused the start key: a forged token
-            raise translate(error) from error
-        except BotoCoreError as error:
-            raise translate(error) from error
-        last = response.get("LastEvaluatedKey")
-        items = [deserialize(item) for item in response.get("Items", [])]
-        return items, (encode_token(last, partition) if last else None)
-
-    def _listed(self, items: list[dict[str, Any]]) -> list[Any]:
-        """The documents of index items, in their order; those the index lacks read from the table."""
-        listed = [listed_document(item) for item in items]
-        missing = [
-            {"pk": item["pk"], "sk": item["sk"]}
-            for item, doc in zip(items, listed, strict=True)
-            if doc is None
-        ]
-        if missing:
-            # Eventually consistent, like the index query itself.
-            found = {(d["pk"], d["sk"]): d for d in self._batch_get(missing, consistent=False)}
-            for position, item in enumerate(items):
-                if listed[position] is None:
-                    data = found.get((item["pk"], item["sk"]))
-                    listed[position] = None if data is None else listed_document(data)
-        return [doc for doc in listed if doc is not None]
-
-    def _list_documents(
-        self,
-        document: str,
-        billing_account_id: str,
-        status: str | None,
-        limit: int,
-        next_token: str | None,
-        reason_code: str | None = None,
-    ) -> Page:
-        index = self._by_account if status is None else self._by_status
-        partition = account_partition(document, billing_account_id, status)
-        items, token = self._query(index, partition, limit, next_token, reason_code)
-        return Page(self._listed(items), token)
-
-    def list_invoices(
-        self, billing_account_id: str, status: str | None, limit: int, next_token: str | None
-    ) -> Page:
-        return self._list_documents("INVOICE", billing_account_id, status, limit, next_token)
-
-    def list_credit_memos(
-        self,
-        billing_account_id: str,
-        status: str | None,
-        limit: int,
-        next_token: str | None,
-        reason_code: str | None = None,
-    ) -> Page:
-        return self._list_documents("MEMO", billing_account_id, status, limit, next_token, reason_code)
-
-    def find_credit_memo_id(self, document_number: str) -> str | None:
-        request = {
-            "TableName": self._table,
-            "IndexName": NUMBER_INDEX,
-            "KeyConditionExpression": "#number = :number",
-            "ExpressionAttributeNames": {"#number": NUMBER_ATTRIBUTE},
-            "ExpressionAttributeValues": {":number": {"S": document_number}},
-            "Limit": 2,
-        }
-        try:
-            items = self._client.query(**request).get("Items", [])
-        except (ClientError, BotoCoreError) as error:
-            raise translate(error) from error
-        if not items:
-            return None
-        return str(deserialize(items[0])["pk"]).removeprefix("MEMO#")
-
-    def read_account_summary(self, billing_account_id: str) -> AccountTotals | None:
-        # Imported here: only ReadAccountSummaryFunction reads summaries (a cold start of every
-        # other function need not import the summary's domain module).
-        from credit_memos.adapters.dynamodb.summary_store import SummaryStore
-
-        try:
-            return SummaryStore(self._client, self._table).read(billing_account_id)
-        except (ClientError, BotoCoreError) as error:
-            raise translate(error) from error
-
-    def list_application_entries(
-        self, *, credit_memo_id: str | None, invoice_id: str | None, limit: int, next_token: str | None
-    ) -> Page:
-        if credit_memo_id is not None:
-            partition, index = history_partition("MEMO", credit_memo_id), self._by_account
-        else:
-            partition, index = history_partition("INVOICE", invoice_id or ""), self._by_status
-        items, token = self._query(index, partition, limit, next_token)
-        return Page(self._listed(items), token)
-
-    def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
-        partition = payments_partition(invoice_id)
-        items, token = self._query(self._by_status, partition, limit, next_token)
-        listed = [payment_from_item(item) for item in items]
-        missing = [{"pk": i["pk"], "sk": i["sk"]} for i, p in zip(items, listed, strict=True) if p is None]
-        if missing:
-            # A record with many line allocations keeps them out of the index (records_unindexed).
-            found = {d["pk"]: payment_from_item(d) for d in self._batch_get(missing, consistent=False)}
-            listed = [p if p is not None else found.get(i["pk"]) for i, p in zip(items, listed, strict=True)]
-        return Page([p for p in listed if p is not None], token)
