@@ -14,20 +14,6 @@ from credit_memos.domain.documents import SettlementLevel
 _TRUE = {"1", "true", "t", "yes", "y", "on"}
 
 
-def tracing_enabled(environ: Mapping[str, str]) -> bool:
-    """Whether Powertools' Tracer would trace, by its documented environment contract.
-
-    Tracing is off when ``POWERTOOLS_TRACE_DISABLED`` is true, and outside Lambda: no
-    ``LAMBDA_TASK_ROOT`` (set by the Lambda runtime, and by ``infra/local``), or under the
-    SAM CLI (``AWS_SAM_LOCAL``) or Chalice (``AWS_CHALICE_CLI_MODE``) emulators.
-    """
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE:
-        return False
-    in_lambda = bool(environ.get("LAMBDA_TASK_ROOT"))
-    emulated = bool(environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"))
-    return in_lambda and not emulated
-
-
 @dataclass(frozen=True)
 class Settings:
     """The configuration, read once from the environment."""
@@ -42,8 +28,6 @@ class Settings:
     # The outbox publisher's bus (template: the publisher's EVENT_BUS_NAME) and a local endpoint.
     event_bus_name: str = "credit-memos"
     eventbridge_endpoint_url: str | None = None
-    # X-Ray tracing through Powertools' Tracer (see tracing_enabled).
-    tracing_enabled: bool = False
     # Lists read the indexes GSI1/GSI2 (projection ALL) instead of GSI3/GSI4: only while a
     # deployed table migrates to the new indexes (docs/design.md "Migrating a deployed table").
     read_legacy_indexes: bool = False
@@ -73,7 +57,6 @@ class Settings:
             max_conflict_retries=int(environ.get("MAX_CONFLICT_RETRIES", "12")),
             event_bus_name=environ.get("EVENT_BUS_NAME") or "credit-memos",
             eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
-            tracing_enabled=tracing_enabled(environ),
             read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
             max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
             retry_budget_seconds=_positive_seconds(environ.get("RETRY_BUDGET_SECONDS", "8")),
