@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from credit_memos.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -56,3 +57,29 @@ def test_publisher_bus_and_endpoint() -> None:
     defaults = Settings.from_environment({})
     assert defaults.event_bus_name == "credit-memos"
     assert defaults.eventbridge_endpoint_url is None
+
+
+def test_unset_or_empty_variables_take_the_defaults() -> None:
+    environ = {"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-west-1", "DYNAMODB_ENDPOINT_URL": ""}
+    settings = Settings.from_environment(environ)
+    assert (settings.region, settings.dynamodb_endpoint_url, settings.table_name) == (
+        "eu-west-1",
+        None,
+        "credit-memos",
+    )
+    assert Settings.from_environment({"READ_LEGACY_INDEXES": "true"}).read_legacy_indexes is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CREDIT_APPLICATION_LEVEL", "Line"),
+        ("IDEMPOTENCY_TTL_HOURS", "23"),
+        ("MAX_CONFLICT_RETRIES", "many"),
+        ("CREDIT_MEMO_NUMBER_PREFIX", "-CM"),
+        ("CREDIT_MEMO_NUMBER_PREFIX", "A" * 17),
+    ],
+)
+def test_a_bad_variable_stops_init_and_is_named(variable: str, value: str) -> None:
+    with pytest.raises(RuntimeError, match=variable):
+        Settings.from_environment({variable: value})
