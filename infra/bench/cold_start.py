@@ -1,12 +1,14 @@
 """Section 3: cold start, each handler in a fresh interpreter, against the least a handler can do.
 
-For each function, a fresh ``python -c`` child (the venv's interpreter, the function's environment
-from template.yaml as ``infra.local.lambda_runtime`` builds it, its code folder first on
-``sys.path`` as ``LAMBDA_TASK_ROOT`` is in Lambda) imports the handler file the way
-``load_handler`` does and answers one API Gateway event against DynamoDB Local. The child times,
-with ``time.perf_counter``, the import and the first response; interpreter start-up is outside
-both figures, as it is outside the baseline's. The baseline child imports boto3 and creates a
-DynamoDB client. Runs alternate baseline and handlers; medians are compared.
+For each function, a fresh ``python -c`` child (the function's environment from template.yaml as
+``infra.local.lambda_runtime`` builds it, with tracing on as deployed, ``Tracing: Active``; its
+code folder first on ``sys.path`` as ``LAMBDA_TASK_ROOT`` is in Lambda) imports the handler file
+the way ``load_handler`` does and answers one API Gateway event against DynamoDB Local. The child
+times, with ``time.perf_counter`` and ``time.process_time``, the import and the first response;
+interpreter start-up is outside both figures, as it is outside the baseline's. The baseline child
+imports boto3 and creates a DynamoDB client from the same place as the handler: the development
+venv for the dev columns, the built layer (``python -I -S``) for the built columns, which are held
+to the target. Runs alternate baselines and handlers; medians are compared.
 
 Analysis: one ``-X importtime`` child (self time summed by top-level package, and the heaviest
 imports) and one child that profiles the first response with cProfile.
@@ -116,12 +118,15 @@ result = {"import_s": created - start, "import_cpu_s": cpu_created - cpu_start, 
 sys.stderr.write("BENCH_RESULT " + json.dumps(result) + "\\n")
 """
 
-XRAY_ENV = {
-    "POWERTOOLS_TRACE_DISABLED": "false",
+# What Lambda adds to a function's environment with ``Tracing: Active`` (the trace header of the
+# invocation, a sampled one; the daemon's address: nothing listens there, X-Ray's UDP sends are
+# fire-and-forget). ``POWERTOOLS_TRACE_DISABLED`` is unset, as the template leaves it.
+TRACING_ENV = {
     "_X_AMZN_TRACE_ID": "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
-    "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR",
+    "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
     "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
 }
+TRACING_OFF = {"POWERTOOLS_TRACE_DISABLED": "true"}
 
 # ---------------------------------------------------------------- one event per function
 
@@ -223,7 +228,8 @@ CASES: dict[str, Prepare] = {
     "credit_invoice": _credit_invoice,
     "convert_negative_invoice_lines": _convert,
 }
-XRAY_CASES = ("apply_credit_memo", "read_invoices")
+# Reference rows: the same functions with tracing off (what tracing costs a cold start).
+TRACING_OFF_CASES = ("apply_credit_memo",)
 # The designs measured beside the deployed one (the router), on the same events in the same run.
 VARIANTS = {
     "validating": "Powertools' validating resolver (before)",
@@ -238,9 +244,16 @@ ANALYSIS_CASES = ("create_invoice", "apply_credit_memo")
 def _child_env(
     bench: Bench, function: FunctionDefinition | None, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "POWERTOOLS_", "_X_AMZN"))}
+    """The function's environment as deployed (tracing on), then ``extra``."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTHON", "POWERTOOLS_", "_X_AMZN", "AWS_XRAY"))
+    }
     if function is not None:
         env.update(function_environment(function, endpoint_url=bench.endpoint_url))
+        env.pop("POWERTOOLS_TRACE_DISABLED", None)  # a local default; the template leaves it unset
+        env.update(TRACING_ENV)
     env.update(extra or {})
     return env
 
@@ -331,10 +344,7 @@ FLOORS = {
 }
 
 
-# Reference row: the baseline child on the built layer, whose botocore keeps only the models and
-# endpoint data of the services the package calls (infra/build/layer.py): a bare boto3 function
-# shipped with that layer would start this much faster too. Not the ratios' denominator.
-BUILT_BASELINE = "for reference: the baseline on the built layer (botocore's data pruned)"
+BASELINE = "baseline: import boto3 + DynamoDB client"
 
 
 def _baseline_run(
@@ -415,21 +425,31 @@ def _packaged_build(bench: Bench, directory: Path) -> tuple[Packaged | None, str
     return package(build_dir, directory / "packaged"), str(build_dir)
 
 
-def _ratios(
-    runs_of: list[dict[str, Any]], baseline: float, baseline_cpu: float, baseline_cpu_min: float
-) -> dict[str, float]:
-    total = median([s["import_s"] + s["first_s"] for s in runs_of])
-    cpu = median([s["import_cpu_s"] + s["first_cpu_s"] for s in runs_of])
-    cpu_min = min(s["import_cpu_s"] + s["first_cpu_s"] for s in runs_of)
+Samples = list[dict[str, Any]]
+
+
+def _cpu(sample: dict[str, Any]) -> float:
+    return float(sample["import_cpu_s"]) + float(sample.get("first_cpu_s") or 0.0)
+
+
+def _wall(sample: dict[str, Any]) -> float:
+    return float(sample["import_s"]) + float(sample.get("first_s") or 0.0)
+
+
+def _ratios(runs_of: Samples, baselines: Samples) -> dict[str, Any]:
+    """Medians of ``runs_of`` over the baseline's, and each round's CPU ratio (the rounds interleave)."""
+    baseline, baseline_cpu = median([_wall(s) for s in baselines]), median([_cpu(s) for s in baselines])
+    per_round = sorted(_cpu(s) / _cpu(b) for s, b in zip(runs_of, baselines, strict=False))
     return {
-        # the quietest run of each side: other processes only ever add to a child's CPU time
-        "cpu_ratio_min": round(cpu_min / baseline_cpu_min, 2),
         "import_ms": round(median([s["import_s"] for s in runs_of]) * 1000, 1),
-        "first_ms": round(median([s["first_s"] for s in runs_of]) * 1000, 1),
-        "total_ms": round(total * 1000, 1),
-        "cpu_ms": round(cpu * 1000, 1),
-        "ratio": round(total / baseline, 2),
-        "cpu_ratio": round(cpu / baseline_cpu, 2),
+        "first_ms": round(median([s.get("first_s") or 0.0 for s in runs_of]) * 1000, 1),
+        "total_ms": round(median([_wall(s) for s in runs_of]) * 1000, 1),
+        "cpu_ms": round(median([_cpu(s) for s in runs_of]) * 1000, 1),
+        "ratio": round(median([_wall(s) for s in runs_of]) / baseline, 2),
+        "cpu_ratio": round(median([_cpu(s) for s in runs_of]) / baseline_cpu, 2),
+        # the quietest run of each side: other processes only ever add to a child's CPU time
+        "cpu_ratio_min": round(min(_cpu(s) for s in runs_of) / min(_cpu(s) for s in baselines), 2),
+        "cpu_ratio_rounds": f"{per_round[0]:.2f}-{per_round[-1]:.2f}" if per_round else None,
     }
 
 
@@ -438,17 +458,16 @@ def run(bench: Bench) -> Section:
     runs = 1 if bench.smoke else 3 if bench.quick else 9
     functions = {f.folder_name: f for f in bench.template.functions().values()}
     cases = {name: prepare for name, prepare in CASES.items() if name in functions}
-    xray_cases = () if bench.smoke else XRAY_CASES
+    tracing_off_cases = [name for name in TRACING_OFF_CASES if name in cases and not bench.smoke]
     variant_cases = [name for name in VARIANT_CASES if name in cases and not bench.smoke]
     if bench.smoke:
         cases = {name: cases[name] for name in ("apply_credit_memo",) if name in cases}
-    samples: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    built: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    floors: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    dev: dict[str, Samples] = defaultdict(list)  # row label -> samples, the dev venv
+    built: dict[str, Samples] = defaultdict(list)  # row label -> samples, the built artifact
     section = Section(
         "cold_start",
-        "3. Cold start: import + first response in a fresh interpreter / import boto3 + client "
-        "(dev venv | built, packaged artifact)",
+        "3. Cold start, tracing on as deployed: import + first response in a fresh interpreter / "
+        "import boto3 + DynamoDB client from the same place (dev venv | built artifact and its layer)",
         [
             ("function", "function"),
             ("total_ms", "dev total ms"),
@@ -457,20 +476,61 @@ def run(bench: Bench) -> Section:
             ("built_import_ms", "built import ms"),
             ("built_first_ms", "built first ms"),
             ("built_total_ms", "built total ms"),
+            ("built_cpu_ms", "built CPU ms"),
             ("built_ratio", "built ratio"),
             ("built_cpu_ratio", "built CPU ratio"),
+            ("built_cpu_ratio_rounds", "built CPU ratio, each round"),
             ("built_cpu_ratio_min", "built CPU ratio (quietest runs)"),
             ("target", "target (built)"),
             ("meets", "meets"),
         ],
     )
     load_before = [round(x, 2) for x in os.getloadavg()]
+
+    def one_round(directory: Path, packaged: Packaged | None) -> None:
+        layer = packaged.layer_python.resolve() if packaged is not None else None
+        dev[BASELINE].append(_baseline_run(bench, with_request=False))
+        dev["for reference: baseline + one BatchGetItem"].append(_baseline_run(bench, with_request=True))
+        if layer is not None:
+            built[BASELINE].append(_baseline_run(bench, with_request=False, layer=layer))
+        for label, imports in FLOORS.items():
+            if not bench.smoke:
+                dev[label].append(_baseline_run(bench, with_request=False, extra=imports))
+                if layer is not None:
+                    built[label].append(_baseline_run(bench, with_request=False, extra=imports, layer=layer))
+        for name, prepare in cases.items():
+            dev[name].append(_handler_run(bench, functions[name], _event_file(bench, prepare, directory)))
+            if packaged is not None:
+                event = _event_file(bench, prepare, directory)
+                built[name].append(_handler_run(bench, functions[name], event, packaged=packaged))
+        for name in tracing_off_cases:
+            label = f"{name} (tracing off)"
+            event = _event_file(bench, cases[name], directory)
+            dev[label].append(_handler_run(bench, functions[name], event, extra=TRACING_OFF))
+            if packaged is not None:
+                event = _event_file(bench, cases[name], directory)
+                built[label].append(
+                    _handler_run(bench, functions[name], event, extra=TRACING_OFF, packaged=packaged)
+                )
+        for name in variant_cases:
+            for variant, variant_label in VARIANTS.items():
+                label = f"{name} [{variant_label}]"
+                event = _event_file(bench, cases[name], directory)
+                dev[label].append(_handler_run(bench, functions[name], event, variant=variant))
+                if packaged is not None:
+                    event = _event_file(bench, cases[name], directory)
+                    built[label].append(
+                        _handler_run(bench, functions[name], event, packaged=packaged, variant=variant)
+                    )
+
     with tempfile.TemporaryDirectory(prefix="bench-cold-") as tmp:
         directory = Path(tmp)
         packaged, build_note = _packaged_build(bench, directory)
         # One unrecorded round: bytecode caches and the OS page cache are warm, as they are for
         # every cold start of a deployed function after its first.
         _baseline_run(bench, with_request=True)
+        if packaged is not None:
+            _baseline_run(bench, with_request=False, layer=packaged.layer_python.resolve())
         for name, prepare in cases.items():
             _handler_run(bench, functions[name], _event_file(bench, prepare, directory))
             if packaged is not None:
@@ -479,50 +539,16 @@ def run(bench: Bench) -> Section:
                 )
         for run_index in range(runs):
             bench.log(f"  cold start: run {run_index + 1}/{runs}")
-            samples["baseline"].append(_baseline_run(bench, with_request=False))
-            samples["baseline+request"].append(_baseline_run(bench, with_request=True))
-            if packaged is not None:
-                floors[BUILT_BASELINE].append(
-                    _baseline_run(bench, with_request=False, layer=packaged.layer_python.resolve())
-                )
-            for label, imports in FLOORS.items():
-                if not bench.smoke:
-                    floors[label].append(_baseline_run(bench, with_request=False, extra=imports))
-                    if packaged is not None:
-                        layer = packaged.layer_python.resolve()
-                        floors[f"{label}, on the built layer"].append(
-                            _baseline_run(bench, with_request=False, extra=imports, layer=layer)
-                        )
-            for name, prepare in cases.items():
-                samples[name].append(
-                    _handler_run(bench, functions[name], _event_file(bench, prepare, directory))
-                )
-                if packaged is not None:
-                    event = _event_file(bench, prepare, directory)
-                    built[name].append(_handler_run(bench, functions[name], event, packaged=packaged))
-            for name in variant_cases:
-                for variant, label in VARIANTS.items():
-                    event = _event_file(bench, cases[name], directory)
-                    samples[f"{name} [{label}]"].append(
-                        _handler_run(bench, functions[name], event, variant=variant)
-                    )
-                    if packaged is not None:
-                        event = _event_file(bench, cases[name], directory)
-                        built[f"{name} [{label}]"].append(
-                            _handler_run(bench, functions[name], event, packaged=packaged, variant=variant)
-                        )
-            for name in xray_cases:
-                if name in cases:
-                    event = _event_file(bench, cases[name], directory)
-                    samples[f"{name} (X-Ray on)"].append(
-                        _handler_run(bench, functions[name], event, extra=XRAY_ENV)
-                    )
+            one_round(directory, packaged)
         # analysis runs (not part of the figures): where import and the first response go, on the
         # built artifact when there is one; import time above the baseline's own modules
         analysis: dict[str, Any] = {}
         if not bench.smoke:
             where = "built" if packaged is not None else "dev"
-            baseline_modules = importtime_modules(_baseline_run(bench, with_request=False, importtime=True))
+            layer = packaged.layer_python.resolve() if packaged is not None else None
+            baseline_modules = importtime_modules(
+                _baseline_run(bench, with_request=False, importtime=True, layer=layer)
+            )
             for name in ANALYSIS_CASES:
                 if name not in cases:
                     continue
@@ -537,57 +563,19 @@ def run(bench: Bench) -> Section:
                     bench, functions[name], event, profile=True, packaged=packaged
                 )["profile"][:40]
             analysis["where"] = where
-            if "apply_credit_memo" in cases:
-                event = _event_file(bench, cases["apply_credit_memo"], directory)
-                traced = _handler_run(
-                    bench, functions["apply_credit_memo"], event, importtime=True, extra=XRAY_ENV
-                )
-                analysis["importtime_apply_credit_memo_xray_on"] = importtime_analysis(traced["stderr"])
         load_after = [round(x, 2) for x in os.getloadavg()]
 
-    baseline = median([s["import_s"] for s in samples["baseline"]])
-    baseline_cpu = median([s["import_cpu_s"] for s in samples["baseline"]])
-    baseline_cpu_min = min(s["import_cpu_s"] for s in samples["baseline"])
-    floor_request = median([s["import_s"] + s["first_s"] for s in samples["baseline+request"]])
-    section.rows.append(
-        {
-            "function": "baseline: import boto3 + DynamoDB client",
-            "total_ms": round(baseline * 1000, 1),
-            "cpu_ms": round(baseline_cpu * 1000, 1),
-            "ratio": 1.0,
-            "cpu_ratio": 1.0,
-        }
-    )
-    section.rows.append(
-        {
-            "function": "for reference: baseline + one BatchGetItem",
-            "total_ms": round(floor_request * 1000, 1),
-            "ratio": round(floor_request / baseline, 2),
-        }
-    )
-    for label, runs_of in floors.items():
-        total = median([s["import_s"] for s in runs_of])
-        cpu = median([s["import_cpu_s"] for s in runs_of])
-        section.rows.append(
-            {
-                "function": label,
-                "total_ms": round(total * 1000, 1),
-                "cpu_ms": round(cpu * 1000, 1),
-                "ratio": round(total / baseline, 2),
-                "cpu_ratio": round(cpu / baseline_cpu, 2),
-            }
-        )
-    for name, runs_of in samples.items():
-        if name.startswith("baseline"):
-            continue
-        row: dict[str, Any] = {"function": name, **_ratios(runs_of, baseline, baseline_cpu, baseline_cpu_min)}
-        row["modules_loaded"] = runs_of[0].get("modules")
-        row["samples_ms"] = [round((s["import_s"] + s["first_s"]) * 1000, 1) for s in runs_of]
-        if built.get(name):
-            figures = _ratios(built[name], baseline, baseline_cpu, baseline_cpu_min)
+    for label in dict.fromkeys([*dev, *built]):
+        row: dict[str, Any] = {"function": label}
+        if dev.get(label):
+            row.update(_ratios(dev[label], dev[BASELINE]))
+            row["modules_loaded"] = dev[label][0].get("modules")
+            row["samples_ms"] = [round(_wall(s) * 1000, 1) for s in dev[label]]
+        if built.get(label):
+            figures = _ratios(built[label], built[BASELINE])
             row.update({f"built_{key}": value for key, value in figures.items()})
-            row["built_samples_ms"] = [round((s["import_s"] + s["first_s"]) * 1000, 1) for s in built[name]]
-            if "[" not in name:  # the deployed design is held to the target; the others are compared
+            row["built_samples_cpu_ms"] = [round(_cpu(s) * 1000, 1) for s in built[label]]
+            if label in cases:  # the deployed design is held to the target; the others are compared
                 row["target"] = f"<= {TARGET_RATIO}"
                 row["meets"] = figures["ratio"] <= TARGET_RATIO
         section.rows.append(row)
@@ -609,21 +597,17 @@ def run(bench: Bench) -> Section:
     if imports:
         cumulative = ", ".join(f"{k} {v:.0f}" for k, v in imports["cumulative_ms"].items())
         section.notes.append(f"cumulative ms, apply_credit_memo (first importer pays): {cumulative}")
-    xray = analysis.get("importtime_apply_credit_memo_xray_on", {})
-    if xray:
-        section.notes.append(
-            "with X-Ray on: "
-            + ", ".join(f"{k} {v:.0f}" for k, v in list(xray["self_ms_by_package"].items())[:6])
-        )
     section.notes += [
         f"built: {build_note}; each function's packaged folder (zipped like `sam package`, 1980 dates, "
-        "unzipped) + its layer + the standard library in `python -I -S`, its bytecode unchecked-hash. "
-        "dev: the development venv, its handler file and site-packages (timestamp .pyc caches, warm). "
-        "CPU: time.process_time of the child over the same span.",
-        f"median of {runs} runs each, alternating baseline, dev and built handlers; each child gets a "
-        "fresh event (Idempotency-Key on POSTs) and its function's environment from template.yaml with the "
-        "local defaults (POWERTOOLS_TRACE_DISABLED=true); '(X-Ray on)' rows enable the Tracer as deployed "
-        "(Tracing: Active) and are not held to the target.",
+        "unzipped) + its layer + the standard library in `python -I -S`, its bytecode unchecked-hash; "
+        "the built baseline is boto3 and its client from that layer (botocore's data pruned). "
+        "dev: the development venv, its handler file and site-packages (timestamp .pyc caches, warm), "
+        "over the dev venv's baseline. CPU: time.process_time of the child over the same span.",
+        f"median of {runs} runs each, alternating baselines, dev and built handlers; 'each round': the "
+        "lowest and highest of the rounds' CPU ratios (handler / the same round's baseline). Each child "
+        "gets a fresh event (Idempotency-Key on POSTs) and its function's environment from template.yaml "
+        "with tracing on as deployed (Tracing: Active: Lambda's trace header and X-Ray variables, "
+        "POWERTOOLS_TRACE_DISABLED unset); '(tracing off)' rows set POWERTOOLS_TRACE_DISABLED=true.",
         "first response includes the DynamoDB client's creation (get_service()) and the new "
         "connection's first requests to DynamoDB Local.",
     ]

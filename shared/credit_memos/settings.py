@@ -1,104 +1,58 @@
-"""Configuration, read once from the environment into a typed object."""
+"""Configuration: the environment variables the functions read, validated once into a typed object."""
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import get_args
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 from credit_memos.domain.documents import SettlementLevel
 
-_TRUE = {"1", "true", "t", "yes", "y", "on"}
 
+class Settings(BaseModel):
+    """The configuration. Each field reads the environment variable its alias names (template.yaml
+    sets them); a variable unset or empty takes the field's default."""
 
-def tracing_enabled(environ: Mapping[str, str]) -> bool:
-    """Whether Powertools' Tracer would trace, by its documented environment contract.
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
 
-    Tracing is off when ``POWERTOOLS_TRACE_DISABLED`` is true, and outside Lambda: no
-    ``LAMBDA_TASK_ROOT`` (set by the Lambda runtime, and by ``infra/local``), or under the
-    SAM CLI (``AWS_SAM_LOCAL``) or Chalice (``AWS_CHALICE_CLI_MODE``) emulators.
-    """
-    if environ.get("POWERTOOLS_TRACE_DISABLED", "false").strip().lower() in _TRUE:
-        return False
-    in_lambda = bool(environ.get("LAMBDA_TASK_ROOT"))
-    emulated = bool(environ.get("AWS_SAM_LOCAL") or environ.get("AWS_CHALICE_CLI_MODE"))
-    return in_lambda and not emulated
-
-
-@dataclass(frozen=True)
-class Settings:
-    """The configuration, read once from the environment."""
-
-    table_name: str
-    credit_application_level: SettlementLevel
-    dynamodb_endpoint_url: str | None
-    idempotency_ttl_hours: int
-    region: str
+    table_name: str = Field("credit-memos", validation_alias="TABLE_NAME")
+    credit_application_level: SettlementLevel = Field("Invoice", validation_alias="CREDIT_APPLICATION_LEVEL")
+    dynamodb_endpoint_url: str | None = Field(None, validation_alias="DYNAMODB_ENDPOINT_URL")
+    idempotency_ttl_hours: int = Field(48, ge=24, validation_alias="IDEMPOTENCY_TTL_HOURS")
+    region: str = Field("us-east-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     # Bounded internal retries of optimistic-concurrency conflicts (spec section 4).
-    max_conflict_retries: int
+    max_conflict_retries: int = Field(12, validation_alias="MAX_CONFLICT_RETRIES")
     # The outbox publisher's bus (template: the publisher's EVENT_BUS_NAME) and a local endpoint.
-    event_bus_name: str = "credit-memos"
-    eventbridge_endpoint_url: str | None = None
-    # X-Ray tracing through Powertools' Tracer (see tracing_enabled).
-    tracing_enabled: bool = False
+    event_bus_name: str = Field("credit-memos", validation_alias="EVENT_BUS_NAME")
+    eventbridge_endpoint_url: str | None = Field(None, validation_alias="EVENTBRIDGE_ENDPOINT_URL")
     # Lists read the indexes GSI1/GSI2 (projection ALL) instead of GSI3/GSI4: only while a
     # deployed table migrates to the new indexes (docs/design.md "Migrating a deployed table").
-    read_legacy_indexes: bool = False
+    read_legacy_indexes: bool = Field(False, validation_alias="READ_LEGACY_INDEXES")
     # The prefix of credit memo numbers (template parameter CreditMemoNumberPrefix): one series.
-    number_prefix: str = "CM-"
+    number_prefix: str = Field(
+        "CM-", pattern=r"^[A-Za-z0-9][A-Za-z0-9\-_/]{0,15}$", validation_alias="CREDIT_MEMO_NUMBER_PREFIX"
+    )
     # The bound of a posting's retries once it lost the series to another posting.
-    max_numbering_retries: int = 40
+    max_numbering_retries: int = Field(40, validation_alias="MAX_NUMBERING_RETRIES")
     # How long one request may spend retrying lost races (template Globals: RETRY_BUDGET_SECONDS,
     # kept below the functions' Timeout minus the SDK's read timeout; tests/template checks it).
-    retry_budget_seconds: float = 8.0
+    retry_budget_seconds: float = Field(
+        8.0, gt=0, le=600, allow_inf_nan=False, validation_alias="RETRY_BUDGET_SECONDS"
+    )
     # The access policy's file (spec section 9; a deployed stack always names one). None: every
     # caller is an Approver on every account (the local default).
-    access_policy_file: str | None = None
+    access_policy_file: str | None = Field(None, validation_alias="ACCESS_POLICY_FILE")
 
-    @staticmethod
-    def from_environment(environ: Mapping[str, str] | None = None) -> Settings:
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings from ``environ`` (default: the process's); a RuntimeError names a bad variable."""
         environ = os.environ if environ is None else environ
-        level = environ.get("CREDIT_APPLICATION_LEVEL", "Invoice")
-        if level not in get_args(SettlementLevel):
-            raise RuntimeError(f"CREDIT_APPLICATION_LEVEL must be Invoice or InvoiceLine, not {level!r}")
-        ttl_hours = int(environ.get("IDEMPOTENCY_TTL_HOURS", "48"))
-        if ttl_hours < 24:
-            raise RuntimeError("IDEMPOTENCY_TTL_HOURS must be at least 24")
-        return Settings(
-            table_name=environ.get("TABLE_NAME", "credit-memos"),
-            credit_application_level=level,  # type: ignore[arg-type]
-            dynamodb_endpoint_url=environ.get("DYNAMODB_ENDPOINT_URL") or None,
-            idempotency_ttl_hours=ttl_hours,
-            region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "us-east-1",
-            max_conflict_retries=int(environ.get("MAX_CONFLICT_RETRIES", "12")),
-            event_bus_name=environ.get("EVENT_BUS_NAME") or "credit-memos",
-            eventbridge_endpoint_url=environ.get("EVENTBRIDGE_ENDPOINT_URL") or None,
-            tracing_enabled=tracing_enabled(environ),
-            read_legacy_indexes=environ.get("READ_LEGACY_INDEXES", "false").strip().lower() in _TRUE,
-            max_numbering_retries=int(environ.get("MAX_NUMBERING_RETRIES", "40")),
-            retry_budget_seconds=_positive_seconds(environ.get("RETRY_BUDGET_SECONDS", "8")),
-            number_prefix=_number_prefix(environ.get("CREDIT_MEMO_NUMBER_PREFIX", "CM-")),
-            access_policy_file=environ.get("ACCESS_POLICY_FILE") or None,
-        )
-
-
-def _positive_seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = 0.0
-    if not 0 < seconds <= 600:
-        raise RuntimeError(f"RETRY_BUDGET_SECONDS must be a number of seconds above 0, not {value!r}")
-    return seconds
-
-
-def _number_prefix(prefix: str) -> str:
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-_/]{0,15}", prefix):
-        raise RuntimeError("CREDIT_MEMO_NUMBER_PREFIX must be 1-16 letters, digits, -, _ or /")
-    return prefix
+        try:
+            return cls.model_validate({name: value for name, value in environ.items() if value.strip()})
+        except ValidationError as error:
+            raise RuntimeError(f"invalid configuration: {error}") from None
 
 
 @lru_cache(maxsize=1)

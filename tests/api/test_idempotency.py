@@ -8,7 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
+from credit_memos.adapters.dynamodb.keys import idempotency_key
 from credit_memos.api.runtime import get_dynamodb_client
+from credit_memos.usecases.runner import stored_key
 
 from tests.builders import create_invoice, create_memo
 from tests.harness import TABLE_NAME, Api, invoke
@@ -91,7 +93,7 @@ def test_keys_live_at_least_24_hours(api: Api) -> None:
         headers={"Idempotency-Key": "ttl-1"},
     )
     table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE_NAME)
-    record = table.get_item(Key={"pk": "IDEMPOTENCY#CreateInvoice#ttl-1", "sk": "IDEMPOTENCY"})["Item"]
+    record = table.get_item(Key=idempotency_key("CreateInvoice", stored_key("local", "ttl-1")))["Item"]
     assert int(record["expiresAt"]) >= time.time() + 24 * 3600
 
 

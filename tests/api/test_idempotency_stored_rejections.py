@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from credit_memos.adapters.dynamodb.keys import idempotency_key
+from credit_memos.usecases.runner import stored_key
 
 from tests.builders import create_invoice, create_memo
-from tests.harness import TABLE_NAME, Api, invoke
+from tests.harness import TABLE_NAME, Api, invoke, template
 
 ACCOUNT = "acct-rejections"
 
@@ -80,8 +82,10 @@ def test_not_found_is_stored_and_replayed_on_direct_invocation_too(api: Api) -> 
             assert type(error).__name__ == "NotFound"
         else:
             raise AssertionError("expected NotFound")
+        # A direct invocation without an actor is made by its function.
+        principal = f"lambda:{template().find_function('ApplyCreditMemoFunction').function_name}"
         stored = _table().get_item(
-            Key={"pk": "IDEMPOTENCY#ApplyCreditMemo#apply-to-nothing", "sk": "IDEMPOTENCY"}
+            Key=idempotency_key("ApplyCreditMemo", stored_key(principal, "apply-to-nothing"))
         )
         assert stored["Item"]["errorCode"] == "NOT_FOUND", attempt
 
@@ -97,6 +101,6 @@ def test_a_request_that_failed_schema_validation_is_not_stored(api: Api) -> None
     )
     assert good.status == 201 and "Idempotent-Replayed" not in good.headers
     stored = _table().get_item(
-        Key={"pk": "IDEMPOTENCY#CreateInvoice#first-try-was-malformed", "sk": "IDEMPOTENCY"}
+        Key=idempotency_key("CreateInvoice", stored_key("local", "first-try-was-malformed"))
     )
     assert "errorCode" not in stored["Item"]

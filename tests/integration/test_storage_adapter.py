@@ -25,10 +25,12 @@ from botocore.exceptions import ClientError
 from credit_memos.adapters.dynamodb import repository as repository_module
 from credit_memos.adapters.dynamodb.attribute_codec import serialize
 from credit_memos.adapters.dynamodb.document_items import document_item
+from credit_memos.adapters.dynamodb.keys import idempotency_key
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
 from credit_memos.api import runtime
 from credit_memos.ports import Changes, ConflictingWrite, IdempotencyRecord, IdempotencyRecordExists
 from credit_memos.usecases import CreditMemoService
+from credit_memos.usecases.runner import stored_key
 from credit_memos.usecases.service import utc_now
 
 from infra.local.dynamodb_local import dynamodb_client
@@ -221,7 +223,13 @@ def test_a_concurrent_request_with_the_same_key_is_answered_as_its_replay(
     path = f"/credit-memos/{memo['id']}/actions/apply"
     body = {"applications": [{"invoiceId": invoice["id"], "amount": "25.00"}]}
     headers = {"Idempotency-Key": f"same-key-{account}"}
-    payload = {"creditMemoId": memo["id"], "idempotencyKey": headers["Idempotency-Key"], **body}
+    # The same caller both times (the local server's): a key belongs to its principal.
+    payload = {
+        "creditMemoId": memo["id"],
+        "idempotencyKey": headers["Idempotency-Key"],
+        "actor": "local",
+        **body,
+    }
     first: list[Any] = []
     interfere(service, lambda: first.append(call("ApplyCreditMemoFunction", payload)))
 
@@ -279,9 +287,8 @@ def test_an_idempotency_key_is_held_until_the_second_its_record_expires(
     key = f"held-{account}"
     body = {"billingAccountId": account, "currency": "USD", "lines": [{"chargeAmount": "9.00"}]}
     first = check(api.post("/invoices", body, headers={"Idempotency-Key": key}), 201)
-    stored = client.get_item(
-        TableName=table, Key={"pk": {"S": f"IDEMPOTENCY#CreateInvoice#{key}"}, "sk": {"S": "IDEMPOTENCY"}}
-    )
+    record_key = idempotency_key("CreateInvoice", stored_key("local", key))
+    stored = client.get_item(TableName=table, Key={name: {"S": value} for name, value in record_key.items()})
     expires_at = int(stored["Item"]["expiresAt"]["N"])
 
     def at(moment: float) -> None:

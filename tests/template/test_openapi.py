@@ -102,7 +102,7 @@ def test_every_post_declares_the_idempotency_key_the_service_accepts() -> None:
         schema = _string_schema(header["schema"])
         assert (schema["minLength"], schema["maxLength"]) == (1, 255), path
         for key in keys:
-            try:  # the header's validator (api/direct_invocation.py checks a direct invocation's key by the same pattern)
+            try:  # the header's validator (a direct invocation's key: the same pattern)
                 TypeAdapter(IdempotencyKey).validate_python(key)
                 accepted = True
             except PydanticValidationError:

@@ -7,7 +7,6 @@ sleep are injected, so no test waits. The fake repository honours the adapter's 
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -175,7 +174,8 @@ def test_retries_stop_when_the_time_budget_is_spent_and_the_key_stays_usable(wor
     although it could still retry (many retries allowed), instead of running into a timeout."""
     invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
     elapsed = [0.0]
-    world.settings = dataclasses.replace(world.settings, max_conflict_retries=50, retry_budget_seconds=3.5)
+    retry_longer = {"max_conflict_retries": 50, "retry_budget_seconds": 3.5}
+    world.settings = world.settings.model_copy(update=retry_longer)
 
     def sleep(seconds: float) -> None:
         world.sleeps.append(seconds)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import credit_memos
 import pytest
+from credit_memos import gc_tuning
 from credit_memos.commands import memos
 from credit_memos.domain import documents
 
@@ -64,7 +65,7 @@ def test_a_function_imports_only_its_own_group_of_commands() -> None:
     ]
 
 
-def test_what_is_kept_for_the_process_is_built_with_fewer_collections_then_frozen() -> None:
+def test_what_lives_as_long_as_the_process_is_built_with_fewer_collections_then_frozen() -> None:
     before = gc.get_threshold()
     frozen = gc.get_freeze_count()
     seen: list[tuple[int, int, int]] = []
@@ -74,9 +75,9 @@ def test_what_is_kept_for_the_process_is_built_with_fewer_collections_then_froze
         return [object() for _ in range(10)]
 
     try:
-        built = credit_memos.kept_for_the_process(build)
+        built = credit_memos.build_long_lived(build)
         assert len(built) == 10
-        assert seen[0][0] >= credit_memos.INIT_THRESHOLD
+        assert seen[0][0] >= gc_tuning.INIT_THRESHOLD
         assert gc.get_threshold() == before and gc.isenabled()
         assert gc.get_freeze_count() > frozen
 
@@ -85,7 +86,7 @@ def test_what_is_kept_for_the_process_is_built_with_fewer_collections_then_froze
             raise RuntimeError("no client")
 
         with pytest.raises(RuntimeError):
-            credit_memos.kept_for_the_process(fail)
+            credit_memos.build_long_lived(fail)
         assert gc.get_threshold() == before
     finally:
         gc.unfreeze()  # this test process keeps collecting everything, as before

@@ -1,4 +1,4 @@
-"""Settings read from the environment: the publisher's bus, and when X-Ray tracing is on."""
+"""Settings read from the environment, and the tracer they leave to Powertools."""
 
 from __future__ import annotations
 
@@ -9,26 +9,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from credit_memos.settings import Settings, tracing_enabled
+from credit_memos.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-LAMBDA = {"LAMBDA_TASK_ROOT": "/var/task", "AWS_LAMBDA_FUNCTION_NAME": "f", "AWS_REGION": "us-east-1"}
-
-CASES: list[tuple[str, dict[str, str], bool]] = [
-    ("in Lambda", LAMBDA, True),
-    ("in Lambda, POWERTOOLS_TRACE_DISABLED=true", LAMBDA | {"POWERTOOLS_TRACE_DISABLED": "true"}, False),
-    ("in Lambda, POWERTOOLS_TRACE_DISABLED=1", LAMBDA | {"POWERTOOLS_TRACE_DISABLED": "1"}, False),
-    ("in Lambda, POWERTOOLS_TRACE_DISABLED=false", LAMBDA | {"POWERTOOLS_TRACE_DISABLED": "false"}, True),
-    ("under sam local", LAMBDA | {"AWS_SAM_LOCAL": "true"}, False),
-    ("under chalice local", LAMBDA | {"AWS_CHALICE_CLI_MODE": "true"}, False),
-    ("outside Lambda", {"AWS_REGION": "us-east-1"}, False),
-]
-
-
-@pytest.mark.parametrize(("environ", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_tracing_follows_the_powertools_rule(environ: dict[str, str], expected: bool) -> None:
-    assert tracing_enabled(environ) is expected
-    assert Settings.from_environment(environ).tracing_enabled is expected
+# What Lambda sets for a function with Tracing: Active (the daemon address: nothing listens there).
+TRACED_LAMBDA = {
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "f",
+    "AWS_REGION": "us-east-1",
+    "_X_AMZN_TRACE_ID": "Root=1-67a1b2c3-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1",
+    "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+}
 
 
 def _child(environ: dict[str, str], code: str) -> str:
@@ -45,24 +36,16 @@ def _child(environ: dict[str, str], code: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-@pytest.mark.parametrize(("environ", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_powertools_tracer_agrees(environ: dict[str, str], expected: bool) -> None:
-    # What a real Tracer() decides in that environment (its public ``disabled``), in a fresh process:
-    # the rule above must not drift from Powertools' when Powertools is upgraded.
-    disabled = _child(environ, "from aws_lambda_powertools import Tracer; print(bool(Tracer().disabled))")
-    assert disabled == str(not expected)
-
-
-def test_no_xray_sdk_is_imported_when_tracing_is_off() -> None:
-    # The cold-start saving: the stand-in tracer, and the X-Ray SDK never imported.
+def test_the_tracer_patches_botocore_only() -> None:
+    # In a fresh process (patching is process-wide): traced as deployed, the AWS calls get their
+    # subsegments and no other library the X-Ray SDK knows is imported or patched.
     code = (
         "import json, sys; from credit_memos.api import observability; "
-        "print(json.dumps([type(observability.tracer).__name__, 'aws_xray_sdk' in sys.modules]))"
+        "from aws_xray_sdk.core import patcher; import botocore.client; "
+        "print(json.dumps([observability.tracer.disabled, sorted(patcher._PATCHED_MODULES), "
+        "hasattr(botocore.client, '_xray_enabled'), 'sqlite3' in sys.modules]))"
     )
-    off = json.loads(_child(LAMBDA | {"POWERTOOLS_TRACE_DISABLED": "true"}, code))
-    assert off == ["TracingOff", False]
-    on = json.loads(_child(LAMBDA, code))
-    assert on == ["Tracer", True]
+    assert json.loads(_child(TRACED_LAMBDA, code)) == [False, ["botocore"], True, False]
 
 
 def test_publisher_bus_and_endpoint() -> None:
@@ -74,3 +57,29 @@ def test_publisher_bus_and_endpoint() -> None:
     defaults = Settings.from_environment({})
     assert defaults.event_bus_name == "credit-memos"
     assert defaults.eventbridge_endpoint_url is None
+
+
+def test_unset_or_empty_variables_take_the_defaults() -> None:
+    environ = {"AWS_REGION": "", "AWS_DEFAULT_REGION": "eu-west-1", "DYNAMODB_ENDPOINT_URL": ""}
+    settings = Settings.from_environment(environ)
+    assert (settings.region, settings.dynamodb_endpoint_url, settings.table_name) == (
+        "eu-west-1",
+        None,
+        "credit-memos",
+    )
+    assert Settings.from_environment({"READ_LEGACY_INDEXES": "true"}).read_legacy_indexes is True
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("CREDIT_APPLICATION_LEVEL", "Line"),
+        ("IDEMPOTENCY_TTL_HOURS", "23"),
+        ("MAX_CONFLICT_RETRIES", "many"),
+        ("CREDIT_MEMO_NUMBER_PREFIX", "-CM"),
+        ("CREDIT_MEMO_NUMBER_PREFIX", "A" * 17),
+    ],
+)
+def test_a_bad_variable_stops_init_and_is_named(variable: str, value: str) -> None:
+    with pytest.raises(RuntimeError, match=variable):
+        Settings.from_environment({variable: value})

@@ -2,13 +2,12 @@
 
 ``SERVICES`` is also what the built layer keeps of botocore's service models
 (``infra/build/layer.py``): creating any client makes botocore list every model directory it ships
-(about 450, one ``listdir`` and a few ``stat`` calls each) to check the service's name, which was
-a third of the client's creation on a cold start. A client for a service not listed here cannot
-be created from the built layer: add it here (``tests/unit/test_aws_clients.py`` checks that
-the package names no other service, ``tests/artifact`` that the layer can create each one).
+to check the service's name. A client for a service not listed here cannot be created from the
+built layer: add it here (``tests/unit/test_aws_clients.py`` checks that the package names no
+other service, ``tests/artifact`` that the layer can create each one).
 
 Clients come from a botocore session, not from boto3: ``boto3.client`` adds nothing for these
-low-level clients but imports boto3's resource layer and s3transfer (~10 ms of a cold start).
+low-level clients but imports boto3's resource layer and s3transfer on every cold start.
 
 This module imports nothing at import time: the layer build reads ``SERVICES`` with the standard
 library alone.
@@ -26,11 +25,10 @@ EVENTBRIDGE = "events"
 XRAY = "xray"
 SERVICES = (DYNAMODB, EVENTBRIDGE, XRAY)
 # The operations the package calls, per service: the built layer keeps only these of a service's
-# model (and the shapes they reach), without documentation. DynamoDB's full model is ~80 KB of
-# gzip, 60 operations and their docs, parsed at every cold start for the 6 used here; trimmed and
-# undocumented it parses in a fraction of the time. None keeps the whole model (X-Ray's client is
-# Powertools', outside Lambda only). tests/unit/test_aws_clients.py checks that the package
-# calls no other operation of these services; tests/artifact that the layer's clients have these.
+# model (and the shapes they reach), without documentation, as botocore parses a client's whole
+# model when it creates the client. None keeps the whole model (X-Ray's client is Powertools',
+# outside Lambda only). tests/unit/test_aws_clients.py checks that the package calls no other
+# operation of these services; tests/artifact that the layer's clients have these.
 OPERATIONS: dict[str, tuple[str, ...] | None] = {
     DYNAMODB: (
         "BatchGetItem",

@@ -35,7 +35,7 @@ _installed: CreditMemoService | None = None
 def get_dynamodb_client() -> Any:
     """The container's client, created once (on the first request, or before a SnapStart snapshot)."""
     settings = get_settings()
-    return credit_memos.kept_for_the_process(
+    return credit_memos.build_long_lived(
         lambda: create_client(settings.dynamodb_endpoint_url, settings.region)
     )
 

@@ -171,9 +171,14 @@ class _Key:
     def __init__(self, command: Command, key: str) -> None:
         principal = command.caller.principal if command.caller is not None else None
         object.__setattr__(self, "operation", command.operation)
-        # Keys are visible ASCII without spaces, so the last space ends the principal.
-        object.__setattr__(self, "key", key if principal is None else f"{principal} {key}")
+        object.__setattr__(self, "key", stored_key(principal, key))
         object.__setattr__(self, "fingerprint", fingerprint(command))
+
+
+def stored_key(principal: str | None, key: str) -> str:
+    """The key as its record stores it: the principal's, if the caller has one. Keys are visible
+    ASCII without spaces, so the last space ends the principal."""
+    return key if principal is None else f"{principal} {key}"
 
 
 def _replay(stored: IdempotencyRecord, key: _Key | None) -> Outcome:
