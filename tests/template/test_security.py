@@ -260,6 +260,13 @@ def test_the_archive_delivery_writes_objects_and_never_deletes(translated: dict[
     }
 
 
+def test_a_late_archive_raises_an_alarm(translated: dict[str, Any]) -> None:
+    alarm = translated["Resources"]["ArchiveDeliveryDelayAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Firehose", "DeliveryToS3.DataFreshness")
+    assert alarm["Dimensions"] == [{"Name": "DeliveryStreamName", "Value": {"Ref": "ArchiveDeliveryStream"}}]
+    assert alarm["Threshold"] == {"Ref": "ArchiveDelayThresholdSeconds"}
+
+
 def test_access_logs_are_kept_400_days_by_default(translated: dict[str, Any]) -> None:
     assert translated["Parameters"]["AccessLogRetentionDays"]["Default"] == 400
     group = translated["Resources"]["CreditMemoApiAccessLogGroup"]["Properties"]
