@@ -2,7 +2,8 @@
 
 Read from aws-sam-translator's output (the ``translated`` fixture of test_translated.py): the API's
 integrations, the functions' resource policies and roles, the archive's bucket and delivery, and
-where the ``KmsKeyArn`` parameter reaches.
+where the ``KmsKeyArn`` parameter reaches; and, on moto, that each operation writes only the item
+kinds its role may put.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import json
 from typing import Any
 
 import pytest
+from credit_memos.api.runtime import get_dynamodb_client
 
+from infra.local.api_gateway import RouteMatch, Router
+from tests.harness import Api
+from tests.harness import template as harness_template
+from tests.moto.test_faults import SCENARIOS
 from tests.template.test_template import (
     API,
     EXPECTED_FUNCTIONS,
@@ -361,3 +367,44 @@ def test_the_roles_that_need_the_key_get_it_only_with_one(translated: dict[str, 
     (kms,) = [s for s in with_key if s not in without]
     assert kms["Resource"] == [{"Ref": "KmsKeyArn"}]
     assert sorted(kms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+# ------------------------------------------------------------------ the code agrees
+
+
+@pytest.mark.slow
+def test_each_operation_writes_only_what_its_role_may(api: Api) -> None:
+    """Every mutation route, run on moto (the scenarios of tests/moto/test_faults.py): the items its
+    request puts are of the kinds its role may put (the table above), and nothing is updated or
+    deleted. Together they cover every function that writes."""
+    router = Router(harness_template().routes())
+    written: list[tuple[str, str]] = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        if model.name == "TransactWriteItems":
+            for item in params["TransactItems"]:
+                ((kind, action),) = item.items()
+                written.append((kind, (action.get("Item") or action["Key"])["pk"]["S"]))
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"):
+            key = params.get("Item") or params.get("Key") or {"pk": {"S": "?"}}
+            written.append((model.name.removesuffix("Item"), key["pk"]["S"]))
+
+    covered: set[str] = set()
+    events = get_dynamodb_client().meta.events
+    for name, scenario in sorted(SCENARIOS.items()):
+        path, body, _, _ = scenario(api)
+        match = router.match("POST", path)
+        assert isinstance(match, RouteMatch), path
+        fid = match.route.function
+        written.clear()
+        events.register("provide-client-params.dynamodb", record, unique_id="item-kinds")
+        try:
+            response = api.post(path, body)
+        finally:
+            events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
+        assert response.status in (200, 201), (name, response)
+        assert written and {kind for kind, _ in written} == {"Put"}, (name, written)
+        kinds = {pk.split("#", 1)[0] for _, pk in written}
+        assert kinds <= WRITES[fid] | EVERY_WRITE, f"{name}: {fid} wrote {sorted(kinds)}"
+        covered.add(fid)
+    assert covered == set(WRITES)
