@@ -279,7 +279,7 @@ def test_access_logs_are_kept_400_days_by_default(translated: dict[str, Any]) ->
     assert group["RetentionInDays"] == {"Ref": "AccessLogRetentionDays"}
 
 
-def test_table_data_events_are_an_optional_trail_with_its_own_bucket(translated: dict[str, Any]) -> None:
+def test_data_events_are_an_optional_trail_with_its_own_bucket(translated: dict[str, Any]) -> None:
     assert translated["Parameters"]["EnableTableDataEvents"]["Default"] == "false"
     trail = translated["Resources"]["TableDataEventsTrail"]
     assert trail["Condition"] == "TableDataEventsEnabled"
@@ -287,12 +287,19 @@ def test_table_data_events_are_an_optional_trail_with_its_own_bucket(translated:
     props = trail["Properties"]
     assert props["S3BucketName"] == {"Ref": "TrailBucket"}
     assert props["EnableLogFileValidation"] is True
-    (selector,) = props["AdvancedEventSelectors"]
-    fields = {f["Field"]: f["Equals"] for f in selector["FieldSelectors"]}
-    assert fields == {
+    table, archive = (
+        {f["Field"]: f.get("Equals") or f["StartsWith"] for f in selector["FieldSelectors"]}
+        for selector in props["AdvancedEventSelectors"]
+    )
+    assert table == {
         "eventCategory": ["Data"],
         "resources.type": ["AWS::DynamoDB::Table"],
         "resources.ARN": [TABLE_ARN],
+    }
+    assert archive == {
+        "eventCategory": ["Data"],
+        "resources.type": ["AWS::S3::Object"],
+        "resources.ARN": [{"Fn::Sub": "${ArchiveBucket.Arn}/"}],
     }
 
 
