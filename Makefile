@@ -17,7 +17,8 @@
 #   make replay  republish every domain event not yet delivered (TABLE_NAME, EVENT_BUS_NAME; REPLAY_ARGS=--dry-run)
 #   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
 #                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
-#   make lint    ruff check, ruff format --check, mypy, cfn-lint with the serverless rules (cfn-lint-serverless)
+#   make lint    ruff check, ruff format --check, mypy, cfn-lint with the serverless rules (cfn-lint-serverless),
+#                checkov on template.yaml (.checkov.yaml: the checks that do not apply, each with its reason)
 #   make audit   pip-audit of the runtime dependencies (fails on a known vulnerability)
 #   make bench   benchmarks on a fresh in-memory DynamoDB Local: table + .local/bench.json (BENCH_ARGS=--quick)
 #   make clean   remove caches and local DynamoDB data (keeps .venv and the DynamoDB Local download)
@@ -52,6 +53,10 @@ SAM_CLI_VERSION := 1.170.0
 AWSLAMBDARIC_VERSION := 4.2.2
 SAM_VENV := .local/sam-venv
 SAM := $(SAM_VENV)/bin/sam
+# checkov pins its own boto3, botocore and packaging (older than the dev venv's): a venv of its own.
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := .local/checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-$(CHECKOV_VERSION)
 SAM_STAMP := $(SAM_VENV)/.installed-$(SAM_CLI_VERSION)
 LAMBDA_RUNTIME := .local/lambda-runtime
 LAMBDA_RUNTIME_STAMP := $(LAMBDA_RUNTIME)/.installed-$(AWSLAMBDARIC_VERSION)
@@ -195,11 +200,19 @@ test-fast: venv
 audit: venv
 	$(PY) -m infra.audit
 
-lint: venv
+lint: venv $(CHECKOV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
+
+$(CHECKOV_STAMP):
+	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON313) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
+	@touch $@
 
 # Figures are reported, never enforced: the exit status is non-zero only if a section crashed.
 # BENCH_ARGS: --quick (about 1 min on 2 CPUs; the full run about 3), --out FILE, --markdown FILE,

@@ -191,6 +191,8 @@ def granted_statements(fid: str, fn: dict[str, Any]) -> list[tuple[set[str], lis
     """(lower-cased actions, resources) of every Allow a function's Policies grant."""
     grants: list[tuple[set[str], list[Any]]] = []
     for policy in as_list(fn["Properties"].get("Policies", [])):
+        if policy == {"Ref": "LedgerNeverExpiresPolicy"}:
+            continue  # a Deny only (test_security.py)
         if isinstance(policy, dict) and "Statement" in policy:
             for statement in as_list(policy["Statement"]):
                 assert "NotAction" not in statement and "NotResource" not in statement, (
@@ -361,10 +363,10 @@ def test_outputs(template: dict[str, Any]) -> None:
         "Fn::Sub": "https://${CreditMemoApi}.execute-api.${AWS::Region}.amazonaws.com/${StageName}"
     }
     assert outputs["TableName"]["Value"] == {"Ref": TABLE}
-    for fid in [*EXPECTED_FUNCTIONS, PLANNER]:
-        # The alias that serves traffic (AutoPublishAlias), not $LATEST: test_translated.py
-        # checks what SAM makes of it.
-        assert outputs[f"{fid}Arn"]["Value"] == {"Ref": f"{fid}.Alias"}
+    # No function ARN invites a caller: the functions' callers are API Gateway, the state machines
+    # and the roles DirectInvocationPolicy is attached to (test_translated.py).
+    assert not [name for name in outputs if name.endswith("FunctionArn")]
+    assert outputs["DirectInvocationPolicyArn"]["Value"] == {"Ref": "DirectInvocationPolicy"}
     for sm in STATE_MACHINES:
         assert outputs[f"{sm}Arn"]["Value"] == {"Ref": sm}
     assert outputs["EventBusName"]["Value"] == {"Ref": "CreditMemoEventBus"}
@@ -374,11 +376,22 @@ def test_outputs(template: dict[str, Any]) -> None:
 
 
 def test_no_iam_outside_function_policies(template: dict[str, Any]) -> None:
-    # Two exceptions, the stream consumers' roles (SAM's would read every stream in the account);
-    # the translated template's roles, theirs included, are checked in test_translated.py.
-    # And API Gateway's logging role, only when the stack is asked to set it (its checks below).
+    # The stream consumers' roles (SAM's would read every stream in the account), API Gateway's
+    # logging role (only when the stack is asked to set it; its checks below), and the
+    # deployment's own (test_security.py checks each): the archive's delivery role, the trusted
+    # invokers' policy, the ledger's no-expiry deny and the stack key's use. The translated
+    # template's roles, these included, are checked in test_translated.py.
     iam = [k for k, v in template["Resources"].items() if str(v.get("Type", "")).startswith("AWS::IAM::")]
-    assert sorted(iam) == sorted([*(f"{fid}Role" for fid in STREAM_CONSUMERS), LOGGING_ROLE])
+    assert sorted(iam) == sorted(
+        [
+            *(f"{fid}Role" for fid in STREAM_CONSUMERS),
+            LOGGING_ROLE,
+            "ArchiveDeliveryRole",
+            "DirectInvocationPolicy",
+            "LedgerNeverExpiresPolicy",
+            "StackKeyUsePolicy",
+        ]
+    )
     for fid, fn in functions(template).items():
         if fid not in STREAM_CONSUMERS:
             assert "Role" not in fn["Properties"], f"{fid}: a custom role bypasses these checks"
