@@ -46,6 +46,9 @@ MACHINE = {"arm64": "aarch64", "x86_64": "x86_64"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+ACCESS_POLICY = "access-policy.json"
+
+
 def template_architecture(template: Path = REPO_ROOT / "template.yaml") -> str:
     """DomainLayer's BuildArchitecture, read without a YAML parser (the build needs only the stdlib)."""
     text = template.read_text(encoding="utf-8")
@@ -182,6 +185,8 @@ def build(source: Path, artifacts: Path, architecture: str) -> Path:
         target / "credit_memos",
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "tests", "test_*.py"),
     )
+    # The access policy the deployment ships (docs/access.md): /opt/access-policy.json in Lambda.
+    shutil.copyfile(source / ACCESS_POLICY, artifacts / ACCESS_POLICY)
     ok = compileall.compile_dir(
         target,
         quiet=1,
