@@ -37,6 +37,8 @@ from infra.summary_failures import NotReadable, accounts_of
 
 # How long a received message stays hidden from other readers while its accounts are repaired.
 VISIBILITY_SECONDS = 900
+# Long polling (at least 1 s) asks every SQS server, so an empty answer means an empty queue.
+RECEIVE_WAIT_SECONDS = 1
 
 
 def _states(repository: DynamoDbRepository, account: str) -> Iterator[DocumentState]:
@@ -129,7 +131,7 @@ def drain(repair: Repair, queue_url: str, *, sqs: Any, streams: Any) -> int:
             received = sqs.receive_message(
                 QueueUrl=queue_url,
                 MaxNumberOfMessages=10,
-                WaitTimeSeconds=1,
+                WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
                 VisibilityTimeout=VISIBILITY_SECONDS,
             ).get("Messages", [])
             messages = [m for m in received if m["MessageId"] not in seen]
