@@ -1,7 +1,8 @@
 """How far a long operator command has got: a line redrawn in place on a terminal, plain lines otherwise.
 
 Written to stderr, so that stdout keeps only the command's results (JSON lines a script can read).
-A plain line also carries the checkpoint to resume from, so a log of the run says where it was.
+A plain line also carries the checkpoint (what ``--start-after`` takes), so a log of the run says
+where to resume; a run stopped by an error or Ctrl-C says it in so many words.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class Progress:
 
     def finish(self) -> None:
         """The final count, and the end of the redrawn line."""
-        self._show()
+        self._show(final=True)
         if self._terminal:
             self._stream.write("\n")
             self._stream.flush()
@@ -77,12 +78,12 @@ class Progress:
             return f"{self.label}: [{bar}] {self.done:,}/{self.total:,}{unit} {share:.0%}"
         return f"{self.label}: {self.done:,} of {self.total:,}{unit} ({share:.0%})"
 
-    def _show(self) -> None:
+    def _show(self, *, final: bool = False) -> None:
         if self._terminal:
             self._stream.write("\r" + self.line() + "\033[K")
         else:
-            resume = f"; resume with --start-after {self.checkpoint}" if self.checkpoint else ""
-            self._stream.write(self.line() + resume + "\n")
+            checkpoint = f"; checkpoint {self.checkpoint}" if self.checkpoint and not final else ""
+            self._stream.write(self.line() + checkpoint + "\n")
         self._stream.flush()
 
     def __enter__(self) -> Progress:

@@ -192,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if bool(args.accounts) == (args.from_queue is not None):
         parser.error("pass billing account ids or --from-queue (one of them)")
+    if args.from_queue and not args.from_queue.startswith(("https://", "http://")):
+        parser.error(f"--from-queue takes a queue URL, not {args.from_queue!r} (accounts go before it)")
     if args.start_after and args.from_queue is not None:
         parser.error("--start-after resumes a list of accounts; a queue resumes by itself")
     target = operator.resolve_or_exit(parser, args)
@@ -203,7 +205,14 @@ def main(argv: list[str] | None = None) -> int:
     except operator.Unresolved as error:
         parser.error(str(error))
     sqs, streams = target.client("sqs"), target.client("dynamodbstreams")
-    return max(drain(repair, queue, sqs=sqs, streams=streams) for queue in queues)
+    status = 0
+    for queue in queues:
+        try:
+            status = max(status, drain(repair, queue, sqs=sqs, streams=streams))
+        except ClientError as error:
+            print(f"{parser.prog}: queue {queue} not read: {error}", file=sys.stderr)
+            status = 1
+    return status
 
 
 if __name__ == "__main__":

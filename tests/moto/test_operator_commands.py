@@ -312,7 +312,28 @@ def test_progress_is_plain_lines_with_the_checkpoint_off_a_terminal() -> None:
     progress.advance(50, checkpoint="t1")  # 5 s: no line yet
     progress.advance(50, checkpoint="t2")  # 11 s: a line
     progress.advance(50)
-    assert log.getvalue() == "convert: 100 of 200 items (50%); resume with --start-after t2\n"
+    assert log.getvalue() == "convert: 100 of 200 items (50%); checkpoint t2\n"
+    progress.finish()
+    assert log.getvalue().splitlines()[-1] == "convert: 150 of 200 items (75%)"
+
+
+def test_progress_is_a_bar_redrawn_in_place_on_a_terminal() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    with Progress("resummarize", 4, unit="accounts", stream=screen, interval=0) as progress:
+        progress.advance(checkpoint="acct-1")
+        progress.note("account acct-2 not repaired: throttled")
+        progress.advance(3)
+    assert screen.getvalue().split("\r") == [
+        "",
+        "resummarize: [#######.......................] 1/4 accounts 25%\033[K",
+        "\033[Kaccount acct-2 not repaired: throttled\n",
+        "resummarize: [##############################] 4/4 accounts 100%\033[K",
+        "resummarize: [##############################] 4/4 accounts 100%\033[K\n",
+    ]
 
 
 # ---------------------------------------------------------------- from the failure queue
