@@ -11,7 +11,7 @@ read and still whole, and an item a request rewrote meanwhile is already in the 
 service itself converts a whole document on its next write; ``convert`` does the rest.) ``add_index`` and
 ``drop_index`` do the index steps directly, for a table that no stack manages (and the tests).
 
-CLI (the table: ``--stack-name`` or ``--table``, ``infra/operator.py``)::
+CLI (the table: ``--stack-name`` or ``--table``, ``infra/operator_target.py``)::
 
     python -m infra.migrate convert --stack-name STACK [--dry-run] [--start-after TOKEN]
 
@@ -37,7 +37,7 @@ from credit_memos.adapters.dynamodb.keys import LEGACY_INDEXES, Index
 from credit_memos.adapters.dynamodb.line_chunks import document_write
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
 
-from infra import operator
+from infra import operator_target
 from infra.progress import Progress
 
 
@@ -225,13 +225,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("step", choices=["convert"])
     parser.add_argument("--dry-run", action="store_true", help="count what would be converted, write nothing")
     parser.add_argument("--start-after", metavar="TOKEN", help="resume after this checkpoint of a run")
-    operator.add_arguments(parser)
+    operator_target.add_arguments(parser)
     args = parser.parse_args(argv)
     try:
         start_after = checkpoint_key(args.start_after) if args.start_after else None
     except ValueError as error:
         parser.error(str(error))
-    target = operator.resolve_or_exit(parser, args)
+    target = operator_target.resolve_or_exit(parser, args)
     assert target.table is not None
     client = target.client("dynamodb")
     # DynamoDB's item count is refreshed about every six hours: the bar's total is approximate.

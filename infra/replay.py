@@ -4,7 +4,7 @@ Reads the table's pending outbox index and puts each pending write's events on t
 per-document sequence order, confirming each write once EventBridge has accepted it. The table and
 the bus: ``--stack-name`` (its outputs), or ``--table`` / ``--event-bus`` (or ``TABLE_NAME``,
 ``EVENT_BUS_NAME``; ``DYNAMODB_ENDPOINT_URL``, ``EVENTBRIDGE_ENDPOINT_URL`` for local endpoints):
-``infra/operator.py``. Safe to run at any time and again, and resumable by running it again: a
+``infra/operator_target.py``. Safe to run at any time and again, and resumable by running it again: a
 confirmed write is never published again, so a second run delivers only what the first did not.
 ``--dry-run`` lists the pending writes (one JSON line each) and publishes nothing. Prints the
 report as a JSON line; exit status 0 when every pending write went out, 1 when EventBridge refused
@@ -23,7 +23,7 @@ from credit_memos.adapters.dynamodb.outbox_store import OutboxStore, PendingWrit
 from credit_memos.adapters.eventbridge import EventBridgePublisher
 from credit_memos.adapters.outbox_replay import in_sequence_order, replay
 
-from infra import operator
+from infra import operator_target
 from infra.progress import Progress
 
 
@@ -56,12 +56,12 @@ def _listing(write: PendingWrite) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.replay", description=__doc__.splitlines()[0])
-    operator.add_arguments(parser, event_bus=True)
+    operator_target.add_arguments(parser, event_bus=True)
     parser.add_argument(
         "--dry-run", action="store_true", help="list the pending writes and their events, publish nothing"
     )
     args = parser.parse_args(argv)
-    target = operator.resolve_or_exit(parser, args, event_bus=True)
+    target = operator_target.resolve_or_exit(parser, args, event_bus=True)
     assert target.table is not None and target.event_bus is not None
     progress = Progress("replay", unit="writes")
     store = _CountedStore(OutboxStore(target.client("dynamodb"), target.table), progress)

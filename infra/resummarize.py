@@ -14,7 +14,7 @@ to run at any time, and again, while the consumer runs. Prints
 or the stack's failure queue and its dead-letter queue: ``infra/summary_failures.py``) and deletes
 a message once every account it names is repaired; a message whose stream records are gone stays,
 and the run says so. With account ids, ``--start-after ACCOUNT`` resumes a run that stopped
-(progress lines name the last account done). The table: ``infra/operator.py``.
+(progress lines name the last account done). The table: ``infra/operator_target.py``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from credit_memos.adapters.dynamodb.summary_store import MAX_GROUP, SummaryStore
 from credit_memos.domain.summary import DocumentState, account_groups, is_newer
 from credit_memos.limits import MAX_PAGE_SIZE
 
-from infra import operator
+from infra import operator_target
 from infra.progress import Progress
 from infra.summary_failures import NotReadable, accounts_of
 
@@ -84,7 +84,7 @@ def resummarize(
 class Repair:
     """Resummarizes accounts for one run, printing a line per account."""
 
-    def __init__(self, target: operator.Target, *, dry_run: bool) -> None:
+    def __init__(self, target: operator_target.Target, *, dry_run: bool) -> None:
         assert target.table is not None
         client = target.client("dynamodb")
         self.repository = DynamoDbRepository(client, target.table)
@@ -105,7 +105,7 @@ class Repair:
 def resummarize_accounts(repair: Repair, accounts: list[str], start_after: str | None) -> int:
     if start_after is not None:
         if start_after not in accounts:
-            raise operator.Unresolved(f"--start-after {start_after}: not one of the accounts given")
+            raise operator_target.Unresolved(f"--start-after {start_after}: not one of the accounts given")
         accounts = accounts[accounts.index(start_after) + 1 :]
     failed = 0
     with Progress("resummarize", len(accounts), unit="accounts") as progress:
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--start-after", metavar="ACCOUNT", help="resume after this account")
     parser.add_argument("--dry-run", action="store_true", help="count what would be applied, write nothing")
-    operator.add_arguments(parser)
+    operator_target.add_arguments(parser)
     args = parser.parse_args(argv)
     if bool(args.accounts) == (args.from_queue is not None):
         parser.error("pass billing account ids or --from-queue (one of them)")
@@ -196,13 +196,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--from-queue takes a queue URL, not {args.from_queue!r} (accounts go before it)")
     if args.start_after and args.from_queue is not None:
         parser.error("--start-after resumes a list of accounts; a queue resumes by itself")
-    target = operator.resolve_or_exit(parser, args)
+    target = operator_target.resolve_or_exit(parser, args)
     repair = Repair(target, dry_run=args.dry_run)
     try:
         if args.from_queue is None:
             return resummarize_accounts(repair, args.accounts, args.start_after)
         queues = [args.from_queue] if args.from_queue else target.summary_failure_queues()
-    except operator.Unresolved as error:
+    except operator_target.Unresolved as error:
         parser.error(str(error))
     sqs, streams = target.client("sqs"), target.client("dynamodbstreams")
     status = 0

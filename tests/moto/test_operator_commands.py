@@ -15,7 +15,7 @@ import boto3
 import pytest
 from credit_memos.adapters.dynamodb.summary_store import SummaryStore
 
-from infra import migrate, operator, replay, resummarize
+from infra import migrate, operator_target, replay, resummarize
 from infra.progress import Progress
 from infra.summary_failures import NotReadable, accounts_of
 from tests.harness import TABLE_NAME, Api
@@ -131,12 +131,12 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------- what a command acts on
 
 
-def resolved(argv: list[str], **needs: bool) -> operator.Target:
+def resolved(argv: list[str], **needs: bool) -> operator_target.Target:
     import argparse
 
     parser = argparse.ArgumentParser()
-    operator.add_arguments(parser, event_bus=needs.get("event_bus", False))
-    return operator.resolve(parser.parse_args(argv), **needs)
+    operator_target.add_arguments(parser, event_bus=needs.get("event_bus", False))
+    return operator_target.resolve(parser.parse_args(argv), **needs)
 
 
 def test_a_stack_names_the_table_the_bus_and_both_failure_queues(
@@ -197,7 +197,7 @@ def test_no_region_anywhere_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE"):
         monkeypatch.delenv(variable, raising=False)
-    with pytest.raises(operator.Unresolved, match="--region REGION"):
+    with pytest.raises(operator_target.Unresolved, match="--region REGION"):
         resolved(["--table", "t"])
 
 
