@@ -14,7 +14,10 @@
 #   make tools   install asl-validator (npm) into .local/asl-validator (statelint comes with the venv)
 #   make statelint  validate infra/statemachines/*.asl.json with statelint and asl-validator
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
-#   make replay  republish every domain event not yet delivered (TABLE_NAME, EVENT_BUS_NAME; REPLAY_ARGS=--dry-run)
+#   make replay  republish every domain event not yet delivered (REPLAY_ARGS='--stack-name STACK --dry-run')
+#   make resummarize  repair account summaries (RESUMMARIZE_ARGS='--stack-name STACK --from-queue' or 'ACCOUNT...')
+#   make migrate  convert a table's items to the current form (MIGRATE_ARGS='--stack-name STACK --dry-run')
+#                (each needs --stack-name or --table; docs/operations.md "Operator commands")
 #   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
 #                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
 #   make lint    ruff check, ruff format --check, mypy, cfn-lint with the serverless rules (cfn-lint-serverless),
@@ -46,6 +49,8 @@ INVOKE_ARGS ?=
 BENCH_ARGS ?=
 EXECUTE_ARGS ?=
 REPLAY_ARGS ?=
+RESUMMARIZE_ARGS ?=
+MIGRATE_ARGS ?=
 ASL_VALIDATOR_VERSION := 4.0.0
 # Build tools, kept out of the dev venv: the SAM CLI (with Lambda's Runtime Interface Emulator
 # inside) and the runtime client the emulated runtime runs (Lambda's managed runtime has its own).
@@ -75,7 +80,7 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize migrate test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -124,6 +129,12 @@ invoke: venv
 
 replay: venv
 	$(PY) -m infra.replay $(REPLAY_ARGS)
+
+resummarize: venv
+	$(PY) -m infra.resummarize $(RESUMMARIZE_ARGS)
+
+migrate: venv
+	$(PY) -m infra.migrate convert $(MIGRATE_ARGS)
 
 build-tools: $(SAM_STAMP) $(LAMBDA_RUNTIME_STAMP)
 

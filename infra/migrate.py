@@ -11,26 +11,34 @@ read and still whole, and an item a request rewrote meanwhile is already in the 
 service itself converts a whole document on its next write; ``convert`` does the rest.) ``add_index`` and
 ``drop_index`` do the index steps directly, for a table that no stack manages (and the tests).
 
-CLI::
+CLI (the table: ``--stack-name`` or ``--table``, ``infra/operator_target.py``)::
 
-    python -m infra.migrate convert --table credit-memos [--endpoint-url http://127.0.0.1:8000]
+    python -m infra.migrate convert --stack-name STACK [--dry-run] [--start-after TOKEN]
+
+``--dry-run`` counts what would be converted and writes nothing. The scan reports its progress with
+a checkpoint token; ``--start-after TOKEN`` resumes a run that stopped after that point.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.dynamodb.document_items import document_from_item, records_attribute
 from credit_memos.adapters.dynamodb.keys import LEGACY_INDEXES, Index
 from credit_memos.adapters.dynamodb.line_chunks import document_write
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE
+
+from infra import operator_target
+from infra.progress import Progress
 
 
 def legacy_index_definition(index: Index) -> dict[str, Any]:
@@ -93,7 +101,25 @@ class Converted:
     skipped: int = 0  # changed by a request meanwhile (so already in the new form)
 
 
-def _old_items(client: Any, table: str) -> Iterator[dict[str, Any]]:
+def checkpoint_token(key: dict[str, Any]) -> str:
+    """A scan position (its LastEvaluatedKey) as one word to pass to ``--start-after``."""
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode()
+
+
+def checkpoint_key(token: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(token.encode()))
+    except (ValueError, binascii.Error) as error:
+        raise ValueError(f"not a checkpoint token printed by a run: {token!r}") from error
+    if not isinstance(key, dict):
+        raise ValueError(f"not a checkpoint token printed by a run: {token!r}")
+    return key
+
+
+def _old_item_pages(
+    client: Any, table: str, start_after: dict[str, Any] | None
+) -> Iterator[tuple[list[dict[str, Any]], int, dict[str, Any] | None]]:
+    """Per scan page: its items still in the old form, the items it scanned, and where it ended."""
     request: dict[str, Any] = {
         "TableName": table,
         "FilterExpression": "(entity IN (:invoice, :memo) AND attribute_exists(#lines))"
@@ -103,12 +129,16 @@ def _old_items(client: Any, table: str) -> Iterator[dict[str, Any]]:
         ),
         "ExpressionAttributeNames": {"#lines": "lines"},
     }
+    if start_after is not None:
+        request["ExclusiveStartKey"] = start_after
     while True:
         response = client.scan(**request)
-        yield from (deserialize(item) for item in response.get("Items", []))
-        if "LastEvaluatedKey" not in response:
+        last = response.get("LastEvaluatedKey")
+        items = [deserialize(item) for item in response.get("Items", [])]
+        yield items, int(response.get("ScannedCount", len(items))), last
+        if last is None:
             return
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        request["ExclusiveStartKey"] = last
 
 
 def _convert_document(client: Any, table: str, item: dict[str, Any]) -> bool:
@@ -136,49 +166,82 @@ def _convert_document(client: Any, table: str, item: dict[str, Any]) -> bool:
     return True
 
 
-def convert(client: Any, table: str) -> Converted:
-    """Bring every item written before this version into its current form (idempotent)."""
+def convert(
+    client: Any,
+    table: str,
+    *,
+    dry_run: bool = False,
+    start_after: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> Converted:
+    """Bring every item written before this version into its current form (idempotent); with
+    ``dry_run``, count what would be converted. ``start_after``: a scan position to resume from."""
     done = Converted()
-    for item in _old_items(client, table):
-        if item["entity"] != "ApplicationEntry":
-            if _convert_document(client, table, item):
-                done.documents += 1
-            else:
-                done.skipped += 1
-            continue
-        if records_attribute(item["records"]) == "records":
-            continue  # small: its records belong in the indexes
-        # The outbox left on an item by its last write was published from that write's stream
-        # record; an update that kept it would publish the same events again.
-        try:
-            client.update_item(
-                TableName=table,
-                Key=serialize({"pk": item["pk"], "sk": item["sk"]}),
-                UpdateExpression="SET records_unindexed = records REMOVE records, #outbox",
-                ConditionExpression="#version = :version AND attribute_exists(records)",
-                ExpressionAttributeNames={"#version": "version", "#outbox": OUTBOX_ATTRIBUTE},
-                ExpressionAttributeValues=serialize({":version": item["version"]}),
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise
-            done.skipped += 1
-            continue
-        done.entries += 1
+    for items, scanned, last in _old_item_pages(client, table, start_after):
+        for item in items:
+            _convert_item(client, table, item, done, dry_run=dry_run)
+        if progress is not None:
+            progress.advance(scanned, checkpoint=checkpoint_token(last) if last else None)
     return done
+
+
+def _convert_item(client: Any, table: str, item: dict[str, Any], done: Converted, *, dry_run: bool) -> None:
+    if item["entity"] != "ApplicationEntry":
+        if dry_run or _convert_document(client, table, item):
+            done.documents += 1
+        else:
+            done.skipped += 1
+        return
+    if records_attribute(item["records"]) == "records":
+        return  # small: its records belong in the indexes
+    if dry_run:
+        done.entries += 1
+        return
+    # The outbox left on an item by its last write was published from that write's stream
+    # record; an update that kept it would publish the same events again.
+    try:
+        client.update_item(
+            TableName=table,
+            Key=serialize({"pk": item["pk"], "sk": item["sk"]}),
+            UpdateExpression="SET records_unindexed = records REMOVE records, #outbox",
+            ConditionExpression="#version = :version AND attribute_exists(records)",
+            ExpressionAttributeNames={"#version": "version", "#outbox": OUTBOX_ATTRIBUTE},
+            ExpressionAttributeValues=serialize({":version": item["version"]}),
+        )
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+            raise
+        done.skipped += 1
+        return
+    done.entries += 1
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m infra.migrate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("step", choices=["convert"])
-    parser.add_argument("--table", required=True)
-    parser.add_argument("--endpoint-url", default=None)
+    parser.add_argument("--dry-run", action="store_true", help="count what would be converted, write nothing")
+    parser.add_argument("--start-after", metavar="TOKEN", help="resume after this checkpoint of a run")
+    operator_target.add_arguments(parser)
     args = parser.parse_args(argv)
-    client = boto3.client("dynamodb", endpoint_url=args.endpoint_url)
-    result = convert(client, args.table)
-    print(f"converted {result.documents} documents, {result.entries} entries", end="; ")
+    try:
+        start_after = checkpoint_key(args.start_after) if args.start_after else None
+    except ValueError as error:
+        parser.error(str(error))
+    target = operator_target.resolve_or_exit(parser, args)
+    assert target.table is not None
+    client = target.client("dynamodb")
+    # DynamoDB's item count is refreshed about every six hours: the bar's total is approximate.
+    total = client.describe_table(TableName=target.table)["Table"].get("ItemCount")
+    with Progress("convert", total or None, unit="items scanned") as progress:
+        result = convert(
+            client, target.table, dry_run=args.dry_run, start_after=start_after, progress=progress
+        )
+    verb = "would convert" if args.dry_run else "converted"
+    print(f"{verb} {result.documents} documents, {result.entries} entries", end="; ")
     print(f"{result.skipped} changed meanwhile")
     return 0
 

@@ -1,39 +1,77 @@
 """Republish every domain event the table holds as not yet delivered: ``python -m infra.replay``.
 
-Reads the table's pending outbox index (``TABLE_NAME``, ``DYNAMODB_ENDPOINT_URL`` or AWS) and puts
-each pending write's events on the bus (``EVENT_BUS_NAME``, ``EVENTBRIDGE_ENDPOINT_URL`` or AWS),
-in per-document sequence order, confirming each write once EventBridge has accepted it. Safe to
-run at any time and again: a second run delivers nothing new. ``--dry-run`` only counts.
-Exit status 0 when every pending write went out, 1 when EventBridge refused one (run it again).
-In AWS, ReplayEventsFunction does the same (docs/orchestration-and-events.md "Replaying events").
+Reads the table's pending outbox index and puts each pending write's events on the bus, in
+per-document sequence order, confirming each write once EventBridge has accepted it. The table and
+the bus: ``--stack-name`` (its outputs), or ``--table`` / ``--event-bus`` (or ``TABLE_NAME``,
+``EVENT_BUS_NAME``; ``DYNAMODB_ENDPOINT_URL``, ``EVENTBRIDGE_ENDPOINT_URL`` for local endpoints):
+``infra/operator_target.py``. Safe to run at any time and again, and resumable by running it again: a
+confirmed write is never published again, so a second run delivers only what the first did not.
+``--dry-run`` lists the pending writes (one JSON line each) and publishes nothing. Prints the
+report as a JSON line; exit status 0 when every pending write went out, 1 when EventBridge refused
+one (run it again). In AWS, ReplayEventsFunction does the same
+(docs/orchestration-and-events.md "Replaying events").
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
+from typing import Any
 
-from credit_memos.adapters.dynamodb.client import create_client
-from credit_memos.adapters.outbox_replay import replay_with
-from credit_memos.settings import Settings
+from credit_memos.adapters.dynamodb.outbox_store import OutboxStore, PendingWrite
+from credit_memos.adapters.eventbridge import EventBridgePublisher
+from credit_memos.adapters.outbox_replay import in_sequence_order, replay
+
+from infra import operator_target
+from infra.progress import Progress
+
+
+class _CountedStore:
+    """The outbox store, keeping the pending writes it found (the dry run's listing, the total)."""
+
+    def __init__(self, store: OutboxStore, progress: Progress) -> None:
+        self._store = store
+        self._progress = progress
+        self.writes: list[PendingWrite] = []
+
+    def pending(self) -> list[PendingWrite]:
+        self.writes = list(self._store.pending())
+        self._progress.total = len(self.writes)
+        return self.writes
+
+    def confirm(self, key: dict[str, str]) -> bool:
+        confirmed = self._store.confirm(key)
+        self._progress.advance()
+        return confirmed
+
+
+def _listing(write: PendingWrite) -> dict[str, Any]:
+    return {
+        "outbox": write.key["pk"],
+        "committedAt": write.committed_at.isoformat() if write.committed_at else None,
+        "events": [{"detailType": e.detail_type, "eventId": e.event_id} for e in write.events],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.replay", description=__doc__.splitlines()[0])
-    parser.add_argument("--table", help="table name (default: TABLE_NAME)")
-    parser.add_argument("--bus", help="event bus name (default: EVENT_BUS_NAME)")
-    parser.add_argument("--dry-run", action="store_true", help="count the pending writes, publish nothing")
+    operator_target.add_arguments(parser, event_bus=True)
+    parser.add_argument(
+        "--dry-run", action="store_true", help="list the pending writes and their events, publish nothing"
+    )
     args = parser.parse_args(argv)
-    environ = dict(os.environ)
-    if args.table:
-        environ["TABLE_NAME"] = args.table
-    if args.bus:
-        environ["EVENT_BUS_NAME"] = args.bus
-    settings = Settings.from_environment(environ)
-    client = create_client(settings.dynamodb_endpoint_url, settings.region)
-    report = replay_with(settings, dynamodb_client=client, dry_run=args.dry_run)
+    target = operator_target.resolve_or_exit(parser, args, event_bus=True)
+    assert target.table is not None and target.event_bus is not None
+    progress = Progress("replay", unit="writes")
+    store = _CountedStore(OutboxStore(target.client("dynamodb"), target.table), progress)
+    publisher = EventBridgePublisher(target.client("events"), target.event_bus)
+    report = replay(store, publisher, dry_run=args.dry_run)  # type: ignore[arg-type]
+    if args.dry_run:
+        for write in in_sequence_order(store.writes):
+            print(json.dumps(_listing(write)))
+    else:
+        progress.finish()
     print(json.dumps(report.as_dict()))
     return 1 if report.failed else 0
 
