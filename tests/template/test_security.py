@@ -15,9 +15,9 @@ import pytest
 from credit_memos.api.runtime import get_dynamodb_client
 
 from infra.local.api_gateway import RouteMatch, Router
+from tests.api.test_storage_faults import SCENARIOS
 from tests.harness import Api
 from tests.harness import template as harness_template
-from tests.api.test_storage_faults import SCENARIOS
 from tests.template.test_template import (
     API,
     EXPECTED_FUNCTIONS,
