@@ -46,19 +46,19 @@ def in_lambda_runtime() -> bool:
 
 def before_snapshot(hook: Hook) -> Hook:
     """Register ``hook`` to run once before the snapshot (hooks run in reverse order of registration)."""
-    if hook not in _before:
-        _before.append(hook)
-        if _lambda_before_snapshot is not None:
-            _lambda_before_snapshot(hook)
-    return hook
+    return _register(hook, _before, _lambda_before_snapshot)
 
 
 def after_restore(hook: Hook) -> Hook:
     """Register ``hook`` to run in every restored environment (in order of registration)."""
-    if hook not in _after:
-        _after.append(hook)
-        if _lambda_after_restore is not None:
-            _lambda_after_restore(hook)
+    return _register(hook, _after, _lambda_after_restore)
+
+
+def _register(hook: Hook, hooks: list[Hook], lambda_register: Callable[[Hook], Any] | None) -> Hook:
+    if hook not in hooks:
+        hooks.append(hook)
+        if lambda_register is not None:
+            lambda_register(hook)
     return hook
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -69,33 +69,19 @@ def settlement_key(execution_id: str, credit_memo_id: str, invoice_id: str) -> s
     return f"settle-{digest}"
 
 
-def _open_memos(
-    memos: Iterable[CreditMemo], billing_account_id: str, currency: str | None
-) -> list[CreditMemo]:
-    chosen = [
-        m
-        for m in memos
-        if m.status == "Posted"
-        and m.balance > 0
-        and m.billing_account_id == billing_account_id
-        and (currency is None or m.currency == currency)
+def _open[D: (CreditMemo, Invoice)](
+    docs: Iterable[D], billing_account_id: str, currency: str | None, excluded: Set[str] = frozenset()
+) -> list[D]:
+    """The Posted documents of the account with a balance left (in ``currency`` if given)."""
+    return [
+        d
+        for d in docs
+        if d.status == "Posted"
+        and d.balance > 0
+        and d.billing_account_id == billing_account_id
+        and d.id not in excluded
+        and (currency is None or d.currency == currency)
     ]
-    return sorted(chosen, key=lambda m: (m.effective_date, m.id))
-
-
-def _open_invoices(
-    invoices: Iterable[Invoice], billing_account_id: str, currency: str | None, excluded: set[str]
-) -> list[Invoice]:
-    chosen = [
-        i
-        for i in invoices
-        if i.status == "Posted"
-        and i.balance > 0
-        and i.billing_account_id == billing_account_id
-        and i.id not in excluded
-        and (currency is None or i.currency == currency)
-    ]
-    return sorted(chosen, key=lambda i: (i.invoice_date, i.id))
 
 
 def plan_settlement(
@@ -120,8 +106,11 @@ def plan_settlement(
             raise AccountMismatch(
                 f"credit memo {memo.id} does not belong to billing account {billing_account_id}"
             )
-    open_memos = _open_memos(memos, billing_account_id, currency)
-    open_invoices = _open_invoices(invoices, billing_account_id, currency, set(exclude_invoice_ids))
+    open_memos = sorted(_open(memos, billing_account_id, currency), key=lambda m: (m.effective_date, m.id))
+    open_invoices = sorted(
+        _open(invoices, billing_account_id, currency, set(exclude_invoice_ids)),
+        key=lambda i: (i.invoice_date, i.id),
+    )
     items: list[PlannedApplication] = []
     truncated = False
     for code in sorted({m.currency for m in open_memos}):
