@@ -20,6 +20,8 @@ reads every document by GET and checks:
   failed, was retried under its key or refused), a memo's number never changes, a later posting
   gets a larger one, and GET /credit-memos?documentNumber= finds the memo;
 - createdBy is the local server's caller on every document and record; reason codes are kept;
+- who may do what (spec section 9), under an access policy: a Reader's mutation is 403 and changes
+  nothing, and another account's Operator finds none of the documents (404);
 - payments (spec section 8): invoice.balance also loses the unreversed payments (netPaymentsApplied,
   per line at level InvoiceLine, spread highest balance first), a reference is used once per
   invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them.
@@ -30,12 +32,15 @@ compared with the records returned.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+import tempfile
 import uuid
 from contextlib import ExitStack
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -58,6 +63,16 @@ CURRENCIES = st.sampled_from(["USD", "USD", "USD", "JPY"])
 STATUSES = st.sampled_from(["Posted", "Posted", "Posted", "Draft"])
 REASONS = st.sampled_from([None, None, "Goodwill", "BillingError", "Cancellation"])
 NUMBER = re.compile(r"^CM-(\d{8,})$")
+# The local server's caller acts as an Approver; two more principals try what they may not.
+READER = "arn:aws:iam::111122223333:role/billing-audit"
+OUTSIDER = "arn:aws:iam::111122223333:role/billing-ops-other"
+POLICY = {
+    "principals": [
+        {"match": "local", "role": "Approver", "billingAccounts": ["*"]},
+        {"match": READER, "role": "Reader", "billingAccounts": ["*"]},
+        {"match": OUTSIDER, "role": "Operator", "billingAccounts": ["other-*"]},
+    ]
+}
 
 
 def units(currency: str) -> D:
@@ -88,7 +103,7 @@ class Expected:
 
 
 def fail(code: str) -> Expected:
-    status = {"VALIDATION_ERROR": 422, "NOT_FOUND": 404}.get(code, 409)
+    status = {"VALIDATION_ERROR": 422, "NOT_FOUND": 404, "FORBIDDEN": 403}.get(code, 409)
     return Expected(status, code)
 
 
@@ -97,7 +112,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
         super().__init__()
         self._stack = ExitStack()
         try:
-            self._stack.enter_context(environment(base_environment()))
+            policy = Path(self._stack.enter_context(tempfile.TemporaryDirectory())) / "policy.json"
+            policy.write_text(json.dumps(POLICY))
+            self._stack.enter_context(environment(base_environment() | {"ACCESS_POLICY_FILE": str(policy)}))
             self._stack.enter_context(mock_aws())
             create_table(boto3.client("dynamodb", region_name="us-east-1"))
         except BaseException:
@@ -134,8 +151,13 @@ class CreditMemoMachine(RuleBasedStateMachine):
 
     # ------------------------------------------------------------ plumbing
 
-    def send(self, path: str, body: Any, expected: Expected, key: str | None = None) -> HttpResult:
-        r = self.api.post(path, body, headers={"Idempotency-Key": key} if key else None)
+    def send(
+        self, path: str, body: Any, expected: Expected, key: str | None = None, principal: str | None = None
+    ) -> HttpResult:
+        headers = {"Idempotency-Key": key} if key else {}
+        if principal is not None:
+            headers["X-Local-Principal"] = principal
+        r = self.api.post(path, body, headers=headers)
         assert r.status < 500, r
         assert r.status == expected.status, (path, body, expected, r)
         if r.status >= 400:
@@ -402,6 +424,26 @@ class CreditMemoMachine(RuleBasedStateMachine):
         )
         if r.status == 200:
             assert r.body["status"] == "Posted" and r.body["balance"] == self.docs[doc_id]["balance"]
+
+    @precondition(lambda self: self.invoice_ids or self.memo_ids)
+    @rule(data=st.data())
+    def a_reader_changes_nothing(self, data: st.DataObject) -> None:
+        doc_id = data.draw(st.sampled_from([*self.invoice_ids, *self.memo_ids]))
+        if doc_id in self.invoice_ids:
+            action = data.draw(st.sampled_from(["post", "convert-to-credit"]))
+            path = f"/invoices/{doc_id}/actions/{action}"
+        else:
+            path = f"/credit-memos/{doc_id}/actions/{data.draw(st.sampled_from(['post', 'void']))}"
+        self.send(path, {}, fail("FORBIDDEN"), key=f"reader-{uuid.uuid4().hex}", principal=READER)
+
+    @precondition(lambda self: self.invoice_ids or self.memo_ids)
+    @rule(data=st.data())
+    def another_accounts_operator_finds_nothing(self, data: st.DataObject) -> None:
+        doc_id = data.draw(st.sampled_from([*self.invoice_ids, *self.memo_ids]))
+        kind = "invoices" if doc_id in self.invoice_ids else "credit-memos"
+        r = self.api.get(f"/{kind}/{doc_id}", headers={"X-Local-Principal": OUTSIDER})
+        assert (r.status, r.body["errorCode"]) == (404, "NOT_FOUND"), r
+        self.send(f"/{kind}/{doc_id}/actions/post", {}, fail("NOT_FOUND"), principal=OUTSIDER)
 
     @precondition(lambda self: self.memo_ids)
     @rule(data=st.data())
