@@ -90,6 +90,9 @@ class Caller:
             raise ApprovalLimitExceeded(f"the caller may approve up to {limit} {currency}")
 
 
+_KNOWN_CALLERS = 1024
+
+
 def authorize(caller: Caller, command: Any) -> None:
     """What every command needs before it runs: the caller's role, and the billing account it
     names (a create, a list, a summary) in the caller's scope; else FORBIDDEN."""
@@ -115,9 +118,19 @@ class AccessPolicy:
 
     grants: tuple[Grant, ...]
     approval_thresholds: dict[str, Decimal]
+    # Callers already worked out, by identity: a container serves the same few again and again.
+    _callers: dict[str | None, Caller] = field(default_factory=dict, compare=False, repr=False)
 
     def caller(self, identity: str | None) -> Caller:
         """The caller ``identity`` is: the first grant matching its principal, else no role."""
+        known = self._callers.get(identity)
+        if known is None:
+            if len(self._callers) >= _KNOWN_CALLERS:
+                self._callers.clear()
+            known = self._callers[identity] = self._match(identity)
+        return known
+
+    def _match(self, identity: str | None) -> Caller:
         principal = principal_of(identity) if identity is not None else None
         for grant in self.grants:
             if principal is not None and _wildcard(grant.match).fullmatch(principal):
