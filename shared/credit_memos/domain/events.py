@@ -106,7 +106,7 @@ class EventLog:
     def _memo(self, memo: CreditMemo) -> dict[str, Any]:
         view = self._views.get(memo.id)
         if view is None:
-            view = self._views[memo.id] = CreditMemoView.of(memo, with_lines=False).body()
+            view = self._views[memo.id] = CreditMemoView.of(memo, with_lines=False, with_approval=True).body()
         return view
 
     def _invoice(self, invoice: Invoice) -> dict[str, Any]:

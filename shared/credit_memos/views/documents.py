@@ -147,7 +147,9 @@ class CreditMemoView(View):
     lines: list[CreditMemoLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
-    def of(cls, memo: CreditMemo, *, with_lines: bool = True) -> "CreditMemoView":
+    def of(
+        cls, memo: CreditMemo, *, with_lines: bool = True, with_approval: bool | None = None
+    ) -> "CreditMemoView":
         c = memo.currency
         fields = copied(
             memo,
@@ -161,9 +163,10 @@ class CreditMemoView(View):
             *("total_charge_amount", "total_tax_amount", "total_amount_with_tax", "balance"),
             "net_credits_applied",
         )
-        if with_lines:
+        if with_lines if with_approval is None else with_approval:
             # Lists read the list indexes, which do not hold these (as they hold no lines).
             fields |= copied(memo, "approval_status", "approved_by", "posted_by", "posted_at")
+        if with_lines:
             fields["lines"] = [
                 dict(
                     id=line.id,
