@@ -38,7 +38,7 @@ from infra.bench.context import (
 from infra.bench.report import Section
 
 TARGET_MS = 1.0
-BARE_TARGET = 2.0  # the handler's own Python / the bare boto3 calls it needs (issue 14)
+BARE_TARGET = 2.0  # the handler's own Python / the bare boto3 calls it needs
 
 
 class _Http:

@@ -28,7 +28,7 @@ from infra.bench.context import Bench, Prepared, new_account, new_key
 from infra.bench.hooks import Call, Recorder, describe_calls
 from infra.bench.report import Section, median
 
-TARGET = 0.9  # issue 14: handler throughput over the bare calls for create and apply
+TARGET = 0.9  # handler throughput over the bare calls for create and apply
 _CREATE_CONDITION = "attribute_not_exists(pk)"
 _VERSION_CONDITION = "#version = :read_version"
 

@@ -29,7 +29,7 @@ def test_spec_worked_example_converts_and_applies_back(api: Api) -> None:
 
 
 def test_voiding_a_conversion_memo_undoes_the_conversion(api: Api) -> None:
-    """Issue 11: the refund does not disappear; the lines can be converted again."""
+    """The refund does not disappear; the lines can be converted again."""
     inv = create_invoice(api, "300.00", ("-100.00", "-5.00"))
     r = api.post(f"/invoices/{inv['id']}/actions/convert-to-credit", {})
     assert r.status == 201, r

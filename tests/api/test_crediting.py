@@ -99,7 +99,7 @@ def _credit(
 
 
 def test_copy_from_invoice_line_after_other_strategies_prorates_its_own_amount(api: Api) -> None:
-    """Issue 11: the reproductions, through the API."""
+    """The reproductions, through the API."""
     inv = create_invoice(api, ("100.00", "10.00"))
     line_id = inv["lines"][0]["id"]
     _credit(api, inv["id"], "Ignore", line_id, "50.00")

@@ -781,7 +781,7 @@ def test_path_ids_are_checked_against_the_id_pattern() -> None:
 
 
 def test_a_document_whose_total_reaches_10_to_the_15_is_a_422(api: Api) -> None:
-    """Issue 11: each line below the limit, the sum at or above it; nothing is stored."""
+    """Each line below the limit, the sum at or above it; nothing is stored."""
     half = "500000000000000.00"
     r = api.post(
         "/invoices",

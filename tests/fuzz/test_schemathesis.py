@@ -3,7 +3,7 @@
 Only schema-valid requests are generated (positive mode), and each must get an answer the
 document could not have prevented: a success, or a rejection that depends on stored state or
 on a rule between fields that JSON Schema cannot state (the list below, each with its reason).
-A 4xx for anything else means the document is looser than the service (issue 11, item 5).
+A 4xx for anything else means the document is looser than the service.
 Also checked: no server errors; status codes, bodies and content types are declared.
 
 Bounded for CI (examples per operation); derandomized so a failure reproduces, and

@@ -5,7 +5,7 @@ Every item a request added, changed or removed (the table scanned before and aft
 AWS bills a transactional write: 2 units per started KB of the larger of its sizes before and after;
 each index copy it adds, changes or removes 1 unit per started KB of the projected item (two when its
 index key changes). The floor is the table part alone: each item the request changed, written once,
-without index copies (issue 14). Sizes and index rules are ``infra.bench.capacity``'s (unit-tested
+without index copies. Sizes and index rules are ``infra.bench.capacity``'s (unit-tested
 against AWS's examples), the indexes those of template.yaml.
 """
 

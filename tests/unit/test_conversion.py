@@ -104,7 +104,7 @@ def test_convert_rejections() -> None:
 
 
 def test_void_of_a_conversion_memo_undoes_the_conversion() -> None:
-    """Issue 11: the negative lines go back to unconverted and the balance is restored."""
+    """The negative lines go back to unconverted and the balance is restored."""
     invoice = make_invoice("300.00", ("-100.00", "-10.00"), "-20.00", level="InvoiceLine")
     memo, entry = convert(invoice)
     assert entry is not None and invoice.balance == D("170.00")

@@ -190,7 +190,7 @@ def void_credit(invoice: Invoice, memo: CreditMemo, entry: ApplicationEntry) -> 
 
 
 def test_copy_from_invoice_line_after_another_strategy_prorates_its_own_amount() -> None:
-    """Issue 11: credits of another strategy on the line do not change a CopyFromInvoiceLine tax."""
+    """Credits of another strategy on the line do not change a CopyFromInvoiceLine tax."""
     invoice = make_invoice(("100.00", "10.00"))
     line = invoice.lines[0]
     credit(invoice, "Ignore", inputs.CreditLineInput(line.id, D("50.00")))

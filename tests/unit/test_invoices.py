@@ -63,7 +63,7 @@ def test_create_invoice_validates_lines_and_currency() -> None:
 
 
 def test_documents_whose_total_reaches_10_to_the_15_are_rejected() -> None:
-    """Issue 11: each amount below the limit, the sum at or above it."""
+    """Each amount below the limit, the sum at or above it."""
     half = "500000000000000.00"
     cases: list[tuple[tuple[tuple[str, str] | str, ...], str]] = [
         ((half, half), "lines"),

@@ -56,9 +56,8 @@ from credit_memos.limits import (
 )
 
 
-# defer_build: a model's validator is built when it is first used, not at import. A function uses
-# two or three of these models, and building all of them at import was about 15 ms of every cold
-# start (docs/benchmarks.md).
+# defer_build: a model's validator is built when it is first used, not at import: a function uses
+# two or three of these models, and building them all is a measurable part of a cold start.
 class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, frozen=True, defer_build=True)
 
