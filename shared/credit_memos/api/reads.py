@@ -109,8 +109,6 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
 
 
 def _memo_list(query: ListQuery) -> memos.ListCreditMemos:
-    if query.billingAccountId is None and query.documentNumber is None:
-        raise ValidationError("is required unless documentNumber is given", field=("billingAccountId",))
     return memos.ListCreditMemos(
         billing_account_id=query.billingAccountId,
         status=query.status,
