@@ -80,7 +80,7 @@ def function_environment(
     # else none (every caller an Approver).
     env.pop("ACCESS_POLICY_FILE", None)
     if os.environ.get("ACCESS_POLICY_FILE"):
-        env["ACCESS_POLICY_FILE"] = os.environ["ACCESS_POLICY_FILE"]
+        env["ACCESS_POLICY_FILE"] = os.path.abspath(os.environ["ACCESS_POLICY_FILE"])
     env.update(overrides or {})
     return env
 
