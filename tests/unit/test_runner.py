@@ -1,6 +1,6 @@
-"""The mutation engine on the in-memory repository: lost races, bounded retries, replays.
+"""The runner of every mutation on the in-memory repository: lost races, bounded retries, replays.
 
-Only the service's public use cases are called (the engine is how they all write); clock and
+Only the service's public use cases are called (the runner is how they all write); clock and
 sleep are injected, so no test waits. The fake repository honours the adapter's conditions
 (``tests/contract``), and its ``before_commit`` hooks play the writer that wins a race.
 """
