@@ -270,6 +270,7 @@ def test_a_document_over_the_item_limit_is_a_validation_error_and_nothing_is_wri
     assert (after.invoices, after.idempotency) == ({}, None)
 
 
+@pytest.mark.slow  # four 300-line invoices through moto: the slowest test of the fast tier
 def test_a_commit_changing_more_items_than_a_transaction_holds_is_a_422_and_writes_nothing(
     adapter: DynamoDbRepository,
 ) -> None:
