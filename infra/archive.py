@@ -6,15 +6,16 @@ record a line (objects written before the line delimiter hold the records back t
 read). This reads every object in key order, groups the records by item key (``pk``, ``sk``) and
 checks, per item:
 
-- a versioned item (a document, a record, a payment, a claim, a series) goes up by exactly 1 a
-  change, from its creation (``INSERT``) on: no gap, no version repeated by another change, none
-  out of order; a record delivered twice (the same ``eventID``) is counted once, since Firehose
-  delivers at least once;
-- ``ApproximateCreationDateTime`` never goes backwards;
+- in order: in the archive's order its ``ApproximateCreationDateTime`` never goes backwards and,
+  for a versioned item (a document, a record, a payment, a claim, a series), its ``version`` only
+  goes up; a record delivered twice (the same ``eventID``) counts once, as Firehose delivers at
+  least once;
+- no gap: in time order its history starts with its creation (``INSERT``) and each change takes a
+  versioned item up by exactly 1;
 
 and, complete: every item in the table now (a scan; idempotency records and outbox items expire
 by design and are skipped) is the newest archived image of its key, and no item the archive holds
-alive is gone from the table without its removal archived. Prints a summary as one JSON line
+alive has left the table without its removal archived. Prints a summary as one JSON line
 (``objects``, ``records``, ``duplicates``, ``items``, ``tableItems``, ``problems``, the first
 problems) and exits 1 on any problem.
 
@@ -31,6 +32,7 @@ import json
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -113,18 +115,45 @@ def _version(image: dict[str, Any] | None) -> int | None:
     return int(image["version"]["N"])
 
 
+@dataclass(frozen=True)
+class Change:
+    """One archived change of an item, without its images (an archive holds millions)."""
+
+    position: int  # in archive order
+    where: str  # object key and line
+    event_id: str | None
+    event: str  # INSERT, MODIFY or REMOVE
+    created: float  # ApproximateCreationDateTime
+    version: int | None  # the new image's
+    old_version: int | None  # the old image's
+
+    def order(self) -> tuple[float, float, int]:
+        """Its place in the item's history: by time; at the same time (a coarse clock), by version
+        (a removal just after the version it removes); then as archived."""
+        if self.event == "REMOVE":
+            step = -1.0 if self.old_version is None else self.old_version + 0.5
+        else:
+            step = -1.0 if self.version is None else float(self.version)
+        return self.created, step, self.position
+
+
 @dataclass
 class History:
-    """What the archive has shown of one item so far."""
+    """What the archive holds of one item: its changes, and its latest image by time."""
 
-    image: dict[str, Any] | None = None  # the newest image; None before creation and after removal
-    version: int | None = None
-    created: float | None = None  # the newest ApproximateCreationDateTime
+    changes: list[Change] = field(default_factory=list)
+    latest: tuple[float, float, int] | None = None  # the latest change's order
+    image: dict[str, Any] | None = None  # its new image (None: the latest change is a removal)
 
 
 @dataclass
 class Verifier:
-    """Checks records one at a time, in archive order, then the table against what they built."""
+    """Reads records in archive order, then checks each item's history and the table against it.
+
+    Kinesis Data Streams for DynamoDB may deliver an item's changes out of sequence; their time
+    orders them. The history (gaps, creation, completeness) is checked in that order and the
+    archive's own order separately ("out of order"), so a reordered delivery never reads as a
+    missing change."""
 
     histories: dict[ItemKey, History] = field(default_factory=dict)
     event_ids: set[str] = field(default_factory=set)
@@ -139,55 +168,60 @@ class Verifier:
             return
         if event_id:
             self.event_ids.add(event_id)
-        self.records += 1
         change = record.get("dynamodb") or {}
         keys = change.get("Keys") or change.get("NewImage") or change.get("OldImage")
-        if not keys or "pk" not in keys or "sk" not in keys:
-            self.problems.append(f"{where}: record {event_id} names no item key")
-            return
-        key = _key(keys)
-        history = self.histories.setdefault(key, History())
-        name = f"{where}: {key[0]}/{key[1]} record {event_id}"
-        self._check_time(history, change.get("ApproximateCreationDateTime"), name)
         event = record.get("eventName")
-        new, old = change.get("NewImage"), change.get("OldImage")
-        if event == "INSERT":
-            if history.image is not None:
-                self.problems.append(f"{name}: created again while alive (its removal is missing)")
-        elif event in ("MODIFY", "REMOVE"):
-            if history.image is None:
-                self.problems.append(f"{name}: {event} of an item the archive never saw created")
-        else:
-            self.problems.append(f"{name}: unknown eventName {event!r}")
+        if not keys or "pk" not in keys or "sk" not in keys or event not in ("INSERT", "MODIFY", "REMOVE"):
+            self.problems.append(f"{where}: record {event_id} is not a change of an item")
             return
-        if key[1] in VERSIONED_SORT_KEYS:
-            self._check_version(history, event, _version(new), _version(old), name)
-        history.image = canonical(new) if event != "REMOVE" else None
-        history.version = _version(new) if event != "REMOVE" else None
+        new = change.get("NewImage")
+        created = float(change.get("ApproximateCreationDateTime") or 0)
+        entry = Change(
+            self.records, where, event_id, event, created, _version(new), _version(change.get("OldImage"))
+        )
+        self.records += 1
+        history = self.histories.setdefault(_key(keys), History())
+        history.changes.append(entry)
+        if history.latest is None or entry.order() > history.latest:
+            history.latest = entry.order()
+            history.image = canonical(new) if event != "REMOVE" else None
 
-    def _check_time(self, history: History, created: Any, name: str) -> None:
-        if created is None:
-            return
-        moment = float(created)
-        if history.created is not None and moment < history.created:
-            self.problems.append(f"{name}: ApproximateCreationDateTime goes backwards")
-        history.created = moment if history.created is None else max(history.created, moment)
+    def check_histories(self) -> None:
+        for key, history in self.histories.items():
+            name = f"{key[0]}/{key[1]}"
+            self._check_archive_order(name, history.changes, versioned=key[1] in VERSIONED_SORT_KEYS)
+            self._check_history(name, history.changes, versioned=key[1] in VERSIONED_SORT_KEYS)
 
-    def _check_version(
-        self, history: History, event: str, new: int | None, old: int | None, name: str
-    ) -> None:
-        if event == "REMOVE":
-            if history.version is not None and old != history.version:
-                self.problems.append(f"{name}: removed at version {old}, archive last saw {history.version}")
-            return
-        if new is None:
-            self.problems.append(f"{name}: image without a version")
-        elif history.version is not None and new != history.version + 1:
-            kind = "gap" if new > history.version + 1 else "out of order or repeated"
-            self.problems.append(f"{name}: version {new} after {history.version} ({kind})")
+    def _check_archive_order(self, name: str, changes: list[Change], *, versioned: bool) -> None:
+        """In the archive's order, an item's times never go back and its versions only go up."""
+        for before, after in pairwise(changes):
+            at = f"{after.where}: {name} record {after.event_id}"
+            if after.created < before.created:
+                self.problems.append(f"{at}: ApproximateCreationDateTime goes backwards")
+            old, new = before.version, after.version
+            if versioned and after.event != "REMOVE" and old is not None and new is not None and new <= old:
+                self.problems.append(f"{at}: version {new} archived after {old} (out of order)")
+
+    def _check_history(self, name: str, changes: list[Change], *, versioned: bool) -> None:
+        """In time order: created first, never twice while alive, versions one apart."""
+        alive, version = False, None
+        for change in sorted(changes, key=Change.order):
+            at = f"{change.where}: {name} record {change.event_id}"
+            if change.event == "INSERT" and alive:
+                self.problems.append(f"{at}: created again while alive (its removal is missing)")
+            if change.event != "INSERT" and not alive:
+                self.problems.append(f"{at}: {change.event} of an item the archive never saw created (gap)")
+            if versioned and version is not None:
+                current = change.old_version if change.event == "REMOVE" else change.version
+                expected = version if change.event == "REMOVE" else version + 1
+                if current != expected:
+                    kind = "repeated" if current == version else "gap"
+                    self.problems.append(f"{at}: version {current} follows {version} ({kind})")
+            alive = change.event != "REMOVE"
+            version = change.version if alive else None
 
     def check_table(self, items: Iterable[dict[str, Any]], progress: Progress | None = None) -> int:
-        """Every live item of the table is its key's newest archived image; the count of items."""
+        """Every live item of the table is its key's latest archived image; the count of items."""
         seen: set[ItemKey] = set()
         for item in items:
             if progress is not None:
@@ -200,8 +234,9 @@ class Verifier:
             if history is None or history.image is None:
                 self.problems.append(f"{key[0]}/{key[1]}: in the table, not in the archive")
             elif history.image != canonical(item):
+                archived = _version(history.image)
                 version = _version(item)
-                at = f" (table at version {version}, archive at {history.version})" if version else ""
+                at = f" (table at version {version}, archive at {archived})" if version else ""
                 self.problems.append(f"{key[0]}/{key[1]}: newest archived image is not the table's{at}")
         for key, history in self.histories.items():
             if history.image is not None and key not in seen and not key[0].startswith(EXPIRING_PREFIXES):
@@ -234,6 +269,7 @@ def verify(
             except (OSError, ValueError) as error:
                 verifier.problems.append(f"{key}: not readable: {error}")
             progress.advance(checkpoint=key)
+    verifier.check_histories()
     with Progress("scan the table", table_size, unit="items") as progress:
         table_count = verifier.check_table(items, progress)
     return {
