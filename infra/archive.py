@@ -70,9 +70,16 @@ def records_of(body: bytes) -> Iterator[dict[str, Any]]:
         yield record
 
 
+def local_files(folder: Path) -> list[Path]:
+    """The archive's files in a local copy, by path: under its ``changes/`` folder if it has one
+    (a copy of the whole bucket also holds Firehose's ``errors/``)."""
+    root = folder / CHANGES_PREFIX if (folder / CHANGES_PREFIX).is_dir() else folder
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
 def local_objects(folder: Path) -> Iterator[tuple[str, bytes]]:
-    """The files under ``folder`` by path, as (key, body)."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    """The archive's objects in a local copy, in order, as (path, body)."""
+    for path in local_files(folder):
         yield path.relative_to(folder).as_posix(), path.read_bytes()
 
 
@@ -266,7 +273,7 @@ def verify(
             try:
                 for line, record in enumerate(records_of(body), 1):
                     verifier.add(record, f"{key}#{line}")
-            except (OSError, ValueError) as error:
+            except (OSError, EOFError, ValueError) as error:  # not gzip, cut short, not JSON
                 verifier.problems.append(f"{key}: not readable: {error}")
             progress.advance(checkpoint=key)
     verifier.check_histories()
@@ -292,7 +299,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["verify"], help="verify: check the archive against the table")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--bucket", help=f"the archive bucket (default: the stack's {BUCKET_OUTPUT} output)")
-    source.add_argument("--archive-dir", type=Path, help="a local folder of the archive's objects instead")
+    source.add_argument(
+        "--archive-dir",
+        type=Path,
+        help="a local copy of the archive (the bucket's or its changes/ folder) instead",
+    )
     operator_target.add_arguments(parser)
     args = parser.parse_args(argv)
     target = operator_target.resolve_or_exit(parser, args)
@@ -303,9 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.archive_dir is not None:
             if not args.archive_dir.is_dir():
                 parser.error(f"--archive-dir {args.archive_dir}: not a folder")
-            files = sorted(p for p in args.archive_dir.rglob("*") if p.is_file())
             objects: Iterable[tuple[str, bytes]] = local_objects(args.archive_dir)
-            total = len(files)
+            total = len(local_files(args.archive_dir))
         else:
             bucket = args.bucket or target.stack_output(BUCKET_OUTPUT)
             if not bucket:

@@ -1,4 +1,5 @@
-"""``infra.archive verify`` reads the archive from its S3 bucket as from a folder (moto)."""
+"""``infra.archive verify`` reads the archive from its S3 bucket as from a folder (moto), and tells a
+change delivered out of order from a missing one."""
 
 from __future__ import annotations
 
@@ -91,3 +92,23 @@ def test_a_missing_change_fails(aws: Any, capsys: pytest.CaptureFixture[str]) ->
     put(aws, "changes/2026/01/02/03/a-1", [change("e1", "INSERT", first, None, 1000)])
     assert run() == 1
     assert "newest archived image is not the table's" in capsys.readouterr().out
+
+
+def test_a_change_archived_after_a_later_one_is_out_of_order_not_a_gap() -> None:
+    first = {**ITEM, "version": {"N": "1"}}
+    records = [change("e2", "MODIFY", ITEM, first, 2000), change("e1", "INSERT", first, None, 1000)]
+    body = gzip.compress("".join(json.dumps(r) + "\n" for r in records).encode())
+    summary = archive.verify([("changes/a-1", body)], [ITEM])
+    problems = " ".join(summary["firstProblems"])
+    assert "goes backwards" in problems and "(out of order)" in problems and "(gap)" not in problems
+    assert summary["problems"] == 2
+
+
+def test_an_unreadable_object_is_a_problem(aws: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    first = {**ITEM, "version": {"N": "1"}}
+    put(aws, "changes/2026/01/02/03/a-1", [change("e1", "INSERT", first, None, 1000)])
+    put(aws, "changes/2026/01/02/03/a-2", [change("e2", "MODIFY", ITEM, first, 2000)])
+    whole = aws.get_object(Bucket=BUCKET, Key="changes/2026/01/02/03/a-2")["Body"].read()
+    aws.put_object(Bucket=BUCKET, Key="changes/2026/01/02/03/a-2", Body=whole[:-8])  # cut short
+    assert run() == 1
+    assert "changes/2026/01/02/03/a-2: not readable" in capsys.readouterr().out
