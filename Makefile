@@ -17,6 +17,7 @@
 #   make replay  republish every domain event not yet delivered (REPLAY_ARGS='--stack-name STACK --dry-run')
 #   make resummarize  repair account summaries (RESUMMARIZE_ARGS='--stack-name STACK --from-queue' or 'ACCOUNT...')
 #   make migrate  convert a table's items to the current form (MIGRATE_ARGS='--stack-name STACK --dry-run')
+#   make verify-archive  prove the change archive complete and in order (VERIFY_ARCHIVE_ARGS='--stack-name STACK')
 #                (each needs --stack-name or --table; docs/operations.md "Operator commands")
 #   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
 #                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
@@ -80,7 +81,7 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize migrate test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize migrate verify-archive test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -132,6 +133,9 @@ replay: venv
 
 resummarize: venv
 	$(PY) -m infra.resummarize $(RESUMMARIZE_ARGS)
+
+verify-archive: venv
+	$(PY) -m infra.archive verify $(VERIFY_ARCHIVE_ARGS)
 
 migrate: venv
 	$(PY) -m infra.migrate convert $(MIGRATE_ARGS)

@@ -255,6 +255,17 @@ def test_the_archive_is_fed_by_kinesis_not_a_third_stream_reader(translated: dic
     }
 
 
+def test_the_archive_holds_one_record_a_line(translated: dict[str, Any]) -> None:
+    """JSON lines, gzip: what Athena and infra/archive.py read."""
+    destination = translated["Resources"]["ArchiveDeliveryStream"]["Properties"][
+        "ExtendedS3DestinationConfiguration"
+    ]
+    assert destination["CompressionFormat"] == "GZIP"
+    processing = destination["ProcessingConfiguration"]
+    assert processing["Enabled"] is True
+    assert [p["Type"] for p in processing["Processors"]] == ["AppendDelimiterToRecord"]
+
+
 def test_the_archive_delivery_writes_objects_and_never_deletes(translated: dict[str, Any]) -> None:
     granted = {a for s in role_statements(translated, "ArchiveDeliveryRole") for a in as_list(s["Action"])}
     assert {a for a in granted if a.startswith("s3:")} == {
