@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 from credit_memos.api import runtime
-from credit_memos.api.observability import logger, metrics
 
 from tests.harness import Api, base_environment, invoke
 
@@ -36,6 +35,9 @@ INVOICE = {
 @pytest.fixture
 def log_lines(api: Api) -> Iterator[LogLines]:
     """The JSON lines the shared logger writes (at INFO), taken since the last call."""
+    # Imported here, in the test's environment: Powertools reads its settings when they are built.
+    from credit_memos.api.observability import logger
+
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     stream, level = io.StringIO(), logger.log_level
@@ -186,6 +188,8 @@ def test_no_warning_for_a_request_that_publishes_no_metric() -> None:
 def test_metrics_that_are_added_still_publish(
     api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from credit_memos.api.observability import metrics
+
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     monkeypatch.setattr(metrics, "namespace", "CreditMemos")
     metrics.clear_metrics()  # disabled metrics are never flushed, so earlier tests' are still held
