@@ -168,6 +168,21 @@ def test_a_direct_invocation_that_fails(api: Api, log_lines: LogLines) -> None:
     assert line["principal"].startswith("lambda:")
 
 
+def test_a_direct_invocation_refused_before_its_command_is_named_after_its_function(
+    api: Api, log_lines: LogLines
+) -> None:
+    with pytest.raises(Exception) as raised:
+        invoke("CreateInvoiceFunction", {**INVOICE, "currency": 7, "actor": "arn:aws:states:::execution:x:1"})
+    assert type(raised.value).__name__ == "ValidationError"
+    line = the_request_line(log_lines())
+    assert (line["operation"], line["status"], line["errorCode"]) == (
+        "CreateInvoiceFunction",
+        422,
+        "VALIDATION_ERROR",
+    )
+    assert line["principal"] == "arn:aws:states:::execution:x:1"
+
+
 def test_no_warning_for_a_request_that_publishes_no_metric() -> None:
     # In a fresh process: pytest resets warning filters around each test and module import.
     script = (
