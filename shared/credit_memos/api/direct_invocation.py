@@ -13,7 +13,7 @@ from credit_memos.api.error_responses import validation_details
 from credit_memos.api.errors import BadRequest, error_body
 from credit_memos.api.execution import checked_id
 from credit_memos.api.fields import IDEMPOTENCY_KEY_PATTERN
-from credit_memos.api.observability import logger
+from credit_memos.api.observability import current_request, logger
 from credit_memos.errors import DomainError, InternalError, ValidationError
 from credit_memos.limits import MAX_IDEMPOTENCY_KEY_LENGTH
 from credit_memos.usecases import Outcome
@@ -28,7 +28,8 @@ def invoke_directly(direct: DirectHandler, event: Any, context: Any = None) -> A
         raise BadRequest("a direct invocation takes a JSON object")
     payload = dict(event)
     try:
-        with acting_as(direct_actor(payload, context)):
+        actor = current_request().actor = direct_actor(payload, context)
+        with acting_as(actor):
             result = direct(payload)
     except PydanticValidationError as error:
         problems = "; ".join(f"{d['field']}: {d['message']}" for d in validation_details(error.errors()))

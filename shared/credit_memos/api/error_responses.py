@@ -7,7 +7,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from credit_memos.api.errors import BadRequest, error_body, http_status
-from credit_memos.api.observability import logger, metrics
+from credit_memos.api.observability import current_request, logger, metrics
 from credit_memos.api.routing import RequestValidationError, Response, RouteNotFound
 from credit_memos.errors import DomainError, InternalError, NotFound, ValidationError
 from credit_memos.views import json_text
@@ -23,12 +23,14 @@ def _error_headers(error: DomainError) -> dict[str, str] | None:
 
 
 def error_response(error: DomainError, details: list[dict[str, Any]] | None = None) -> Response[str]:
+    current_request().failed(error)
     body = json_text(error_body(error, details))
     return Response(http_status(error), "application/json", body, headers=_error_headers(error))
 
 
 def proxy_error_result(error: DomainError) -> dict[str, Any]:
     """An error as the Lambda's API Gateway result, for requests refused before routing."""
+    current_request().failed(error)
     return {
         "statusCode": http_status(error),
         "headers": {"Content-Type": "application/json"},

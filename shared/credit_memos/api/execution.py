@@ -9,7 +9,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from credit_memos.api.actor import current_actor
 from credit_memos.api.error_responses import REPLAY_HEADER
 from credit_memos.api.fields import ID_RE
-from credit_memos.api.observability import metrics
+from credit_memos.api.observability import current_request, metrics
 from credit_memos.api.routing import Response
 from credit_memos.api.runtime import get_access_policy, get_service
 from credit_memos.commands import Command
@@ -24,7 +24,10 @@ def execute(command: Command, idempotency_key: str | None = None) -> Outcome:
     the request was read."""
     actor = current_actor()
     command = dataclasses.replace(command, actor=actor, caller=get_access_policy().caller(actor))
+    request = current_request()
+    request.operation = command.operation
     outcome = get_service().execute(command, idempotency_key)
+    request.replayed = outcome.replayed
     if command.metric is not None and not outcome.replayed:
         metrics.add_metric(name=command.metric, unit=MetricUnit.Count, value=1)
     return outcome

@@ -22,7 +22,7 @@ from credit_memos.api.direct_invocation import DirectHandler, invoke_directly
 from credit_memos.api.error_responses import handle_error, proxy_error_result
 from credit_memos.api.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from credit_memos.api.json_body import is_json_content_type, read_body_for_powertools, read_route_body
-from credit_memos.api.observability import logger, metrics, tracer
+from credit_memos.api.observability import logged_request, logger, metrics, tracer
 from credit_memos.api.routing import HttpRouter
 from credit_memos.errors import DomainError
 from credit_memos.limits import MAX_BODY_BYTES
@@ -57,6 +57,27 @@ def _with_checked_body(event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _answer_http(app: HttpRouter, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The API Gateway result of a request, logged: the route names it until a command does."""
+    actor = api_gateway_actor(event)
+    route = f"{event.get('httpMethod')} {event.get('resource') or event.get('path')}"
+    with logged_request(route, actor) as request:
+        try:
+            event = _with_checked_body(event)
+        except DomainError as refusal:
+            return proxy_error_result(refusal)
+        with acting_as(actor):
+            result = app.resolve(event, context)
+        request.status = result["statusCode"]
+        return result
+
+
+def _answer_directly(direct: DirectHandler, event: Any, context: Any) -> Any:
+    """A direct invocation's answer, logged with the status its error maps to (200 for success)."""
+    with logged_request(getattr(context, "function_name", None) or "direct"):
+        return invoke_directly(direct, event, context)
+
+
 def make_lambda_handler(app: HttpRouter, direct: DirectHandler) -> LambdaHandler:
     """The ``lambda_handler`` of a function with HTTP routes and a direct invocation."""
 
@@ -65,13 +86,8 @@ def make_lambda_handler(app: HttpRouter, direct: DirectHandler) -> LambdaHandler
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
         if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
-            try:
-                event = _with_checked_body(event)
-            except DomainError as refusal:
-                return proxy_error_result(refusal)
-            with acting_as(api_gateway_actor(event)):
-                return app.resolve(event, context)
-        return invoke_directly(direct, event, context)
+            return _answer_http(app, event, context)
+        return _answer_directly(direct, event, context)
 
     snapstart.before_snapshot(app.prepare)  # the routes' validators, before a SnapStart snapshot
     credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)
@@ -85,7 +101,7 @@ def make_direct_handler(direct: DirectHandler) -> LambdaHandler:
     @tracer.capture_lambda_handler(capture_response=False)
     @metrics.log_metrics
     def lambda_handler(event: dict[str, Any], context: Any) -> Any:
-        return invoke_directly(direct, event, context)
+        return _answer_directly(direct, event, context)
 
     credit_memos.end_of_init()  # the collector as it was before init (credit_memos/__init__.py)
     return lambda_handler
