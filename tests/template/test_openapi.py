@@ -95,6 +95,17 @@ def test_each_operation_id_is_the_operations_name_in_the_template(template: Temp
         assert re.fullmatch(r"[A-Z][A-Za-z]+", operation["operationId"]), operation["operationId"]
 
 
+def test_an_operation_id_a_route_declares_is_the_templates_name(template: Template) -> None:
+    # The document takes every operationId from the template; one declared in the code (a name,
+    # not Powertools' derived snake_case id) must say the same.
+    by_route = {(route.method.lower(), route.path): route.event_name for route in template.routes()}
+    for document in function_documents(template).values():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                if "_" not in operation["operationId"]:
+                    assert operation["operationId"] == by_route[method, path], (method, path)
+
+
 def test_every_operation_has_one_declared_tag_a_description_and_security() -> None:
     document = json.loads(OUTPUT.read_text())
     assert [tag["name"] for tag in document["tags"]] == list(TAGS)
