@@ -90,7 +90,8 @@ help:
 
 venv: $(STAMP)
 
-# The serving install: the runtime dependencies and PyYAML, nothing of the development toolchain.
+# The serving install: the runtime dependencies, PyYAML and Swagger UI's files, nothing of the
+# development toolchain.
 serve-venv: $(SERVE_STAMP)
 
 # Exactly the locked versions (hash-checked), then the project itself, editable, without resolving again.
