@@ -57,8 +57,8 @@ SECURITY_SCHEMES: dict[str, Any] = {
     },
     "cognito": {
         "type": "oauth2",
-        "description": "OAuth 2.0 client credentials from an Amazon Cognito user pool (docs/api.md "
-        "section 13), where the deployment offers it: `Authorization: Bearer <token>`.",
+        "description": "OAuth 2.0 client credentials from an Amazon Cognito user pool, where the "
+        "deployment offers it: `Authorization: Bearer <token>`.",
         "flows": {
             "clientCredentials": {
                 "tokenUrl": "https://your-domain.auth.us-east-1.amazoncognito.com/oauth2/token",
@@ -175,7 +175,7 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         name = route.event_name
         role = roles.get(name, "Operator" if method == "post" else "Reader")
         scope = OAUTH_SCOPES[role][0]
-        notes = [f"Needs the {role} role (docs/api.md section 9); OAuth scope `{scope}`."]
+        notes = [f"Needs the {role} role in the service's access policy; with OAuth, the scope `{scope}`."]
         if method == "post":
             notes.append(
                 "Send an `Idempotency-Key` to retry safely: the same key and body answer the first "
