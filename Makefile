@@ -11,7 +11,7 @@
 #                (INVOKE_ARGS=--built: the packaged build of this machine's architecture, under Lambda's RIE)
 #   make test    pytest on 2 workers (PYTEST_ARGS=... to add options; "no tests" is a failure)
 #   make test-fast  the quick loop while editing: pytest -m "not slow" in one process, no DynamoDB Local (< 1 min)
-#   make tools   install asl-validator (npm) into .local/asl-validator (statelint comes with the venv)
+#   make tools   install asl-validator and Spectral (npm) into .local/ (statelint comes with the venv)
 #   make statelint  validate infra/statemachines/*.asl.json with statelint and asl-validator
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
 #   make replay  republish every domain event not yet delivered (REPLAY_ARGS='--stack-name STACK --dry-run')
@@ -22,7 +22,8 @@
 #   make build   sam build (pinned SAM CLI in .local/sam-venv) for the template's architecture into .aws-sam/build
 #                [ARCH=x86_64|arm64: another architecture, into .aws-sam/build-<arch>; ARCH=host: this machine's]
 #   make lint    ruff check, ruff format --check, mypy, cfn-lint with the serverless rules (cfn-lint-serverless),
-#                checkov on template.yaml (.checkov.yaml: the checks that do not apply, each with its reason)
+#                checkov on template.yaml (.checkov.yaml: the checks that do not apply, each with its reason),
+#                Spectral's OpenAPI ruleset on openapi.json (.spectral.yaml)
 #   make audit   pip-audit of the runtime dependencies (fails on a known vulnerability)
 #   make bench   benchmarks on a fresh in-memory DynamoDB Local: table + .local/bench.json (BENCH_ARGS=--quick)
 #   make clean   remove caches and local DynamoDB data (keeps .venv and the DynamoDB Local download)
@@ -68,6 +69,8 @@ LAMBDA_RUNTIME := .local/lambda-runtime
 LAMBDA_RUNTIME_STAMP := $(LAMBDA_RUNTIME)/.installed-$(AWSLAMBDARIC_VERSION)
 ARCH ?=
 ASL_VALIDATOR := .local/asl-validator/node_modules/.bin/asl-validator
+SPECTRAL_VERSION := 6.16.3
+SPECTRAL := .local/spectral/node_modules/.bin/spectral
 ASL_FILES := $(wildcard infra/statemachines/*.asl.json)
 
 # Python 3.13 is required (pyproject: >=3.13,<3.14; Lambda runtime python3.13). First that works of:
@@ -88,7 +91,8 @@ help:
 
 venv: $(STAMP)
 
-# The serving install: the runtime dependencies and PyYAML, nothing of the development toolchain.
+# The serving install: the runtime dependencies, PyYAML and Swagger UI's files, nothing of the
+# development toolchain.
 serve-venv: $(SERVE_STAMP)
 
 # Exactly the locked versions (hash-checked), then the project itself, editable, without resolving again.
@@ -177,15 +181,21 @@ deploy-guided: check-env
 delete: check-env build-tools
 	SAM_CLI_TELEMETRY=0 $(SAM) delete --config-env $(ENV) $(DEPLOY_ARGS)
 
-# asl-validator comes from the npm registry; without npm the state machines are still
-# checked by statelint (a Python dev dependency), and the asl-validator tests skip.
-tools: $(ASL_VALIDATOR)
+# asl-validator and Spectral come from the npm registry; without npm the state machines are still
+# checked by statelint (a Python dev dependency), the asl-validator tests skip, and lint says so.
+tools: $(ASL_VALIDATOR) $(SPECTRAL)
 
 $(ASL_VALIDATOR):
 	@if command -v npm >/dev/null 2>&1; then \
 		npm install --prefix .local/asl-validator --no-audit --no-fund --silent \
 			asl-validator@$(ASL_VALIDATOR_VERSION); \
 	else echo "warning: npm not found; asl-validator not installed (statelint still runs)" >&2; fi
+
+$(SPECTRAL):
+	@if command -v npm >/dev/null 2>&1; then \
+		npm install --prefix .local/spectral --no-audit --no-fund --silent \
+			@stoplight/spectral-cli@$(SPECTRAL_VERSION); \
+	else echo "warning: npm not found; Spectral not installed (make lint cannot lint openapi.json)" >&2; fi
 
 statelint: venv tools
 	$(VENV)/bin/statelint $(ASL_FILES)
@@ -215,12 +225,14 @@ test-fast: venv
 audit: venv
 	$(PY) -m infra.audit
 
-lint: venv $(CHECKOV_STAMP)
+lint: venv $(CHECKOV_STAMP) $(SPECTRAL)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/cfn-lint template.yaml --append-rules cfn_lint_serverless.rules
 	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f template.yaml
+	@if [ -x $(SPECTRAL) ]; then $(SPECTRAL) lint openapi.json --ruleset .spectral.yaml --fail-severity warn; \
+	else echo "error: Spectral is not installed (make tools needs npm)" >&2; exit 1; fi
 
 $(CHECKOV_STAMP):
 	@if [ -z "$(PYTHON313)" ]; then echo "$(NO_PYTHON313)" >&2; exit 1; fi

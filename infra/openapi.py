@@ -1,7 +1,9 @@
 """Generate the service's OpenAPI document from the handlers' own routes and models.
 
 Every function's resolver declares its routes with the pydantic models that also
-validate its requests; this merges them into one document, ``openapi.json``.
+validate its requests; this merges them into one document, ``openapi.json``, and adds
+what a client generator needs of every operation in one pass (:func:`publish`): its
+operationId (the template's event name), tag, description, security and response headers.
 
     python -m infra.openapi          # write openapi.json
     python -m infra.openapi --check  # exit 1 if the committed file is stale
@@ -15,11 +17,69 @@ import sys
 from typing import Any
 
 from infra.local.lambda_runtime import load_handler
-from infra.local.template import REPO_ROOT, Template
+from infra.local.template import REPO_ROOT, Route, Template
 
 OUTPUT = REPO_ROOT / "openapi.json"
 TITLE = "Credit memo service"
 VERSION = "1.0.0"
+LOCAL_SERVER = "http://127.0.0.1:3000"
+
+TAGS = {
+    "Invoices": "Invoices, and crediting or converting their lines",
+    "Credit memos": "Standalone credit memos: create, post, void, read",
+    "Applications": "Applying credit to invoices and taking it back, and the records it leaves",
+    "Payments": "Payments received elsewhere, and their reversals",
+    "Accounts": "A billing account's open credit and receivable",
+}
+# An operation's tag: the first whose word its name holds (so crediting an invoice is the
+# invoice's, applying a memo is an application).
+_TAG_WORDS = [
+    ("Payment", "Payments"),
+    ("Appl", "Applications"),
+    ("Account", "Accounts"),
+    ("CreditMemo", "Credit memos"),
+    ("Invoice", "Invoices"),
+]
+# The OAuth scope of each role (docs/api.md section 9): each role may do what its scope names.
+OAUTH_SCOPES = {
+    "Reader": ("credit-memos/read", "Every GET (the Reader role)"),
+    "Operator": ("credit-memos/write", "Create, post, apply, unapply, credit, convert, payments (Operator)"),
+    "Approver": ("credit-memos/approve", "Void, and post memos that need approval (Approver)"),
+}
+SECURITY_SCHEMES: dict[str, Any] = {
+    "sigv4": {
+        "type": "apiKey",
+        "name": "Authorization",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "awsSigv4",
+        "description": "AWS Signature Version 4 with IAM credentials (API Gateway's AWS_IAM "
+        "authorization; the default). `make run` accepts unsigned requests.",
+    },
+    "cognito": {
+        "type": "oauth2",
+        "description": "OAuth 2.0 client credentials from an Amazon Cognito user pool, where the "
+        "deployment offers it: `Authorization: Bearer <token>`.",
+        "flows": {
+            "clientCredentials": {
+                "tokenUrl": "https://your-domain.auth.us-east-1.amazoncognito.com/oauth2/token",
+                "scopes": {scope: description for scope, description in OAUTH_SCOPES.values()},
+            }
+        },
+    },
+}
+HEADERS = {
+    "Idempotent-Replayed": {
+        "description": "`true` when the answer is the stored outcome of an earlier request with the "
+        "same Idempotency-Key and body (nothing changed this time); absent otherwise.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
+    "Retry-After": {
+        "description": "Seconds to wait before retrying the same request (same Idempotency-Key): "
+        "sent with SERVICE_UNAVAILABLE, CONCURRENT_UPDATE, IDEMPOTENCY_KEY_IN_USE and throttling.",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+}
+_RETRY_STATUSES = ("409", "429", "503")
 
 
 def function_documents(template: Template) -> dict[str, dict[str, Any]]:
@@ -57,18 +117,80 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.pop("ResponseValidationError", None)
+    publish(paths, template.routes())
+    stage = template.parameter_defaults()["StageName"]
     return {
         "openapi": "3.1.0",
         "info": {
             "title": TITLE,
             "version": VERSION,
             "description": "Credit memos, applications and conversions with exact decimal money. "
-            "Every POST accepts an Idempotency-Key header. Deployed behind API Gateway with IAM auth.",
+            "Every POST accepts an Idempotency-Key header. Deployed behind API Gateway with IAM auth "
+            "(SigV4-signed requests); `make run` serves it unsigned, with this reference at /docs.",
+            "license": {"name": "Apache-2.0", "identifier": "Apache-2.0"},
         },
-        "servers": [{"url": "http://127.0.0.1:3000", "description": "make run"}],
+        "servers": [
+            {"url": LOCAL_SERVER, "description": "make run"},
+            {
+                "url": "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}",
+                "description": "A deployed stack (its ApiUrl output)",
+                "variables": {
+                    "restApiId": {"default": "abcdef1234", "description": "The stack's REST API id"},
+                    "region": {"default": "us-east-1", "description": "The stack's AWS Region"},
+                    "stage": {"default": stage, "description": "The template's StageName"},
+                },
+            },
+        ],
+        "security": [{"sigv4": []}],
+        "tags": [{"name": name, "description": description} for name, description in TAGS.items()],
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(sorted(schemas.items()))},
+        "components": {
+            "schemas": dict(sorted(schemas.items())),
+            "headers": HEADERS,
+            "securitySchemes": SECURITY_SCHEMES,
+        },
     }
+
+
+def _tag(operation_id: str) -> str:
+    return next(tag for word, tag in _TAG_WORDS if word in operation_id)
+
+
+def _header_refs(*names: str) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def publish(paths: dict[str, Any], routes: list[Route]) -> None:
+    """Give every operation what a client generator and a reader need, the same way for all: its
+    operationId (the template's event name for the route, which is the operation's name), tag,
+    description (the declared one, then who may call it and, for a change, how to retry it),
+    security (SigV4 by default, or OAuth with the scope of the command's least role) and the
+    headers its responses may carry."""
+    from credit_memos.commands import command_types
+
+    roles = {t.operation: t.role for t in command_types() if "operation" in vars(t)}
+    for route in routes:
+        method = route.method.lower()
+        operation = paths[route.path][method]
+        name = route.event_name
+        role = roles.get(name, "Operator" if method == "post" else "Reader")
+        scope = OAUTH_SCOPES[role][0]
+        notes = [f"Needs the {role} role in the service's access policy; with OAuth, the scope `{scope}`."]
+        if method == "post":
+            notes.append(
+                "Send an `Idempotency-Key` to retry safely: the same key and body answer the first "
+                "outcome again, with `Idempotent-Replayed: true`, and change nothing."
+            )
+        declared = operation.get("description")
+        operation["operationId"] = name
+        operation["tags"] = [_tag(name)]
+        operation["description"] = " ".join([declared, *notes] if declared else notes)
+        operation["security"] = [{"sigv4": []}, {"cognito": [scope]}]
+        for status, response in operation["responses"].items():
+            if method == "post" and status.startswith("2"):
+                response["headers"] = _header_refs("Idempotent-Replayed")
+            elif status in _RETRY_STATUSES:
+                response["headers"] = _header_refs("Retry-After")
 
 
 def render(document: dict[str, Any]) -> str:

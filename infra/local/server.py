@@ -14,7 +14,8 @@ What it does, in order:
    against the template's ``Type: Api`` routes, turned into an API Gateway REST proxy event, passed to
    the ``lambda_handler`` of a container of the function (a worker process, below) with a fake Lambda
    context, and the proxy result is written back. ``GET /openapi.json`` serves the
-   repository's ``openapi.json`` if it exists.
+   repository's ``openapi.json`` if it exists, and ``GET /docs`` a browsable reference of it
+   (:mod:`infra.local.api_docs`).
 5. Runs the stream consumers of ``infra.local.streams.LOCAL_STREAM_CONSUMERS`` (the account
    summary's) on DynamoDB Local's stream, each in a container of its own (:class:`StreamConsumers`).
 
@@ -45,6 +46,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from infra.local.api_docs import DOCS_PATH, docs_response
 from infra.local.api_gateway import (
     HttpResponse,
     MalformedProxyResponse,
@@ -179,6 +181,10 @@ class LocalApi:
                 return HttpResponse(
                     200, [("Content-Type", "application/json")], self.openapi_path.read_bytes()
                 )
+        if method in ("GET", "HEAD") and raw_path.startswith(DOCS_PATH) and self.openapi_path is not None:
+            docs = docs_response(raw_path)
+            if docs is not None:
+                return docs
         match = self.router.match(method, raw_path)
         if match is None:
             return json_response(
@@ -250,6 +256,7 @@ class LocalApi:
             lines.append(f"  {route.method:7} {base_url}{route.path}  -> {route.function} ({shown})")
         if self.openapi_path is not None and self.openapi_path.exists():
             lines.append(f"  {'GET':7} {base_url}/openapi.json  -> {self.openapi_path.name}")
+            lines.append(f"  {'GET':7} {base_url}{DOCS_PATH}  -> the API reference (Swagger UI)")
         return lines
 
 

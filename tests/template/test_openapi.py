@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +20,7 @@ from pydantic import TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from infra.local.template import Template
-from infra.openapi import OUTPUT, build_document, function_documents, render
+from infra.openapi import OUTPUT, TAGS, build_document, function_documents, render
 from tests.harness import base_environment, environment
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
@@ -74,6 +76,97 @@ def test_every_error_response_is_declared_with_the_error_body() -> None:
                 assert schema == {"$ref": ERROR_REF}, (method, path, code)
             if method == "post" and path != "/invoices" and path != "/credit-memos":
                 assert "409" in errors, (method, path)
+
+
+# ---------------------------------------------------------------- what a client generator needs
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    paths = json.loads(OUTPUT.read_text())["paths"]
+    return [(method, path, op) for path, operations in paths.items() for method, op in operations.items()]
+
+
+def test_each_operation_id_is_the_operations_name_in_the_template(template: Template) -> None:
+    # The template's event names are the operations' names (CreateInvoice, ApplyCreditMemo, ...):
+    # a generated client's method names, stable as long as the template's are.
+    by_route = {(route.method.lower(), route.path): route.event_name for route in template.routes()}
+    ids = [operation["operationId"] for _, _, operation in _operations()]
+    assert len(set(ids)) == len(ids)
+    for method, path, operation in _operations():
+        assert operation["operationId"] == by_route[method, path]
+        assert re.fullmatch(r"[A-Z][A-Za-z]+", operation["operationId"]), operation["operationId"]
+
+
+def test_an_operation_id_a_route_declares_is_the_templates_name(template: Template) -> None:
+    # The document takes every operationId from the template; one declared in the code (a name,
+    # not Powertools' derived snake_case id) must say the same.
+    by_route = {(route.method.lower(), route.path): route.event_name for route in template.routes()}
+    for document in function_documents(template).values():
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                if "_" not in operation["operationId"]:
+                    assert operation["operationId"] == by_route[method, path], (method, path)
+
+
+def test_every_operation_has_one_declared_tag_a_description_and_security() -> None:
+    document = json.loads(OUTPUT.read_text())
+    assert [tag["name"] for tag in document["tags"]] == list(TAGS)
+    assert document["security"] == [{"sigv4": []}]
+    schemes = document["components"]["securitySchemes"]
+    assert schemes["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
+    scopes = schemes["cognito"]["flows"]["clientCredentials"]["scopes"]
+    used = set()
+    for method, path, operation in _operations():
+        assert len(operation["tags"]) == 1 and operation["tags"][0] in TAGS, (method, path)
+        assert operation["description"].strip(), (method, path)
+        sigv4, oauth = operation["security"]
+        assert sigv4 == {"sigv4": []}, (method, path)
+        (scope,) = oauth["cognito"]
+        assert scope in scopes, (method, path)
+        assert scope.endswith("/read") == (method == "get"), (method, path)
+        used.add(scope)
+    assert used == set(scopes)
+    assert {tag for _, _, operation in _operations() for tag in operation["tags"]} == set(TAGS)
+
+
+def test_the_replay_and_retry_headers_are_declared_where_they_are_sent() -> None:
+    headers = json.loads(OUTPUT.read_text())["components"]["headers"]
+    assert set(headers) == {"Idempotent-Replayed", "Retry-After"}
+    for method, path, operation in _operations():
+        for status, response in operation["responses"].items():
+            declared = set(response.get("headers", {}))
+            if method == "post" and status.startswith("2"):
+                assert declared == {"Idempotent-Replayed"}, (method, path, status)
+            elif status in {"409", "429", "503"}:
+                assert declared == {"Retry-After"}, (method, path, status)
+            else:
+                assert not declared, (method, path, status)
+
+
+REPO = Path(__file__).resolve().parents[2]
+SPECTRAL = REPO / ".local" / "spectral" / "node_modules" / ".bin" / "spectral"
+
+
+@pytest.mark.slow
+def test_spectrals_openapi_ruleset_finds_nothing() -> None:
+    # What `make lint` runs (Spectral comes from npm with `make tools`; without npm, lint says so).
+    if not SPECTRAL.exists():
+        pytest.skip("Spectral is not installed (`make tools` installs it where npm exists)")
+    run = subprocess.run(
+        [str(SPECTRAL), "lint", str(OUTPUT), "--ruleset", ".spectral.yaml", "-f", "json", "-q"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert json.loads(run.stdout or "null") == [], run.stdout + run.stderr
+
+
+def test_the_servers_are_the_local_one_and_a_deployed_stage(template: Template) -> None:
+    local, deployed = json.loads(OUTPUT.read_text())["servers"]
+    assert local["url"] == "http://127.0.0.1:3000"
+    assert deployed["url"] == "https://{restApiId}.execute-api.{region}.amazonaws.com/{stage}"
+    assert deployed["variables"]["stage"]["default"] == template.parameter_defaults()["StageName"]
 
 
 # ---------------------------------------------------------------- the document states the rules

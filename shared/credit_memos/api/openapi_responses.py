@@ -18,16 +18,17 @@ _ERRORS = {
     413: "Body too large (PAYLOAD_TOO_LARGE)",
     415: "The body is not application/json (UNSUPPORTED_MEDIA_TYPE)",
     422: "Invalid request (VALIDATION_ERROR, IDEMPOTENCY_KEY_MISMATCH)",
+    429: "API Gateway throttled the request (THROTTLED, QUOTA_EXCEEDED); retry after Retry-After",
     500: "Unexpected error (INTERNAL_ERROR); no internals are disclosed",
     503: "The database is busy; retry (SERVICE_UNAVAILABLE)",
 }
 
 
 def error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
-    """The error bodies a route can return (403 and 500 always can)."""
+    """The error bodies a route can return (403, 429 from API Gateway, and 500 always can)."""
     return {
         status: {"description": _ERRORS[status], "content": {"application/json": {"model": ErrorResponse}}}
-        for status in sorted({*statuses, 403, 500})
+        for status in sorted({*statuses, 403, 429, 500})
     }
 
 

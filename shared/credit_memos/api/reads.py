@@ -9,7 +9,6 @@ with per-document annotations (the status filter, the path parameter's alias), w
 module's globals.
 """
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -59,7 +58,7 @@ class _Reads:
     get_summary: str
     get_description: str
     applications_summary: str
-    # The operation ids the per-type modules had (Powertools derives them from the function name).
+    # The operations' names (the template's event names, the document's operationIds).
     operation_names: tuple[str, str, str]
     list_documents: ListDocuments
     get_document: GetDocument
@@ -79,7 +78,7 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
         get_summary="Get an invoice with its lines",
         get_description="The invoice",
         applications_summary="An invoice's credit application history (both levels), oldest first",
-        operation_names=("list_invoices", "get_invoice", "list_invoice_applications"),
+        operation_names=("ListInvoices", "GetInvoice", "ListInvoiceApplications"),
         list_documents=invoices.ListInvoices,
         get_document=invoices.GetInvoice,
         list_applications=lambda invoice_id, limit, token: applications.ListApplications(
@@ -98,7 +97,7 @@ _BY_TYPE: dict[DocumentType, _Reads] = {
         get_summary="Get a credit memo with its lines",
         get_description="The credit memo",
         applications_summary="A credit memo's application history (both levels), oldest first",
-        operation_names=("list_credit_memos", "get_credit_memo", "list_credit_memo_applications"),
+        operation_names=("ListCreditMemos", "GetCreditMemo", "ListCreditMemoApplications"),
         list_documents=memos.ListCreditMemos,
         get_document=memos.GetCreditMemo,
         list_applications=lambda memo_id, limit, token: applications.ListApplications(
@@ -119,11 +118,6 @@ def _memo_list(query: ListQuery) -> memos.ListCreditMemos:
     )
 
 
-def _operation_id(name: str, path: str) -> str:
-    """Powertools' default id (function name, path, method), kept so the published ids do not move."""
-    return re.sub(r"\W", "_", name + path) + "_get"
-
-
 def build_read_function(
     document_type: DocumentType,
 ) -> tuple[HttpRouter, Callable[[dict[str, Any], Any], Any]]:
@@ -141,7 +135,7 @@ def build_read_function(
         @app.get(
             reads.collection,
             summary=reads.list_summary,
-            operation_id=_operation_id(list_name, reads.collection),
+            operation_id=list_name,
             responses=list_responses,
         )
         def list_documents(
@@ -160,7 +154,7 @@ def build_read_function(
             description="With documentNumber: the memo with that number (of any account; a page of "
             "at most one), and billingAccountId is optional. reasonCode keeps only the memos of that "
             "reason (a page may then hold fewer than limit, and still have a nextToken).",
-            operation_id=_operation_id(list_name, reads.collection),
+            operation_id=list_name,
             responses=list_responses,
         )
         def list_memos(
@@ -184,7 +178,7 @@ def build_read_function(
     @app.get(
         one,
         summary=reads.get_summary,
-        operation_id=_operation_id(get_name, one),
+        operation_id=get_name,
         responses=success_response(200, reads.view, reads.get_description) | error_responses(404, 503),
     )
     def get_document(document_id: Annotated[str, Path(alias=reads.id_field)]) -> Response[str]:
@@ -193,7 +187,7 @@ def build_read_function(
     @app.get(
         history,
         summary=reads.applications_summary,
-        operation_id=_operation_id(history_name, history),
+        operation_id=history_name,
         responses=success_response(200, ApplicationPage, "Application records")
         | error_responses(404, 422, 503),
     )
