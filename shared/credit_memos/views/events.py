@@ -1,0 +1,173 @@
+"""The ``detail`` of each domain event: one model per detail type, named as the detail type.
+
+``EventLog`` builds every event's detail through these models, and ``python -m infra.event_schemas``
+generates the published JSON Schemas (``events/schemas/``) from them, so what is sent and what is
+documented are one definition. Each model's docstring says when the event is published.
+"""
+
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
+
+from credit_memos.domain.documents import ApplicationRecord, RecordType, SettlementLevel
+from credit_memos.money import format_amount
+from credit_memos.views.base import CREATED_BY, Money, View
+from credit_memos.views.documents import CreditMemoView, InvoiceView
+from credit_memos.views.records import InvoicePaymentView
+
+# 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
+EventVersion = Literal["2"]
+EVENT_VERSION: EventVersion = "2"
+
+_LIST_VIEW = "as the list responses show it (without lines), after the change"
+
+# Every detail ends with it: the unit of work sets it when the change commits (it knows who then).
+Actor = Annotated[str | None, Field(description=CREATED_BY)]
+
+
+class EventDetail(View):
+    """What every event's detail starts with."""
+
+    event_id: str = Field(description="Unique per event, the same on a redelivery: the deduplication key.")
+    event_version: EventVersion = Field(description="Bumped by a change that breaks consumers.")
+    sequences: dict[str, Annotated[int, Field(ge=1)]] = Field(
+        description="Each document the event changed, by id: its event number (1, 2, 3, ... without "
+        "gaps, in the order of the document's changes)."
+    )
+
+
+class _InvoiceDetail(EventDetail):
+    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    created_by: Actor
+
+
+class _CreditMemoDetail(EventDetail):
+    credit_memo: CreditMemoView = Field(description=f"The credit memo {_LIST_VIEW}.")
+    created_by: Actor
+
+
+class InvoiceCreated(_InvoiceDetail):
+    """An invoice was created (POST /invoices)."""
+
+
+class InvoicePosted(_InvoiceDetail):
+    """An invoice was posted (POST /invoices/{invoiceId}/actions/post)."""
+
+
+class CreditMemoCreated(_CreditMemoDetail):
+    """A credit memo was created: POST /credit-memos, or by crediting an invoice or converting
+    its negative lines."""
+
+
+class CreditMemoPosted(_CreditMemoDetail):
+    """A credit memo was posted (POST /credit-memos/{creditMemoId}/actions/post)."""
+
+
+class CreditMemoVoided(_CreditMemoDetail):
+    """A credit memo was voided (POST /credit-memos/{creditMemoId}/actions/void): status Voided,
+    balance 0."""
+
+
+class ApplicationSummary(View):
+    """An application record in short; the full record is in the application history."""
+
+    id: str
+    type: RecordType
+    amount: Money
+    credit_memo_line_id: str | SkipJsonSchema[None] = Field(None, description="At level InvoiceLine.")
+    invoice_line_id: str | SkipJsonSchema[None] = Field(None, description="At level InvoiceLine.")
+    associated_application_id: str | SkipJsonSchema[None] = Field(
+        None, description="On an Unapplied record: the Applied record it reverses."
+    )
+
+    @classmethod
+    def of(cls, record: ApplicationRecord, currency: str) -> "ApplicationSummary":
+        line_level = record.level == "InvoiceLine"
+        fields: dict[str, Any] = {
+            "id": record.id,
+            "type": record.type,
+            "amount": format_amount(record.amount, currency),
+            "credit_memo_line_id": record.credit_memo_line_id if line_level else None,
+            "invoice_line_id": record.invoice_line_id if line_level else None,
+            "associated_application_id": record.associated_application_id,
+        }
+        # Unset, not null: a field a record does not have is left out of the event.
+        return cls(**{name: value for name, value in fields.items() if value is not None})
+
+
+class _CreditMovedDetail(EventDetail):
+    # An event over EventBridge's 256 KB carries the records' ids instead (the publisher decides).
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"required": ["applications"]},
+                {"required": ["applicationIds", "applicationsOmitted"]},
+            ]
+        }
+    )
+
+    credit_memo: CreditMemoView = Field(description=f"The credit memo {_LIST_VIEW}.")
+    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    level: SettlementLevel
+    amount: Money = Field(description="The total of the records: what moved between the two documents.")
+    applications: list[ApplicationSummary] | SkipJsonSchema[None] = Field(
+        None, description="The records the change wrote, in short."
+    )
+    application_ids: list[str] | SkipJsonSchema[None] = Field(
+        None, description="Instead of applications, in an event too large for EventBridge: their ids."
+    )
+    applications_omitted: Literal[True] | SkipJsonSchema[None] = Field(
+        None, description="Set (true) with applicationIds."
+    )
+    created_by: Actor
+
+
+class CreditApplied(_CreditMovedDetail):
+    """Credit moved from a credit memo to an invoice: one event per memo and invoice pair of an
+    apply (memo or memo lines), a credit-and-apply, or a conversion applied back."""
+
+
+class CreditUnapplied(_CreditMovedDetail):
+    """An application was reversed (either unapply): the Unapplied record, whose
+    associatedApplicationId is the Applied record it reverses."""
+
+
+class NegativeInvoiceLinesConverted(EventDetail):
+    """An invoice's negative lines became a credit memo
+    (POST /invoices/{invoiceId}/actions/convert-to-credit)."""
+
+    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    credit_memo: CreditMemoView = Field(description=f"The new credit memo {_LIST_VIEW}.")
+    invoice_line_ids: list[str] = Field(description="The converted invoice lines.")
+    converted_amount: Money
+    created_by: Actor
+
+
+class _PaymentDetail(EventDetail):
+    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    payment: InvoicePaymentView = Field(description="The record as the response shows it.")
+    created_by: Actor
+
+
+class PaymentRecorded(_PaymentDetail):
+    """A payment was recorded on an invoice (POST /invoices/{invoiceId}/actions/record-payment)."""
+
+
+class PaymentReversed(_PaymentDetail):
+    """A payment was reversed (POST /invoice-payments/{paymentId}/actions/reverse): payment is
+    the Reversal record."""
+
+
+DETAIL_TYPES: tuple[type[EventDetail], ...] = (
+    InvoiceCreated,
+    InvoicePosted,
+    CreditMemoCreated,
+    CreditMemoPosted,
+    CreditMemoVoided,
+    CreditApplied,
+    CreditUnapplied,
+    NegativeInvoiceLinesConverted,
+    PaymentRecorded,
+    PaymentReversed,
+)
