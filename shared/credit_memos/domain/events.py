@@ -117,7 +117,7 @@ class EventLog:
         )
         self.staged.append(DomainEvent(event_id=event_id, detail_type=kind.__name__, detail=detail.body()))
 
-    # A document as a list shows it (without lines): the response model, not a second shape.
+    # A document without its lines: the response model, not a second shape.
     def _memo(self, memo: CreditMemo) -> CreditMemoView:
         view = self._memos.get(memo.id)
         if view is None:

@@ -7,7 +7,7 @@ documented are one definition. Each model's docstring says when the event is pub
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, GetJsonSchemaHandler
 from pydantic.json_schema import SkipJsonSchema
 
 from credit_memos.domain.documents import ApplicationRecord, RecordType, SettlementLevel
@@ -20,10 +20,35 @@ from credit_memos.views.records import InvoicePaymentView
 EventVersion = Literal["2"]
 EVENT_VERSION: EventVersion = "2"
 
-_LIST_VIEW = "as the list responses show it (without lines), after the change"
-
 # Every detail ends with it: the unit of work sets it when the change commits (it knows who then).
 Actor = Annotated[str | None, Field(description=CREATED_BY)]
+
+
+class InvoiceHeaderView(InvoiceView):
+    """An invoice without its lines, as the list responses show it."""
+
+    lines: SkipJsonSchema[None] = None
+
+
+class CreditMemoHeaderView(CreditMemoView):
+    """A credit memo without its lines: as the list responses show it, with the approval fields."""
+
+    lines: SkipJsonSchema[None] = None
+
+
+class _SchemaOf:
+    """A field's JSON Schema is this model's: events carry the document views without their
+    lines, and building a second model per document would cost every cold start its time."""
+
+    def __init__(self, model: type[View]) -> None:
+        self.model = model
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return handler(self.model.__pydantic_core_schema__)
+
+
+InvoiceHeader = Annotated[InvoiceView, _SchemaOf(InvoiceHeaderView)]
+CreditMemoHeader = Annotated[CreditMemoView, _SchemaOf(CreditMemoHeaderView)]
 
 
 class EventDetail(View):
@@ -38,12 +63,12 @@ class EventDetail(View):
 
 
 class _InvoiceDetail(EventDetail):
-    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    invoice: InvoiceHeader = Field(description="The invoice after the change.")
     created_by: Actor
 
 
 class _CreditMemoDetail(EventDetail):
-    credit_memo: CreditMemoView = Field(description=f"The credit memo {_LIST_VIEW}.")
+    credit_memo: CreditMemoHeader = Field(description="The credit memo after the change.")
     created_by: Actor
 
 
@@ -107,8 +132,8 @@ class _CreditMovedDetail(EventDetail):
         }
     )
 
-    credit_memo: CreditMemoView = Field(description=f"The credit memo {_LIST_VIEW}.")
-    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    credit_memo: CreditMemoHeader = Field(description="The credit memo after the change.")
+    invoice: InvoiceHeader = Field(description="The invoice after the change.")
     level: SettlementLevel
     amount: Money = Field(description="The total of the records: what moved between the two documents.")
     applications: list[ApplicationSummary] | SkipJsonSchema[None] = Field(
@@ -137,15 +162,15 @@ class NegativeInvoiceLinesConverted(EventDetail):
     """An invoice's negative lines became a credit memo
     (POST /invoices/{invoiceId}/actions/convert-to-credit)."""
 
-    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
-    credit_memo: CreditMemoView = Field(description=f"The new credit memo {_LIST_VIEW}.")
+    invoice: InvoiceHeader = Field(description="The invoice after the change.")
+    credit_memo: CreditMemoHeader = Field(description="The new credit memo.")
     invoice_line_ids: list[str] = Field(description="The converted invoice lines.")
     converted_amount: Money
     created_by: Actor
 
 
 class _PaymentDetail(EventDetail):
-    invoice: InvoiceView = Field(description=f"The invoice {_LIST_VIEW}.")
+    invoice: InvoiceHeader = Field(description="The invoice after the change.")
     payment: InvoicePaymentView = Field(description="The record as the response shows it.")
     created_by: Actor
 
