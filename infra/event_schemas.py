@@ -55,7 +55,8 @@ def detail_schema(model: type[EventDetail]) -> dict[str, Any]:
 
 
 def _draft4(node: Any) -> Any:
-    """A draft 2020-12 subschema in draft 4's words: definitions, enum for const."""
+    """A draft 2020-12 subschema in draft 4's words (definitions, enum for const, dependencies, and
+    if/then/else as the anyOf it means)."""
     if isinstance(node, list):
         return [_draft4(item) for item in node]
     if not isinstance(node, dict):
@@ -68,10 +69,19 @@ def _draft4(node: Any) -> Any:
             converted[key] = value.replace("#/$defs/", "#/definitions/")
         elif key == "const":
             converted["enum"] = [value]
-        elif key in ("examples", "$id", "$schema"):
-            continue  # not draft 4 keywords
+        elif key == "dependentRequired":
+            converted["dependencies"] = value
+        elif key in ("examples", "$id", "$schema", "if", "then", "else"):
+            continue  # not draft 4 keywords (if/then/else: below)
         else:
             converted[key] = _draft4(value)
+    if "if" in node:
+        condition = _draft4(node["if"])
+        branches = [
+            {"allOf": [condition, _draft4(node.get("then", {}))]},
+            {"allOf": [{"not": condition}, _draft4(node.get("else", {}))]},
+        ]
+        converted.setdefault("allOf", []).append({"anyOf": branches})
     return converted
 
 

@@ -7,7 +7,7 @@ documented are one definition. Each model's docstring says when the event is pub
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, GetJsonSchemaHandler
+from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
 from credit_memos.domain.documents import ApplicationRecord, RecordType, SettlementLevel
@@ -43,8 +43,10 @@ class _SchemaOf:
     def __init__(self, model: type[View]) -> None:
         self.model = model
 
-    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> Any:
-        return handler(self.model.__pydantic_core_schema__)
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Any) -> Any:
+        # The generator itself (not the handler, which would inline it): the model goes to $defs,
+        # once, and the field refers to it.
+        return handler.generate_json_schema.generate_inner(self.model.__pydantic_core_schema__)
 
 
 InvoiceHeader = Annotated[InvoiceView, _SchemaOf(InvoiceHeaderView)]
@@ -123,12 +125,16 @@ class ApplicationSummary(View):
 
 class _CreditMovedDetail(EventDetail):
     # An event over EventBridge's 256 KB carries the records' ids instead (the publisher decides).
+    # Said without oneOf, which binding generators turn into one class per branch.
     model_config = ConfigDict(
         json_schema_extra={
-            "oneOf": [
-                {"required": ["applications"]},
-                {"required": ["applicationIds", "applicationsOmitted"]},
-            ]
+            "dependentRequired": {
+                "applicationIds": ["applicationsOmitted"],
+                "applicationsOmitted": ["applicationIds"],
+            },
+            "if": {"required": ["applicationIds"]},
+            "then": {"not": {"required": ["applications"]}},
+            "else": {"required": ["applications"]},
         }
     )
 
