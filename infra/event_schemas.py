@@ -168,7 +168,7 @@ def with_block(template: str) -> str:
 def stale() -> list[Path]:
     """The generated files that differ from what the models give (a missing or extra schema too)."""
     expected = schema_files()
-    found = {path for path in SCHEMA_DIR.glob("*.json")}
+    found = set(SCHEMA_DIR.glob("*.json"))
     paths = [p for p, text in expected.items() if not p.exists() or p.read_text() != text]
     paths += sorted(found - set(expected))
     template = DEFAULT_TEMPLATE.read_text()
