@@ -13,18 +13,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from credit_memos.domain.documents import (
-    ApplicationEntry,
-    ApplicationRecord,
-    CreditMemo,
-    Invoice,
-    InvoicePayment,
-)
+from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, InvoicePayment
 from credit_memos.money import format_amount
-from credit_memos.views import ApplicationView, CreditMemoView, InvoicePaymentView, InvoiceView
+from credit_memos.views import CreditMemoView, InvoicePaymentView, InvoiceView
+from credit_memos.views.events import (
+    EVENT_VERSION,
+    ApplicationSummary,
+    CreditApplied,
+    CreditMemoCreated,
+    CreditMemoPosted,
+    CreditMemoVoided,
+    CreditUnapplied,
+    EventDetail,
+    InvoiceCreated,
+    InvoicePosted,
+    NegativeInvoiceLinesConverted,
+    PaymentRecorded,
+    PaymentReversed,
+)
 
-# 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
-EVENT_VERSION = "2"
+__all__ = ["EVENT_VERSION", "SOURCE", "DomainEvent", "EventLog"]
+
 SOURCE = "credit-memos"
 
 
@@ -40,95 +49,83 @@ class DomainEvent:
 class EventLog:
     """The events of one change, in the order they happened, each with an id of the request's.
 
+    Each detail is built by its model (credit_memos.views.events), whose name is the detail type.
     Each document's list view is built once per change, however many events carry it (an apply
     to several invoices carries its memo in each).
     """
 
     def __init__(self, new_id: Callable[[str], str]) -> None:
         self._new_id = new_id
-        self._views: dict[str, dict[str, Any]] = {}
+        self._memos: dict[str, CreditMemoView] = {}
+        self._invoices: dict[str, InvoiceView] = {}
         self.staged: list[DomainEvent] = []
 
     def invoice_created(self, invoice: Invoice) -> None:
-        self._add("InvoiceCreated", [invoice], {"invoice": self._invoice(invoice)})
+        self._add(InvoiceCreated, [invoice], invoice=self._invoice(invoice))
 
     def invoice_posted(self, invoice: Invoice) -> None:
-        self._add("InvoicePosted", [invoice], {"invoice": self._invoice(invoice)})
+        self._add(InvoicePosted, [invoice], invoice=self._invoice(invoice))
 
     def memo_created(self, memo: CreditMemo) -> None:
-        self._add("CreditMemoCreated", [memo], {"creditMemo": self._memo(memo)})
+        self._add(CreditMemoCreated, [memo], credit_memo=self._memo(memo))
 
     def memo_posted(self, memo: CreditMemo) -> None:
-        self._add("CreditMemoPosted", [memo], {"creditMemo": self._memo(memo)})
+        self._add(CreditMemoPosted, [memo], credit_memo=self._memo(memo))
 
     def memo_voided(self, memo: CreditMemo) -> None:
-        self._add("CreditMemoVoided", [memo], {"creditMemo": self._memo(memo)})
+        self._add(CreditMemoVoided, [memo], credit_memo=self._memo(memo))
 
     def credit_moved(self, memo: CreditMemo, invoice: Invoice, entry: ApplicationEntry) -> None:
         """CreditApplied or CreditUnapplied, by the entry's record type."""
-        kind = "CreditApplied" if entry.records[0].type == "Applied" else "CreditUnapplied"
+        kind = CreditApplied if entry.records[0].type == "Applied" else CreditUnapplied
         total = sum((r.amount for r in entry.records), start=memo.balance * 0)
-        detail = {
-            "creditMemo": self._memo(memo),
-            "invoice": self._invoice(invoice),
-            "level": entry.level,
-            "amount": format_amount(total, memo.currency),
+        self._add(
+            kind,
+            [memo, invoice],
+            credit_memo=self._memo(memo),
+            invoice=self._invoice(invoice),
+            level=entry.level,
+            amount=format_amount(total, memo.currency),
             # The full records are one GET .../applications away.
-            "applications": [_record_summary(r, memo.currency) for r in entry.records],
-        }
-        self._add(kind, [memo, invoice], detail)
+            applications=[ApplicationSummary.of(r, memo.currency) for r in entry.records],
+        )
 
     def lines_converted(self, invoice: Invoice, memo: CreditMemo) -> None:
-        detail = {
-            "invoice": self._invoice(invoice),
-            "creditMemo": self._memo(memo),
-            "invoiceLineIds": [line.reference_invoice_line_id for line in memo.lines],
-            "convertedAmount": format_amount(memo.total_amount_with_tax, memo.currency),
-        }
-        self._add("NegativeInvoiceLinesConverted", [invoice, memo], detail)
+        self._add(
+            NegativeInvoiceLinesConverted,
+            [invoice, memo],
+            invoice=self._invoice(invoice),
+            credit_memo=self._memo(memo),
+            invoice_line_ids=[line.reference_invoice_line_id for line in memo.lines],
+            converted_amount=format_amount(memo.total_amount_with_tax, memo.currency),
+        )
 
     def payment_moved(self, invoice: Invoice, record: InvoicePayment) -> None:
         """PaymentRecorded or PaymentReversed, by the record's type: the invoice and the record."""
-        kind = "PaymentRecorded" if record.type == "Payment" else "PaymentReversed"
-        detail = {"invoice": self._invoice(invoice), "payment": InvoicePaymentView.of(record).body()}
-        self._add(kind, [invoice], detail)
+        kind = PaymentRecorded if record.type == "Payment" else PaymentReversed
+        self._add(kind, [invoice], invoice=self._invoice(invoice), payment=InvoicePaymentView.of(record))
 
-    def _add(self, detail_type: str, docs: list[Invoice | CreditMemo], detail: dict[str, Any]) -> None:
+    def _add(self, kind: type[EventDetail], docs: list[Invoice | CreditMemo], **fields: Any) -> None:
         event_id = self._new_id("evt")
         sequences = {}
         for doc in docs:
             doc.sequence += 1
             sequences[doc.id] = doc.sequence
-        body = {"eventId": event_id, "eventVersion": EVENT_VERSION, "sequences": sequences, **detail}
-        self.staged.append(DomainEvent(event_id=event_id, detail_type=detail_type, detail=body))
+        # createdBy in its place, null until the unit of work sets it at commit (it knows who then).
+        detail = kind(
+            event_id=event_id, event_version=EVENT_VERSION, sequences=sequences, created_by=None, **fields
+        )
+        self.staged.append(DomainEvent(event_id=event_id, detail_type=kind.__name__, detail=detail.body()))
 
-    # A document as a list shows it (without lines): the response model, not a second shape.
-    def _memo(self, memo: CreditMemo) -> dict[str, Any]:
-        view = self._views.get(memo.id)
+    # A document without its lines: the response model, not a second shape.
+    def _memo(self, memo: CreditMemo) -> CreditMemoView:
+        view = self._memos.get(memo.id)
         if view is None:
-            view = self._views[memo.id] = CreditMemoView.of(memo, with_lines=False, with_approval=True).body()
+            view = self._memos[memo.id] = CreditMemoView.of(memo, with_lines=False, with_approval=True)
         return view
 
-    def _invoice(self, invoice: Invoice) -> dict[str, Any]:
-        view = self._views.get(invoice.id)
+    def _invoice(self, invoice: Invoice) -> InvoiceView:
+        view = self._invoices.get(invoice.id)
         if view is None:
-            view = self._views[invoice.id] = InvoiceView.of(invoice, with_lines=False).body()
+            view = self._invoices[invoice.id] = InvoiceView.of(invoice, with_lines=False)
         return view
-
-
-# The fields of ApplicationView an event carries per record: compact records keep a 300-line
-# application under EventBridge's 256 KB per event.
-_RECORD_FIELDS = {
-    "id",
-    "type",
-    "amount",
-    "credit_memo_line_id",
-    "invoice_line_id",
-    "associated_application_id",
-}
-
-
-def _record_summary(record: ApplicationRecord, currency: str) -> dict[str, Any]:
-    return ApplicationView.of(record, currency).model_dump(
-        mode="json", include=_RECORD_FIELDS, exclude_none=True
-    )
