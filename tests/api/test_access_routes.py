@@ -165,3 +165,74 @@ def test_each_role_may_do_what_its_rights_say_and_nothing_else(
         assert refused(send(policy_api, sample, ids, APPROVER), 409, "HAS_ACTIVE_APPLICATIONS")
     else:
         assert operator.status != 403, operator
+
+
+LEAD_2 = "arn:aws:iam::111122223333:role/billing-lead-2"
+
+
+@pytest.fixture
+def approval_api(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    """Thresholds of 100.00 USD; two Approvers, one of them with a limit of 1,000.00 USD."""
+    policy = {
+        "principals": [
+            {"match": OPERATOR, "role": "Operator", "billingAccounts": [ACCOUNT]},
+            {
+                "match": APPROVER,
+                "role": "Approver",
+                "billingAccounts": ["*"],
+                "approvalLimits": {"USD": "1000.00"},
+            },
+            {"match": LEAD_2, "role": "Approver", "billingAccounts": ["*"]},
+        ],
+        "approvalThresholds": {"USD": "100.00"},
+    }
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    monkeypatch.setenv("ACCESS_POLICY_FILE", str(path))
+    runtime.reset()
+    yield api
+    runtime.reset()
+
+
+def test_a_large_credit_waits_for_a_second_approver_within_their_limit(approval_api: Api) -> None:
+    api = approval_api
+    lines = [{"chargeAmount": "5000.00", "productName": "Tablet"}]
+    invoice = ok(
+        api.post(
+            "/invoices",
+            {"billingAccountId": ACCOUNT, "currency": "USD", "lines": lines},
+            headers=as_(APPROVER),
+        )
+    )
+    line_id = invoice["lines"][0]["id"]
+    credit = {
+        "taxStrategy": "Ignore",
+        "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "1500.00"}],
+    }
+
+    held = ok(api.post(f"/invoices/{invoice['id']}/actions/credit", credit, headers=as_(APPROVER)))
+    memo = held["creditMemo"]
+    assert (memo["status"], memo["approvalStatus"], held["applications"]) == ("Draft", "Required", [])
+    post = f"/credit-memos/{memo['id']}/actions/post"
+    assert refused(api.post(post, {}, headers=as_(OPERATOR)), 403, "FORBIDDEN")
+    assert refused(api.post(post, {}, headers=as_(APPROVER)), 403, "SELF_APPROVAL")
+    posted = ok(api.post(post, {}, headers=as_(LEAD_2)))
+    assert (posted["status"], posted["approvalStatus"], posted["approvedBy"]) == (
+        "Posted",
+        "Approved",
+        LEAD_2,
+    )
+    after = ok(api.get(f"/invoices/{invoice['id']}", headers=as_(OPERATOR)))
+    assert (after["balance"], after["netCreditsApplied"]) == ("3500.00", "1500.00")
+
+    # Over the first Approver's limit: only the one without a limit may post it.
+    big = {
+        "billingAccountId": ACCOUNT,
+        "currency": "USD",
+        "charges": [{"chargeAmount": "2000.00", "productId": "p"}],
+    }
+    draft = ok(api.post("/credit-memos", big, headers=as_(OPERATOR)))
+    assert (draft["status"], draft["approvalStatus"]) == ("Draft", "Required")
+    post = f"/credit-memos/{draft['id']}/actions/post"
+    assert refused(api.post(post, {}, headers=as_(APPROVER)), 403, "APPROVAL_LIMIT_EXCEEDED")
+    assert ok(api.post(post, {}, headers=as_(LEAD_2)))["documentNumber"] is not None
