@@ -20,6 +20,11 @@ def test_spec_worked_example_converts_and_applies_back(api: Api) -> None:
     assert after["balance"] == "200.00"
     assert after["totalConvertedNegAmount"] == "-100.00"
     assert after["lines"][1]["convertedNegAmount"] == "-100.00"
+    # The converted line's charge counts as credited, and a negative line has nothing to credit.
+    assert [(x["creditedAmount"], x["creditableAmount"]) for x in after["lines"]] == [
+        ("0.00", "300.00"),
+        ("-100.00", "0.00"),
+    ]
     again = api.post(
         f"/invoices/{inv['id']}/actions/convert-to-credit", {"invoiceLineIds": [inv["lines"][1]["id"]]}
     )

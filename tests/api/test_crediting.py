@@ -69,9 +69,15 @@ def test_voiding_a_credit_gives_the_invoice_line_its_credit_back(api: Api) -> No
             },
         )
 
+    def left() -> tuple[str, str]:
+        line = api.get(f"/invoices/{inv['id']}").body["lines"][0]
+        return line["creditedAmount"], line["creditableAmount"]
+
+    assert left() == ("0.00", "5000.00")
     first = credit("3000.00")
     assert first.status == 201, first
     assert first.body["creditMemo"]["totalTaxAmount"] == "300.00"
+    assert left() == ("3000.00", "2000.00")
     too_much = credit("2000.01")  # only 2000.00 of the charge is left to credit
     assert too_much.status == 422 and too_much.body["errorCode"] == "VALIDATION_ERROR", too_much
     # Undo the credit: unapply, then void the memo.
@@ -80,6 +86,7 @@ def test_voiding_a_credit_gives_the_invoice_line_its_credit_back(api: Api) -> No
     memo_id = first.body["creditMemo"]["id"]
     voided = api.post(f"/credit-memos/{memo_id}/actions/void")
     assert voided.status == 200 and voided.body["status"] == "Voided", voided
+    assert left() == ("0.00", "5000.00")
     # The whole line can be credited again, with exactly its whole tax.
     again = credit("5000.00")
     assert again.status == 201, again

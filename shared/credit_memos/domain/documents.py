@@ -73,6 +73,17 @@ class InvoiceLine:
     def is_converted(self) -> bool:
         return self.converted_neg_amount != 0
 
+    @property
+    def credited_amount(self) -> Decimal:
+        """The charge credited from the line by unvoided memos of actions/credit and by its
+        conversion (a negative line's: negative, like its charge)."""
+        return self.credited_charge_amount + self.converted_neg_amount
+
+    @property
+    def left_to_credit(self) -> Decimal:
+        """What actions/credit may still take from the line's charge (negative for a negative line)."""
+        return self.charge_amount - self.credited_charge_amount
+
 
 @dataclass
 class Invoice:

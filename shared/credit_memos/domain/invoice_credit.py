@@ -91,7 +91,7 @@ def credit_invoice(
         amount = parse_amount(credit.amount_to_credit, currency, amount_field)
         if amount <= 0:
             raise ValidationError("must be greater than 0", field=amount_field)
-        creditable = invoice_line.charge_amount - invoice_line.credited_charge_amount
+        creditable = invoice_line.left_to_credit
         if amount > creditable:
             raise ValidationError(
                 f"{amount} exceeds what line {invoice_line.id} has left to credit ({creditable})",
@@ -141,7 +141,7 @@ def _check_fits(
     invoice: Invoice, invoice_line: InvoiceLine, memo_line: CreditMemoLine, field: FieldPath
 ) -> None:
     """A memo line's credit fits what its invoice line has left to credit, and its balance."""
-    creditable = invoice_line.charge_amount - invoice_line.credited_charge_amount
+    creditable = invoice_line.left_to_credit
     if memo_line.charge_amount > creditable:
         raise ValidationError(
             f"{memo_line.charge_amount} exceeds what line {invoice_line.id} has left to credit "

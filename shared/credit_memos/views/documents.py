@@ -14,7 +14,7 @@ from credit_memos.domain.documents import (
     SettlementLevel,
     SourceAction,
 )
-from credit_memos.money import format_amount
+from credit_memos.money import ZERO, format_amount
 from credit_memos.views.base import CREATED_BY, Money, View, amounts, copied
 
 
@@ -28,6 +28,13 @@ class InvoiceLineView(View):
     converted_neg_amount: Money
     net_payments_applied: Money = Field(
         description="Unreversed payments on this line (level InvoiceLine; 0 else)."
+    )
+    credited_amount: Money = Field(
+        description="The charge credited from the line by unvoided memos of actions/credit and by its "
+        "conversion (negative for a negative line)."
+    )
+    creditable_amount: Money = Field(
+        description="What actions/credit's amountToCredit may still be (0 or more)."
     )
     product_id: str | None
     product_name: str | None
@@ -80,6 +87,8 @@ class InvoiceView(View):
                     net_credits_applied=format_amount(line.net_credits_applied, c),
                     converted_neg_amount=format_amount(line.converted_neg_amount, c),
                     net_payments_applied=format_amount(line.payments_applied, c),
+                    credited_amount=format_amount(line.credited_amount, c),
+                    creditable_amount=format_amount(max(line.left_to_credit, ZERO), c),
                     product_id=line.product_id,
                     product_name=line.product_name,
                     description=line.description,
