@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from credit_memos.domain import events
-from credit_memos.domain.documents import CreditMemo, NumberSeries
+from credit_memos.domain.documents import CreditMemo, NumberSeries, entry_id_of
 from credit_memos.domain.memos import number_if_posted
 from credit_memos.ids import IdFactory
 from credit_memos.ports import Changes, IdempotencyRecord, Repository, Snapshot, Stored
@@ -138,7 +138,8 @@ class UnitOfWork:
 
 
 def _without(value: Any, ids: set[str], number: str | None) -> Any:
-    """``value`` (JSON-ready) with every id in ``ids`` and the ``documentNumber`` ``number`` null."""
+    """``value`` (JSON-ready) with every id in ``ids`` (and every record id of an entry in ``ids``)
+    and the ``documentNumber`` ``number`` null."""
     if isinstance(value, dict):
         return {
             name: None
@@ -148,6 +149,6 @@ def _without(value: Any, ids: set[str], number: str | None) -> Any:
         }
     if isinstance(value, list):
         return [_without(item, ids, number) for item in value]
-    if isinstance(value, str) and value in ids:
+    if isinstance(value, str) and (value in ids or entry_id_of(value) in ids):
         return None
     return value
