@@ -100,8 +100,10 @@ class Runner:
             except IdempotencyRecordExists:
                 return self._replay_winner(key)
             except DomainError as error:
-                if key is None or error.retryable or dry_run:
+                if key is None or error.retryable:
                     raise
+                if dry_run:
+                    return self._dry_rejection(key, error)
                 return self._store_rejection(key, error)
             except ConflictingWrite:
                 if uow.changes.series is not None:
@@ -160,6 +162,16 @@ class Runner:
         except IdempotencyRecordExists:
             return self._replay_winner(key)
         raise error
+
+    def _dry_rejection(self, key: _Key, error: DomainError) -> Outcome:
+        """A dry run's rejection, stored nowhere; a record the key has already answers instead,
+        as it would win the real call's store (a use case that reads nothing never checked it)."""
+        stored = self.repository.read(idempotency=(key.operation, key.key)).idempotency
+        if stored is None:
+            raise error
+        replay = _replay(stored, key)
+        replay.dry_run = True
+        return replay
 
     def _replay_winner(self, key: _Key | None) -> Outcome:
         """The outcome of a concurrent request that committed the same key first."""
