@@ -3,6 +3,8 @@ a table exactly as it was (no document, number, idempotency record or outbox ite
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -154,3 +156,11 @@ def test_direct_invocation_takes_dry_run_in_the_payload(api: Api, value: bool) -
 
 def test_a_dry_run_that_is_not_a_boolean_is_refused(api: Api) -> None:
     assert api.post("/credit-memos", memo_body("15.00"), query={"dryRun": "maybe"}).status == 422
+
+
+def test_every_post_of_the_document_takes_dry_run() -> None:
+    document = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
+    posts = [(path, item["post"]) for path, item in document["paths"].items() if "post" in item]
+    assert len(posts) == 13
+    for path, operation in posts:
+        assert any(p["name"] == "dryRun" and p["in"] == "query" for p in operation["parameters"]), path
