@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from credit_memos.errors import ValidationError
 
 from tests.builders import create_invoice, create_memo, invoice_body, memo_body
 from tests.harness import TABLE_NAME, Api, invoke
@@ -156,6 +157,8 @@ def test_direct_invocation_takes_dry_run_in_the_payload(api: Api, value: bool) -
 
 def test_a_dry_run_that_is_not_a_boolean_is_refused(api: Api) -> None:
     assert api.post("/credit-memos", memo_body("15.00"), query={"dryRun": "maybe"}).status == 422
+    with pytest.raises(ValidationError, match="dryRun"):
+        invoke("CreateCreditMemoFunction", {**memo_body("15.00"), "dryRun": "yes"})
 
 
 def test_every_post_of_the_document_takes_dry_run() -> None:
