@@ -38,6 +38,7 @@ def execute(command: Command, idempotency_key: str | None = None, dry_run: bool 
     command = dataclasses.replace(command, actor=actor, caller=get_access_policy().caller(actor))
     request = current_request()
     request.operation = command.operation
+    request.dry_run = dry_run
     outcome = get_service().execute(command, idempotency_key, dry_run=dry_run)
     request.replayed = outcome.replayed
     if command.metric is not None and not outcome.replayed and not outcome.dry_run:
