@@ -73,6 +73,11 @@ HEADERS = {
         "same Idempotency-Key and body (nothing changed this time); absent otherwise.",
         "schema": {"type": "string", "enum": ["true"]},
     },
+    "Dry-Run": {
+        "description": "`true` when the request asked for a dry run (`dryRun=true`): the answer is "
+        "what the call would answer now, and nothing was written.",
+        "schema": {"type": "string", "enum": ["true"]},
+    },
     "Retry-After": {
         "description": "Seconds to wait before retrying the same request (same Idempotency-Key): "
         "sent with SERVICE_UNAVAILABLE, CONCURRENT_UPDATE, IDEMPOTENCY_KEY_IN_USE and throttling.",
@@ -188,7 +193,9 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         operation["security"] = [{"sigv4": []}, {"cognito": [scope]}]
         for status, response in operation["responses"].items():
             if method == "post" and status.startswith("2"):
-                response["headers"] = _header_refs("Idempotent-Replayed")
+                dry_run = any(p.get("name") == "dryRun" for p in operation.get("parameters", []))
+                names = ("Idempotent-Replayed", "Dry-Run") if dry_run else ("Idempotent-Replayed",)
+                response["headers"] = _header_refs(*names)
             elif status in _RETRY_STATUSES:
                 response["headers"] = _header_refs("Retry-After")
 

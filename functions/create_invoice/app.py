@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos.api.direct_invocation import pop_idempotency_key
-from credit_memos.api.execution import execute, respond
+from credit_memos.api.direct_invocation import pop_dry_run, pop_idempotency_key
+from credit_memos.api.execution import DryRun, execute, respond
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
 from credit_memos.api.openapi_responses import error_responses, success_response
@@ -25,13 +25,15 @@ app = new_router()
 def post_invoices(
     request: Annotated[CreateInvoiceRequest, Body()],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
-    return respond(execute(request.command(), idempotency_key))
+    return respond(execute(request.command(), idempotency_key, dry_run))
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
     key = pop_idempotency_key(payload)
-    return execute(CreateInvoiceRequest.model_validate(payload).command(), key)
+    dry_run = pop_dry_run(payload)
+    return execute(CreateInvoiceRequest.model_validate(payload).command(), key, dry_run)
 
 
 lambda_handler = make_lambda_handler(app, direct)

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 LogLines = Callable[[], list[dict[str, Any]]]
 # Powertools leaves out a key whose value is None: errorCode on a success, principal without a caller.
-FIELDS = {"operation", "status", "replayed", "durationMs"}
+FIELDS = {"operation", "status", "replayed", "dryRun", "durationMs"}
 READER = "arn:aws:iam::111122223333:role/billing-audit"
 ACCOUNT = "acct-log"
 INVOICE = {
@@ -83,6 +83,12 @@ def test_a_replay(api: Api, log_lines: LogLines) -> None:
     assert again.headers.get("Idempotent-Replayed") == "true"
     line = the_request_line(log_lines())
     assert (line["operation"], line["status"], line["replayed"]) == ("CreateInvoice", 201, True)
+
+
+def test_a_dry_run(api: Api, log_lines: LogLines) -> None:
+    assert api.post("/invoices", INVOICE, query={"dryRun": "true"}).status == 200
+    line = the_request_line(log_lines())
+    assert (line["operation"], line["status"], line["dryRun"]) == ("CreateInvoice", 200, True)
 
 
 def test_a_document_not_found(api: Api, log_lines: LogLines) -> None:

@@ -131,12 +131,13 @@ def test_every_operation_has_one_declared_tag_a_description_and_security() -> No
 
 def test_the_replay_and_retry_headers_are_declared_where_they_are_sent() -> None:
     headers = json.loads(OUTPUT.read_text())["components"]["headers"]
-    assert set(headers) == {"Idempotent-Replayed", "Retry-After"}
+    assert set(headers) == {"Idempotent-Replayed", "Dry-Run", "Retry-After"}
     for method, path, operation in _operations():
         for status, response in operation["responses"].items():
             declared = set(response.get("headers", {}))
             if method == "post" and status.startswith("2"):
-                assert declared == {"Idempotent-Replayed"}, (method, path, status)
+                # every POST moves money, so every one takes dryRun
+                assert declared == {"Idempotent-Replayed", "Dry-Run"}, (method, path, status)
             elif status in {"409", "429", "503"}:
                 assert declared == {"Retry-After"}, (method, path, status)
             else:

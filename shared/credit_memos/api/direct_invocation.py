@@ -55,6 +55,14 @@ def pop_id(payload: dict[str, Any], name: str, what: str) -> str:
     return checked_id(value, what)
 
 
+def pop_dry_run(payload: dict[str, Any]) -> bool:
+    """The payload's ``dryRun`` (the HTTP query parameter's twin), taken out of it."""
+    value = payload.pop("dryRun", False)
+    if not isinstance(value, bool):
+        raise ValidationError("must be true or false", field=("dryRun",))
+    return value
+
+
 def pop_idempotency_key(payload: dict[str, Any]) -> str | None:
     """The payload's ``idempotencyKey``, taken out of it and checked as the HTTP header is."""
     value = payload.pop("idempotencyKey", None)

@@ -38,6 +38,7 @@ class RequestRecord:
     status: int = 200
     error_code: str | None = None
     replayed: bool = False
+    dry_run: bool = False  # asked for a dry run: nothing was written, whatever the status
     started: float = field(default_factory=time.perf_counter)
 
     def failed(self, error: Exception) -> None:
@@ -52,6 +53,7 @@ class RequestRecord:
             "status": self.status,
             "errorCode": self.error_code,
             "replayed": self.replayed,
+            "dryRun": self.dry_run,
             "durationMs": round((time.perf_counter() - self.started) * 1000, 1),
             "principal": principal_of(self.actor) if self.actor is not None else None,
         }

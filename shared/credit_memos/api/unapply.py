@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from credit_memos.api.direct_invocation import pop_id, pop_idempotency_key
-from credit_memos.api.execution import checked_id, execute, respond
+from credit_memos.api.direct_invocation import pop_dry_run, pop_id, pop_idempotency_key
+from credit_memos.api.execution import DryRun, checked_id, execute, respond
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
 from credit_memos.api.openapi_responses import error_responses, success_response
@@ -39,9 +39,11 @@ def build_unapply_function(
     operation = command_type.operation
     app = new_router()
 
-    def unapply(application_id: str, request: UnapplyRequest, idempotency_key: str | None) -> Outcome:
+    def unapply(
+        application_id: str, request: UnapplyRequest, idempotency_key: str | None, dry_run: bool
+    ) -> Outcome:
         command = request.command(checked_id(application_id, "application"), command_type)
-        return execute(command, idempotency_key)
+        return execute(command, idempotency_key, dry_run)
 
     @app.post(
         path,
@@ -54,12 +56,14 @@ def build_unapply_function(
         applicationId: Annotated[str, Path()],
         request: Annotated[UnapplyRequest | None, Body()] = None,
         idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
+        dry_run: DryRun = False,
     ) -> Response[str]:
-        return respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key))
+        return respond(unapply(applicationId, request or UnapplyRequest(), idempotency_key, dry_run))
 
     def direct(payload: dict[str, Any]) -> Outcome:
         key = pop_idempotency_key(payload)
+        dry_run = pop_dry_run(payload)
         application_id = pop_id(payload, "applicationId", "application")
-        return unapply(application_id, UnapplyRequest.model_validate(payload), key)
+        return unapply(application_id, UnapplyRequest.model_validate(payload), key, dry_run)
 
     return app, make_lambda_handler(app, direct)

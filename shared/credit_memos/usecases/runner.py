@@ -8,6 +8,10 @@ times within a time budget. A key that already has a record replays its outcome 
 A rejection that the same request would meet again (a domain error that is not ``retryable``)
 is stored under the key like a success, so a retry replays it even if the balances changed
 since (spec section 6); a transient one is not stored.
+
+A dry run (spec section 10) is the same try up to the commit, which it skips: it answers 200
+with what the call would answer now (``UnitOfWork.preview``), or its error, and stores nothing,
+not even a rejection; a key that has a record is replayed, as the call would be.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class Outcome:
     body: Any
     replayed: bool = False
     text: str | None = None  # ``body`` as ``json_text`` made it, if it was already needed
+    dry_run: bool = False  # nothing was written: the answer is what the call would answer now
 
 
 def body_of(result: Result) -> Any:
@@ -68,7 +73,9 @@ class Runner:
         self._sleep = sleep
         self._monotonic = monotonic
 
-    def run(self, use_case: Mutation, command: Command, idempotency_key: str | None) -> Outcome:
+    def run(
+        self, use_case: Mutation, command: Command, idempotency_key: str | None, *, dry_run: bool = False
+    ) -> Outcome:
         key = _Key(command, idempotency_key) if idempotency_key is not None else None
         retries = self.settings.max_conflict_retries
         # Retries stop once the request has spent its budget, so that a lost race is answered
@@ -80,17 +87,23 @@ class Runner:
             try:
                 result = use_case(uow, command)
                 body = body_of(result)
+                if dry_run:
+                    return Outcome(200, uow.preview(body), dry_run=True)
                 # Keyed: the body's JSON text once, for the stored record and the HTTP response.
                 text = json_text(body) if key is not None else None
                 uow.commit(self._record(key, result.status_code, body, text), command.actor)
                 return Outcome(result.status_code, body, text=text)
             except AlreadyDone as done:
-                return _replay(done.record, key)
+                replay = _replay(done.record, key)
+                replay.dry_run = dry_run
+                return replay
             except IdempotencyRecordExists:
                 return self._replay_winner(key)
             except DomainError as error:
                 if key is None or error.retryable:
                     raise
+                if dry_run:
+                    return self._dry_rejection(key, error)
                 return self._store_rejection(key, error)
             except ConflictingWrite:
                 if uow.changes.series is not None:
@@ -149,6 +162,16 @@ class Runner:
         except IdempotencyRecordExists:
             return self._replay_winner(key)
         raise error
+
+    def _dry_rejection(self, key: _Key, error: DomainError) -> Outcome:
+        """A dry run's rejection, stored nowhere; a record the key has already answers instead,
+        as it would win the real call's store (a use case that reads nothing never checked it)."""
+        stored = self.repository.read(idempotency=(key.operation, key.key)).idempotency
+        if stored is None:
+            raise error
+        replay = _replay(stored, key)
+        replay.dry_run = True
+        return replay
 
     def _replay_winner(self, key: _Key | None) -> Outcome:
         """The outcome of a concurrent request that committed the same key first."""

@@ -97,8 +97,11 @@ class CreditMemoService:
         self.settings = settings
         self._clock, self._sleep, self._monotonic = clock, sleep, monotonic
 
-    def execute(self, command: Command, idempotency_key: str | None = None) -> Outcome:
-        """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once.
+    def execute(
+        self, command: Command, idempotency_key: str | None = None, *, dry_run: bool = False
+    ) -> Outcome:
+        """Carry out ``command``; a mutation under ``idempotency_key`` takes effect once, and a
+        ``dry_run`` of one answers what it would answer now and writes nothing (``Runner.run``).
 
         A command that names its caller is checked against the access policy first (spec section
         9): the caller's role and the account it names; a caller limited to some billing accounts
@@ -114,6 +117,6 @@ class CreditMemoService:
             runner = Runner(
                 repository, self.settings, clock=self._clock, sleep=self._sleep, monotonic=self._monotonic
             )
-            return runner.run(function, command, idempotency_key)
+            return runner.run(function, command, idempotency_key, dry_run=dry_run)
         result = function(repository, command)
         return Outcome(result.status_code, body_of(result))

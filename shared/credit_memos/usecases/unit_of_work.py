@@ -4,7 +4,8 @@ A use case reads through it (consistent reads; the first one also reads the requ
 idempotency record, in the same round trip), changes the documents in memory with the domain's
 rules, stages what to write (``create``, ``update``, ``emit``, ``number``) and returns its
 ``Result``. The runner (``usecases.runner``) then commits the staged changes all-or-nothing, or
-throws the unit away and starts a new one when another writer won a race.
+throws the unit away and starts a new one when another writer won a race; a dry run instead
+answers with ``preview`` and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from credit_memos.domain import events
-from credit_memos.domain.documents import CreditMemo, NumberSeries
+from credit_memos.domain.documents import CreditMemo, NumberSeries, entry_id_of
 from credit_memos.domain.memos import number_if_posted
 from credit_memos.ids import IdFactory
 from credit_memos.ports import Changes, IdempotencyRecord, Repository, Snapshot, Stored
@@ -54,11 +55,20 @@ class UnitOfWork:
         self._unread_key = idempotency
         self.settings = settings
         self._series: NumberSeries | None = None
-        self.new_id = ids
+        self._ids = ids
+        # What this unit of work would create: its ids, and the number it gave a memo.
+        self._issued: set[str] = set()
+        self._numbered: str | None = None
         self.now = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
         self.today = now.date().isoformat()
         self.changes = Changes()
-        self.events = events.EventLog(ids)
+        self.events = events.EventLog(self.new_id)
+
+    def new_id(self, prefix: str) -> str:
+        """A new document's or record's id (derived from the idempotency key, if there is one)."""
+        issued = self._ids(prefix)
+        self._issued.add(issued)
+        return issued
 
     def read(
         self,
@@ -106,6 +116,15 @@ class UnitOfWork:
         assert self._series is not None, "a posting must read the number series"
         if number_if_posted(memo, self._series):
             self.changes.series = self._series
+            self._numbered = memo.document_number
+
+    def preview(self, body: Any) -> Any:
+        """``body`` as a dry run answers it, having written nothing: the ids of what this unit of
+        work would create and the number it would take are null (they exist only once committed).
+        A used key is replayed, as ``commit`` would."""
+        if self._unread_key is not None:
+            self.read()
+        return _without(body, self._issued, self._numbered)
 
     def commit(self, record: IdempotencyRecord | None, actor: str | None) -> None:
         """Write the staged changes, with the idempotency record, as one all-or-nothing write."""
@@ -116,3 +135,20 @@ class UnitOfWork:
             event.detail["createdBy"] = actor
         self.changes.idempotency = record
         self._repository.commit(self.changes)
+
+
+def _without(value: Any, ids: set[str], number: str | None) -> Any:
+    """``value`` (JSON-ready) with every id in ``ids`` (and every record id of an entry in ``ids``)
+    and the ``documentNumber`` ``number`` null."""
+    if isinstance(value, dict):
+        return {
+            name: None
+            if name == "documentNumber" and item is not None and item == number
+            else _without(item, ids, number)
+            for name, item in value.items()
+        }
+    if isinstance(value, list):
+        return [_without(item, ids, number) for item in value]
+    if isinstance(value, str) and (value in ids or entry_id_of(value) in ids):
+        return None
+    return value
