@@ -12,18 +12,14 @@ import importlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-
-from infra.local.dynamodb_local import java_executable
 
 REPO = Path(__file__).resolve().parents[2]
 OPENAPI = REPO / "openapi.json"
@@ -58,34 +54,6 @@ def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleT
         sys.path.remove(str(out))
         for name in [n for n in sys.modules if n == PACKAGE or n.startswith(PACKAGE + ".")]:
             del sys.modules[name]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if java_executable() is None:
-        pytest.skip("DynamoDB Local needs Java")
-    port, dynamodb_port = _free_port(), _free_port()
-    log = tmp_path_factory.mktemp("generated-client") / "server.log"
-    command = [sys.executable, "-m", "infra.local.server", "--port", str(port)]
-    command += ["--dynamodb-port", str(dynamodb_port), "--in-memory"]
-    with log.open("w") as out:  # what `make run` runs, on ports of its own
-        server = subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 180
-        while "Listening on" not in log.read_text():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def test_the_client_has_a_module_per_tag_and_a_method_per_operation(client_package: ModuleType) -> None:

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from infra.local.dynamodb_local import java_executable
 
 REPO = Path(__file__).resolve().parents[2]
 README = REPO / "README.md"
@@ -34,39 +28,6 @@ def walkthrough() -> str:
     blocks = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
     assert len(blocks) == 1, "the walkthrough is one bash block"
     return blocks[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if java_executable() is None:
-        pytest.skip("DynamoDB Local needs Java")
-    port, dynamodb_port = _free_port(), _free_port()
-    log = tmp_path_factory.mktemp("walkthrough") / "server.log"
-    with log.open("w") as out:
-        command = [sys.executable, "-m", "infra.local.server", "--port", str(port)]
-        command += ["--dynamodb-port", str(dynamodb_port), "--in-memory"]
-        server = subprocess.Popen(  # what `make run` runs, on ports of its own
-            command,
-            cwd=REPO,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 180
-        while "Listening on" not in log.read_text():
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the server did not start:\n{log.read_text()}")
-            time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def _json_lines(output: str) -> list[dict[str, Any]]:
