@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -172,3 +173,12 @@ def apply_memo(
 
 def _id(document: str | dict[str, Any]) -> str:
     return document if isinstance(document, str) else str(document["id"])
+
+
+def memory_service(repository: Any, *, at: datetime = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)) -> Any:
+    """The service on an in-memory repository, its clock stopped at ``at``, no pauses between retries."""
+    from credit_memos.settings import Settings
+    from credit_memos.usecases import CreditMemoService
+
+    settings = Settings(max_conflict_retries=3)
+    return CreditMemoService(repository, settings, clock=lambda: at, sleep=lambda _: None)

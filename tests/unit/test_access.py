@@ -7,7 +7,6 @@ commands their callers directly, on the in-memory repository.
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,9 +23,8 @@ from credit_memos.access import (
 from credit_memos.commands import Command, applications, command_types, conversion, invoices, memos
 from credit_memos.domain.inputs import ApplyTarget, CreditLineInput, InvoiceLineInput, MemoChargeInput
 from credit_memos.errors import NotFound, ValidationError
-from credit_memos.settings import Settings
-from credit_memos.usecases import CreditMemoService
 
+from tests.builders import memory_service
 from tests.fakes.memory_repository import MemoryRepository
 
 POLICY = AccessPolicy.parse(
@@ -62,16 +60,7 @@ AUDIT = "arn:aws:sts::111122223333:assumed-role/billing-audit/ann"
 class Ledger:
     def __init__(self) -> None:
         self.repo = MemoryRepository()
-        settings = Settings(
-            table_name="unused",
-            credit_application_level="Invoice",
-            dynamodb_endpoint_url=None,
-            idempotency_ttl_hours=48,
-            region="us-east-1",
-            max_conflict_retries=3,
-        )
-        clock = lambda: datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # noqa: E731
-        self.service = CreditMemoService(self.repo, settings, clock=clock, sleep=lambda _: None)
+        self.service = memory_service(self.repo)
 
     def run(
         self, identity: str, command: Command, key: str | None = None, policy: AccessPolicy = POLICY

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,11 +23,11 @@ from credit_memos.domain.inputs import (
     MemoChargeInput,
 )
 from credit_memos.errors import DomainError
-from credit_memos.settings import Settings
-from credit_memos.usecases import CreditMemoService, Outcome
+from credit_memos.usecases import Outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.builders import memory_service
 from tests.fakes.memory_repository import MemoryRepository
 
 AMOUNTS = [Decimal(a) for a in ("0.01", "5.00", "20.00", "60.00", "150.00")]
@@ -42,16 +41,7 @@ class World:
 
     def __init__(self) -> None:
         self.repository = MemoryRepository()
-        settings_ = Settings(
-            table_name="unused",
-            credit_application_level="Invoice",
-            dynamodb_endpoint_url=None,
-            idempotency_ttl_hours=48,
-            region="us-east-1",
-            max_conflict_retries=3,
-        )
-        clock = lambda: datetime(2026, 12, 6, 12, 0, tzinfo=UTC)  # noqa: E731
-        self.service = CreditMemoService(self.repository, settings_, clock=clock, sleep=lambda _: None)
+        self.service = memory_service(self.repository)
         self.invoices: dict[str, list[str]] = {}  # invoice id -> its line ids
         self.memos: dict[str, list[str]] = {}  # memo id -> its line ids
         self.records: list[str] = []  # application record ids
