@@ -29,12 +29,14 @@ TAGS = {
     "Credit memos": "Standalone credit memos: create, post, void, read",
     "Applications": "Applying credit to invoices and taking it back, and the records it leaves",
     "Payments": "Payments received elsewhere, and their reversals",
+    "Refunds": "Credit paid back to the customer from a memo's balance, and their reversals",
     "Accounts": "A billing account's open credit and receivable",
 }
 # An operation's tag: the first whose word its name holds (so crediting an invoice is the
 # invoice's, applying a memo is an application).
 _TAG_WORDS = [
     ("Payment", "Payments"),
+    ("Refund", "Refunds"),
     ("Appl", "Applications"),
     ("Account", "Accounts"),
     ("CreditMemo", "Credit memos"),
@@ -44,7 +46,7 @@ _TAG_WORDS = [
 OAUTH_SCOPES = {
     "Reader": ("credit-memos/read", "Every GET (the Reader role)"),
     "Operator": ("credit-memos/write", "Create, post, apply, unapply, credit, convert, payments (Operator)"),
-    "Approver": ("credit-memos/approve", "Void, and post memos that need approval (Approver)"),
+    "Approver": ("credit-memos/approve", "Void, refunds, and post memos that need approval (Approver)"),
 }
 SECURITY_SCHEMES: dict[str, Any] = {
     "sigv4": {

@@ -171,6 +171,20 @@ def apply_memo(
     return api.post(f"/credit-memos/{_id(memo)}/actions/apply", {"applications": applications})
 
 
+def refund_memo(
+    api: Api,
+    memo: str | dict[str, Any],
+    amount: str,
+    reference: str = "ach-1",
+    *,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> HttpResult:
+    """Refund ``amount`` of ``memo``'s balance (``fields``: the request's other fields)."""
+    body = {"amount": amount, "refundReference": reference, **fields}
+    return api.post(f"/credit-memos/{_id(memo)}/actions/refund", body, headers=headers)
+
+
 def _id(document: str | dict[str, Any]) -> str:
     return document if isinstance(document, str) else str(document["id"])
 

@@ -110,6 +110,14 @@ def emit_every_detail_type(api: Api) -> None:
         )
         ok(api.post(f"/invoice-payments/{paid['id']}/actions/reverse", {}))
 
+    refunded = ok(
+        api.post(
+            f"/credit-memos/{line_memo['id']}/actions/refund", {"amount": "5.00", "refundReference": "a-1"}
+        ),
+        201,
+    )
+    ok(api.post(f"/credit-memo-refunds/{refunded['id']}/actions/reverse", {}))
+
 
 def test_every_published_detail_matches_its_schema(moto_bus: Bus) -> None:
     schemas = validators()

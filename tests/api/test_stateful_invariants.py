@@ -24,9 +24,13 @@ reads every document by GET and checks:
   nothing, and another account's Operator finds none of the documents (404);
 - payments (spec section 8): invoice.balance also loses the unreversed payments (netPaymentsApplied,
   per line at level InvoiceLine, spread highest balance first), a reference is used once per
-  invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them.
+  invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them;
+- refunds (spec section 10): memo.balance also loses the unreversed refunds (netRefunds, per line,
+  drawn highest balance first), a reference is used once per memo by an unreversed refund, a
+  reversal restores exactly, and a memo with an unreversed refund is not voided.
 
-At teardown each document's application history, and each invoice's payment records, are
+At teardown each document's application history, each invoice's payment records and each memo's
+refund records are
 compared with the records returned.
 """
 
@@ -141,6 +145,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
         # Every Payment and Reversal record the service returned, by id, and in order.
         self.payments: dict[str, dict[str, Any]] = {}
         self.payment_order: list[str] = []
+        # Every Refund and Reversal record the service returned, by id, and in order.
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.refund_order: list[str] = []
 
     def teardown(self) -> None:
         try:
@@ -215,6 +222,24 @@ class CreditMemoMachine(RuleBasedStateMachine):
                     ZERO,
                 )
         return total
+
+    def refunded(self, memo_id: str, line_id: str | None = None) -> D:
+        """The unreversed refunds of a memo (or what they drew from one line)."""
+        total = ZERO
+        for r in self.refunds.values():
+            if r["type"] != "Refund" or r["hasBeenReversed"] != "No" or r["creditMemoId"] != memo_id:
+                continue
+            allocations = r["lineAllocations"]
+            total += sum(
+                (money(a["amount"]) for a in allocations if line_id in (None, a["creditMemoLineId"])), ZERO
+            )
+        return total
+
+    def remember_refund(self, record: dict[str, Any]) -> None:
+        assert record["id"] not in self.refunds, record
+        self.refunds[record["id"]] = dict(record)
+        self.refund_order.append(record["id"])
+        self.pending.append((record["creditMemoId"], "balance", record["creditMemoBalance"]))
 
     def remember_payment(self, record: dict[str, Any]) -> None:
         assert record["id"] not in self.payments, record
@@ -451,7 +476,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
         # Mostly the refusals (not Posted, active applications) and conversion memos, whose void
         # undoes the conversion (spec section 6): a voided memo moves no more credit.
         refused = [
-            m for m in self.memo_ids if self.memo(m)["status"] != "Posted" or self.active(creditMemoId=m) > 0
+            m
+            for m in self.memo_ids
+            if self.memo(m)["status"] != "Posted" or self.active(creditMemoId=m) > 0 or self.refunded(m) > 0
         ]
         conversions = [
             m
@@ -470,6 +497,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
             expected = fail("INVALID_STATUS")
         elif self.active(creditMemoId=memo_id) > 0:
             expected = fail("HAS_ACTIVE_APPLICATIONS")
+        elif self.refunded(memo_id) > 0:
+            expected = fail("HAS_ACTIVE_REFUNDS")
         elif converted and raised > money(invoice["balance"]):
             expected = fail("INSUFFICIENT_BALANCE")  # the invoice's balance would go below 0
         else:
@@ -801,6 +830,92 @@ class CreditMemoMachine(RuleBasedStateMachine):
         record["reversedAt"] = r.body["createdAt"]
         self.remember_payment(r.body)
 
+    # ------------------------------------------------------------ refunds (spec section 10)
+
+    @precondition(lambda self: self.memo_ids)
+    @rule(data=st.data())
+    def refund_memo(self, data: st.DataObject) -> None:
+        open_memos = [
+            m
+            for m in self.memo_ids
+            if self.memo(m)["status"] == "Posted" and money(self.memo(m)["balance"]) > 0
+        ]
+        memo_id = self.pick(data, self.memo_ids, open_memos)
+        memo = self.memo(memo_id)
+        currency = memo["currency"]
+        balance = money(memo["balance"])
+        amount = self.draw_amount(data, balance, currency)
+        if amount is None or amount <= 0:
+            amount = balance if balance > 0 else units(currency)
+        used = [r for r in self.refunds.values() if r["creditMemoId"] == memo_id and r["type"] == "Refund"]
+        held = {r["refundReference"] for r in used if r["hasBeenReversed"] == "No"}
+        if used and data.draw(st.integers(0, 3)) == 0:
+            reference = data.draw(st.sampled_from(sorted(r["refundReference"] for r in used)))
+        else:
+            reference = f"ach-{uuid.uuid4().hex[:8]}"
+        if memo["status"] != "Posted":
+            expected = fail("INVALID_STATUS")
+        elif reference in held:
+            expected = fail("DUPLICATE_REFERENCE")
+        elif amount > balance:
+            expected = fail("INSUFFICIENT_BALANCE")
+        else:
+            expected = Expected(201)
+        body = {"amount": f"{amount:f}", "refundReference": reference}
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        r = self.send(f"/credit-memos/{memo_id}/actions/refund", body, expected, key)
+        event(f"refund: {r.status}")
+        if r.status != 201:
+            return
+        if key is not None:
+            again = self.send(f"/credit-memos/{memo_id}/actions/refund", body, Expected(201), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
+        assert (r.body["type"], r.body["hasBeenReversed"], r.body["createdBy"]) == ("Refund", "No", "local")
+        assert money(r.body["amount"]) == amount and money(r.body["creditMemoBalance"]) == balance - amount
+        allocations = r.body["lineAllocations"]
+        assert sum((money(a["amount"]) for a in allocations), ZERO) == amount
+        # Highest balance first, ties in line order; each allocation within its line's balance.
+        line_balance = {x["id"]: money(x["balance"]) for x in memo["lines"]}
+        order = sorted(
+            (x["id"] for x in memo["lines"] if line_balance[x["id"]] > 0), key=lambda i: -line_balance[i]
+        )
+        assert [a["creditMemoLineId"] for a in allocations] == order[: len(allocations)]
+        assert all(money(a["amount"]) <= line_balance[a["creditMemoLineId"]] for a in allocations)
+        self.remember_refund(r.body)
+
+    @precondition(lambda self: self.refunds)
+    @rule(data=st.data())
+    def reverse_refund(self, data: st.DataObject) -> None:
+        standing = [
+            i
+            for i in self.refund_order
+            if self.refunds[i]["type"] == "Refund" and self.refunds[i]["hasBeenReversed"] == "No"
+        ]
+        record = self.refunds[self.pick(data, self.refund_order, standing)]
+        if record["type"] != "Refund":
+            expected = fail("INVALID_STATUS")
+        elif record["hasBeenReversed"] == "Yes":
+            expected = fail("ALREADY_REVERSED")
+        else:
+            expected = Expected(200)
+        reason = data.draw(REASONS)
+        body = {} if reason is None else {"reasonCode": reason}
+        r = self.send(f"/credit-memo-refunds/{record['id']}/actions/reverse", body, expected)
+        event(f"reverse refund: {r.status}")
+        if r.status != 200:
+            return
+        assert (r.body["type"], r.body["associatedRefundId"], r.body["amount"]) == (
+            "Reversal",
+            record["id"],
+            record["amount"],
+        )
+        assert r.body["reasonCode"] == reason and r.body["lineAllocations"] == record["lineAllocations"]
+        before = money(self.memo(record["creditMemoId"])["balance"])
+        assert money(r.body["creditMemoBalance"]) == before + money(record["amount"])
+        record["hasBeenReversed"] = "Yes"
+        record["reversedAt"] = r.body["createdAt"]
+        self.remember_refund(r.body)
+
     # ------------------------------------------------------------ invariants
 
     @invariant()
@@ -920,6 +1035,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         total = money(memo["totalAmountWithTax"])
         balance = money(memo["balance"])
         active = self.active(creditMemoId=memo["id"])
+        refunded = self.refunded(memo["id"])
+        assert money(memo["netRefunds"]) == refunded
         assert total == sum((money(x["amountWithTax"]) for x in lines), ZERO) > 0
         assert money(memo["totalTaxAmount"]) == sum((money(x["taxAmount"]) for x in lines), ZERO)
         assert money(memo["netCreditsApplied"]) == active
@@ -928,14 +1045,17 @@ class CreditMemoMachine(RuleBasedStateMachine):
             assert all(money(x["balance"]) == 0 for x in lines)
             return
         if memo["status"] == "Draft":
-            assert active == 0
-        assert balance == total - active, (memo, active)
+            assert active == 0 and refunded == 0
+        assert balance == total - active - refunded, (memo, active, refunded)
         assert 0 <= balance <= total
         for line in lines:
             line_active = self.active(creditMemoLineId=line["id"])
-            assert money(line["balance"]) == money(line["amountWithTax"]) - line_active, (line, line_active)
+            line_refunded = self.refunded(memo["id"], line["id"])
+            expected = money(line["amountWithTax"]) - line_active - line_refunded
+            assert money(line["balance"]) == expected, (line, line_active, line_refunded)
             assert 0 <= money(line["balance"]) <= money(line["amountWithTax"])
             assert money(line["netCreditsApplied"]) == line_active
+            assert money(line["netRefunds"]) == line_refunded
 
     def check_histories(self) -> None:
         """Each document's history is exactly the records returned, in the order they were made."""
@@ -962,6 +1082,10 @@ class CreditMemoMachine(RuleBasedStateMachine):
                 self.payments[i] for i in self.payment_order if self.payments[i]["invoiceId"] == invoice_id
             ]
             assert listed == made, invoice_id
+        for memo_id in self.memo_ids:
+            listed = self.get(f"/credit-memos/{memo_id}/refunds", query={"limit": 100}).body["items"]
+            made = [self.refunds[i] for i in self.refund_order if self.refunds[i]["creditMemoId"] == memo_id]
+            assert listed == made, memo_id
 
 
 CreditMemoMachine.TestCase.settings = settings(

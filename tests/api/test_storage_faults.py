@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from credit_memos.api.runtime import get_dynamodb_client
 
-from tests.builders import apply_memo, create_invoice, create_memo
+from tests.builders import apply_memo, create_invoice, create_memo, refund_memo
 from tests.harness import Api
 
 Scenario = Callable[[Api], tuple[str, dict[str, Any], list[str], list[str]]]
@@ -120,6 +120,18 @@ def scenario_reverse_payment(api: Api) -> tuple[str, dict[str, Any], list[str], 
     return f"/invoice-payments/{paid.body['id']}/actions/reverse", {}, [], [inv["id"]]
 
 
+def scenario_refund(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    memo = _memo(api)
+    body = {"amount": "20.00", "refundReference": "ach-1"}
+    return f"/credit-memos/{memo['id']}/actions/refund", body, [memo["id"]], []
+
+
+def scenario_reverse_refund(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    memo = _memo(api)
+    refund = refund_memo(api, memo, "20.00", "ach-1")
+    return f"/credit-memo-refunds/{refund.body['id']}/actions/reverse", {}, [memo["id"]], []
+
+
 SCENARIOS: dict[str, Scenario] = {
     name.removeprefix("scenario_"): fn for name, fn in globals().items() if name.startswith("scenario_")
 }
@@ -178,8 +190,11 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
         memo = api.get(f"/credit-memos/{memo_id}").body
         records = api.get(f"/credit-memos/{memo_id}/applications").body["items"]
         active = sum(Decimal(r["amount"]) for r in records if r["hasBeenUnapplied"] == "No")
+        refunds = api.get(f"/credit-memos/{memo_id}/refunds").body["items"]
+        refunded = sum(Decimal(r["amount"]) for r in refunds if r["hasBeenReversed"] == "No")
+        assert Decimal(memo["netRefunds"]) == refunded
         assert Decimal(memo["balance"]) == (
-            Decimal(memo["totalAmountWithTax"]) - active if memo["status"] != "Voided" else 0
+            Decimal(memo["totalAmountWithTax"]) - active - refunded if memo["status"] != "Voided" else 0
         )
         for line in memo["lines"]:
             line_active = sum(
@@ -188,12 +203,23 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
                 if r["hasBeenUnapplied"] == "No" and r.get("creditMemoLineId") == line["id"]
             )
             if memo["status"] != "Voided":
-                assert Decimal(line["balance"]) == Decimal(line["amountWithTax"]) - line_active
+                line_refunded = sum(
+                    Decimal(a["amount"])
+                    for r in refunds
+                    if r["hasBeenReversed"] == "No"
+                    for a in r["lineAllocations"]
+                    if a["creditMemoLineId"] == line["id"]
+                )
+                assert Decimal(line["netRefunds"]) == line_refunded
+                assert (
+                    Decimal(line["balance"]) == Decimal(line["amountWithTax"]) - line_active - line_refunded
+                )
         state[f"memo{len(state)}"] = (
             memo["status"],
             memo["balance"],
             [x["balance"] for x in memo["lines"]],
             len(records),
+            [(r["type"], r["amount"], r["hasBeenReversed"]) for r in refunds],
         )
     for invoice_id in invoice_ids:
         invoice = api.get(f"/invoices/{invoice_id}").body

@@ -59,6 +59,8 @@ WRITES: dict[str, set[str]] = {
     "ConvertNegativeInvoiceLinesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
+    "RefundCreditMemoFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "ReverseCreditMemoRefundFunction": {"REFUND", "REFUNDREF", "MEMO"},
 }
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).

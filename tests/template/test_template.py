@@ -450,6 +450,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadApplicationsFunction",
         "ReadAccountSummaryFunction",
         "ListInvoicePaymentsFunction",
+        "ReadCreditMemoRefundsFunction",
     } == READ_ONLY_FUNCTIONS
 
 

@@ -166,6 +166,7 @@ class CreditMemoLine:
     amount_with_tax: Decimal
     balance: Decimal
     net_credits_applied: Decimal = ZERO
+    net_refunds: Decimal = ZERO  # unreversed refunds drawn from this line
     reference_invoice_line_id: str | None = None
     product_id: str | None = None
     product_name: str | None = None
@@ -189,6 +190,7 @@ class CreditMemo:
     total_amount_with_tax: Decimal
     balance: Decimal
     net_credits_applied: Decimal = ZERO
+    net_refunds: Decimal = ZERO  # unreversed refunds; 0 on memos stored before
     reference_invoice_id: str | None = None
     description: str | None = None
     external_reference: str | None = None

@@ -25,6 +25,7 @@ from credit_memos.views.records import (
     InvoicePaymentView,
     PaymentAllocationView,
 )
+from credit_memos.views.refunds import CreditMemoRefundPage, CreditMemoRefundView, RefundAllocationView
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
 
 __all__ = [
@@ -34,6 +35,8 @@ __all__ = [
     "ApplicationsResult",
     "CreditMemoLineView",
     "CreditMemoPage",
+    "CreditMemoRefundPage",
+    "CreditMemoRefundView",
     "CreditMemoView",
     "CurrencySummaryView",
     "InvoiceLineView",
@@ -42,6 +45,7 @@ __all__ = [
     "InvoicePaymentView",
     "InvoiceView",
     "PaymentAllocationView",
+    "RefundAllocationView",
     "TaxView",
     "View",
     "json_text",
