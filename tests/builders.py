@@ -71,7 +71,9 @@ def make_memo(
                 charge=inputs.MemoChargeInput(
                     D(amount),
                     product_name="p",
-                    taxes=tuple(t if isinstance(t, inputs.TaxInput) else inputs.TaxInput(D(t)) for t in taxes),
+                    taxes=tuple(
+                        t if isinstance(t, inputs.TaxInput) else inputs.TaxInput(D(t)) for t in taxes
+                    ),
                 ),
                 field=("charges", index),
             )

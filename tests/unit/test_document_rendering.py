@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import facturx
 import pytest
-from pypdf import PdfReader
-
 from credit_memos.documents.model import CreditNote, NotRepresentable
 from credit_memos.documents.render import render
 from credit_memos.domain.inputs import TaxInput
+from pypdf import PdfReader
+
 from tests.builders import make_credit_note, make_memo
 
 D = Decimal
@@ -129,7 +129,9 @@ def test_a_voided_memo_says_so_in_every_format() -> None:
     note = mixed_note(voided=True)
     assert "VOIDED" in pdf_text(render(note, "pdf"))
     assert "STORNIERT" in pdf_text(render(mixed_note(voided=True, language="de"), "pdf"))
-    cii_notes = [n.findtext(f"{RAM}Content", "") for n in ET.fromstring(render(note, "cii")).iter(f"{RAM}IncludedNote")]
+    cii_notes = [
+        n.findtext(f"{RAM}Content", "") for n in ET.fromstring(render(note, "cii")).iter(f"{RAM}IncludedNote")
+    ]
     ubl_notes = [n.text or "" for n in ET.fromstring(render(note, "ubl")).iter(f"{CBC}Note")]
     assert any(n.startswith("VOIDED: Duplicate") for n in cii_notes)
     assert any(n.startswith("VOIDED: Duplicate") for n in ubl_notes)
@@ -196,7 +198,9 @@ def test_taxes_that_agree_with_no_rate_are_not_representable() -> None:
     ("currency", "charge", "expected"),
     [("JPY", "1000", ("S", "10", "1000", "100")), ("KWD", "1.230", ("S", "10", "1.23", "0.12"))],
 )
-def test_amounts_are_exact_in_the_currencys_minor_units(currency: str, charge: str, expected: tuple[str, ...]) -> None:
+def test_amounts_are_exact_in_the_currencys_minor_units(
+    currency: str, charge: str, expected: tuple[str, ...]
+) -> None:
     tax_amount = {"JPY": "100", "KWD": "0.120"}[currency]
     memo = make_memo((charge, [tax(tax_amount, "10")]), currency=currency)
     assert breakdown(render(make_credit_note(memo), "cii")) == [expected]

@@ -79,7 +79,9 @@ def content(note: CreditNote) -> Content:
     for line in lines:
         groups.setdefault((line.category, line.rate), []).append(line)
     breakdown = [
-        VatGroup(category, rate, sum((x.net_amount for x in group), ZERO), sum((x.tax_amount for x in group), ZERO))
+        VatGroup(
+            category, rate, sum((x.net_amount for x in group), ZERO), sum((x.tax_amount for x in group), ZERO)
+        )
         for (category, rate), group in sorted(groups.items(), key=_group_order)
     ]
     net_total = sum((line.net_amount for line in lines), ZERO)

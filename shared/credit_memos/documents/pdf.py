@@ -125,7 +125,9 @@ def _party_lines(party: Party, language: Language) -> list[str]:
     return lines
 
 
-def _block(pdf: FPDF, x: float, y: float, width: float, caption: str, party: Party, language: Language) -> float:
+def _block(
+    pdf: FPDF, x: float, y: float, width: float, caption: str, party: Party, language: Language
+) -> float:
     pdf.set_xy(x, y)
     pdf.set_font(FONT, "", 8)
     pdf.set_text_color(110, 110, 110)
@@ -217,12 +219,17 @@ def _lines(pdf: FPDF, facts: Content, language: Language) -> None:
                 item += f"\n{line.product_id}"
             row.cell(item)
             row.cell("1")
-            row.cell(texts.rate(line.rate, language) if line.category != "E" else texts.label("exempt", language))
+            row.cell(
+                texts.rate(line.rate, language) if line.category != "E" else texts.label("exempt", language)
+            )
             row.cell(texts.amount(line.net_amount, facts.currency, language))
 
 
 def _vat_and_totals(pdf: FPDF, facts: Content, language: Language) -> None:
     pdf.ln(6)
+    # The breakdown and the totals stay together on one page (heading, rows, totals, terms).
+    if pdf.will_page_break(6 + 6.5 * (len(facts.breakdown) + 1) + 4 + 3 * 7 + 12):
+        pdf.add_page()
     pdf.set_font(FONT, "B", 10)
     pdf.cell(0, 6, texts.label("vat_breakdown", language), new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)

@@ -86,6 +86,10 @@ def rate(value: Decimal | None, language: Language) -> str:
 
 def date(iso: str, language: Language) -> str:
     year, month, day = iso[:10].split("-")
-    return f"{year}-{month}-{day}" if language == "en" else f"{day}.{month}.{year}" if language == "de" else (
-        f"{day}/{month}/{year}"
+    return (
+        f"{year}-{month}-{day}"
+        if language == "en"
+        else f"{day}.{month}.{year}"
+        if language == "de"
+        else (f"{day}/{month}/{year}")
     )
