@@ -35,6 +35,8 @@ def xml_text(text: str) -> str:
 
 @dataclass(frozen=True)
 class DocumentLine:
+    """One memo line as the document states it."""
+
     number: int
     name: str
     description: str | None
@@ -48,6 +50,8 @@ class DocumentLine:
 
 @dataclass(frozen=True)
 class VatGroup:
+    """One entry of the VAT breakdown: the lines of one category and rate."""
+
     category: VatCategory
     rate: Decimal | None
     basis: Decimal
@@ -60,6 +64,8 @@ class VatGroup:
 
 @dataclass(frozen=True)
 class Content:
+    """The facts every format of the credit note states."""
+
     number: str
     issue_date: str
     currency: str
