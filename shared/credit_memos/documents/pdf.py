@@ -51,12 +51,12 @@ class _Page(FPDF):
 
 def render_pdf(note: CreditNote) -> bytes:
     """The PDF; with factur-x.xml inside unless the XML formats would answer NotRepresentable."""
-    page = _page(note, content(note))
+    facts = content(note)
+    page = _page(note, facts)
     try:
         xml = render_cii(note)
     except NotRepresentable:
         return page
-    facts = content(note)
     result: bytes = facturx.generate_from_binary(
         page,
         xml,
