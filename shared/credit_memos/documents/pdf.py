@@ -29,6 +29,7 @@ class _Page(FPDF):
     footer_text = ""
     page_label = "Page"
     void_stamp: str | None = None
+    line_headings: list[str] = []
 
     def header(self) -> None:
         if self.void_stamp:
@@ -194,35 +195,76 @@ def _reasons(pdf: FPDF, note: CreditNote, language: Language) -> None:
     pdf.ln(4)
 
 
-def _lines(pdf: FPDF, facts: Content, language: Language) -> None:
+# The line table's columns: label, width (mm), alignment. Drawn cell by cell rather than with
+# fpdf2's table(), which measures every cell of every row twice: a 300-line memo costs several
+# times as much with it.
+LINE_COLUMNS = (
+    ("line", 10, Align.R),
+    ("item", 98, Align.L),
+    ("quantity", 14, Align.R),
+    ("vat_rate", 22, Align.R),
+    ("net", 30, Align.R),
+)
+ROW_HEIGHT = 4.2
+CELL_PADDING = 1.5
+ROW_PADDING = 0.8
+
+
+def _line_row(pdf: _Page, cells: list[str], *, heading: bool = False) -> None:
+    """One row of the line table: the item column wraps, the others are one line each."""
+    item_width = LINE_COLUMNS[1][1] - 2 * CELL_PADDING
+    item = cells[1]
+    item_lines = [item]
+    if "\n" in item or pdf.get_string_width(item) > item_width:
+        wrapped = pdf.multi_cell(item_width, ROW_HEIGHT, item, dry_run=True, output="LINES")
+        item_lines = wrapped if isinstance(wrapped, list) else [item]
+    height = len(item_lines) * ROW_HEIGHT + 2 * ROW_PADDING
+    if not heading and pdf.will_page_break(height):
+        pdf.add_page()
+        _line_heading(pdf, pdf.line_headings)
+    top = pdf.get_y()
+    if heading:
+        pdf.set_fill_color(*GREY)
+        pdf.rect(MARGIN, top, pdf.epw, height, style="F")
+    x = MARGIN
+    for index, ((_, width, align), text) in enumerate(zip(LINE_COLUMNS, cells, strict=True)):
+        pdf.set_xy(x + CELL_PADDING, top + ROW_PADDING)
+        if index == 1:
+            pdf.multi_cell(item_width, ROW_HEIGHT, "\n".join(item_lines), align=Align.L)
+        else:
+            _fitted_cell(pdf, width - 2 * CELL_PADDING, ROW_HEIGHT, text, align)
+        x += width
+    pdf.line(MARGIN, top + height, MARGIN + pdf.epw, top + height)
+    pdf.set_y(top + height)
+
+
+def _fitted_cell(pdf: FPDF, width: float, height: float, text: str, align: Align) -> None:
+    """A one-line cell whose text shrinks to its width (an amount near 10^15 is that wide)."""
+    size = pdf.font_size_pt
+    while pdf.get_string_width(text) > width and pdf.font_size_pt > 5:
+        pdf.set_font_size(pdf.font_size_pt - 0.5)
+    pdf.cell(width, height, text, align=align)
+    pdf.set_font_size(size)
+
+
+def _line_heading(pdf: _Page, labels: list[str]) -> None:
+    pdf.set_font(FONT, "B", 9)
+    _line_row(pdf, labels, heading=True)
     pdf.set_font(FONT, "", 9)
-    headings = FontFace(emphasis="BOLD", fill_color=GREY)
-    with pdf.table(
-        col_widths=(10, 98, 14, 22, 30),
-        text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
-        headings_style=headings,
-        cell_fill_mode=TableCellFillMode.NONE,
-        line_height=4.2,
-        borders_layout="HORIZONTAL_LINES",
-        padding=(0.7, 1.5, 0.7, 1.5),
-    ) as table:
-        heading = table.row()
-        for key in ("line", "item", "quantity", "vat_rate", "net"):
-            heading.cell(texts.label(key, language))
-        for line in facts.lines:
-            row = table.row()
-            row.cell(str(line.number))
-            item = line.name
-            if line.description:
-                item += f"\n{line.description}"
-            if line.product_id and line.product_id != line.name:
-                item += f"\n{line.product_id}"
-            row.cell(item)
-            row.cell("1")
-            row.cell(
-                texts.rate(line.rate, language) if line.category != "E" else texts.label("exempt", language)
-            )
-            row.cell(texts.amount(line.net_amount, facts.currency, language))
+
+
+def _lines(pdf: _Page, facts: Content, language: Language) -> None:
+    pdf.line_headings = [texts.label(key, language) for key, _, _ in LINE_COLUMNS]
+    pdf.set_draw_color(160, 160, 160)
+    pdf.set_line_width(0.2)
+    _line_heading(pdf, pdf.line_headings)
+    for line in facts.lines:
+        parts = [line.name, line.description, line.product_id if line.product_id != line.name else None]
+        item = "\n".join(part.strip() for part in parts if part and part.strip())
+        rate = texts.rate(line.rate, language) if line.category != "E" else texts.label("exempt", language)
+        _line_row(
+            pdf, [str(line.number), item, "1", rate, texts.amount(line.net_amount, facts.currency, language)]
+        )
 
 
 def _vat_and_totals(pdf: FPDF, facts: Content, language: Language) -> None:
@@ -261,5 +303,5 @@ def _vat_and_totals(pdf: FPDF, facts: Content, language: Language) -> None:
         pdf.set_x(pdf.w - MARGIN - 100)
         pdf.set_font(FONT, style, 12 if style else 10)
         pdf.cell(55, 7 if style else 6, texts.label(key, language), align=Align.L)
-        pdf.cell(45, 7 if style else 6, texts.amount(value, facts.currency, language), align=Align.R)
+        _fitted_cell(pdf, 45, 7 if style else 6, texts.amount(value, facts.currency, language), Align.R)
         pdf.ln()
