@@ -195,9 +195,8 @@ def _reasons(pdf: FPDF, note: CreditNote, language: Language) -> None:
     pdf.ln(4)
 
 
-# The line table's columns: label, width (mm), alignment. Drawn cell by cell rather than with
-# fpdf2's table(), which measures every cell of every row twice: a 300-line memo costs several
-# times as much with it.
+# The line table's columns: label, width (mm), alignment. Drawn row by row rather than with
+# fpdf2's table(), which measures every cell of every row twice: the cost of a 300-line memo.
 LINE_COLUMNS = (
     ("line", 10, Align.R),
     ("item", 98, Align.L),
