@@ -57,6 +57,11 @@ REASONS: dict[str, dict[Language, str]] = {
     "Other": {"en": "Other", "de": "Sonstiges", "fr": "Autre"},
 }
 
+_DATE_FORMATS: dict[Language, str] = {
+    "en": "{year}-{month}-{day}",
+    "de": "{day}.{month}.{year}",
+    "fr": "{day}/{month}/{year}",
+}
 _SEPARATORS: dict[Language, tuple[str, str]] = {"en": (",", "."), "de": (".", ","), "fr": ("\u202f", ",")}
 
 
@@ -85,11 +90,6 @@ def rate(value: Decimal | None, language: Language) -> str:
 
 
 def date(iso: str, language: Language) -> str:
+    """2026-12-01 / 01.12.2026 / 01/12/2026."""
     year, month, day = iso[:10].split("-")
-    return (
-        f"{year}-{month}-{day}"
-        if language == "en"
-        else f"{day}.{month}.{year}"
-        if language == "de"
-        else (f"{day}/{month}/{year}")
-    )
+    return _DATE_FORMATS[language].format(year=year, month=month, day=day)
