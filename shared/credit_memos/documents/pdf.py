@@ -225,6 +225,7 @@ def _line_row(pdf: _Page, cells: list[str], *, heading: bool = False) -> None:
     if heading:
         pdf.set_fill_color(*GREY)
         pdf.rect(MARGIN, top, pdf.epw, height, style="F")
+        pdf.set_fill_color(255, 255, 255)
     x = MARGIN
     for index, ((_, width, align), text) in enumerate(zip(LINE_COLUMNS, cells, strict=True)):
         pdf.set_xy(x + CELL_PADDING, top + ROW_PADDING)
