@@ -14,7 +14,7 @@ DocumentFormat: TypeAlias = Literal["pdf", "ubl", "cii"]
 
 @dataclass(frozen=True)
 class PostalAddress:
-    """A party's postal address, as EN 16931 asks for it."""
+    """A party's postal address."""
 
     line1: str
     city: str
