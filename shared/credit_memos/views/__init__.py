@@ -26,6 +26,7 @@ from credit_memos.views.records import (
     PaymentAllocationView,
 )
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
+from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffResults
 
 __all__ = [
     "AccountSummaryView",
@@ -41,8 +42,11 @@ __all__ = [
     "InvoicePaymentPage",
     "InvoicePaymentView",
     "InvoiceView",
+    "ItemError",
     "PaymentAllocationView",
     "TaxView",
     "View",
+    "WriteOffResult",
+    "WriteOffResults",
     "json_text",
 ]
