@@ -21,7 +21,7 @@ app = new_router()
     "/invoices/actions/write-off",
     summary="Write off invoices: each gets a Posted memo of its balance, applied to it (each on its own)",
     responses=success_response(200, WriteOffResults, "One result per invoice, in the request's order")
-    | error_responses(400, 413, 415, 422, 503),
+    | error_responses(400, 409, 413, 415, 422, 503),
 )
 def write_off_invoices_action(
     request: Annotated[WriteOffInvoicesRequest, Body()],

@@ -59,6 +59,7 @@ WRITES: dict[str, set[str]] = {
     "ConvertNegativeInvoiceLinesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
+    "WriteOffInvoicesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
 }
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
