@@ -56,7 +56,6 @@ from credit_memos.domain.inputs import (
     MemoChargeInput,
     TaxInput,
 )
-from credit_memos.errors import ValidationError
 from credit_memos.limits import (
     MAX_APPLY_TARGETS,
     MAX_LINE_APPLY_TARGETS,
@@ -389,13 +388,6 @@ class WriteOffInvoicesRequest(_Request):
     def command(self) -> "WriteOffInvoices":
         from credit_memos.commands.write_offs import InvoiceWriteOff, WriteOffInvoices
 
-        seen: set[str] = set()
-        for index, item in enumerate(self.invoices):
-            if item.invoiceId in seen:
-                raise ValidationError(
-                    f"invoice {item.invoiceId} is named twice", field=("invoices", index, "invoice_id")
-                )
-            seen.add(item.invoiceId)
         return WriteOffInvoices(
             invoices=tuple(InvoiceWriteOff(i.invoiceId, i.reasonCode, i.description) for i in self.invoices)
         )

@@ -7,7 +7,8 @@ from typing import Any
 from credit_memos.commands import write_offs as commands
 from credit_memos.domain.documents import set_created_by
 from credit_memos.domain.write_offs import write_off_invoice
-from credit_memos.errors import DomainError
+from credit_memos.errors import DomainError, ValidationError
+from credit_memos.limits import MAX_WRITE_OFF_INVOICES
 from credit_memos.usecases.each import Each
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
@@ -16,7 +17,17 @@ from credit_memos.views import ApplicationsResult
 
 @use_case(commands.WriteOffInvoices)
 def write_off_each(each: Each, command: commands.WriteOffInvoices) -> Result:
-    """Every invoice in its own transaction; the answer lists each one's result in order."""
+    """Every invoice in its own transaction; the answer lists each one's result in order. An
+    invoice named twice would be written off once and refused once: the request is refused."""
+    if not 1 <= len(command.invoices) <= MAX_WRITE_OFF_INVOICES:
+        raise ValidationError(f"must name 1 to {MAX_WRITE_OFF_INVOICES} invoices", field=("invoices",))
+    seen: set[str] = set()
+    for index, item in enumerate(command.invoices):
+        if item.invoice_id in seen:
+            raise ValidationError(
+                f"invoice {item.invoice_id} is named twice", field=("invoices", index, "invoice_id")
+            )
+        seen.add(item.invoice_id)
     items = [
         commands.WriteOffInvoice(
             invoice_id=item.invoice_id,
