@@ -2,9 +2,10 @@
 
 Random requests (every money-moving kind, write-offs too), valid or not, against states built by
 random earlier requests: before each real call, its dry run. The dry run must leave the
-repository's state exactly as it was, and answer the real call's status and body (200 where the real call creates with 201; the ids of what the real
-call creates, and the number it takes, null), or raise the real call's error. Requests sometimes
-carry an Idempotency-Key from a small pool, so keys get replayed and reused for other requests.
+repository's state exactly as it was, and answer the real call's status and body (200 where the
+real call creates with 201; the ids of what the real call creates, and the number it takes,
+null), or raise the real call's error. Requests sometimes carry an Idempotency-Key from a small
+pool, so keys get replayed and reused for other requests.
 """
 
 from __future__ import annotations
