@@ -31,8 +31,7 @@ ReasonCode = Literal[
     "Cancellation",
     "Other",
 ]
-# A write-off's reason (spec section 10): a code above, or BadDebt; the memos and records it
-# writes show it.
+# A write-off's reason (spec section 10), shown by the memos and records it writes.
 WriteOffReasonCode = Literal[ReasonCode, "BadDebt"]
 # The digits of a document number's sequence part, at least (CM-00000001).
 DOCUMENT_NUMBER_DIGITS = 8
