@@ -23,7 +23,6 @@ from credit_memos.access import authorize
 from credit_memos.commands import Command
 from credit_memos.ports import Repository
 from credit_memos.settings import Settings
-from credit_memos.usecases.each import run_each
 from credit_memos.usecases.runner import Outcome, Runner, body_of
 from credit_memos.usecases.scope import ScopedRepository
 from credit_memos.usecases.unit_of_work import Result
@@ -119,6 +118,8 @@ class CreditMemoService:
                 repository, self.settings, clock=self._clock, sleep=self._sleep, monotonic=self._monotonic
             )
             if command.each_on_its_own:
+                from credit_memos.usecases.each import run_each  # only its function loads it
+
                 return run_each(runner, function, command, idempotency_key, dry_run=dry_run)
             return runner.run(function, command, idempotency_key, dry_run=dry_run)
         result = function(repository, command)
