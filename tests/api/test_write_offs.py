@@ -1,7 +1,8 @@
 """Writing off invoices over HTTP and by direct invocation (spec section 10), on moto.
 
 Each invoice on its own (an unknown, a Draft and a Settled one among good ones), the whole
-request replayed under a key, the events each write-off emits, and the requests refused whole.
+request replayed under a key, a crash halfway then a retry, the events each write-off emits,
+and the requests refused whole.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 import boto3
 import pytest
+from credit_memos.api.runtime import get_dynamodb_client
 from credit_memos.errors import ValidationError
 
 from tests.builders import create_invoice
@@ -125,3 +127,37 @@ def test_direct_invocation_answers_the_same_results(api: Api) -> None:
     )
     with pytest.raises(ValidationError):
         invoke("WriteOffInvoicesFunction", _body(invoice["id"], invoice["id"]))
+
+
+def test_a_crash_halfway_then_a_retry_writes_off_the_rest_and_nothing_twice(api: Api) -> None:
+    invoices = [create_invoice(api, "10.00"), create_invoice(api, "20.00"), create_invoice(api, "30.00")]
+    body = _body(*(i["id"] for i in invoices))
+    key = {"Idempotency-Key": "crash-1"}
+    transactions = 0
+
+    def crash_at_the_second_transaction(event_name: str, **_: Any) -> None:
+        nonlocal transactions
+        if event_name.endswith(".TransactWriteItems"):
+            transactions += 1
+            if transactions == 2:
+                raise RuntimeError("the function was stopped")
+
+    events = get_dynamodb_client().meta.events
+    events.register("before-call.dynamodb", crash_at_the_second_transaction, unique_id="crash")
+    try:
+        crashed = api.post(PATH, body, headers=key)
+    finally:
+        events.unregister("before-call.dynamodb", unique_id="crash")
+    assert crashed.status == 500, crashed
+    assert [api.get(f"/invoices/{i['id']}").body["balance"] for i in invoices] == ["0.00", "20.00", "30.00"]
+    first_memo = api.get(f"/invoices/{invoices[0]['id']}/applications").body["items"][0]["creditMemoId"]
+    retry = api.post(PATH, body, headers=key)
+    assert retry.status == 200 and "Idempotent-Replayed" not in retry.headers, retry
+    assert all(r["success"] for r in retry.body["results"])
+    assert retry.body["results"][0]["creditMemo"]["id"] == first_memo  # replayed from its record
+    assert [api.get(f"/invoices/{i['id']}").body["balance"] for i in invoices] == ["0.00"] * 3
+    for invoice in invoices:
+        assert len(api.get(f"/invoices/{invoice['id']}/applications").body["items"]) == 1
+    numbers = [r["creditMemo"]["documentNumber"] for r in retry.body["results"]]
+    assert len(set(numbers)) == 3
+    assert api.post(PATH, body, headers=key).body == retry.body
