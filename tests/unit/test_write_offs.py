@@ -16,7 +16,7 @@ from credit_memos.access import AccessPolicy, Forbidden
 from credit_memos.commands import Command, invoices, payments
 from credit_memos.commands.write_offs import InvoiceWriteOff, WriteOffInvoices
 from credit_memos.domain.write_offs import write_off_invoice
-from credit_memos.errors import IdempotencyKeyMismatch
+from credit_memos.errors import IdempotencyKeyMismatch, ValidationError
 from credit_memos.ports import Changes
 from hypothesis import given
 from hypothesis import strategies as st
@@ -182,6 +182,27 @@ def test_a_crash_halfway_then_a_retry_finishes_the_rest_without_doing_any_invoic
         "CM-00000003",
     ]
     assert ledger.run(command, "key-1").replayed
+
+
+class NoRoomForTheAnswer(MemoryRepository):
+    """The whole answer is too large for one item (a write's own record still fits)."""
+
+    def commit(self, unit: Changes) -> None:
+        if unit.idempotency is not None and unit.idempotency.operation == "WriteOffInvoices":
+            raise ValidationError("the request is too large to store atomically")
+        super().commit(unit)
+
+
+def test_an_answer_too_large_to_store_is_answered_and_a_retry_still_does_nothing_twice() -> None:
+    ledger = Ledger()
+    ledger.repo = NoRoomForTheAnswer()
+    ledger.service = memory_service(ledger.repo)
+    invoices_ = [ledger.invoice(("10.00", "1.00")) for _ in range(2)]
+    command = write_off(*(i["id"] for i in invoices_))
+    first = ledger.run(command, "key-1")
+    assert all(r["success"] for r in first.body["results"])
+    again = ledger.run(command, "key-1")
+    assert again.body == first.body and len(ledger.memos()) == 2
 
 
 def test_a_dry_run_answers_what_the_write_off_would_and_writes_nothing(ledger: Ledger) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from credit_memos.commands import Command
-from credit_memos.errors import DomainError, IdempotencyKeyMismatch
+from credit_memos.errors import DomainError, IdempotencyKeyMismatch, ValidationError
 from credit_memos.usecases.runner import Mutation, Outcome, Runner
 from credit_memos.usecases.unit_of_work import Result
 
@@ -71,4 +71,9 @@ def run_each(
         return Outcome(result.status_code, result.body, dry_run=True)
     if key is None or each.transient:
         return Outcome(result.status_code, result.body)
-    return runner.store(command, key, result.status_code, result.body)
+    try:
+        return runner.store(command, key, result.status_code, result.body)
+    except ValidationError:
+        # An answer too large for one item (many large invoices): each item's own record still
+        # replays it, so a retry does nothing twice; it is only not replayed as one.
+        return Outcome(result.status_code, result.body)
