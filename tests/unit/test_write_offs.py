@@ -248,6 +248,32 @@ def test_only_an_approver_writes_off() -> None:
     assert as_("arn:aws:iam::1:role/lead").body["results"][0]["success"]
 
 
+def test_a_write_off_over_the_threshold_stays_within_the_approvers_limit() -> None:
+    policy = AccessPolicy.parse(
+        {
+            "principals": [
+                {
+                    "match": "arn:aws:iam::1:role/lead",
+                    "role": "Approver",
+                    "billingAccounts": ["*"],
+                    "approvalLimits": {"USD": "500.00"},
+                }
+            ],
+            "approvalThresholds": {"USD": "100.00"},
+        }
+    )
+    ledger = Ledger()
+    within, beyond = ledger.invoice(("300.00", "0.00")), ledger.invoice(("600.00", "0.00"))
+    lead = "arn:aws:iam::1:role/lead"
+    command = dataclasses.replace(
+        write_off(within["id"], beyond["id"]), actor=lead, caller=policy.caller(lead)
+    )
+    results = ledger.service.execute(command).body["results"]
+    assert results[0]["success"] and results[0]["creditMemo"]["status"] == "Posted"
+    assert results[1]["error"]["errorCode"] == "APPROVAL_LIMIT_EXCEEDED"
+    assert ledger.get(beyond)["balance"] == "600.00"
+
+
 lines = st.lists(
     st.tuples(
         st.decimals(min_value=D("0.01"), max_value=D("5000"), places=2),

@@ -68,6 +68,10 @@ def write_off(uow: UnitOfWork, command: commands.WriteOffInvoice) -> Result:
         effective_date=uow.today,
         description=command.description,
     )
+    caller = command.caller
+    if caller is not None and caller.needs_approval(memo.currency, memo.total_amount_with_tax):
+        # An Approver's own write-off: no second person, but within their approval limit.
+        caller.approve(None, memo.currency, memo.total_amount_with_tax)
     set_created_by([memo, entry], command.actor, command.reason_code)
     uow.number(memo)
     uow.create(memo, entry)
