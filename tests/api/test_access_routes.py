@@ -163,6 +163,10 @@ def test_each_role_may_do_what_its_rights_say_and_nothing_else(
         assert refused(operator, 403, "FORBIDDEN"), operator
         # The Approver gets past the policy to the memo's own rules (it has an application).
         assert refused(send(policy_api, sample, ids, APPROVER), 409, "HAS_ACTIVE_APPLICATIONS")
+    elif sample.parent.name == "write_off_invoices":
+        assert refused(operator, 403, "FORBIDDEN"), operator
+        approver = send(policy_api, sample, ids, APPROVER)
+        assert approver.status == 200 and approver.body["results"][0]["success"], approver
     else:
         assert operator.status != 403, operator
 
