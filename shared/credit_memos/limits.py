@@ -49,6 +49,8 @@ MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
+# Invoices of one write-off request (spec section 10), each written off in its own transaction.
+MAX_WRITE_OFF_INVOICES = 100
 
 # The README's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
 DESCRIBED: tuple[tuple[str, object], ...] = (
@@ -81,4 +83,5 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
     ("request body nesting (levels)", MAX_JSON_DEPTH),
     ("applies per settlement execution", MAX_PLAN_ITEMS),
+    ("invoices per write-off request", MAX_WRITE_OFF_INVOICES),
 )

@@ -99,6 +99,10 @@ def emit_every_detail_type(api: Api) -> None:
         "invoiceLines": [{"invoiceLineId": invoice["lines"][0]["id"], "amountToCredit": "10"}],
     }
     ok(api.post(f"/invoices/{invoice['id']}/actions/credit", credited), 201)
+    for level in ("Invoice", "InvoiceLine"):
+        bad_debt = create_invoice(api, ("80.00", "8.00"), "20.00", account=ACCOUNT, level=level)
+        written_off = [{"invoiceId": bad_debt["id"], "reasonCode": "BadDebt"}]
+        ok(api.post("/invoices/actions/write-off", {"invoices": written_off}))
 
     for target in (invoice, lined):
         paid = ok(

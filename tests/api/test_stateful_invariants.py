@@ -28,6 +28,12 @@ reads every document by GET and checks:
 - refunds (spec section 10): memo.balance also loses the unreversed refunds (netRefunds, per line,
   drawn highest balance first), a reference is used once per memo by an unreversed refund, a
   reversal restores exactly, and a memo with an unreversed refund is not voided.
+- write-offs (spec section 10): each invoice on its own, predicted per invoice; a written-off
+  invoice is Settled by a Posted memo of exactly its balance, each memo line's tax its invoice
+  line's share; the whole answer replays under its key;
+- dry runs (spec section 10): while they are on, every request is first sent as a dry run, which
+  must leave the table byte for byte as it was and answer what the real call then answers (its
+  status, 200 for a 201, and body; the ids and number of what the real call creates null).
 
 At teardown each document's application history, each invoice's payment records and each memo's
 refund records are
@@ -53,7 +59,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from moto import mock_aws
 
-from tests.harness import Api, HttpResult, base_environment, create_table, environment
+from tests.harness import TABLE_NAME, Api, HttpResult, base_environment, create_table, environment
 
 D = Decimal
 ZERO = D(0)
@@ -148,6 +154,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         # Every Refund and Reversal record the service returned, by id, and in order.
         self.refunds: dict[str, dict[str, Any]] = {}
         self.refund_order: list[str] = []
+        # Whether every request is sent as a dry run first.
+        self.dry_first = False
 
     def teardown(self) -> None:
         try:
@@ -164,9 +172,15 @@ class CreditMemoMachine(RuleBasedStateMachine):
         headers = {"Idempotency-Key": key} if key else {}
         if principal is not None:
             headers["X-Local-Principal"] = principal
+        if self.dry_first:
+            before = self.table()
+            dry = self.api.post(path, body, headers=headers, query={"dryRun": "true"})
+            assert self.table() == before, (path, "a dry run wrote")
         r = self.api.post(path, body, headers=headers)
         assert r.status < 500, r
         assert r.status == expected.status, (path, body, expected, r)
+        if self.dry_first:
+            self.same_answer(dry, r, json.dumps(before, default=str))
         if r.status >= 400:
             assert isinstance(r.body, dict) and r.body.get("errorCode") == expected.code, (expected, r)
             self.last_failed = True
@@ -174,6 +188,42 @@ class CreditMemoMachine(RuleBasedStateMachine):
             # A failure is checked against the previous step's reads: nothing may succeed after it.
             assert not self.last_failed, "a step sent a request after a failed one"
         return r
+
+    @staticmethod
+    def table() -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        return sorted(
+            client.scan(TableName=TABLE_NAME)["Items"], key=lambda item: (item["pk"]["S"], item["sk"]["S"])
+        )
+
+    def same_answer(self, dry: HttpResult, real: HttpResult, before: str) -> None:
+        """A dry run answered what the real call did: its refusal, or its body with what only the
+        real call made (new ids, the number it took) null, and times aside."""
+        if real.status >= 400 or real.headers.get("Idempotent-Replayed") == "true":
+            assert (dry.status, dry.body) == (real.status, real.body), (dry, real)
+            return
+        assert dry.status == 200 and dry.headers.get("Dry-Run") == "true", dry
+
+        def same(d: Any, r: Any, where: str) -> None:
+            if isinstance(r, dict):
+                assert isinstance(d, dict) and d.keys() == r.keys(), where
+                for name in r:
+                    if not name.endswith(("At", "Date")):
+                        same(d[name], r[name], f"{where}.{name}")
+            elif isinstance(r, list):
+                assert isinstance(d, list) and len(d) == len(r), where
+                for i, (x, y) in enumerate(zip(d, r, strict=True)):
+                    same(x, y, f"{where}[{i}]")
+            elif d is None and isinstance(r, str):
+                assert where.endswith("documentNumber") or r not in before, (where, "existed", r)
+            else:
+                assert d == r, (where, d, r)
+
+        same(dry.body, real.body, "")
+
+    @rule(on=st.booleans())
+    def dry_runs_first(self, on: bool) -> None:
+        self.dry_first = on
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:
         r = self.api.get(path, **kwargs)
@@ -915,6 +965,57 @@ class CreditMemoMachine(RuleBasedStateMachine):
         record["hasBeenReversed"] = "Yes"
         record["reversedAt"] = r.body["createdAt"]
         self.remember_refund(r.body)
+
+    # ------------------------------------------------------------ write-offs (spec section 10)
+
+    @precondition(lambda self: self.invoice_ids and len(self.memo_ids) < MAX_MEMOS)
+    @rule(data=st.data())
+    def write_off_invoices(self, data: st.DataObject) -> None:
+        """Each invoice on its own: an unknown, a Draft or a settled one fails alone."""
+        open_ = [
+            i
+            for i in self.invoice_ids
+            if self.invoice(i)["status"] == "Posted" and money(self.invoice(i)["balance"]) > 0
+        ]
+        chosen = [self.pick(data, self.invoice_ids, open_)]
+        others = [i for i in self.invoice_ids if i not in chosen]
+        if others and data.draw(st.booleans()):
+            chosen.append(data.draw(st.sampled_from(others)))
+        if data.draw(st.integers(0, 4)) == 0:
+            chosen.insert(data.draw(st.integers(0, len(chosen))), "inv_doesnotexist")
+        reason = data.draw(st.sampled_from(["BadDebt", "BadDebt", "Other"]))
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        body = {"invoices": [{"invoiceId": i, "reasonCode": reason} for i in chosen]}
+        r = self.send("/invoices/actions/write-off", body, Expected(200), key)
+        results = r.body["results"]
+        assert [x["invoiceId"] for x in results] == chosen
+        for invoice_id, result in zip(chosen, results, strict=True):
+            event(f"write-off: {result['error'] and result['error']['errorCode']}")
+            if invoice_id not in self.invoice_ids:
+                assert result["error"]["errorCode"] == "NOT_FOUND", result
+                continue
+            invoice = self.invoice(invoice_id)
+            if invoice["status"] != "Posted" or money(invoice["balance"]) == 0:
+                assert result["error"]["errorCode"] == "INVALID_STATUS", result
+                continue
+            assert result["success"] and result["error"] is None, result
+            memo, currency = result["creditMemo"], invoice["currency"]
+            assert (memo["sourceAction"], memo["reasonCode"]) == ("WriteOffPostedInvoice", reason)
+            assert memo["referenceInvoiceId"] == invoice_id and memo["status"] == "Posted"
+            assert memo["totalAmountWithTax"] == invoice["balance"] and money(memo["balance"]) == 0
+            sources = {x["id"]: x for x in invoice["lines"]}
+            for line in memo["lines"]:
+                source = sources[line["referenceInvoiceLineId"]]
+                source_tax, source_total = money(source["taxAmount"]), money(source["amountWithTax"])
+                share = ZERO if source_tax <= 0 else money(line["amountWithTax"]) * source_tax / source_total
+                assert abs(money(line["taxAmount"]) - share) <= units(currency) / 2, (line, source)
+            self.memo_ids.append(memo["id"])
+            self.remember(result["applications"])
+            self.expect_after(result["applications"])
+            self.pending.append((invoice_id, "settlementStatus", "Settled"))
+        if key is not None:
+            again = self.send("/invoices/actions/write-off", body, Expected(200), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
 
     # ------------------------------------------------------------ invariants
 

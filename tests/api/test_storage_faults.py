@@ -132,6 +132,12 @@ def scenario_reverse_refund(api: Api) -> tuple[str, dict[str, Any], list[str], l
     return f"/credit-memo-refunds/{refund.body['id']}/actions/reverse", {}, [memo["id"]], []
 
 
+def scenario_write_off(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    invoices = [_invoice(api), _invoice(api, "InvoiceLine")]
+    body = {"invoices": [{"invoiceId": inv["id"], "reasonCode": "BadDebt"} for inv in invoices]}
+    return "/invoices/actions/write-off", body, [], [inv["id"] for inv in invoices]
+
+
 SCENARIOS: dict[str, Scenario] = {
     name.removeprefix("scenario_"): fn for name, fn in globals().items() if name.startswith("scenario_")
 }
@@ -285,3 +291,36 @@ def test_fault_at_every_call_leaves_one_effect_or_none(api: Api, scenario_name: 
         retry = api.post(path, body, headers=key)
         assert retry.status == clean.status, (at, retry)
         assert _state(api, memo_ids, invoice_ids) == expected, (scenario_name, fault_name, at)
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+@pytest.mark.parametrize("scenario_name", ["apply", "credit", "write_off"])
+def test_a_fault_in_a_dry_run_writes_nothing_and_leaves_the_key_unused(
+    api: Api, scenario_name: str, fault_name: str
+) -> None:
+    """A dry run meeting a fault at any of its calls answers what it would do or a retryable
+    error; either way nothing is written, and the real call under the same key then does the work."""
+    scenario = SCENARIOS[scenario_name]
+    stage, fault = FAULTS[fault_name]
+    path, body, _, _ = scenario(api)
+    counter = _Injector("before-call", None, 0)
+    try:
+        api.post(path, body, headers={"Idempotency-Key": "count-dry-calls"}, query={"dryRun": "true"})
+    finally:
+        counter.stop()
+    for at in range(1, counter.calls + 1):
+        path, body, memo_ids, invoice_ids = scenario(api)
+        before = _state(api, memo_ids, invoice_ids)
+        key = {"Idempotency-Key": f"dry-{scenario_name}-{fault_name}-{at}"}
+        injector = _Injector(stage, fault, at)
+        try:
+            dry = api.post(path, body, headers=key, query={"dryRun": "true"})
+        finally:
+            injector.stop()
+        if dry.status >= 400:
+            assert dry.body["errorCode"] in ("SERVICE_UNAVAILABLE", "CONCURRENT_UPDATE"), (at, dry)
+        else:
+            assert dry.status == 200 and dry.headers.get("Dry-Run") == "true", (at, dry)
+        assert _state(api, memo_ids, invoice_ids) == before, (at, "a dry run wrote")
+        real = api.post(path, body, headers=key)
+        assert real.status in (200, 201) and "Idempotent-Replayed" not in real.headers, (at, real)

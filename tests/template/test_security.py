@@ -61,6 +61,7 @@ WRITES: dict[str, set[str]] = {
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "RefundCreditMemoFunction": {"REFUND", "REFUNDREF", "MEMO"},
     "ReverseCreditMemoRefundFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "WriteOffInvoicesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
 }
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).

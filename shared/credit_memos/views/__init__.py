@@ -27,6 +27,7 @@ from credit_memos.views.records import (
 )
 from credit_memos.views.refunds import CreditMemoRefundPage, CreditMemoRefundView, RefundAllocationView
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
+from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffResults
 
 __all__ = [
     "AccountSummaryView",
@@ -44,9 +45,12 @@ __all__ = [
     "InvoicePaymentPage",
     "InvoicePaymentView",
     "InvoiceView",
+    "ItemError",
     "PaymentAllocationView",
     "RefundAllocationView",
     "TaxView",
     "View",
+    "WriteOffResult",
+    "WriteOffResults",
     "json_text",
 ]

@@ -13,6 +13,7 @@ from credit_memos.domain.documents import (
     ReasonCode,
     SettlementLevel,
     SourceAction,
+    WriteOffReasonCode,
 )
 from credit_memos.money import ZERO, format_amount
 from credit_memos.views.base import CREATED_BY, Money, View, amounts, copied
@@ -143,7 +144,7 @@ class CreditMemoView(View):
     net_refunds: Money = Field(description="The sum of the memo's unreversed refunds.")
     balance: Money
     line_count: int
-    reason_code: ReasonCode | None
+    reason_code: WriteOffReasonCode | None
     void_reason_code: ReasonCode | None
     created_at: str
     updated_at: str
