@@ -20,6 +20,7 @@ from credit_memos.errors import ServiceUnavailable
 
 # Seconds kept after the last DynamoDB attempt to build the answer, log it and flush metrics.
 ANSWER_SECONDS = 1.0
+OUT_OF_TIME = "the request ran out of time; retry the request"
 
 
 class Deadline:
@@ -39,7 +40,12 @@ class Deadline:
     def require(self, seconds: float) -> None:
         """Raise 503 (retryable) unless something taking at most ``seconds`` ends in time to answer."""
         if not self.allows(seconds):
-            raise ServiceUnavailable("the request ran out of time; retry the request")
+            raise ServiceUnavailable(OUT_OF_TIME)
+
+
+def ran_out(error: ServiceUnavailable) -> bool:
+    """Whether ``error`` is the deadline's refusal (no attempt was made), not DynamoDB's."""
+    return error.message == OUT_OF_TIME
 
 
 _current: ContextVar[Deadline | None] = ContextVar("credit_memos_deadline", default=None)

@@ -4,6 +4,7 @@ before every retry of a lost race; no attempt starts that could end after the fu
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 
 import pytest
 from credit_memos.adapters.dynamodb.client import ATTEMPT_SECONDS, create_client
@@ -80,3 +81,42 @@ def test_a_lost_race_is_not_retried_past_the_deadline(world: World) -> None:
 @pytest.fixture
 def world() -> World:
     return World()
+
+
+class DeadlineCheckingRepository:
+    """The in-memory store, checking the deadline before each read as the DynamoDB client does
+    before each attempt."""
+
+    def __init__(self, inner: MemoryRepository, attempt_s: float) -> None:
+        self._inner, self._attempt_s = inner, attempt_s
+
+    def read(self, **kwargs: object) -> object:
+        time_left = current()
+        assert time_left is not None
+        time_left.require(self._attempt_s)
+        return self._inner.read(**kwargs)  # type: ignore[arg-type]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._inner, name)
+
+
+def test_a_retry_that_runs_out_of_time_is_answered_as_the_lost_race_and_the_first_try_as_503(
+    world: World,
+) -> None:
+    invoice_id, memo_id = world.invoice("100.00"), world.memo("50.00")
+    repository = DeadlineCheckingRepository(world.repo, attempt_s=4.0)
+    service = CreditMemoService(repository, world.settings, clock=world.clock, sleep=world.sleeps.append)  # type: ignore[arg-type]
+    context = Context(30.0)
+
+    def rival(repo: MemoryRepository, _: Changes) -> None:
+        context.remaining_s = 2.0 + ANSWER_SECONDS  # time for the pause, not for another read
+        memo = repo.read(memo_ids=[memo_id]).memos[memo_id]
+        repo.commit(Changes(updates=[memo]))
+
+    world.repo.before_commit.append(rival)
+    with request_deadline(context), pytest.raises(ConcurrentUpdate):
+        service.execute(apply(memo_id, "10.00", invoice_id), "k-late-retry")
+    world.repo.before_commit.clear()
+    with request_deadline(Context(3.0)), pytest.raises(ServiceUnavailable):
+        service.execute(apply(memo_id, "10.00", invoice_id), "k-late-first")
+    assert world.balances(memo_id, invoice_id) == (Decimal("50.00"), Decimal("100.00"))  # nothing written

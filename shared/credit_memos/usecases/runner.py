@@ -25,7 +25,13 @@ from typing import Any
 
 from credit_memos import deadline, errors
 from credit_memos.commands import Command
-from credit_memos.errors import ConcurrentUpdate, DomainError, IdempotencyKeyInUse, IdempotencyKeyMismatch
+from credit_memos.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    ServiceUnavailable,
+)
 from credit_memos.ids import IdFactory
 from credit_memos.ports import (
     Changes,
@@ -99,6 +105,10 @@ class Runner:
                 return replay
             except IdempotencyRecordExists:
                 return self._replay_winner(key)
+            except ServiceUnavailable as error:
+                if try_number == 0 or not deadline.ran_out(error):
+                    raise
+                break  # a retry of lost races ran out of time: answered as the races it lost
             except DomainError as error:
                 if key is None or error.retryable:
                     raise

@@ -10,7 +10,7 @@ from credit_memos import deadline
 # Seconds. DynamoDB answers in milliseconds; an attempt without an answer in this long is given up
 # and retried by the SDK (up to MAX_ATTEMPTS) if the deadline still has room for a whole one.
 CONNECT_TIMEOUT_S = 1
-READ_TIMEOUT_S = 3
+READ_TIMEOUT_S = 5
 MAX_ATTEMPTS = 3
 # The longest one attempt can take: what the deadline must still hold before each attempt starts.
 ATTEMPT_SECONDS = CONNECT_TIMEOUT_S + READ_TIMEOUT_S
