@@ -38,6 +38,12 @@ def create_client(endpoint_url: str | None, region: str) -> Any:
         tcp_keepalive=True,
         parameter_validation=False,
     )
-    client = create_aws_client(DYNAMODB, region=region, endpoint_url=endpoint_url, config=config)
+    return within_deadlines(
+        create_aws_client(DYNAMODB, region=region, endpoint_url=endpoint_url, config=config)
+    )
+
+
+def within_deadlines(client: Any) -> Any:
+    """``client``, checking the request's deadline before every attempt."""
     client.meta.events.register("before-send.dynamodb", _within_deadline, unique_id="request-deadline")
     return client
