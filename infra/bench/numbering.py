@@ -218,6 +218,8 @@ def _sequencer_rounds(bench: Bench, rounds: int, size: int = ROUND_SIZE) -> dict
         "postings_s": round(size / round_s, 1),
         "numbered": last,
         "done": "numbered",
+        "other": 0,  # a round that fails raises: the section reports the crash
+        "outcomes": {"numbered": last},
         "latency_ms_median": round(round_s * 1000, 1),
         "latency_ms_max": round(max(timings) * 1000, 1),
         "numbers": "consecutive, unique" if consecutive else "GAP OR DUPLICATE",
