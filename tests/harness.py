@@ -100,7 +100,9 @@ class Api:
         headers: dict[str, str] | None = None,
         query: dict[str, Any] | None = None,
         raw_body: str | None = None,
+        context: Any = None,
     ) -> HttpResult:
+        """``context``: the Lambda context (default: a fresh one with the function's Timeout)."""
         match = self._router.match(method, path)
         if not isinstance(match, RouteMatch):
             return HttpResult(404 if match is None else 405, {}, None)
@@ -117,7 +119,7 @@ class Api:
             source_ip="127.0.0.1",
         )
         result = handler_for(match.route.function)(
-            event, FakeLambdaContext(template().find_function(match.route.function))
+            event, context or FakeLambdaContext(template().find_function(match.route.function))
         )
         response_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         response_headers.update(result.get("headers") or {})

@@ -38,12 +38,15 @@ def pooled_client(bench: Bench, size: int) -> Iterator[Any]:
     """The service's repository uses a client like the production one but with ``size`` connections."""
     import boto3
     from botocore.config import Config
+    from credit_memos.adapters.dynamodb.client import within_deadlines
     from credit_memos.api import runtime
 
     real = runtime.get_dynamodb_client()
     config: Config = real.meta.config.merge(Config(max_pool_connections=size))
-    client = boto3.client(
-        "dynamodb", endpoint_url=bench.endpoint_url, region_name=real.meta.region_name, config=config
+    client = within_deadlines(
+        boto3.client(
+            "dynamodb", endpoint_url=bench.endpoint_url, region_name=real.meta.region_name, config=config
+        )
     )
     with runtime.use_service(runtime.build_service(client=client)):
         yield client

@@ -33,6 +33,14 @@ Handler = Callable[[Any, Any], Any]
 TABLE_LOGICAL_ID = "CreditMemoTable"
 
 
+class _EveryCallFresh(FakeLambdaContext):
+    """The bench calls a handler many times with one context: each call has the function's whole
+    Timeout left, as a fresh invocation would."""
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int(self.timeout_s * 1000)
+
+
 @dataclass
 class Result:
     status: int
@@ -67,7 +75,7 @@ class HandlerApi:
                 module_name=f"_bench_lambda_{function.folder_name}",
                 import_env=function_environment(function, endpoint_url=self.endpoint_url),
             )
-            self._handlers[logical_id] = (function, handler, FakeLambdaContext(function))
+            self._handlers[logical_id] = (function, handler, _EveryCallFresh(function))
         return self._handlers[logical_id]
 
     def prepare(

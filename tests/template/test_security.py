@@ -3,19 +3,27 @@
 Read from aws-sam-translator's output (the ``translated`` fixture of test_translated.py): the API's
 integrations, the functions' resource policies and roles, the archive's bucket and delivery, and
 where the ``KmsKeyArn`` parameter reaches; and, on moto, that each operation writes only the item
-kinds its role may put.
+kinds its role may put: every writer's role allows exactly the item writes its operation sends.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import pytest
+from credit_memos.api import runtime
 from credit_memos.api.runtime import get_dynamodb_client
 
 from infra.local.api_gateway import RouteMatch, Router
+from tests.api.test_access_routes import APPROVER, OPERATOR
 from tests.api.test_storage_faults import SCENARIOS
+from tests.builders import invoice_body
 from tests.harness import Api
 from tests.harness import template as harness_template
 from tests.template.test_template import (
@@ -41,29 +49,6 @@ from tests.template.test_translated import (
 
 __all__ = ["translated"]  # the fixture, shared with test_translated.py
 
-# Every function that writes, and the kinds of item (the partition key's prefix, keys.py) its
-# operation writes; every one of them also writes its idempotency record and its events' outbox
-# item. PostCreditMemo applies a Draft made by actions/credit when posting it; CreditInvoice and
-# ConvertNegativeInvoiceLines number the memo they post and record its applications.
-WRITES: dict[str, set[str]] = {
-    "CreateInvoiceFunction": {"INVOICE"},
-    "PostInvoiceFunction": {"INVOICE"},
-    "CreateCreditMemoFunction": {"MEMO", "SERIES"},
-    "PostCreditMemoFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
-    "VoidCreditMemoFunction": {"MEMO", "INVOICE"},
-    "ApplyCreditMemoFunction": {"MEMO", "INVOICE", "APPLICATION"},
-    "ApplyCreditMemoLineFunction": {"MEMO", "INVOICE", "APPLICATION"},
-    "UnapplyCreditMemoApplicationFunction": {"MEMO", "INVOICE", "APPLICATION"},
-    "UnapplyCreditMemoLineApplicationFunction": {"MEMO", "INVOICE", "APPLICATION"},
-    "CreditInvoiceFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
-    "ConvertNegativeInvoiceLinesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
-    "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
-    "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
-    "RefundCreditMemoFunction": {"REFUND", "REFUNDREF", "MEMO"},
-    "ReverseCreditMemoRefundFunction": {"REFUND", "REFUNDREF", "MEMO"},
-    "WriteOffInvoicesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
-}
-EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
 ITEM_KEEPERS: dict[str, tuple[set[str], set[str]]] = {
     PUBLISHER: ({"dynamodb:UpdateItem"}, {"OUTBOX"}),
@@ -163,18 +148,27 @@ def test_no_output_advertises_a_function(translated: dict[str, Any]) -> None:
 # ------------------------------------------------------------------ which items
 
 
-@pytest.mark.parametrize("fid", sorted(WRITES))
-def test_writers_put_only_the_item_kinds_they_write(translated: dict[str, Any], fid: str) -> None:
-    found = role_statements(translated, fid)
-    puts = [s for s in found if "dynamodb:PutItem" in as_list(s["Action"])]
-    (put,) = puts
-    assert as_list(put["Action"]) == ["dynamodb:PutItem"]
-    assert as_list(put["Resource"]) == [TABLE_ARN]
-    assert leading_keys(put) == WRITES[fid] | EVERY_WRITE
-    # Reads by key stay unconditioned; nothing else touches items.
-    others = [s for s in found if s is not put]
-    assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
-    assert ITEM_WRITES.isdisjoint(a for s in others for a in as_list(s["Action"]))
+def writers(translated: dict[str, Any]) -> list[str]:
+    """The API functions whose role may put items (which kinds: derived from the code, below)."""
+    return sorted(
+        fid
+        for fid in EXPECTED_FUNCTIONS
+        if any("dynamodb:PutItem" in as_list(s["Action"]) for s in role_statements(translated, fid))
+    )
+
+
+def test_writers_put_items_by_kind_and_touch_nothing_else(translated: dict[str, Any]) -> None:
+    assert len(writers(translated)) >= 13
+    for fid in writers(translated):
+        found = role_statements(translated, fid)
+        (put,) = [s for s in found if "dynamodb:PutItem" in as_list(s["Action"])]
+        assert as_list(put["Action"]) == ["dynamodb:PutItem"]
+        assert as_list(put["Resource"]) == [TABLE_ARN]
+        assert {"IDEMPOTENCY", "OUTBOX"} <= leading_keys(put), fid
+        # Reads by key stay unconditioned; nothing else touches items.
+        others = [s for s in found if s is not put]
+        assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
+        assert ITEM_WRITES.isdisjoint(a for s in others for a in as_list(s["Action"]))
 
 
 @pytest.mark.parametrize("fid", sorted(ITEM_KEEPERS))
@@ -189,7 +183,7 @@ def test_the_publisher_replay_and_summarizer_touch_only_their_items(
 
 
 def test_every_role_that_puts_items_carries_the_ledger_deny(translated: dict[str, Any]) -> None:
-    putting = {*WRITES, SUMMARIZER}
+    putting = {*writers(translated), SUMMARIZER}
     for fid in sorted({*EXPECTED_FUNCTIONS, *WORKER_FUNCTIONS}):
         role = role_of(translated, fid)
         has_deny = LEDGER_DENY in role["Properties"].get("ManagedPolicyArns", [])
@@ -393,39 +387,115 @@ def test_the_roles_that_need_the_key_get_it_only_with_one(translated: dict[str, 
 # ------------------------------------------------------------------ the code agrees
 
 
+# DynamoDB's item actions as a transaction names them, and the IAM action each one needs.
+ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def role_item_writes(translated: dict[str, Any], fid: str) -> set[tuple[str, str]]:
+    """(IAM action, partition-key prefix) for every item write the function's role allows."""
+    granted: set[tuple[str, str]] = set()
+    for statement in role_statements(translated, fid):
+        actions = [a for a in as_list(statement["Action"]) if a in ITEM_WRITES | set(ITEM_ACTIONS.values())]
+        if actions:
+            granted |= {(a, kind) for a in actions for kind in leading_keys(statement)}
+    return granted
+
+
+@contextmanager
+def approvals_over(amount: str) -> Iterator[None]:
+    """An access policy under which a credit over ``amount`` USD is held as a Draft for approval."""
+    policy = {
+        "principals": [
+            {"match": OPERATOR, "role": "Operator", "billingAccounts": ["*"]},
+            {"match": APPROVER, "role": "Approver", "billingAccounts": ["*"]},
+        ],
+        "approvalThresholds": {"USD": amount},
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "policy.json"
+        path.write_text(json.dumps(policy))
+        saved = os.environ.get("ACCESS_POLICY_FILE")
+        os.environ["ACCESS_POLICY_FILE"] = str(path)
+        runtime.reset()
+        try:
+            yield
+        finally:
+            os.environ.pop("ACCESS_POLICY_FILE")
+            if saved is not None:
+                os.environ["ACCESS_POLICY_FILE"] = saved
+            runtime.reset()
+
+
+def scenario_post_held_credit(api: Api) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """Posting a Draft that actions/credit held for approval applies it to its invoice lines."""
+    created = api.post(
+        "/invoices", invoice_body("500.00", level="InvoiceLine"), headers={"X-Local-Principal": OPERATOR}
+    )
+    invoice = created.body
+    line = {"invoiceLineId": invoice["lines"][0]["id"], "amountToCredit": "200.00"}
+    held = api.post(
+        f"/invoices/{invoice['id']}/actions/credit",
+        {"taxStrategy": "Ignore", "invoiceLines": [line]},
+        headers={"X-Local-Principal": OPERATOR},
+    )
+    assert held.body["creditMemo"]["status"] == "Draft", held
+    return f"/credit-memos/{held.body['creditMemo']['id']}/actions/post", {}, {"X-Local-Principal": APPROVER}
+
+
+def scenario_void_conversion(api: Api) -> tuple[str, dict[str, Any]]:
+    """Voiding a conversion memo gives its invoice the converted lines back."""
+    invoice = api.post("/invoices", invoice_body("300.00", "-100.00")).body
+    converted = api.post(f"/invoices/{invoice['id']}/actions/convert-to-credit", {"applyToInvoice": False})
+    return f"/credit-memos/{converted.body['creditMemo']['id']}/actions/void", {}
+
+
 @pytest.mark.slow
-def test_each_operation_writes_only_what_its_role_may(api: Api) -> None:
-    """Every mutation route, run on moto (the scenarios of tests/moto/test_faults.py): the items its
-    request puts are of the kinds its role may put (the table above), and nothing is updated or
-    deleted. Together they cover every function that writes."""
+def test_each_role_allows_exactly_the_item_writes_its_operation_sends(
+    api: Api, translated: dict[str, Any]
+) -> None:
+    """What each function may write is derived from the code, not listed: every mutation route is
+    run on moto (the scenarios of tests/api/test_storage_faults.py, one per operation and branch
+    that writes other kinds) with a hook on the client recording each item action it sends and
+    the partition-key prefix (keys.py) of its item. Each writer's role must allow exactly those
+    (action, kind) pairs: no fewer (a request would be denied), no more (least privilege)."""
     router = Router(harness_template().routes())
-    written: list[tuple[str, str]] = []
+    sent: list[tuple[str, str]] = []
 
     def record(params: dict[str, Any], model: Any, **_: Any) -> None:
         if model.name == "TransactWriteItems":
             for item in params["TransactItems"]:
                 ((kind, action),) = item.items()
-                written.append((kind, (action.get("Item") or action["Key"])["pk"]["S"]))
+                sent.append((ITEM_ACTIONS[kind], (action.get("Item") or action["Key"])["pk"]["S"]))
         elif model.name in ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"):
             key = params.get("Item") or params.get("Key") or {"pk": {"S": "?"}}
-            written.append((model.name.removesuffix("Item"), key["pk"]["S"]))
+            sent.append((f"dynamodb:{model.name}", key["pk"]["S"]))
 
-    covered: set[str] = set()
-    events = get_dynamodb_client().meta.events
-    for name, scenario in sorted(SCENARIOS.items()):
-        path, body, _, _ = scenario(api)
-        match = router.match("POST", path)
-        assert isinstance(match, RouteMatch), path
-        fid = match.route.function
-        written.clear()
-        events.register("provide-client-params.dynamodb", record, unique_id="item-kinds")
-        try:
-            response = api.post(path, body)
-        finally:
-            events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
+    scenarios = [(name, scenario, nullcontext()) for name, scenario in sorted(SCENARIOS.items())]
+    scenarios.append(("void_conversion", scenario_void_conversion, nullcontext()))
+    scenarios.append(("post_held_credit", scenario_post_held_credit, approvals_over("100.00")))
+    emitted: dict[str, set[tuple[str, str]]] = {}
+    for name, scenario, policy in scenarios:
+        with policy:
+            path, body, *rest = scenario(api)
+            events = get_dynamodb_client().meta.events  # a policy change builds a new client
+            headers = rest[0] if len(rest) == 1 else None
+            match = router.match("POST", path)
+            assert isinstance(match, RouteMatch), path
+            sent.clear()
+            events.register("provide-client-params.dynamodb", record, unique_id="item-kinds")
+            try:
+                response = api.post(path, body, headers={**(headers or {}), "Idempotency-Key": name})
+            finally:
+                events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
         assert response.status in (200, 201), (name, response)
-        assert written and {kind for kind, _ in written} == {"Put"}, (name, written)
-        kinds = {pk.split("#", 1)[0] for _, pk in written}
-        assert kinds <= WRITES[fid] | EVERY_WRITE, f"{name}: {fid} wrote {sorted(kinds)}"
-        covered.add(fid)
-    assert covered == set(WRITES)
+        assert sent, name
+        found = emitted.setdefault(match.route.function, set())
+        found |= {(action, pk.split("#", 1)[0]) for action, pk in sent}
+    assert sorted(emitted) == writers(translated)
+    for fid, kinds in sorted(emitted.items()):
+        assert role_item_writes(translated, fid) == kinds, fid

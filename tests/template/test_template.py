@@ -333,8 +333,10 @@ def test_serving_and_development_run_the_versions_the_layer_ships() -> None:
 
 @pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))
 def test_retries_stop_in_time_for_one_more_call_before_timing_out(template: dict[str, Any], fid: str) -> None:
-    """A request that keeps losing races answers 409 before Lambda's timeout would cut it off."""
-    from credit_memos.adapters.dynamodb.client import CONNECT_TIMEOUT_S, READ_TIMEOUT_S
+    """A request that keeps losing races answers 409 before Lambda's timeout would cut it off, and
+    every DynamoDB attempt (started only if it can end in time: credit_memos.deadline) fits."""
+    from credit_memos.adapters.dynamodb.client import ATTEMPT_SECONDS
+    from credit_memos.deadline import ANSWER_SECONDS
     from credit_memos.settings import Settings
 
     globals_ = template["Globals"]["Function"]
@@ -343,7 +345,9 @@ def test_retries_stop_in_time_for_one_more_call_before_timing_out(template: dict
     variables = globals_["Environment"]["Variables"] | function.get("Environment", {}).get("Variables", {})
     budget = Settings.from_environment({"RETRY_BUDGET_SECONDS": variables["RETRY_BUDGET_SECONDS"]})
     # the last attempt starts within the budget; one more call at the SDK's timeouts still fits
-    assert budget.retry_budget_seconds + CONNECT_TIMEOUT_S + READ_TIMEOUT_S <= timeout
+    assert budget.retry_budget_seconds + ATTEMPT_SECONDS + ANSWER_SECONDS <= timeout
+    # and the deadline leaves most of the function's time to DynamoDB: a read and a commit fit
+    assert timeout >= 2 * ATTEMPT_SECONDS + ANSWER_SECONDS
 
 
 @pytest.mark.parametrize("fid", sorted(ALL_FUNCTIONS))

@@ -24,6 +24,7 @@ from credit_memos.api.errors import BadRequest, PayloadTooLarge, UnsupportedMedi
 from credit_memos.api.json_body import is_json_content_type, read_body_for_powertools, read_route_body
 from credit_memos.api.observability import logged_request, logger, metrics, tracer
 from credit_memos.api.routing import HttpRouter
+from credit_memos.deadline import request_deadline
 from credit_memos.errors import DomainError
 from credit_memos.limits import MAX_BODY_BYTES
 
@@ -61,7 +62,7 @@ def _answer_http(app: HttpRouter, event: dict[str, Any], context: Any) -> dict[s
     """The API Gateway result of a request, logged: the route names it until a command does."""
     actor = api_gateway_actor(event)
     route = f"{event.get('httpMethod')} {event.get('resource') or event.get('path')}"
-    with logged_request(route, actor) as request:
+    with logged_request(route, actor) as request, request_deadline(context):
         try:
             event = _with_checked_body(event)
         except DomainError as refusal:
@@ -74,7 +75,7 @@ def _answer_http(app: HttpRouter, event: dict[str, Any], context: Any) -> dict[s
 
 def _answer_directly(direct: DirectHandler, event: Any, context: Any) -> Any:
     """A direct invocation's answer, logged with the status its error maps to (200 for success)."""
-    with logged_request(getattr(context, "function_name", None) or "direct"):
+    with logged_request(getattr(context, "function_name", None) or "direct"), request_deadline(context):
         return invoke_directly(direct, event, context)
 
 

@@ -23,9 +23,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from credit_memos import errors
+from credit_memos import deadline, errors
 from credit_memos.commands import Command
-from credit_memos.errors import ConcurrentUpdate, DomainError, IdempotencyKeyInUse, IdempotencyKeyMismatch
+from credit_memos.errors import (
+    ConcurrentUpdate,
+    DomainError,
+    IdempotencyKeyInUse,
+    IdempotencyKeyMismatch,
+    ServiceUnavailable,
+)
 from credit_memos.ids import IdFactory
 from credit_memos.ports import (
     Changes,
@@ -99,6 +105,10 @@ class Runner:
                 return replay
             except IdempotencyRecordExists:
                 return self._replay_winner(key)
+            except ServiceUnavailable as error:
+                if try_number == 0 or not deadline.ran_out(error):
+                    raise
+                break  # a retry of lost races ran out of time: answered as the races it lost
             except DomainError as error:
                 if key is None or error.retryable:
                     raise
@@ -115,6 +125,9 @@ class Runner:
                 pause = _backoff_pause(try_number)
                 if self._monotonic() + pause >= give_up_at:
                     break
+                time_left = deadline.current()
+                if time_left is not None and not time_left.allows(pause):
+                    break  # no time for another try once the pause is over (credit_memos.deadline)
                 self._sleep(pause)
                 try_number += 1
         raise ConcurrentUpdate("the documents are being changed by other requests; retry later")

@@ -39,11 +39,10 @@ class StoredLines:
 
 @dataclasses.dataclass
 class DocumentWrite:
-    """The items one document's write puts (its header first) and the chunk keys it deletes."""
+    """The items one document's write puts (its header first)."""
 
     header: dict[str, Any]
     chunks: list[dict[str, Any]]
-    deletes: list[dict[str, str]]
     lines: StoredLines | None  # what the table holds of its lines once the write commits
 
     @property
@@ -83,12 +82,14 @@ def line_chunks(doc: Invoice | CreditMemo) -> list[list[dict[str, Any]]]:
 def document_write(doc: Stored, *, version: int, read: StoredLines | None) -> DocumentWrite:
     """The items that store ``doc`` at ``version``: its header (the whole item of an entry, a
     payment record or a claim), and the chunks whose lines differ from those ``read`` (all of
-    them without a read, or when the read was one whole item), and the keys of the chunks past
-    its new chunk count."""
+    them without a read, or when the read was one whole item).
+
+    A document's lines are fixed when it is created, so a write never has fewer chunks than the
+    read: refusing one keeps every write a Put (no role may delete an item, docs/design.md)."""
     header = stored_item(doc)
     header["version"] = version
     if not isinstance(doc, Invoice | CreditMemo):
-        return DocumentWrite(header, [], [], None)
+        return DocumentWrite(header, [], None)
     chunks = line_chunks(doc)
     old = read.chunks if read is not None else None
     versions: list[int] = []
@@ -100,9 +101,10 @@ def document_write(doc: Stored, *, version: int, read: StoredLines | None) -> Do
             continue
         versions.append(version)
         puts.append(lines_key(header, index) | {"entity": entity, "version": version, "lines": lines})
-    deletes = [lines_key(header, index) for index in range(len(chunks), len(old or ()))]
+    if len(chunks) < len(old or ()):
+        raise ValueError(f"{header['pk']}: a stored document's lines are fixed; it cannot lose lines")
     header[CHUNK_VERSIONS] = versions
-    return DocumentWrite(header, puts, deletes, StoredLines(chunks, versions))
+    return DocumentWrite(header, puts, StoredLines(chunks, versions))
 
 
 def chunk_keys(header: dict[str, Any]) -> list[dict[str, str]]:

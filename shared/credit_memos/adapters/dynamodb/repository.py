@@ -66,7 +66,7 @@ MAX_ITEM_BYTES = 380_000
 MAX_TORN_READS = 8
 
 Key = tuple[str, str]
-Action = tuple[str, dict[str, Any], dict[str, Any]]  # (kind, condition, item; for "delete" its key)
+Action = tuple[str, dict[str, Any], dict[str, Any]]  # (kind, condition, item): every write is a Put
 
 
 def _key(item: dict[str, Any]) -> Key:
@@ -227,7 +227,6 @@ class DynamoDbRepository(IndexQueries):
             }
             items.append(("update", condition, write.header))
             items += [("chunk", {}, chunk) for chunk in write.chunks]
-            items += [("delete", {}, key) for key in write.deletes]
         if unit.series is not None:
             # The series is the hot item of every posting: conditional on the version read, so a
             # number is issued once, and only by a write that commits (docs/design.md "Numbers").
@@ -250,7 +249,7 @@ class DynamoDbRepository(IndexQueries):
             }
             items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
         # Each item's size once: a serialization of a 300-line document is not free.
-        sizes = [estimated_size(item) for kind, _, item in items if kind != "delete"]
+        sizes = [estimated_size(item) for _, _, item in items]
         if unit.events:
             # Transactional outbox: the write's events get an OUTBOX item of their own in this
             # very transaction. It reaches the publisher through the table's stream (NEW_IMAGE)
@@ -305,10 +304,7 @@ class DynamoDbRepository(IndexQueries):
 
     def _transact(self, items: list[Action]) -> None:
         request = [
-            {"Delete": {"TableName": self._table, "Key": serialize(item)}}
-            if kind == "delete"
-            else {"Put": {"TableName": self._table, "Item": serialize(item), **cond}}
-            for kind, cond, item in items
+            {"Put": {"TableName": self._table, "Item": serialize(item), **cond}} for _, cond, item in items
         ]
         try:
             # The token makes the SDK's own retries of this call (e.g. after a timeout) idempotent.
