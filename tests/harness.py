@@ -130,6 +130,9 @@ class Api:
     def post(self, path: str, body: Any = None, **kwargs: Any) -> HttpResult:
         return self.request("POST", path, body, **kwargs)
 
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> HttpResult:
+        return self.request("PUT", path, body, **kwargs)
+
 
 def invoke(logical_id: str, payload: dict[str, Any]) -> Any:
     """Direct invocation, as Step Functions would: the payload as Lambda parses it."""

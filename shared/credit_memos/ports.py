@@ -19,6 +19,7 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.errors import NotFound
 
 if TYPE_CHECKING:
@@ -26,8 +27,11 @@ if TYPE_CHECKING:
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
 # What a unit of work writes: the documents, and the payment records and reference claims
-# (spec section 8), each versioned like a document.
-Stored: TypeAlias = Document | InvoicePayment | PaymentReferenceClaim
+# (spec section 8), and billing account profiles with their revisions (section 12), each versioned
+# like a document.
+Stored: TypeAlias = (
+    Document | InvoicePayment | PaymentReferenceClaim | BillingAccountProfile | ProfileRevision
+)
 
 
 @dataclass
@@ -79,6 +83,8 @@ class Snapshot:
     payments: dict[str, InvoicePayment] = field(default_factory=dict)
     # Payment reference claims by ``claim_id(invoice_id, reference)``; absent if never used.
     claims: dict[str, PaymentReferenceClaim] = field(default_factory=dict)
+    # Billing account profiles by account id; absent if never set.
+    profiles: dict[str, BillingAccountProfile] = field(default_factory=dict)
     # The repository's own record of how each document read is stored (by document id), handed
     # back with the changes (``Changes.stored``); opaque to the use cases.
     stored: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +100,10 @@ class Snapshot:
     def payment(self, payment_id: str) -> InvoicePayment:
         """The payment record read, or NOT_FOUND."""
         return _found(self.payments.get(payment_id), "invoice payment", payment_id)
+
+    def profile(self, billing_account_id: str) -> BillingAccountProfile:
+        """The account's profile read, or NOT_FOUND."""
+        return _found(self.profiles.get(billing_account_id), "profile of billing account", billing_account_id)
 
 
 def _found[T](found: T | None, what: str, ident: str) -> T:
@@ -130,8 +140,10 @@ class Repository(Protocol):
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
-        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs."""
+        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs,
+        ``profile_ids`` billing account ids."""
         ...
 
     def commit(self, changes: Changes) -> None: ...

@@ -53,6 +53,7 @@ from credit_memos.domain.documents import (
     claim_id,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError
 from credit_memos.ports import (
@@ -71,6 +72,8 @@ _KINDS: dict[type, str] = {
     ApplicationEntry: "entry",
     InvoicePayment: "payment",
     PaymentReferenceClaim: "claim",
+    BillingAccountProfile: "profile",
+    ProfileRevision: "profile revision",
 }
 
 CommitHook = Callable[["MemoryRepository", Changes], None]
@@ -119,6 +122,7 @@ class MemoryRepository:
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
         if series is not None:
@@ -129,6 +133,7 @@ class MemoryRepository:
             ("entry", entry_ids, snapshot.entries),
             ("payment", payment_ids, snapshot.payments),
             ("claim", [claim_id(*ref) for ref in payment_references], snapshot.claims),
+            ("profile", profile_ids, snapshot.profiles),
         ):
             for ident in dict.fromkeys(ids):
                 stored = self._documents.get((kind, ident))
@@ -277,6 +282,15 @@ class MemoryRepository:
 
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
+
+    def profile_revisions(self, billing_account_id: str) -> list[BillingAccountProfile]:
+        """Every revision of the account's profile, oldest first (for tests: history is kept)."""
+        revisions = [
+            s.doc.profile
+            for s in self._documents.values()
+            if isinstance(s.doc, ProfileRevision) and s.doc.profile.billing_account_id == billing_account_id
+        ]
+        return copy.deepcopy(sorted(revisions, key=lambda p: p.revision))
 
     # ------------------------------------------------------------ for tests
 

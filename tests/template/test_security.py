@@ -61,6 +61,9 @@ WRITES: dict[str, set[str]] = {
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
 }
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
+# Sets billing account profiles (spec section 12): the profile and its revisions (one partition per
+# account) and its idempotency record; it emits no events, so it puts no outbox item.
+PROFILE_WRITER = "PutBillingAccountProfileFunction"
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
 ITEM_KEEPERS: dict[str, tuple[set[str], set[str]]] = {
     PUBLISHER: ({"dynamodb:UpdateItem"}, {"OUTBOX"}),
@@ -185,8 +188,17 @@ def test_the_publisher_replay_and_summarizer_touch_only_their_items(
         assert leading_keys(statement) == kinds
 
 
+def test_the_profile_writer_puts_only_profiles(translated: dict[str, Any]) -> None:
+    found = role_statements(translated, PROFILE_WRITER)
+    (put,) = [s for s in found if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert as_list(put["Action"]) == ["dynamodb:PutItem"]
+    assert leading_keys(put) == {"PROFILE", "IDEMPOTENCY"}
+    others = [s for s in found if s is not put]
+    assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
+
+
 def test_every_role_that_puts_items_carries_the_ledger_deny(translated: dict[str, Any]) -> None:
-    putting = {*WRITES, SUMMARIZER}
+    putting = {*WRITES, SUMMARIZER, PROFILE_WRITER}
     for fid in sorted({*EXPECTED_FUNCTIONS, *WORKER_FUNCTIONS}):
         role = role_of(translated, fid)
         has_deny = LEDGER_DENY in role["Properties"].get("ManagedPolicyArns", [])

@@ -450,6 +450,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadApplicationsFunction",
         "ReadAccountSummaryFunction",
         "ListInvoicePaymentsFunction",
+        "ReadBillingAccountProfileFunction",
     } == READ_ONLY_FUNCTIONS
 
 
@@ -707,7 +708,7 @@ def test_http_event_matches_a_route_of_its_function(template: dict[str, Any], pa
     query = event["queryStringParameters"]
     assert event["multiValueQueryStringParameters"] == ({k: [v] for k, v in query.items()} if query else None)
 
-    if method == "POST":
+    if method in ("POST", "PUT"):
         assert event["headers"]["Content-Type"] == "application/json"
         assert 1 <= len(event["headers"]["Idempotency-Key"]) <= 255
         assert isinstance(event["body"], str)

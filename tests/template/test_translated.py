@@ -151,7 +151,7 @@ def test_no_statement_grants_a_wildcard_resource_but_log_delivery(translated: di
 @pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
 def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, Any], fid: str) -> None:
     granted = grants(role_of(translated, fid))
-    if fid == "ReadApplicationsFunction":  # one record by key: no index
+    if fid in ("ReadApplicationsFunction", "ReadBillingAccountProfileFunction"):  # by key: no index
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN]}
     elif fid == "ReadAccountSummaryFunction":  # one summary item by key
         assert granted == {"dynamodb:GetItem": [TABLE_ARN]}

@@ -300,8 +300,8 @@ def validated_arguments(
 
 
 class HttpRouter:
-    """Routes declared with ``@app.get`` / ``@app.post``; :meth:`resolve` answers an API Gateway
-    REST proxy event. ``handle_error`` turns any exception (RouteNotFound, RequestValidationError,
+    """Routes declared with ``@app.get`` / ``@app.post`` / ``@app.put``; :meth:`resolve` answers an
+    API Gateway REST proxy event. ``handle_error`` turns any exception (RouteNotFound, RequestValidationError,
     what a route raised) into the response; ``read_body`` reads a route's body."""
 
     def __init__(
@@ -328,6 +328,9 @@ class HttpRouter:
 
     def post(self, path: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
         return self.route(path, "POST", **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route(path, "PUT", **options)
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         # Powertools tries static routes before dynamic ones, each in declaration order.

@@ -36,6 +36,7 @@ class ScopedRepository:
         snapshot.entries = {i: e for i, e in snapshot.entries.items() if e.invoice_id in visible}
         snapshot.payments = {i: p for i, p in snapshot.payments.items() if p.invoice_id in visible}
         snapshot.claims = {i: c for i, c in snapshot.claims.items() if c.invoice_id in visible}
+        snapshot.profiles = {i: p for i, p in snapshot.profiles.items() if self._sees(i)}
         return snapshot
 
     def _visible_invoices(self, invoice_ids: set[str], consistent: bool) -> set[str]:

@@ -78,6 +78,7 @@ class UnitOfWork:
         entry_ids: Sequence[str] = (),
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
         number_series: bool = False,
     ) -> Snapshot:
         """One consistent read of what the rule needs (``number_series``: of a memo it may post)."""
@@ -88,6 +89,7 @@ class UnitOfWork:
             entry_ids=entry_ids,
             payment_ids=payment_ids,
             payment_references=payment_references,
+            profile_ids=profile_ids,
             series=self.settings.number_prefix if number_series else None,
             idempotency=key,
             consistent=True,

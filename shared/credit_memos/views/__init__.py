@@ -17,6 +17,7 @@ from credit_memos.views.documents import (
     InvoiceView,
     TaxView,
 )
+from credit_memos.views.profiles import AddressView, BillingAccountProfileView
 from credit_memos.views.records import (
     ApplicationPage,
     ApplicationsResult,
@@ -29,9 +30,11 @@ from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
 
 __all__ = [
     "AccountSummaryView",
+    "AddressView",
     "ApplicationPage",
     "ApplicationView",
     "ApplicationsResult",
+    "BillingAccountProfileView",
     "CreditMemoLineView",
     "CreditMemoPage",
     "CreditMemoView",

@@ -16,9 +16,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from credit_memos.adapters.dynamodb.attribute_codec import serialize
 from credit_memos.adapters.dynamodb.document_items import (
+    PROFILE_ENTITY,
     claim_from_item,
     document_from_item,
     payment_from_item,
+    profile_from_item,
     series_from_item,
     series_item,
 )
@@ -40,6 +42,7 @@ from credit_memos.adapters.dynamodb.keys import (
     payment_key,
     pending_partition,
     pending_shard,
+    profile_key,
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
@@ -105,6 +108,7 @@ class DynamoDbRepository(IndexQueries):
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         documents = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
         documents += [memo_key(m) for m in dict.fromkeys(memo_ids)]
@@ -113,6 +117,7 @@ class DynamoDbRepository(IndexQueries):
         keys = [*documents, *(lines_key(k, 0) for k in documents)]
         keys += [payment_key(p) for p in dict.fromkeys(payment_ids)]
         keys += [claim_key(*ref) for ref in dict.fromkeys(payment_references)]
+        keys += [profile_key(a) for a in dict.fromkeys(profile_ids)]
         if series is not None:
             keys.append(series_key(series))
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
@@ -139,6 +144,9 @@ class DynamoDbRepository(IndexQueries):
             elif entity == "PaymentReferenceClaim":
                 claim = claim_from_item(data)
                 snapshot.claims[claim.id] = claim
+            elif entity == PROFILE_ENTITY:
+                profile = profile_from_item(data)
+                snapshot.profiles[profile.billing_account_id] = profile
             elif entity == "IdempotencyRecord":
                 record = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
@@ -235,6 +243,8 @@ class DynamoDbRepository(IndexQueries):
                 "ExpressionAttributeValues": {":now": {"N": str(self._epoch())}},
             }
             items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
+        if not items and not unit.events:
+            return  # a request that changed nothing (a profile set to what it says) writes nothing
         # Each item's size once: a serialization of a 300-line document is not free.
         sizes = [estimated_size(item) for kind, _, item in items if kind != "delete"]
         if unit.events:
