@@ -176,3 +176,17 @@ class Repository(Protocol):
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         """An invoice's Payment and Reversal records, oldest first (an index; eventually consistent)."""
         ...
+
+
+class DocumentArchive(Protocol):
+    """Where issued credit note documents are kept unchanged (spec section 12): an object, once
+    stored under a key, is never replaced."""
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under ``key``, or None."""
+        ...
+
+    def put_new(self, key: str, content: bytes, content_type: str) -> bytes:
+        """Store ``content`` under ``key`` unless something is stored there already, and return
+        what is stored there now: of two racing first writes, both get the one that won."""
+        ...

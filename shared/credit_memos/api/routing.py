@@ -66,7 +66,9 @@ class Body(Param):
 
 
 class Response[T]:
-    """A route's answer (Powertools' ``Response`` arguments); a ``str`` body is sent as it is."""
+    """A route's answer (Powertools' ``Response`` arguments); a ``str`` body is sent as it is, a
+    ``bytes`` body base64-encoded with ``isBase64Encoded`` (API Gateway's binary responses), as
+    Powertools sends it."""
 
     def __init__(
         self,
@@ -83,10 +85,16 @@ class Response[T]:
 
     def proxy_result(self) -> dict[str, Any]:
         """The API Gateway REST proxy result, as Powertools builds it (multi-value headers)."""
+        body: Any = self.body
+        binary = isinstance(body, bytes)
+        if binary:
+            import base64
+
+            body = base64.b64encode(body).decode("ascii")
         return {
             "statusCode": self.status_code,
-            "body": self.body,
-            "isBase64Encoded": False,
+            "body": body,
+            "isBase64Encoded": binary,
             "multiValueHeaders": {name: [value] for name, value in self.headers.items()},
         }
 
