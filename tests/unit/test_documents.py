@@ -127,7 +127,9 @@ def test_an_issued_document_never_changes(tmp_path: Path) -> None:
     memo = docs.memo()
     first = docs.document(memo["id"])
     docs.profile(ProfileDetails(name="Renamed AG", address=BUYER.address))
-    docs.tools = DocumentTools(docs.tools.archive, docs.render, Settings.from_environment(SELLER | {"SELLER_NAME": "New Seller"}))
+    docs.tools = DocumentTools(
+        docs.tools.archive, docs.render, Settings.from_environment(SELLER | {"SELLER_NAME": "New Seller"})
+    )
     again = docs.document(memo["id"])
     assert again.content == first.content and again.etag == first.etag
     assert docs.render.calls == 1
