@@ -131,7 +131,7 @@ def test_make_run_serves_the_pdf_bytes_with_a_sample_seller(documents: Api) -> N
     """What the local server does with the function's answer: the bytes, not base64; and the
     environment it gives the function: a folder archive and a seller."""
     from infra.local.api_gateway import response_from_result
-    from infra.local.lambda_runtime import SAMPLE_SELLER, function_environment
+    from infra.local.lambda_runtime import SAMPLE_SELLER, FakeLambdaContext, function_environment
     from tests.harness import handler_for, template
 
     memo = posted_memo(documents)
