@@ -189,3 +189,28 @@ def test_racing_first_renderings_end_with_one_document_both_answer(tmp_path: Pat
     stored = (tmp_path / "credit-notes/cm_1/posted.pdf").read_bytes()
     assert answers == [stored] * 8
     assert [p.name for p in (tmp_path / "credit-notes/cm_1").iterdir()] == ["posted.pdf"]
+
+
+def test_the_access_policy_scopes_profiles_and_documents(tmp_path: Path) -> None:
+    """Spec section 9: setting a profile is an Operator's action on an account in scope, reading a
+    profile or a document a Reader's; another account's memo does not exist for the caller."""
+    from credit_memos.access import Caller, Forbidden
+    from credit_memos.commands.profiles import GetBillingAccountProfile
+
+    docs = Documents(tmp_path)
+    docs.profile()
+    memo = docs.memo()
+    reader = Caller("reader", "reader", "Reader", ("*",))
+    eu_operator = Caller("eu-ops", "eu-ops", "Operator", ("eu-*",))
+    with pytest.raises(Forbidden):
+        docs.run(PutBillingAccountProfile("acct-1", BUYER, caller=reader))
+    with pytest.raises(Forbidden):
+        docs.run(PutBillingAccountProfile("acct-1", BUYER, caller=eu_operator))
+    assert docs.run(PutBillingAccountProfile("eu-1", BUYER, caller=eu_operator))["revision"] == 1
+    assert docs.run(GetBillingAccountProfile("acct-1", caller=reader))["name"] == BUYER.name
+    with pytest.raises(Forbidden):
+        docs.run(GetBillingAccountProfile("acct-1", caller=eu_operator))
+    command = GetCreditMemoDocument(memo["id"], "pdf", tools=docs.tools, caller=reader)
+    assert isinstance(docs.run(command), IssuedDocument)
+    with pytest.raises(NotFound):
+        docs.run(GetCreditMemoDocument(memo["id"], "pdf", tools=docs.tools, caller=eu_operator))

@@ -15,9 +15,9 @@ from credit_memos.settings import get_settings
 def render(note: Any, document_format: str) -> bytes:
     """``credit_memos.documents.render``, imported when a document is first rendered: a request
     answered from the archive never loads the rendering libraries."""
-    from credit_memos import documents
+    from credit_memos.documents import render as render_document  # type: ignore[attr-defined, unused-ignore]
 
-    return bytes(documents.render(note, document_format))  # type: ignore[attr-defined]
+    return bytes(render_document(note, document_format))
 
 
 @lru_cache(maxsize=1)
