@@ -177,6 +177,10 @@ class Repository(Protocol):
         """An invoice's Payment and Reversal records, oldest first (an index; eventually consistent)."""
         ...
 
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """Every revision of the account's profile, oldest first (consistent)."""
+        ...
+
 
 class DocumentArchive(Protocol):
     """Where issued credit note documents are kept unchanged (spec section 12): an object, once

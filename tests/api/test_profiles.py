@@ -98,3 +98,23 @@ def test_an_invoice_keeps_its_printed_number(api: Api) -> None:
     assert invoice["invoiceNumber"] == "INV-2026-0042"
     assert api.get(f"/invoices/{invoice['id']}").body["invoiceNumber"] == "INV-2026-0042"
     assert create_invoice(api, "5.00")["invoiceNumber"] is None
+
+
+def test_the_revisions_are_listed_oldest_first_page_by_page(api: Api) -> None:
+    for name in ("First GmbH", "Second GmbH", "Third GmbH"):
+        assert api.put("/billing-accounts/acct-p5", profile_body(name=name)).status == 200
+    first = api.get("/billing-accounts/acct-p5/profile-revisions", query={"limit": 2})
+    assert first.status == 200, first
+    check(declared_model("GET", ROUTE + "/profile-revisions", 200), first.body)
+    assert [p["name"] for p in first.body["items"]] == ["First GmbH", "Second GmbH"]
+    rest = api.get(
+        "/billing-accounts/acct-p5/profile-revisions",
+        query={"limit": 2, "nextToken": first.body["nextToken"]},
+    )
+    assert [(p["name"], p["revision"]) for p in rest.body["items"]] == [("Third GmbH", 3)]
+    assert rest.body["nextToken"] is None
+    assert api.get("/billing-accounts/acct-none/profile-revisions").status == 404
+    foreign = api.get(
+        "/billing-accounts/acct-p2/profile-revisions", query={"nextToken": first.body["nextToken"]}
+    )
+    assert foreign.status == 422

@@ -36,7 +36,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from credit_memos.adapters.dynamodb.document_items import stored_item
-from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
+from credit_memos.adapters.dynamodb.keys import (
+    account_partition,
+    history_partition,
+    payments_partition,
+    profile_key,
+    profile_revision_key,
+)
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
@@ -283,14 +289,28 @@ class MemoryRepository:
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
 
-    def profile_revisions(self, billing_account_id: str) -> list[BillingAccountProfile]:
-        """Every revision of the account's profile, oldest first (for tests: history is kept)."""
-        revisions = [
-            s.doc.profile
-            for s in self._documents.values()
-            if isinstance(s.doc, ProfileRevision) and s.doc.profile.billing_account_id == billing_account_id
-        ]
-        return copy.deepcopy(sorted(revisions, key=lambda p: p.revision))
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """The adapter's consistent Query of the account's profile partition, in its token format."""
+        partition = profile_key(billing_account_id)["pk"]
+        revisions = sorted(
+            (
+                (profile_revision_key(billing_account_id, s.doc.profile.revision)["sk"], s.doc.profile)
+                for s in self._documents.values()
+                if isinstance(s.doc, ProfileRevision)
+                and s.doc.profile.billing_account_id == billing_account_id
+            ),
+            key=lambda pair: pair[0],
+        )
+        if next_token is not None:
+            start = decode_token(next_token, partition)
+            if set(start) != {"pk", "sk"} or start["pk"]["S"] != partition:
+                raise invalid_token()
+            revisions = [pair for pair in revisions if pair[0] > start["sk"]["S"]]
+        page = revisions[:limit]
+        token = None
+        if len(page) == limit:
+            token = encode_token({"pk": {"S": partition}, "sk": {"S": page[-1][0]}}, partition)
+        return Page(copy.deepcopy([profile for _, profile in page]), token)
 
     # ------------------------------------------------------------ for tests
 

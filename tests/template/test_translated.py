@@ -153,7 +153,9 @@ def test_no_statement_grants_a_wildcard_resource_but_log_delivery(translated: di
 @pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
 def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, Any], fid: str) -> None:
     granted = grants(role_of(translated, fid))
-    if fid in ("ReadApplicationsFunction", "ReadBillingAccountProfileFunction"):  # by key: no index
+    if fid == "ReadBillingAccountProfileFunction":  # the profile by key, its revisions' partition
+        assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:Query": [TABLE_ARN]}
+    elif fid == "ReadApplicationsFunction":  # one record by key: no index
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN]}
     elif fid == "RenderCreditMemoDocumentFunction":  # documents by key, issued once in the archive
         assert granted == {

@@ -27,3 +27,14 @@ class GetBillingAccountProfile(Command):
     operation = "GetBillingAccountProfile"
     mutates = False
     billing_account_id: str
+
+
+@dataclass(frozen=True)
+class ListBillingAccountProfileRevisions(Command):
+    """Every revision of a billing account's profile, oldest first."""
+
+    operation = "ListBillingAccountProfileRevisions"
+    mutates = False
+    billing_account_id: str
+    limit: int | None = None
+    next_token: str | None = None

@@ -1,13 +1,14 @@
-"""Use cases of billing account profiles: set (a new revision when it changes), get."""
+"""Use cases of billing account profiles: set (a new revision when it changes), get, its revisions."""
 
 from __future__ import annotations
 
 from credit_memos.commands import profiles as commands
 from credit_memos.domain.profiles import ProfileRevision, revise_profile
 from credit_memos.ports import Repository
+from credit_memos.usecases.paging import page_size
 from credit_memos.usecases.service import use_case
 from credit_memos.usecases.unit_of_work import Result, UnitOfWork
-from credit_memos.views import BillingAccountProfileView
+from credit_memos.views import BillingAccountProfilePage, BillingAccountProfileView
 
 
 @use_case(commands.PutBillingAccountProfile)
@@ -33,3 +34,13 @@ def get(repository: Repository, command: commands.GetBillingAccountProfile) -> R
     account = command.billing_account_id
     profile = repository.read(profile_ids=[account], consistent=True).profile(account)
     return Result(200, BillingAccountProfileView.of(profile))
+
+
+@use_case(commands.ListBillingAccountProfileRevisions)
+def revisions(repository: Repository, command: commands.ListBillingAccountProfileRevisions) -> Result:
+    account = command.billing_account_id
+    page = repository.list_profile_revisions(account, page_size(command.limit), command.next_token)
+    if not page.items and command.next_token is None:
+        repository.read(profile_ids=[account], consistent=True).profile(account)  # NOT_FOUND
+    items = [BillingAccountProfileView.of(profile) for profile in page.items]
+    return Result(200, BillingAccountProfilePage.model_construct(items=items, nextToken=page.next_token))

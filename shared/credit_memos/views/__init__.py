@@ -17,7 +17,7 @@ from credit_memos.views.documents import (
     InvoiceView,
     TaxView,
 )
-from credit_memos.views.profiles import AddressView, BillingAccountProfileView
+from credit_memos.views.profiles import AddressView, BillingAccountProfilePage, BillingAccountProfileView
 from credit_memos.views.records import (
     ApplicationPage,
     ApplicationsResult,
@@ -34,6 +34,7 @@ __all__ = [
     "ApplicationPage",
     "ApplicationView",
     "ApplicationsResult",
+    "BillingAccountProfilePage",
     "BillingAccountProfileView",
     "CreditMemoLineView",
     "CreditMemoPage",

@@ -43,3 +43,8 @@ class BillingAccountProfileView(View):
                 **copied(address, "line1", "line2", "city", "postal_code", "country_subdivision", "country")
             ),
         )
+
+
+class BillingAccountProfilePage(View):
+    items: list[BillingAccountProfileView]
+    nextToken: str | None  # the JSON name: the use cases build pages with it

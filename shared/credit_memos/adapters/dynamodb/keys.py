@@ -56,9 +56,12 @@ def profile_key(billing_account_id: str) -> dict[str, str]:
     return {"pk": f"PROFILE#{billing_account_id}", "sk": "PROFILE"}
 
 
+PROFILE_REVISION_PREFIX = "REVISION#"
+
+
 def profile_revision_key(billing_account_id: str, revision: int) -> dict[str, str]:
     """One revision of a billing account's profile, beside the current one (written once)."""
-    return {"pk": f"PROFILE#{billing_account_id}", "sk": f"REVISION#{revision:08d}"}
+    return {"pk": f"PROFILE#{billing_account_id}", "sk": f"{PROFILE_REVISION_PREFIX}{revision:08d}"}
 
 
 def summary_key(billing_account_id: str) -> dict[str, str]:

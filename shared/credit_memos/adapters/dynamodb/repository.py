@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credit_memos.adapters.dynamodb.attribute_codec import serialize
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.dynamodb.document_items import (
     PROFILE_ENTITY,
     claim_from_item,
@@ -31,6 +31,7 @@ from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
     PENDING_INDEX,
+    PROFILE_REVISION_PREFIX,
     Index,
     claim_key,
     entry_key,
@@ -46,6 +47,7 @@ from credit_memos.adapters.dynamodb.keys import (
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
+from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.errors import ServiceUnavailable, ValidationError
@@ -54,6 +56,7 @@ from credit_memos.ports import (
     Changes,
     ConflictingWrite,
     IdempotencyRecordExists,
+    Page,
     Snapshot,
 )
 
@@ -200,6 +203,32 @@ class DynamoDbRepository(IndexQueries):
             headers = {_key(d): d for d in self._batch_get([{"pk": pk, "sk": sk} for pk, sk in torn], True)}
             chunks = {key: {} for key in torn}
         raise ServiceUnavailable("the documents are being changed by other requests; retry the request")
+
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """The account's profile revisions, oldest first: a consistent Query of its partition."""
+        partition = profile_key(billing_account_id)["pk"]
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :revision)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition},
+                ":revision": {"S": PROFILE_REVISION_PREFIX},
+            },
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if next_token is not None:
+            start = decode_token(next_token, partition)
+            if set(start) != {"pk", "sk"} or start["pk"]["S"] != partition:
+                raise invalid_token()
+            request["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error) from error
+        items = [profile_from_item(deserialize(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, encode_token(last, partition) if last else None)
 
     # ------------------------------------------------------------ writes
 
