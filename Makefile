@@ -248,7 +248,8 @@ $(CHECKOV_STAMP):
 
 # Figures are reported, never enforced: the exit status is non-zero only if a section crashed.
 # BENCH_ARGS: --quick (about 1 min on 2 CPUs; the full run about 3), --out FILE, --markdown FILE,
-# --sections round_trips,capacity,overhead,cold_start,cpu,scale,contention,numbering,summary,local_server. See docs/benchmarks.md.
+# --sections round_trips,capacity,overhead,cold_start,cpu,scale,contention,numbering,summary,local_server,documents.
+# See docs/benchmarks.md.
 bench: venv
 	$(PY) -m infra.bench $(BENCH_ARGS)
 

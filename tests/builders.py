@@ -234,3 +234,15 @@ def memory_service(repository: Any, *, at: datetime = datetime(2026, 12, 6, 12, 
 
     settings = Settings(max_conflict_retries=3)
     return CreditMemoService(repository, settings, clock=lambda: at, sleep=lambda _: None)
+
+
+def profile_body(**fields: Any) -> dict[str, Any]:
+    """A complete billing account profile (spec section 12), German buyer."""
+    body: dict[str, Any] = {
+        "name": "Müller & Söhne GmbH",
+        "email": "ap@mueller.example",
+        "language": "de",
+        "address": {"line1": "Hauptstraße 1", "city": "München", "postalCode": "80331", "country": "DE"},
+        "vatId": "DE123456789",
+    }
+    return body | fields

@@ -6,6 +6,7 @@ to each function's real ``lambda_handler``; direct invocations pass a plain payl
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from collections.abc import Iterator
@@ -123,7 +124,11 @@ class Api:
         )
         response_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         response_headers.update(result.get("headers") or {})
-        parsed = json.loads(result["body"]) if result.get("body") else None
+        parsed: Any = None
+        if result.get("isBase64Encoded"):
+            parsed = base64.b64decode(result["body"])  # a binary response (a PDF): its bytes
+        elif result.get("body"):
+            parsed = json.loads(result["body"])
         return HttpResult(result["statusCode"], response_headers, parsed)
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:
@@ -131,6 +136,9 @@ class Api:
 
     def post(self, path: str, body: Any = None, **kwargs: Any) -> HttpResult:
         return self.request("POST", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs: Any) -> HttpResult:
+        return self.request("PUT", path, body, **kwargs)
 
 
 def invoke(logical_id: str, payload: dict[str, Any]) -> Any:

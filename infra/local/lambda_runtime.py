@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, cast
 
 from infra.local.template import LOCAL_ACCOUNT_ID, LOCAL_REGION, FunctionDefinition
@@ -33,6 +34,18 @@ LOCAL_DEFAULT_ENV: dict[str, str] = {
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_METRICS_NAMESPACE": "CreditMemos",
 }
+# The seller on local credit notes (the template's Seller* parameters, empty by default, stand for
+# a deployment's own); each one is used only where the template's value is empty.
+SAMPLE_SELLER: dict[str, str] = {
+    "SELLER_NAME": "Example Billing GmbH",
+    "SELLER_ADDRESS_LINE1": "Musterstraße 1",
+    "SELLER_CITY": "Berlin",
+    "SELLER_POSTAL_CODE": "10115",
+    "SELLER_COUNTRY": "DE",
+    "SELLER_VAT_ID": "DE123456789",
+}
+# Issued documents locally: a folder instead of the archive bucket (settings.document_archive_dir).
+LOCAL_DOCUMENTS_DIR = Path(__file__).resolve().parents[2] / ".local" / "documents"
 # Set only when the shell has none: DynamoDB Local and moto accept any credentials.
 DUMMY_CREDENTIALS: dict[str, str] = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -81,6 +94,10 @@ def function_environment(
     env.pop("ACCESS_POLICY_FILE", None)
     if os.environ.get("ACCESS_POLICY_FILE"):
         env["ACCESS_POLICY_FILE"] = os.path.abspath(os.environ["ACCESS_POLICY_FILE"])
+    if "DOCUMENT_ARCHIVE_BUCKET" in env:  # the document function: a folder, a sample seller
+        del env["DOCUMENT_ARCHIVE_BUCKET"]
+        env["DOCUMENT_ARCHIVE_DIR"] = str(LOCAL_DOCUMENTS_DIR)
+        env.update({name: value for name, value in SAMPLE_SELLER.items() if not env.get(name)})
     env.update(overrides or {})
     return env
 

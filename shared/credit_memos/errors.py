@@ -115,3 +115,9 @@ class InternalError(DomainError):
     """Anything unexpected. Its message never carries internals."""
 
     error_code = "INTERNAL_ERROR"
+
+
+class ProfileIncomplete(Conflict):
+    """A document needs a party's detail that is not set (the message names each)."""
+
+    error_code = "PROFILE_INCOMPLETE"

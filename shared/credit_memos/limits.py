@@ -52,7 +52,7 @@ MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
 # Invoices of one write-off request (spec section 10), each written off in its own transaction.
 MAX_WRITE_OFF_INVOICES = 100
 
-# The limits table of docs/reference.md (python -m infra.readme writes it from these; a test keeps it in sync).
+# docs/reference.md's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
 DESCRIBED: tuple[tuple[str, object], ...] = (
     ("lines per invoice or credit memo (and per credit or conversion request)", MAX_LINES),
     ("taxes per memo charge", MAX_TAXES_PER_LINE),

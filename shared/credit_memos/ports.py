@@ -19,6 +19,7 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import NotFound
 
@@ -26,10 +27,17 @@ if TYPE_CHECKING:
     from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
-# What a unit of work writes: the documents, and the payment and refund records and their
-# reference claims (spec sections 8 and 10), each versioned like a document.
+# What a unit of work writes: the documents, the payment and refund records and their reference
+# claims (spec sections 8 and 10), and billing account profiles with their revisions (section 12),
+# each versioned like a document.
 Stored: TypeAlias = (
-    Document | InvoicePayment | PaymentReferenceClaim | CreditMemoRefund | RefundReferenceClaim
+    Document
+    | InvoicePayment
+    | PaymentReferenceClaim
+    | CreditMemoRefund
+    | RefundReferenceClaim
+    | BillingAccountProfile
+    | ProfileRevision
 )
 
 
@@ -85,6 +93,8 @@ class Snapshot:
     refunds: dict[str, CreditMemoRefund] = field(default_factory=dict)
     # Refund reference claims by ``refund_claim_id(memo_id, reference)``; absent if never used.
     refund_claims: dict[str, RefundReferenceClaim] = field(default_factory=dict)
+    # Billing account profiles by account id; absent if never set.
+    profiles: dict[str, BillingAccountProfile] = field(default_factory=dict)
     # The repository's own record of how each document read is stored (by document id), handed
     # back with the changes (``Changes.stored``); opaque to the use cases.
     stored: dict[str, Any] = field(default_factory=dict)
@@ -104,6 +114,10 @@ class Snapshot:
     def refund(self, refund_id: str) -> CreditMemoRefund:
         """The refund record read, or NOT_FOUND."""
         return _found(self.refunds.get(refund_id), "credit memo refund", refund_id)
+
+    def profile(self, billing_account_id: str) -> BillingAccountProfile:
+        """The account's profile read, or NOT_FOUND."""
+        return _found(self.profiles.get(billing_account_id), "profile of billing account", billing_account_id)
 
 
 def _found[T](found: T | None, what: str, ident: str) -> T:
@@ -142,9 +156,10 @@ class Repository(Protocol):
         payment_references: Sequence[tuple[str, str]] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         """The named items that exist; ``payment_references`` are (invoice id, reference) pairs,
-        ``refund_references`` (memo id, reference) pairs."""
+        ``refund_references`` (memo id, reference) pairs, ``profile_ids`` billing account ids."""
         ...
 
     def commit(self, changes: Changes) -> None: ...
@@ -180,4 +195,22 @@ class Repository(Protocol):
 
     def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
         """A memo's Refund and Reversal records, oldest first (an index; eventually consistent)."""
+        ...
+
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """Every revision of the account's profile, oldest first (consistent)."""
+        ...
+
+
+class DocumentArchive(Protocol):
+    """Where issued credit note documents are kept unchanged (spec section 12): an object, once
+    stored under a key, is never replaced."""
+
+    def get(self, key: str) -> bytes | None:
+        """The bytes stored under ``key``, or None."""
+        ...
+
+    def put_new(self, key: str, content: bytes, content_type: str) -> bytes:
+        """Store ``content`` under ``key`` unless something is stored there already, and return
+        what is stored there now: of two racing first writes, both get the one that won."""
         ...

@@ -44,6 +44,23 @@ class Settings(BaseModel):
     # The access policy's file (spec section 9; a deployed stack always names one). None: every
     # caller is an Approver on every account (the local default).
     access_policy_file: str | None = Field(None, validation_alias="ACCESS_POLICY_FILE")
+    # The seller on every credit note (spec section 12; template parameters Seller*). A field the
+    # document needs and this leaves empty makes the document 409 PROFILE_INCOMPLETE, naming it.
+    seller_name: str | None = Field(None, validation_alias="SELLER_NAME")
+    seller_address_line1: str | None = Field(None, validation_alias="SELLER_ADDRESS_LINE1")
+    seller_address_line2: str | None = Field(None, validation_alias="SELLER_ADDRESS_LINE2")
+    seller_city: str | None = Field(None, validation_alias="SELLER_CITY")
+    seller_postal_code: str | None = Field(None, validation_alias="SELLER_POSTAL_CODE")
+    seller_country_subdivision: str | None = Field(None, validation_alias="SELLER_COUNTRY_SUBDIVISION")
+    seller_country: str | None = Field(None, pattern=r"^[A-Z]{2}$", validation_alias="SELLER_COUNTRY")
+    seller_vat_id: str | None = Field(None, validation_alias="SELLER_VAT_ID")
+    seller_legal_registration_id: str | None = Field(None, validation_alias="SELLER_LEGAL_REGISTRATION_ID")
+    seller_email: str | None = Field(None, validation_alias="SELLER_EMAIL")
+    # Where issued documents are kept unchanged: an S3 bucket with Object Lock (deployed), else a
+    # folder (locally; relative to the working directory).
+    document_archive_bucket: str | None = Field(None, validation_alias="DOCUMENT_ARCHIVE_BUCKET")
+    document_archive_dir: str = Field(".local/documents", validation_alias="DOCUMENT_ARCHIVE_DIR")
+    s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -38,9 +38,17 @@ SAMPLES = sorted(p for p in EVENTS.glob("*/http*.json"))
 
 @pytest.fixture
 def policy_api(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+    import credit_memos.documents
+
+    from tests.api.test_documents import SELLER, fake_render
+
     path = tmp_path / "policy.json"
     path.write_text(json.dumps(POLICY))
     monkeypatch.setenv("ACCESS_POLICY_FILE", str(path))
+    # The document route's seller, archive and a stand-in renderer (spec section 12).
+    for name, value in {**SELLER, "DOCUMENT_ARCHIVE_DIR": str(tmp_path / "documents")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(credit_memos.documents, "render", fake_render, raising=False)
     runtime.reset()
     yield api
     runtime.reset()
@@ -74,6 +82,8 @@ def ids(policy_api: Api) -> dict[str, str]:
         return ok(api.post("/credit-memos", body, headers=lead))
 
     by_line, by_invoice, line_memo, invoice_memo = invoice("InvoiceLine"), invoice("Invoice"), memo(), memo()
+    profile = {"name": "Ops GmbH", "address": {"line1": "a", "city": "b", "postalCode": "1", "country": "DE"}}
+    ok(api.put(f"/billing-accounts/{ACCOUNT}", profile, headers=lead))
     line_applied = ok(
         api.post(
             f"/credit-memos/{line_memo['id']}/lines/{line_memo['lines'][0]['id']}/actions/apply",

@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from credit_memos import views
 from pydantic import BaseModel
 
 from infra.openapi import OUTPUT as OPENAPI_PATH
-from tests.harness import Api
+from tests.harness import Api, environment
 
 DOCUMENT = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
 
@@ -56,13 +57,18 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def test_every_route_answers_with_its_declared_model(api: Api) -> None:
+def test_every_route_answers_with_its_declared_model(
+    api: Api, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: set[tuple[str, str]] = set()
 
     def call(method: str, template_path: str, path: str, status: int, body: Any = None) -> dict[str, Any]:
         path, _, query = path.partition("?")
         params = dict(part.split("=", 1) for part in query.split("&")) if query else None
-        r = api.post(path, body) if method == "POST" else api.get(path, query=params)
+        if method == "GET":
+            r = api.get(path, query=params)
+        else:
+            r = api.put(path, body) if method == "PUT" else api.post(path, body)
         assert r.status == status, (path, r)
         check(declared_model(method, template_path, status), r.body)
         seen.add((method, template_path))
@@ -231,6 +237,23 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
             "GET", "/invoices/{invoiceId}/payments", f"/invoices/{target['id']}/payments?limit=1", 200
         )
         assert listed["nextToken"] is not None
+    # Profiles and the document (spec section 12); the document is binary, in a declared type.
+    from tests.api.test_documents import SELLER, fake_render
+    from tests.builders import profile_body
+
+    profile_route = "/billing-accounts/{billingAccountId}"
+    call("PUT", profile_route, f"/billing-accounts/{account}", 200, profile_body())
+    call("GET", profile_route, f"/billing-accounts/{account}", 200)
+    call("GET", profile_route + "/profile-revisions", f"/billing-accounts/{account}/profile-revisions", 200)
+    import credit_memos.documents
+
+    monkeypatch.setattr(credit_memos.documents, "render", fake_render, raising=False)
+    document_route = "/credit-memos/{creditMemoId}/document"
+    with environment(dict(SELLER, DOCUMENT_ARCHIVE_DIR=str(tmp_path))):
+        r = api.get(f"/credit-memos/{memo['id']}/document")
+    declared = DOCUMENT["paths"][document_route]["get"]["responses"]["200"]["content"]
+    assert r.status == 200 and r.headers["Content-Type"] in declared, r
+    seen.add(("GET", document_route))
     assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
         "a route was not exercised"
     )

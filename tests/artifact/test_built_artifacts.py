@@ -187,3 +187,19 @@ def test_the_layer_ships_the_models_of_the_services_the_package_calls_and_no_oth
     }
     # clients come from botocore alone: boto3's resource layer and s3transfer stay out of a cold start
     assert result["boto3"] == []
+
+
+def test_only_the_document_function_packages_the_rendering_libraries(packaged: Packaged) -> None:
+    """No other function's package, nor the layer, holds a rendering library (spec section 12)."""
+    from tests.template.test_documents_function import rendering_libraries
+
+    names = {re.sub(r"[-_.]+", "-", name).lower() for name in rendering_libraries()}
+
+    def carried(folder: Path) -> set[str]:
+        found = {re.sub(r"[-_.]+", "-", p.name.split("-")[0]).lower() for p in folder.iterdir()}
+        return found & names
+
+    for logical_id in FUNCTION_IDS:
+        if logical_id != "RenderCreditMemoDocumentFunction":
+            assert carried(packaged.function_dir(logical_id)) == set(), logical_id
+    assert carried(packaged.layer_python) == set()

@@ -28,6 +28,13 @@ from credit_memos.domain.documents import (
     PaymentAllocation,
     PaymentReferenceClaim,
 )
+from credit_memos.domain.profiles import (
+    BillingAccountProfile,
+    ProfileAddress,
+    ProfileDetails,
+    ProfileRevision,
+    revise_profile,
+)
 from credit_memos.domain.refunds import CreditMemoRefund, RefundAllocation, RefundReferenceClaim
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
@@ -625,3 +632,33 @@ def test_refund_records_and_claims_read_back_and_list_in_commit_order(repo: Repo
     rest = repo.list_memo_refunds("cm-1", 5, first.next_token)
     assert [(r.id, len(r.line_allocations)) for r in rest.items] == [("rfd-2", 40)]
     assert [r.id for r in repo.list_memo_refunds("cm-2", 5, None).items] == ["rfd-3"]
+
+
+# ------------------------------------------------------------------ profiles (section 12)
+
+
+def _profile(account: str, name: str, current: BillingAccountProfile | None = None) -> BillingAccountProfile:
+    details = ProfileDetails(name, ProfileAddress("Hauptstraße 1", "Berlin", "10115", "DE"), language="de")
+    profile = revise_profile(current, account, details, now="2026-12-06T12:00:00.000Z", created_by="alice")
+    assert profile is not None
+    return profile
+
+
+def test_profile_revisions_are_kept_and_the_current_one_guards_the_next(repo: Repository) -> None:
+    first = _profile("acct-1", "Erste GmbH")
+    repo.commit(Changes(creates=[first, ProfileRevision(first)]))
+    read = repo.read(profile_ids=["acct-1"]).profiles["acct-1"]
+    assert read == first
+    second = _profile("acct-1", "Zweite GmbH", read)
+    repo.commit(Changes(updates=[second], creates=[ProfileRevision(second)]))
+    racing = _profile("acct-1", "Dritte GmbH", read)  # read before the second: stale
+    with pytest.raises(ConflictingWrite):
+        repo.commit(Changes(updates=[racing], creates=[ProfileRevision(racing)]))
+    assert repo.read(profile_ids=["acct-1"]).profiles["acct-1"].details.name == "Zweite GmbH"
+    page = repo.list_profile_revisions("acct-1", 1, None)
+    assert [p.details.name for p in page.items] == ["Erste GmbH"] and page.next_token
+    rest = repo.list_profile_revisions("acct-1", 1, page.next_token)
+    assert [(p.details.name, p.revision, p.created_by) for p in rest.items] == [("Zweite GmbH", 2, "alice")]
+    with pytest.raises(ValidationError):
+        repo.list_profile_revisions("acct-2", 1, page.next_token)
+    assert repo.list_profile_revisions("acct-2", 10, None).items == []

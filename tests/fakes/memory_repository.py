@@ -40,6 +40,8 @@ from credit_memos.adapters.dynamodb.keys import (
     account_partition,
     history_partition,
     payments_partition,
+    profile_key,
+    profile_revision_key,
     refunds_partition,
 )
 from credit_memos.adapters.dynamodb.summary_store import document_state
@@ -58,6 +60,7 @@ from credit_memos.domain.documents import (
     claim_id,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim, refund_claim_id
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError
@@ -79,6 +82,8 @@ _KINDS: dict[type, str] = {
     PaymentReferenceClaim: "claim",
     CreditMemoRefund: "refund",
     RefundReferenceClaim: "refund-claim",
+    BillingAccountProfile: "profile",
+    ProfileRevision: "profile revision",
 }
 
 CommitHook = Callable[["MemoryRepository", Changes], None]
@@ -129,6 +134,7 @@ class MemoryRepository:
         payment_references: Sequence[tuple[str, str]] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
         if series is not None:
@@ -141,6 +147,7 @@ class MemoryRepository:
             ("claim", [claim_id(*ref) for ref in payment_references], snapshot.claims),
             ("refund", refund_ids, snapshot.refunds),
             ("refund-claim", [refund_claim_id(*ref) for ref in refund_references], snapshot.refund_claims),
+            ("profile", profile_ids, snapshot.profiles),
         ):
             for ident in dict.fromkeys(ids):
                 stored = self._documents.get((kind, ident))
@@ -292,6 +299,29 @@ class MemoryRepository:
 
     def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", refunds_partition(credit_memo_id), limit, next_token)
+
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """The adapter's consistent Query of the account's profile partition, in its token format."""
+        partition = profile_key(billing_account_id)["pk"]
+        revisions = sorted(
+            (
+                (profile_revision_key(billing_account_id, s.doc.profile.revision)["sk"], s.doc.profile)
+                for s in self._documents.values()
+                if isinstance(s.doc, ProfileRevision)
+                and s.doc.profile.billing_account_id == billing_account_id
+            ),
+            key=lambda pair: pair[0],
+        )
+        if next_token is not None:
+            start = decode_token(next_token, partition)
+            if set(start) != {"pk", "sk"} or start["pk"]["S"] != partition:
+                raise invalid_token()
+            revisions = [pair for pair in revisions if pair[0] > start["sk"]["S"]]
+        page = revisions[:limit]
+        token = None
+        if len(page) == limit:
+            token = encode_token({"pk": {"S": partition}, "sk": {"S": page[-1][0]}}, partition)
+        return Page(copy.deepcopy([profile for _, profile in page]), token)
 
     # ------------------------------------------------------------ for tests
 

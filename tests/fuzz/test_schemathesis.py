@@ -107,7 +107,11 @@ _STATEFUL_CODES = {
         "HAS_ACTIVE_APPLICATIONS",
         "DUPLICATE_REFERENCE",
         "ALREADY_REVERSED",
+        "HAS_ACTIVE_REFUNDS",
         "IDEMPOTENCY_KEY_IN_USE",
+        # A document's parties as stored (the buyer's profile, the seller's settings; section 12).
+        "PROFILE_INCOMPLETE",
+        "NOT_REPRESENTABLE",
     },
 }
 _UNSTATABLE_422 = (
@@ -130,6 +134,8 @@ _UNSTATABLE_422 = (
     # A body's invoiceLineId names no line of the (real) invoice in the path: a reference to
     # stored state, like a 404 (the spec makes it a 422).
     "has no line",
+    # The same invoice twice in one write-off (JSON Schema's uniqueItems compares whole items).
+    "is named twice",
 )
 
 
@@ -221,8 +227,13 @@ def stored_ids(server_url: str) -> dict[str, str]:
         f"{server_url}/invoices/{invoice['id']}/actions/record-payment",
         {"amount": "1.00", "paymentReference": "fuzz-wire"},
     )
+    refund = _post(
+        f"{server_url}/credit-memos/{memo['id']}/actions/refund",
+        {"amount": "1.00", "refundReference": "fuzz-ach"},
+    )
     return {
         "paymentId": payment["id"],
+        "refundId": refund["id"],
         "invoiceId": invoice["id"],
         "creditMemoId": memo["id"],
         "creditMemoLineId": memo["lines"][0]["id"],

@@ -23,7 +23,7 @@ from credit_memos.api.runtime import get_dynamodb_client
 from infra.local.api_gateway import RouteMatch, Router
 from tests.api.test_access_routes import APPROVER, OPERATOR
 from tests.api.test_storage_faults import SCENARIOS
-from tests.builders import invoice_body
+from tests.builders import invoice_body, profile_body
 from tests.harness import Api
 from tests.harness import template as harness_template
 from tests.template.test_template import (
@@ -164,7 +164,9 @@ def test_writers_put_items_by_kind_and_touch_nothing_else(translated: dict[str, 
         (put,) = [s for s in found if "dynamodb:PutItem" in as_list(s["Action"])]
         assert as_list(put["Action"]) == ["dynamodb:PutItem"]
         assert as_list(put["Resource"]) == [TABLE_ARN]
-        assert {"IDEMPOTENCY", "OUTBOX"} <= leading_keys(put), fid
+        # Every writer but the profile writer (profiles emit no events) also puts outbox items.
+        always = {"IDEMPOTENCY"} if fid == PROFILE_WRITER else {"IDEMPOTENCY", "OUTBOX"}
+        assert always <= leading_keys(put), fid
         # Reads by key stay unconditioned; nothing else touches items.
         others = [s for s in found if s is not put]
         assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
@@ -180,6 +182,18 @@ def test_the_publisher_replay_and_summarizer_touch_only_their_items(
     assert {a for s in table_statements for a in as_list(s["Action"])} == actions
     for statement in table_statements:
         assert leading_keys(statement) == kinds
+
+
+PROFILE_WRITER = "PutBillingAccountProfileFunction"
+
+
+def test_the_profile_writer_puts_only_profiles(translated: dict[str, Any]) -> None:
+    found = role_statements(translated, PROFILE_WRITER)
+    (put,) = [s for s in found if "dynamodb:PutItem" in as_list(s["Action"])]
+    assert as_list(put["Action"]) == ["dynamodb:PutItem"]
+    assert leading_keys(put) == {"PROFILE", "IDEMPOTENCY"}
+    others = [s for s in found if s is not put]
+    assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
 
 
 def test_every_role_that_puts_items_carries_the_ledger_deny(translated: dict[str, Any]) -> None:
@@ -496,6 +510,19 @@ def test_each_role_allows_exactly_the_item_writes_its_operation_sends(
         assert sent, name
         found = emitted.setdefault(match.route.function, set())
         found |= {(action, pk.split("#", 1)[0]) for action, pk in sent}
+    # Setting a profile is the one writer reached by PUT.
+    sent.clear()
+    get_dynamodb_client().meta.events.register(
+        "provide-client-params.dynamodb", record, unique_id="item-kinds"
+    )
+    try:
+        response = api.put(
+            "/billing-accounts/acct-kinds", profile_body(), headers={"Idempotency-Key": "profile"}
+        )
+    finally:
+        get_dynamodb_client().meta.events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
+    assert response.status == 200 and sent, response
+    emitted[PROFILE_WRITER] = {(action, pk.split("#", 1)[0]) for action, pk in sent}
     assert sorted(emitted) == writers(translated)
     for fid, kinds in sorted(emitted.items()):
         assert role_item_writes(translated, fid) == kinds, fid

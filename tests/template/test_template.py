@@ -435,6 +435,8 @@ def test_api_gateway_logging_role_is_opt_in_and_only_pushes_logs(template: dict[
 @pytest.mark.parametrize("fid", TABLE_FUNCTIONS)
 def test_least_privilege(template: dict[str, Any], fid: str) -> None:
     grants = granted_statements(fid, functions(template)[fid])
+    if fid == DOCUMENT_FUNCTION:  # its archive grants: test_the_document_function_issues_documents_once
+        grants = [(actions, resources) for actions, resources in grants if not actions <= DOCUMENT_ACTIONS]
     assert grants, f"{fid} has no access to the table"
     allowed = READ_ACTIONS if fid in READ_ONLY_TABLE_FUNCTIONS else WRITE_ACTIONS
     for actions, resources in grants:
@@ -447,6 +449,41 @@ def test_least_privilege(template: dict[str, Any], fid: str) -> None:
             assert is_table or is_index, f"{fid}: resource {resource!r} is not the table or its indexes"
 
 
+DOCUMENT_FUNCTION = "RenderCreditMemoDocumentFunction"
+DOCUMENT_ACTIONS = {"s3:getobject", "s3:putobject", "s3:listbucket"}
+
+
+def test_the_document_function_issues_documents_once(template: dict[str, Any]) -> None:
+    """Issued documents (spec section 12): read and put under credit-notes/ of the Object Lock
+    archive, by this function only; no delete, no retention or legal-hold change."""
+    documents = {"Fn::Sub": "${ArchiveBucket.Arn}/credit-notes/*"}
+    for fid, fn in functions(template).items():
+        statements = [
+            statement
+            for policy in as_list(fn["Properties"].get("Policies", []))
+            if isinstance(policy, dict) and "Statement" in policy
+            for statement in as_list(policy["Statement"])
+        ]
+        s3 = [
+            ({str(a).lower() for a in as_list(s["Action"])}, as_list(s["Resource"]))
+            for s in statements
+            if any(str(a).startswith("s3:") for a in as_list(s.get("Action", [])))
+        ]
+        if fid != DOCUMENT_FUNCTION:
+            assert s3 == [], fid
+            continue
+        assert s3 == [
+            ({"s3:getobject", "s3:putobject"}, [documents]),
+            ({"s3:listbucket"}, [{"Fn::GetAtt": ["ArchiveBucket", "Arn"]}]),
+        ]
+    variables = functions(template)[DOCUMENT_FUNCTION]["Properties"]["Environment"]["Variables"]
+    assert variables["DOCUMENT_ARCHIVE_BUCKET"] == {"Ref": "ArchiveBucket"}
+    lock = template["Resources"]["ArchiveBucket"]["Properties"]["ObjectLockConfiguration"]
+    assert lock["Rule"]["DefaultRetention"]["Mode"] == "COMPLIANCE"
+    binary = template["Resources"][API]["Properties"]["BinaryMediaTypes"]
+    assert {"application~1pdf", "*~1*"} == set(binary)
+
+
 def test_read_functions_are_the_get_only_ones() -> None:
     assert {
         "ReadInvoicesFunction",
@@ -455,6 +492,8 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadAccountSummaryFunction",
         "ListInvoicePaymentsFunction",
         "ReadCreditMemoRefundsFunction",
+        "ReadBillingAccountProfileFunction",
+        "RenderCreditMemoDocumentFunction",
     } == READ_ONLY_FUNCTIONS
 
 
@@ -712,7 +751,7 @@ def test_http_event_matches_a_route_of_its_function(template: dict[str, Any], pa
     query = event["queryStringParameters"]
     assert event["multiValueQueryStringParameters"] == ({k: [v] for k, v in query.items()} if query else None)
 
-    if method == "POST":
+    if method in ("POST", "PUT"):
         assert event["headers"]["Content-Type"] == "application/json"
         assert 1 <= len(event["headers"]["Idempotency-Key"]) <= 255
         assert isinstance(event["body"], str)

@@ -38,6 +38,8 @@ STREAMS_ARN = {"Fn::Sub": f"${{{TABLE}.Arn}}/stream/*"}
 BUS_ARN = {"Fn::GetAtt": ["CreditMemoEventBus", "Arn"]}
 LEDGER_DENY = {"Ref": "LedgerNeverExpiresPolicy"}
 ARCHIVE_OBJECTS_ARN = {"Fn::Sub": "${ArchiveBucket.Arn}/*"}
+# The issued credit note documents in the archive bucket (the document function's only).
+DOCUMENTS_ARN = {"Fn::Sub": "${ArchiveBucket.Arn}/credit-notes/*"}
 
 # The only managed policies a role may carry: logs to its own group, X-Ray segments, and
 # CodeDeploy's role for Lambda (it shifts aliases and reads the alarms).
@@ -143,7 +145,7 @@ def test_no_statement_grants_a_wildcard_resource_but_log_delivery(translated: di
             for resource in granted:
                 # The list indexes (a reader queries GSI3/GSI4, or GSI1/GSI2 while a table
                 # migrates), this table's streams and the archive's objects are the only patterns.
-                if resource in (INDEXES_ARN, STREAMS_ARN, ARCHIVE_OBJECTS_ARN):
+                if resource in (INDEXES_ARN, STREAMS_ARN, ARCHIVE_OBJECTS_ARN, DOCUMENTS_ARN):
                     continue
                 assert "*" not in json.dumps(resource), f"{name}: {action} on {resource}"
 
@@ -151,8 +153,17 @@ def test_no_statement_grants_a_wildcard_resource_but_log_delivery(translated: di
 @pytest.mark.parametrize("fid", sorted(EXPECTED_FUNCTIONS))
 def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, Any], fid: str) -> None:
     granted = grants(role_of(translated, fid))
-    if fid == "ReadApplicationsFunction":  # one record by key: no index
+    if fid == "ReadBillingAccountProfileFunction":  # the profile by key, its revisions' partition
+        assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:Query": [TABLE_ARN]}
+    elif fid == "ReadApplicationsFunction":  # one record by key: no index
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN]}
+    elif fid == "RenderCreditMemoDocumentFunction":  # documents by key, issued once in the archive
+        assert granted == {
+            "dynamodb:BatchGetItem": [TABLE_ARN],
+            "s3:GetObject": [DOCUMENTS_ARN],
+            "s3:PutObject": [DOCUMENTS_ARN],
+            "s3:ListBucket": [{"Fn::GetAtt": ["ArchiveBucket", "Arn"]}],
+        }
     elif fid == "ReadAccountSummaryFunction":  # one summary item by key
         assert granted == {"dynamodb:GetItem": [TABLE_ARN]}
     elif fid in READ_ONLY_FUNCTIONS:

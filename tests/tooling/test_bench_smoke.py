@@ -29,6 +29,7 @@ SECTIONS = {
     "numbering",
     "summary",
     "local_server",
+    "documents",
 }
 
 pytestmark = pytest.mark.integration

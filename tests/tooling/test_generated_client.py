@@ -37,8 +37,12 @@ def client_package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleT
     out = tmp_path_factory.mktemp("client")
     venv_bin = Path(sys.executable).parent
     generate = [str(venv_bin / "openapi-python-client"), "generate", "--path", str(OPENAPI)]
+    # The credit note document is bytes (PDF or XML): the generator's type for any binary answer.
+    config = out / "config.json"
+    binary = {"application/pdf": "application/octet-stream", "application/xml": "application/octet-stream"}
+    config.write_text(json.dumps({"content_type_overrides": binary}))
     run = subprocess.run(
-        [*generate, "--meta", "none", "--output-path", str(out / PACKAGE)],
+        [*generate, "--meta", "none", "--config", str(config), "--output-path", str(out / PACKAGE)],
         capture_output=True,
         text=True,
         timeout=120,

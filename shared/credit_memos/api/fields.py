@@ -212,3 +212,33 @@ DocumentNumber = Annotated[str, Field(min_length=1, max_length=64, examples=["CM
 
 PageLimit = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 NextToken = Annotated[str, Field(max_length=MAX_TOKEN_LENGTH)]
+
+
+def _assigned_country(code: str) -> str:
+    from credit_memos.country_table import COUNTRIES
+
+    if code not in COUNTRIES:
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def _country_schema(schema: dict[str, Any]) -> None:
+    # Evaluated only when the document is generated: the table is not read on a request's path.
+    from credit_memos.country_table import COUNTRIES
+
+    schema["enum"] = sorted(COUNTRIES)
+    schema["description"] = "An ISO 3166-1 alpha-2 code (one ISO has assigned)."
+
+
+# ISO 3166-1 alpha-2, upper case; a code ISO has not assigned is refused too (country_table).
+CountryCode = Annotated[
+    str,
+    Field(pattern=r"^[A-Z]{2}$", examples=["DE"], json_schema_extra=_country_schema),
+    AfterValidator(_assigned_country),
+]
+
+
+# An address as RFC 5322 writes it, checked only for its shape (one @, no spaces).
+EmailAddress = Annotated[
+    str, Field(min_length=3, max_length=MAX_TEXT, pattern=r"^[^@\s]+@[^@\s]+$", examples=["ap@example.com"])
+]

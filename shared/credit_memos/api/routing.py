@@ -66,7 +66,9 @@ class Body(Param):
 
 
 class Response[T]:
-    """A route's answer (Powertools' ``Response`` arguments); a ``str`` body is sent as it is."""
+    """A route's answer (Powertools' ``Response`` arguments); a ``str`` body is sent as it is, a
+    ``bytes`` body base64-encoded with ``isBase64Encoded`` (API Gateway's binary responses), as
+    Powertools sends it."""
 
     def __init__(
         self,
@@ -83,10 +85,16 @@ class Response[T]:
 
     def proxy_result(self) -> dict[str, Any]:
         """The API Gateway REST proxy result, as Powertools builds it (multi-value headers)."""
+        body: Any = self.body
+        binary = isinstance(body, bytes)
+        if binary:
+            import base64
+
+            body = base64.b64encode(body).decode("ascii")
         return {
             "statusCode": self.status_code,
-            "body": self.body,
-            "isBase64Encoded": False,
+            "body": body,
+            "isBase64Encoded": binary,
             "multiValueHeaders": {name: [value] for name, value in self.headers.items()},
         }
 
@@ -300,8 +308,8 @@ def validated_arguments(
 
 
 class HttpRouter:
-    """Routes declared with ``@app.get`` / ``@app.post``; :meth:`resolve` answers an API Gateway
-    REST proxy event. ``handle_error`` turns any exception (RouteNotFound, RequestValidationError,
+    """Routes declared with ``@app.get`` / ``@app.post`` / ``@app.put``; :meth:`resolve` answers an
+    API Gateway REST proxy event. ``handle_error`` turns any exception (RouteNotFound, RequestValidationError,
     what a route raised) into the response; ``read_body`` reads a route's body."""
 
     def __init__(
@@ -328,6 +336,9 @@ class HttpRouter:
 
     def post(self, path: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
         return self.route(path, "POST", **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[RouteFunction], RouteFunction]:
+        return self.route(path, "PUT", **options)
 
     def match(self, method: str, path: str) -> tuple[HttpRoute, dict[str, str]] | None:
         # Powertools tries static routes before dynamic ones, each in declaration order.

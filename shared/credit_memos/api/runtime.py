@@ -128,3 +128,6 @@ def reset() -> None:
     get_dynamodb_client.cache_clear()
     _default_service.cache_clear()
     get_access_policy.cache_clear()
+    from credit_memos.api.documents import document_tools
+
+    document_tools.cache_clear()

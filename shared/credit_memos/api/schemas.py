@@ -86,6 +86,7 @@ class CreateInvoiceRequest(_Request):
     settlementLevel: SettlementLevel | None = None
     invoiceDate: IsoDate | None = None
     dueDate: IsoDate | None = None
+    invoiceNumber: Text | None = None
     lines: list[InvoiceLineRequest] = Field(min_length=1, max_length=MAX_LINES)
 
     def command(self) -> "CreateInvoice":
@@ -98,6 +99,7 @@ class CreateInvoiceRequest(_Request):
             settlement_level=self.settlementLevel,
             invoice_date=self.invoiceDate,
             due_date=self.dueDate,
+            invoice_number=self.invoiceNumber,
             lines=tuple(
                 InvoiceLineInput(
                     line.chargeAmount, line.taxAmount, line.productId, line.productName, line.description

@@ -24,6 +24,7 @@ class CreateInvoice(Command):
     settlement_level: SettlementLevel | None = None
     invoice_date: str | None = None
     due_date: str | None = None
+    invoice_number: str | None = None
 
 
 @dataclass(frozen=True)

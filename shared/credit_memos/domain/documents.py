@@ -117,6 +117,8 @@ class Invoice:
     created_by: str | None = None
     # Set on a document read from a list, whose lines are not read: how many it has.
     listed_line_count: int | None = None
+    # The number the billing system printed on it (a credit note refers to it; spec section 12).
+    invoice_number: str | None = None
 
     @property
     def line_count(self) -> int:

@@ -27,6 +27,7 @@ def create(uow: UnitOfWork, command: commands.CreateInvoice) -> Result:
         now=uow.now,
     )
     set_created_by([invoice], command.actor)
+    invoice.invoice_number = command.invoice_number
     uow.create(invoice)
     uow.events.invoice_created(invoice)
     return Result(201, InvoiceView.of(invoice))

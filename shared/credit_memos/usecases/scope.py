@@ -38,6 +38,7 @@ class ScopedRepository:
         snapshot.claims = {i: c for i, c in snapshot.claims.items() if c.invoice_id in visible}
         # A refund record carries its memo's account; a claim is read with its memo.
         snapshot.refunds = {i: r for i, r in snapshot.refunds.items() if self._sees(r.billing_account_id)}
+        snapshot.profiles = {i: p for i, p in snapshot.profiles.items() if self._sees(i)}
         return snapshot
 
     def _visible_invoices(self, invoice_ids: set[str], consistent: bool) -> set[str]:

@@ -80,6 +80,7 @@ class UnitOfWork:
         payment_references: Sequence[tuple[str, str]] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
         number_series: bool = False,
     ) -> Snapshot:
         """One consistent read of what the rule needs (``number_series``: of a memo it may post)."""
@@ -92,6 +93,7 @@ class UnitOfWork:
             payment_references=payment_references,
             refund_ids=refund_ids,
             refund_references=refund_references,
+            profile_ids=profile_ids,
             series=self.settings.number_prefix if number_series else None,
             idempotency=key,
             consistent=True,

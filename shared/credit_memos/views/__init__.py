@@ -17,6 +17,7 @@ from credit_memos.views.documents import (
     InvoiceView,
     TaxView,
 )
+from credit_memos.views.profiles import AddressView, BillingAccountProfilePage, BillingAccountProfileView
 from credit_memos.views.records import (
     ApplicationPage,
     ApplicationsResult,
@@ -31,9 +32,12 @@ from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffRes
 
 __all__ = [
     "AccountSummaryView",
+    "AddressView",
     "ApplicationPage",
     "ApplicationView",
     "ApplicationsResult",
+    "BillingAccountProfilePage",
+    "BillingAccountProfileView",
     "CreditMemoLineView",
     "CreditMemoPage",
     "CreditMemoRefundPage",

@@ -62,6 +62,11 @@ class InvoiceView(View):
     created_at: str
     updated_at: str
     created_by: str | None = Field(description=CREATED_BY)
+    invoice_number: str | None = Field(
+        None,
+        description="The number the billing system printed on the invoice (null if none was given); "
+        "omitted in list responses.",
+    )
     lines: list[InvoiceLineView] | None = Field(None, description="Omitted in list responses.")
 
     @classmethod
@@ -78,6 +83,7 @@ class InvoiceView(View):
             *("total_converted_neg_amount", "net_credits_applied", "net_payments_applied"),
         )
         if with_lines:
+            fields["invoice_number"] = invoice.invoice_number
             fields["lines"] = [
                 dict(
                     id=line.id,

@@ -1,5 +1,5 @@
-"""Domain objects <-> their items: documents, application entries, payment records, claims and
-number series (a document's lines: ``line_chunks``)."""
+"""Domain objects <-> their items: documents, application entries, payment records, claims, number
+series and billing account profiles (a document's lines: ``line_chunks``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from credit_memos.adapters.dynamodb.keys import (
     memo_key,
     payment_key,
     payments_partition,
+    profile_key,
+    profile_revision_key,
     series_key,
 )
 from credit_memos.domain.documents import (
@@ -35,6 +37,12 @@ from credit_memos.domain.documents import (
     PaymentAllocation,
     PaymentReferenceClaim,
     TaxDetail,
+)
+from credit_memos.domain.profiles import (
+    BillingAccountProfile,
+    ProfileAddress,
+    ProfileDetails,
+    ProfileRevision,
 )
 from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import InternalError
@@ -69,6 +77,8 @@ def document_item(doc: Document) -> dict[str, Any]:
     else:
         data = as_dict(doc)
     if isinstance(doc, Invoice):
+        if data["invoice_number"] is None:
+            del data["invoice_number"]  # most invoices have none: their items stay as they were
         key, entity = invoice_key(doc.id), "Invoice"
         by_account = account_partition("INVOICE", doc.billing_account_id)
         by_status = account_partition("INVOICE", doc.billing_account_id, doc.status)
@@ -171,10 +181,62 @@ def claim_from_item(data: dict[str, Any]) -> PaymentReferenceClaim:
     )
 
 
+PROFILE_ENTITY = "BillingAccountProfile"
+PROFILE_REVISION_ENTITY = "BillingAccountProfileRevision"
+
+
+def profile_item(profile: BillingAccountProfile | ProfileRevision) -> dict[str, Any]:
+    """The current profile, or one revision of it: the same attributes under its own key."""
+    current = profile if isinstance(profile, BillingAccountProfile) else profile.profile
+    details = as_dict(current.details)
+    details["address"] = _without_none(details["address"])
+    data = _without_none(details) | {
+        "billing_account_id": current.billing_account_id,
+        "revision": current.revision,
+        "created_at": current.created_at,
+        "created_by": current.created_by,
+        "version": profile.version,
+    }
+    if isinstance(profile, ProfileRevision):
+        key = profile_revision_key(current.billing_account_id, current.revision)
+        return _without_none(data) | key | {"entity": PROFILE_REVISION_ENTITY}
+    return _without_none(data) | profile_key(current.billing_account_id) | {"entity": PROFILE_ENTITY}
+
+
+def profile_from_item(data: dict[str, Any]) -> BillingAccountProfile:
+    address = data["address"]
+    details = ProfileDetails(
+        name=data["name"],
+        address=ProfileAddress(
+            line1=address["line1"],
+            city=address["city"],
+            postal_code=address["postal_code"],
+            country=address["country"],
+            line2=address.get("line2"),
+            country_subdivision=address.get("country_subdivision"),
+        ),
+        email=data.get("email"),
+        language=data.get("language", "en"),
+        vat_id=data.get("vat_id"),
+        legal_registration_id=data.get("legal_registration_id"),
+    )
+    return BillingAccountProfile(
+        billing_account_id=data["billing_account_id"],
+        details=details,
+        revision=as_int(data["revision"]),
+        created_at=data["created_at"],
+        created_by=data.get("created_by"),
+        version=as_int(data.get("version", 0)),
+    )
+
+
 def stored_item(doc: Stored) -> dict[str, Any]:
-    """The item of anything a unit of work writes (documents, payment and refund records, claims)."""
+    """The item of anything a unit of work writes (documents, payment and refund records, claims,
+    profiles)."""
     from credit_memos.adapters.dynamodb.refund_items import refund_claim_item, refund_item
 
+    if isinstance(doc, BillingAccountProfile | ProfileRevision):
+        return profile_item(doc)
     if isinstance(doc, InvoicePayment):
         return payment_item(doc)
     if isinstance(doc, PaymentReferenceClaim):

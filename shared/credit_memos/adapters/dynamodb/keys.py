@@ -61,6 +61,19 @@ def series_key(prefix: str) -> dict[str, str]:
     return {"pk": f"SERIES#{prefix}", "sk": "SERIES"}
 
 
+def profile_key(billing_account_id: str) -> dict[str, str]:
+    """A billing account's current profile (its newest revision)."""
+    return {"pk": f"PROFILE#{billing_account_id}", "sk": "PROFILE"}
+
+
+PROFILE_REVISION_PREFIX = "REVISION#"
+
+
+def profile_revision_key(billing_account_id: str, revision: int) -> dict[str, str]:
+    """One revision of a billing account's profile, beside the current one (written once)."""
+    return {"pk": f"PROFILE#{billing_account_id}", "sk": f"{PROFILE_REVISION_PREFIX}{revision:08d}"}
+
+
 def summary_key(billing_account_id: str) -> dict[str, str]:
     """An account's summary totals (the materialised view of docs/design.md "Account summary")."""
     return {"pk": f"ACCOUNT#{billing_account_id}", "sk": "SUMMARY"}

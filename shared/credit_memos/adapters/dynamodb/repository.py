@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credit_memos.adapters.dynamodb.attribute_codec import serialize
+from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
 from credit_memos.adapters.dynamodb.document_items import (
+    PROFILE_ENTITY,
     claim_from_item,
     document_from_item,
     payment_from_item,
+    profile_from_item,
     series_from_item,
     series_item,
 )
@@ -29,6 +31,7 @@ from credit_memos.adapters.dynamodb.item_size import estimated_size
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
     PENDING_INDEX,
+    PROFILE_REVISION_PREFIX,
     Index,
     claim_key,
     entry_key,
@@ -40,12 +43,14 @@ from credit_memos.adapters.dynamodb.keys import (
     payment_key,
     pending_partition,
     pending_shard,
+    profile_key,
     refund_claim_key,
     refund_key,
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
 from credit_memos.adapters.dynamodb.refund_items import refund_claim_from_item, refund_from_item
+from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.errors import ServiceUnavailable, ValidationError
@@ -54,6 +59,7 @@ from credit_memos.ports import (
     Changes,
     ConflictingWrite,
     IdempotencyRecordExists,
+    Page,
     Snapshot,
 )
 
@@ -110,6 +116,7 @@ class DynamoDbRepository(IndexQueries):
         payment_references: Sequence[tuple[str, str]] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
+        profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         documents = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
         documents += [memo_key(m) for m in dict.fromkeys(memo_ids)]
@@ -120,6 +127,7 @@ class DynamoDbRepository(IndexQueries):
         keys += [claim_key(*ref) for ref in dict.fromkeys(payment_references)]
         keys += [refund_key(r) for r in dict.fromkeys(refund_ids)]
         keys += [refund_claim_key(*ref) for ref in dict.fromkeys(refund_references)]
+        keys += [profile_key(a) for a in dict.fromkeys(profile_ids)]
         if series is not None:
             keys.append(series_key(series))
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
@@ -153,6 +161,9 @@ class DynamoDbRepository(IndexQueries):
             elif entity == "RefundReferenceClaim":
                 refund_claim = refund_claim_from_item(data)
                 snapshot.refund_claims[refund_claim.id] = refund_claim
+            elif entity == PROFILE_ENTITY:
+                profile = profile_from_item(data)
+                snapshot.profiles[profile.billing_account_id] = profile
             elif entity == "IdempotencyRecord":
                 record = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
@@ -207,6 +218,32 @@ class DynamoDbRepository(IndexQueries):
             chunks = {key: {} for key in torn}
         raise ServiceUnavailable("the documents are being changed by other requests; retry the request")
 
+    def list_profile_revisions(self, billing_account_id: str, limit: int, next_token: str | None) -> Page:
+        """The account's profile revisions, oldest first: a consistent Query of its partition."""
+        partition = profile_key(billing_account_id)["pk"]
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :revision)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": partition},
+                ":revision": {"S": PROFILE_REVISION_PREFIX},
+            },
+            "Limit": limit,
+            "ConsistentRead": True,
+        }
+        if next_token is not None:
+            start = decode_token(next_token, partition)
+            if set(start) != {"pk", "sk"} or start["pk"]["S"] != partition:
+                raise invalid_token()
+            request["ExclusiveStartKey"] = start
+        try:
+            response = self._client.query(**request)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error) from error
+        items = [profile_from_item(deserialize(item)) for item in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return Page(items, encode_token(last, partition) if last else None)
+
     # ------------------------------------------------------------ writes
 
     def commit(self, unit: Changes) -> None:
@@ -248,6 +285,8 @@ class DynamoDbRepository(IndexQueries):
                 "ExpressionAttributeValues": {":now": {"N": str(self._epoch())}},
             }
             items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
+        if not items and not unit.events:
+            return  # a request that changed nothing (a profile set to what it says) writes nothing
         # Each item's size once: a serialization of a 300-line document is not free.
         sizes = [estimated_size(item) for _, _, item in items]
         if unit.events:
