@@ -3,22 +3,18 @@ warm first rendering and an archived answer for memos of 1 and 300 lines.
 
 Cold start: a new process imports the function and answers one first rendering of a new memo
 (``cold_start``'s child, the environment ``make run`` gives the function: the local folder archive
-and the sample seller); it needs the renderers (``credit_memos.documents.render``) and is skipped,
-saying so, without them. Warm: in this process, each sample a new Posted memo's first document
-(rendered and stored: the rendering's time) and then the same again (the archive's answer). Without
-the renderers a stand-in returns fixed bytes: the rows then measure the endpoint alone, and say so.
+and the sample seller). Warm: in this process, each sample a new Posted memo's first document
+(rendered and stored: the rendering's time) and then the same again (the archive's answer).
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 from infra.bench.context import Bench, new_account, new_key
 from infra.bench.report import Section, median
@@ -30,16 +26,6 @@ PROFILE = {
     "address": {"line1": "Hauptstraße 1", "city": "Berlin", "postalCode": "10115", "country": "DE"},
     "vatId": "DE123456789",
 }
-
-
-def _renderer_present() -> bool:
-    import credit_memos.documents
-
-    return hasattr(credit_memos.documents, "render")
-
-
-def _stand_in(note: Any, document_format: str) -> bytes:
-    return b"%PDF-1.7 stand-in\n" if document_format == "pdf" else b"<?xml version='1.0'?><stand-in/>"
 
 
 def _posted_memo(bench: Bench, lines: int) -> str:
@@ -122,43 +108,28 @@ def run(bench: Bench) -> Section:
             ("cpu_ms", "CPU ms"),
         ],
     )
-    import credit_memos.documents
     from credit_memos.api.documents import document_tools
     from credit_memos.settings import get_settings
 
     from infra.local.lambda_runtime import SAMPLE_SELLER
 
-    real = _renderer_present()
     saved = dict(os.environ)
-    stand_in = (
-        contextlib.nullcontext()
-        if real
-        else mock.patch.object(credit_memos.documents, "render", _stand_in, create=True)
-    )
-    with tempfile.TemporaryDirectory() as archive, stand_in:
+    with tempfile.TemporaryDirectory() as archive:
         os.environ.update(SAMPLE_SELLER | {"DOCUMENT_ARCHIVE_DIR": archive})
         get_settings.cache_clear()
         document_tools.cache_clear()
         try:
-            if real:
-                bench.log("  documents: cold start")
-                section.rows.append(_cold(bench, max(1, samples // 2)))
+            bench.log("  documents: cold start")
+            section.rows.append(_cold(bench, max(1, samples // 2)))
             for lines in (1, 300):
                 bench.log(f"  documents: warm, {lines} lines")
                 section.rows.append(_warm(bench, lines, samples, "pdf"))
-            if real:
-                section.rows.append(_warm(bench, 300, samples, "ubl"))
+            section.rows.append(_warm(bench, 300, samples, "ubl"))
         finally:
             os.environ.clear()
             os.environ.update(saved)
             get_settings.cache_clear()
             document_tools.cache_clear()
-    if not real:
-        section.notes.append(
-            "credit_memos.documents.render is not in this checkout: the cold start is skipped, and the "
-            "warm rows use a stand-in renderer (fixed bytes), so they measure the endpoint without "
-            "rendering (the memo's reads, the buyer's profile, the archive's write and read)."
-        )
     section.notes.append(
         "first rendering: a new Posted memo's first request (rendered, stored in the archive, here the "
         "local folder); archived answer: the same request again (the memo's read and the archive's read)."
