@@ -10,7 +10,7 @@ from pathlib import Path
 from infra.local.template import REPO_ROOT
 
 DOCUMENT_FOLDER = "render_credit_memo_document"
-# What a credit note renderer may use (besides what its requirements.txt names).
+# What a credit note renderer may use (besides what its requirements.in names).
 RENDERING_LIBRARIES = frozenset(
     {"fpdf2", "fpdf", "reportlab", "factur-x", "facturx", "pypdf", "pikepdf", "lxml"}
 )
@@ -27,8 +27,11 @@ def requirement_names(path: Path) -> set[str]:
 
 
 def rendering_libraries() -> set[str]:
+    """The renderers' own libraries: those named above and what the function's requirements.in
+    asks for (their locked dependencies may include what the layer has too, e.g. urllib3, pinned
+    to the same version by the dev lock)."""
     return set(RENDERING_LIBRARIES) | requirement_names(
-        REPO_ROOT / "functions" / DOCUMENT_FOLDER / "requirements.txt"
+        REPO_ROOT / "functions" / DOCUMENT_FOLDER / "requirements.in"
     )
 
 

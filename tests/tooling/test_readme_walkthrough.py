@@ -38,12 +38,16 @@ def _json_lines(output: str) -> list[dict[str, Any]]:
     return found
 
 
-def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str) -> None:
+def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str, tmp_path: Path) -> None:
     script = walkthrough()
     assert "B=http://127.0.0.1:3000\n" in script
     script = script.replace("B=http://127.0.0.1:3000\n", f"B={base_url}\n", 1)
     run = subprocess.run(
-        ["bash", "-e", "-o", "pipefail", "-c", script], capture_output=True, text=True, timeout=300
+        ["bash", "-e", "-o", "pipefail", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
     )
     assert run.returncode == 0, run.stderr + run.stdout
     answers = _json_lines(run.stdout)
@@ -60,5 +64,10 @@ def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str) 
     assert total == Decimal("230.00")
     assert (converted, credits, payments) == (Decimal("-100.00"), Decimal("133.00"), Decimal("0.00"))
     assert Decimal(final["balance"]) == total - converted - credits - payments == Decimal("197.00")
+    refund = [a for a in answers if a.get("refundReference") == "ACH-0007"][-1]
+    assert (refund["type"], refund["amount"], refund["creditMemoBalance"]) == ("Refund", "10.00", "15.00")
+    written_off = next(a for a in answers if "results" in a)["results"][0]
+    assert written_off["success"] and written_off["creditMemo"]["totalAmountWithTax"] == "96.00"
+    assert (tmp_path / "credit-note.pdf").read_bytes().startswith(b"%PDF-")
     memo = next(a for a in answers if a.get("id", "").startswith("cm_") and a.get("status") == "Voided")
     assert (memo["balance"], memo["netCreditsApplied"]) == ("0.00", "0.00")
