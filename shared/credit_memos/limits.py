@@ -47,6 +47,9 @@ MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
+# One domain event as EventBridge counts a PutEvents entry (its limit): a write whose event could
+# never be published is refused before anything is written.
+MAX_EVENT_BYTES = 256 * 1024
 
 # The README's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
 DESCRIBED: tuple[tuple[str, object], ...] = (
@@ -75,4 +78,8 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
     ("request body nesting (levels)", MAX_JSON_DEPTH),
     ("applies per settlement execution", MAX_PLAN_ITEMS),
+    (
+        "one domain event as EventBridge counts it (bytes; a write whose event is larger is a 422)",
+        f"{MAX_EVENT_BYTES:,}",
+    ),
 )

@@ -2,9 +2,10 @@
 
 The stream publisher confirms each OUTBOX item after EventBridge accepted its events. What it
 could not deliver (EventBridge down longer than the stream keeps records, a batch sent to the
-failure queue) stays pending in the table; :func:`replay` publishes it, in per-document sequence
-order, and confirms it. A replay run twice delivers nothing the second time; an event the
-publisher delivered but had not yet confirmed goes out again, and consumers deduplicate by
+failure queue, writes held behind a quarantined one) stays pending in the table; :func:`replay`
+reads it a window at a time, publishes it in per-document sequence order, and confirms it. A
+replay run twice delivers nothing the second time; an event the publisher delivered but had not
+yet confirmed goes out again, and consumers deduplicate by
 ``detail.eventId`` (delivery is at least once).
 """
 
@@ -88,13 +89,16 @@ def in_sequence_order(writes: Sequence[PendingWrite]) -> list[PendingWrite]:
 
 @dataclass
 class ReplayReport:
-    """What one replay run found and did (counts, and the ids that failed)."""
+    """What one replay run found and did (counts, and the writes it could not deliver)."""
 
     pending: int = 0
     writes_published: int = 0  # published and confirmed by this run
     events_published: int = 0
     already_confirmed: int = 0
-    failed: list[str] = field(default_factory=list)
+    held: int = 0  # left pending behind a quarantined write of one of their documents
+    failed: list[str] = field(default_factory=list)  # refused for now (EventBridge down): stopped
+    quarantined: list[str] = field(default_factory=list)  # refused for good: quarantined
+    complete: bool = True  # False: stopped early (refusal, time), run again
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -102,34 +106,84 @@ class ReplayReport:
             "writesPublished": self.writes_published,
             "eventsPublished": self.events_published,
             "alreadyConfirmed": self.already_confirmed,
+            "held": self.held,
             "failed": self.failed,
+            "quarantined": self.quarantined,
+            "complete": self.complete,
         }
 
 
-def replay(store: OutboxStore, publisher: EventBridgePublisher, *, dry_run: bool = False) -> ReplayReport:
-    """Publish and confirm every pending write, in per-document sequence order.
+def quarantine(store: OutboxStore, write: PendingWrite, reason: str) -> bool:
+    """Set aside a write EventBridge refuses every time and hold its documents' later writes."""
+    logger.warning("outbox write quarantined", extra={"outbox": write.key["pk"], "reason": reason})
+    store.hold(write.documents)
+    return store.quarantine(write.key, reason, write.documents)
 
-    Stops at the first write EventBridge does not accept (the writes after it could be later
-    events of the same documents): run it again when EventBridge is back.
+
+def replay(
+    store: OutboxStore,
+    publisher: EventBridgePublisher,
+    *,
+    dry_run: bool = False,
+    out_of_time: Callable[[], bool] = lambda: False,
+    observe: Callable[[PendingWrite, str], None] = lambda write, outcome: None,
+) -> ReplayReport:
+    """Publish and confirm every pending write, in per-document sequence order, a window at a time.
+
+    A write EventBridge refuses for good is quarantined, and every later write of its documents
+    (and, transitively, of the documents those share) is held: it stays pending until the
+    quarantined write is released or discarded; everything else flows. A refusal that may pass
+    (EventBridge down, throttling) stops the run, as does ``out_of_time``: run it again, it starts
+    from what is still pending. ``observe`` hears each write's outcome (published, held,
+    quarantined, listed in a dry run). A complete run releases the documents nothing holds any more.
     """
     report = ReplayReport()
-    writes = in_sequence_order(store.pending())
-    report.pending = len(writes)
-    if dry_run:
-        return report
-    for write in writes:
-        try:
-            publisher.publish(write.events, write.committed_at)
-        except PublishFailed as error:
-            report.failed.append(write.key["pk"])
-            logger.warning("replay stopped", extra={"outbox": write.key["pk"], "reason": str(error)})
-            break
-        report.events_published += len(write.events)
-        if store.confirm(write.key):
-            report.writes_published += 1
-        else:
-            # The stream publisher confirmed it meanwhile: delivered twice, deduplicated downstream.
-            report.already_confirmed += 1
+    blocked = set().union(*(w.documents for w in store.quarantined()))
+    for window in store.pending_windows():
+        held_now: set[str] = set()
+        for write in in_sequence_order(window):
+            if out_of_time():
+                report.complete = False
+                return report
+            report.pending += 1
+            if write.documents & blocked:
+                blocked |= write.documents
+                held_now |= write.documents
+                report.held += 1
+                observe(write, "held")
+                continue
+            if dry_run:
+                observe(write, "listed")
+                continue
+            try:
+                if write.malformed:
+                    raise PublishFailed(write.malformed, permanent=True)
+                publisher.publish(write.events, write.committed_at)
+            except PublishFailed as error:
+                if not error.permanent:
+                    report.failed.append(write.key["pk"])
+                    report.complete = False
+                    logger.warning("replay stopped", extra={"outbox": write.key["pk"], "reason": str(error)})
+                    return report
+                quarantine(store, write, str(error))
+                blocked |= write.documents
+                report.quarantined.append(write.key["pk"])
+                observe(write, "quarantined")
+                continue
+            report.events_published += len(write.events)
+            if store.confirm(write.key):
+                report.writes_published += 1
+            else:
+                # The stream publisher confirmed it meanwhile: delivered twice, deduplicated downstream.
+                report.already_confirmed += 1
+            observe(write, "published")
+        if held_now and not dry_run:
+            store.hold(held_now)
+    if not dry_run:
+        # What the held item names beyond what this pass found blocked waits on nothing now (the
+        # quarantine is read again: a write the publisher quarantined meanwhile keeps its hold).
+        blocked |= set().union(*(w.documents for w in store.quarantined()))
+        store.release_held(store.held_documents() - blocked)
     return report
 
 
@@ -140,10 +194,11 @@ def replay_with(
     events_client: Any = None,
     dry_run: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    out_of_time: Callable[[], bool] = lambda: False,
 ) -> ReplayReport:
     """:func:`replay` on ``settings``' table and bus (the events client: one built from ``settings``)."""
     if events_client is None:
         events_client = create_client(settings.region, settings.eventbridge_endpoint_url)
     store = OutboxStore(dynamodb_client, settings.table_name, sleep=sleep)
     publisher = EventBridgePublisher(events_client, settings.event_bus_name, sleep=sleep)
-    return replay(store, publisher, dry_run=dry_run)
+    return replay(store, publisher, dry_run=dry_run, out_of_time=out_of_time)
