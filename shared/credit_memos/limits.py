@@ -45,6 +45,9 @@ MAX_JSON_DEPTH = 32
 # Settlement (Step Functions): pairs applied by one execution, documents read while planning.
 MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
+# Plans one execution makes, each continuing where the last stopped (history and state size);
+# a settlement still truncated after them ends with a ``nextToken`` another execution starts from.
+MAX_SETTLEMENT_ROUNDS = 4
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
 # One domain event as EventBridge counts a PutEvents entry (its limit): a write whose event could

@@ -63,8 +63,8 @@ WRITES: dict[str, set[str]] = {
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
 ITEM_KEEPERS: dict[str, tuple[set[str], set[str]]] = {
-    PUBLISHER: ({"dynamodb:UpdateItem"}, {"OUTBOX"}),
-    REPLAYER: ({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
+    PUBLISHER: ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
+    REPLAYER: ({"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
     SUMMARIZER: (
         {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         {"ACCOUNT", "SUMMARY"},

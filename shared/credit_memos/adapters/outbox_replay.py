@@ -17,6 +17,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +121,89 @@ def quarantine(store: OutboxStore, write: PendingWrite, reason: str) -> bool:
     return store.quarantine(write.key, reason, write.documents)
 
 
+# Confirmations of one window sent at once: each is its own conditional UpdateItem.
+CONFIRM_CONCURRENCY = 8
+
+
+class _Run:
+    """One replay pass: what is blocked so far, the report, and the writes of the current window."""
+
+    def __init__(
+        self,
+        store: OutboxStore,
+        publisher: EventBridgePublisher,
+        dry_run: bool,
+        observe: Callable[[PendingWrite, str], None],
+    ) -> None:
+        self.store, self.publisher, self.dry_run, self.observe = store, publisher, dry_run, observe
+        self.report = ReplayReport()
+        # Documents behind a quarantined write, and (transitively) behind a write held for one.
+        self.blocked: set[str] = set().union(*(w.documents for w in store.quarantined()))
+
+    def window(self, writes: list[PendingWrite], out_of_time: Callable[[], bool]) -> bool:
+        """Publish one window in sequence order; False if the run must stop there."""
+        held: set[str] = set()
+        published: list[PendingWrite] = []
+        try:
+            for write in in_sequence_order(writes):
+                if out_of_time():
+                    return False
+                self.report.pending += 1
+                if write.documents & self.blocked:
+                    self.blocked |= write.documents
+                    held |= write.documents
+                    self.report.held += 1
+                    self.observe(write, "held")
+                elif self.dry_run:
+                    self.observe(write, "listed")
+                elif self._publish(write):
+                    published.append(write)
+                elif self.report.failed:
+                    return False
+            return True
+        finally:
+            self._confirm(published)
+            if held and not self.dry_run:
+                self.store.hold(held)
+
+    def _publish(self, write: PendingWrite) -> bool:
+        """True once published; a refusal for good quarantines the write, one for now is ``failed``."""
+        try:
+            if write.malformed:
+                raise PublishFailed(write.malformed, permanent=True)
+            self.publisher.publish(write.events, write.committed_at)
+        except PublishFailed as error:
+            if not error.permanent:
+                self.report.failed.append(write.key["pk"])
+                logger.warning("replay stopped", extra={"outbox": write.key["pk"], "reason": str(error)})
+                return False
+            quarantine(self.store, write, str(error))
+            self.blocked |= write.documents
+            self.report.quarantined.append(write.key["pk"])
+            self.observe(write, "quarantined")
+            return False
+        self.report.events_published += len(write.events)
+        return True
+
+    def _confirm(self, writes: list[PendingWrite]) -> None:
+        if not writes:
+            return
+        with ThreadPoolExecutor(max_workers=min(CONFIRM_CONCURRENCY, len(writes))) as pool:
+            confirmed = list(pool.map(lambda write: self.store.confirm(write.key), writes))
+        for write, done in zip(writes, confirmed, strict=True):
+            if done:
+                self.report.writes_published += 1
+            else:
+                # The stream publisher confirmed it meanwhile: delivered twice, deduplicated downstream.
+                self.report.already_confirmed += 1
+            self.observe(write, "published")
+
+    def release_what_nothing_holds(self) -> None:
+        # The quarantine is read again: a write the publisher quarantined meanwhile keeps its hold.
+        self.blocked |= set().union(*(w.documents for w in self.store.quarantined()))
+        self.store.release_held(self.store.held_documents() - self.blocked)
+
+
 def replay(
     store: OutboxStore,
     publisher: EventBridgePublisher,
@@ -137,54 +221,14 @@ def replay(
     from what is still pending. ``observe`` hears each write's outcome (published, held,
     quarantined, listed in a dry run). A complete run releases the documents nothing holds any more.
     """
-    report = ReplayReport()
-    blocked = set().union(*(w.documents for w in store.quarantined()))
+    run = _Run(store, publisher, dry_run, observe)
     for window in store.pending_windows():
-        held_now: set[str] = set()
-        for write in in_sequence_order(window):
-            if out_of_time():
-                report.complete = False
-                return report
-            report.pending += 1
-            if write.documents & blocked:
-                blocked |= write.documents
-                held_now |= write.documents
-                report.held += 1
-                observe(write, "held")
-                continue
-            if dry_run:
-                observe(write, "listed")
-                continue
-            try:
-                if write.malformed:
-                    raise PublishFailed(write.malformed, permanent=True)
-                publisher.publish(write.events, write.committed_at)
-            except PublishFailed as error:
-                if not error.permanent:
-                    report.failed.append(write.key["pk"])
-                    report.complete = False
-                    logger.warning("replay stopped", extra={"outbox": write.key["pk"], "reason": str(error)})
-                    return report
-                quarantine(store, write, str(error))
-                blocked |= write.documents
-                report.quarantined.append(write.key["pk"])
-                observe(write, "quarantined")
-                continue
-            report.events_published += len(write.events)
-            if store.confirm(write.key):
-                report.writes_published += 1
-            else:
-                # The stream publisher confirmed it meanwhile: delivered twice, deduplicated downstream.
-                report.already_confirmed += 1
-            observe(write, "published")
-        if held_now and not dry_run:
-            store.hold(held_now)
+        if not run.window(window, out_of_time):
+            run.report.complete = False
+            return run.report
     if not dry_run:
-        # What the held item names beyond what this pass found blocked waits on nothing now (the
-        # quarantine is read again: a write the publisher quarantined meanwhile keeps its hold).
-        blocked |= set().union(*(w.documents for w in store.quarantined()))
-        store.release_held(store.held_documents() - blocked)
-    return report
+        run.release_what_nothing_holds()
+    return run.report
 
 
 def replay_with(
