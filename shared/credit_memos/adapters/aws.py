@@ -20,10 +20,11 @@ from typing import Any
 
 DYNAMODB = "dynamodb"
 EVENTBRIDGE = "events"
+S3 = "s3"  # the invariant checker reads the change archive
 # Not called by this package: Powertools' Tracer (aws-xray-sdk) creates an X-Ray client for its
 # sampling rules when it runs outside Lambda's environment.
 XRAY = "xray"
-SERVICES = (DYNAMODB, EVENTBRIDGE, XRAY)
+SERVICES = (DYNAMODB, EVENTBRIDGE, S3, XRAY)
 # The operations the package calls, per service: the built layer keeps only these of a service's
 # model (and the shapes they reach), without documentation, as botocore parses a client's whole
 # model when it creates the client. None keeps the whole model (X-Ray's client is Powertools',
@@ -40,6 +41,7 @@ OPERATIONS: dict[str, tuple[str, ...] | None] = {
         "UpdateItem",
     ),
     EVENTBRIDGE: ("PutEvents",),
+    S3: ("GetObject", "ListObjectsV2"),
     XRAY: None,
 }
 
