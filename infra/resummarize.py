@@ -142,7 +142,10 @@ def drain(repair: Repair, queue_url: str, *, sqs: Any, streams: Any) -> int:
             for message in messages:
                 try:
                     accounts = accounts_of(
-                        json.loads(message["Body"]), streams=streams, repository=repair.repository
+                        json.loads(message["Body"]),
+                        streams=streams,
+                        repository=repair.repository,
+                        failed_accounts=repair.store.failed_accounts,
                     )
                 except (ValueError, NotReadable, ClientError, BotoCoreError) as error:
                     progress.note(f"message {message['MessageId']} left in the queue: {error}")
