@@ -96,15 +96,17 @@ REPLAYER = "ReplayEventsFunction"
 # The account summary's stream consumer (docs/design.md "Account summary").
 SUMMARIZER = "SummarizeAccountsFunction"
 CHECKER = "CheckInvariantsFunction"
+RECONCILER = "ReconcileSummariesFunction"
 STREAM_CONSUMERS = (PUBLISHER, SUMMARIZER)
 # Run on a schedule, invoked by nobody else.
-SCHEDULED = (CHECKER,)
+SCHEDULED = (CHECKER, RECONCILER)
 WORKER_FUNCTIONS: dict[str, str] = {
     PLANNER: "plan_account_credits",
     PUBLISHER: "publish_events",
     REPLAYER: "replay_events",
     SUMMARIZER: "summarize_accounts",
     CHECKER: "check_invariants",
+    RECONCILER: "reconcile_summaries",
 }
 ALL_FUNCTIONS: dict[str, str] = EXPECTED_FUNCTIONS | WORKER_FUNCTIONS
 # Functions that touch the table (the publisher reads the stream only, through its event source).
