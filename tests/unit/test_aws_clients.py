@@ -56,7 +56,7 @@ def test_clients_are_created_only_through_the_aws_module_for_its_services() -> N
 
 def test_a_service_outside_the_list_is_refused() -> None:
     with pytest.raises(ValueError, match="SERVICES"):
-        aws.create_client("s3", region="us-east-1", endpoint_url=None, config=Config())
+        aws.create_client("sqs", region="us-east-1", endpoint_url=None, config=Config())
     client = aws.create_client(aws.DYNAMODB, region="eu-west-1", endpoint_url=None, config=Config())
     assert client.meta.region_name == "eu-west-1"
     assert client.meta.service_model.service_name == "dynamodb"

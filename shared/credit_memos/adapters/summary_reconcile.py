@@ -67,6 +67,8 @@ def differences(expected: AccountTotals, stored: AccountTotals | None) -> list[s
 
 @dataclass
 class ReconcileReport:
+    """The accounts one run recomputed, and what differed for each that still did on a second read."""
+
     accounts: list[str] = field(default_factory=list)
     differences: dict[str, list[str]] = field(default_factory=dict)
 
