@@ -109,9 +109,14 @@ def sample_accounts(
     now = now or datetime.now(UTC)
     keys: list[str] = []
     for day in (now - timedelta(days=1), now):
-        prefix = f"changes/{day:%Y/%m/%d}/"
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        # Plain calls, not a paginator: the layer keeps only the operations' models.
+        request: dict[str, Any] = {"Bucket": bucket, "Prefix": f"changes/{day:%Y/%m/%d}/"}
+        while True:
+            page = s3.list_objects_v2(**request)
             keys += [o["Key"] for o in page.get("Contents", [])]
+            if not page.get("IsTruncated"):
+                break
+            request["ContinuationToken"] = page["NextContinuationToken"]
     accounts: set[str] = set()
     for key in sorted(keys)[-SAMPLED_OBJECTS:]:
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
