@@ -2,8 +2,10 @@
 
 PutEvents takes at most 10 entries and 256 KB per call, and may accept some
 entries of a call and refuse others (``FailedEntryCount``). Refused entries are
-sent again a few times; if some still fail, ``PublishFailed`` tells the caller
-(the stream publisher fails that stream record, so Lambda delivers it again).
+sent again a few times; if some still fail, ``PublishFailed`` tells the caller, with
+``permanent`` when the refusal is about the entry itself (too large, malformed: it is not sent
+again, and the caller quarantines the write) rather than the bus (throttling, outage: the stream
+publisher fails that stream record, so Lambda delivers it again).
 Entries accepted before a failure may thus be published twice: consumers
 deduplicate by ``detail.eventId``.
 """
