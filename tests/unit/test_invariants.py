@@ -24,6 +24,18 @@ def test_documents_after_applies_at_both_levels_break_nothing() -> None:
     assert check(plain, D("20.00")) == []
 
 
+def test_a_negative_invoice_line_before_and_after_its_conversion_breaks_nothing() -> None:
+    invoice = make_invoice("100.00", "-80.00", level="InvoiceLine")
+    assert check(invoice) == []
+
+    memo, entry = rules.convert(invoice)  # applied back to the invoice
+
+    assert entry is not None
+    applied = sum((r.amount for r in entry.records if r.type == "Applied"), D(0))
+    assert check(invoice, applied) == []
+    assert check(memo, applied) == []
+
+
 def test_a_memo_balance_that_is_not_its_total_minus_its_applications_is_found() -> None:
     memo = make_memo("80.00")
     memo.balance = D("75.00")

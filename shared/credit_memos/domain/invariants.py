@@ -85,7 +85,7 @@ def _invoice_lines(invoice: Invoice, _: Decimal | None) -> Iterator[str]:
         )
         if line.balance != expected:
             yield f"line {line.id} balance {line.balance} is not {expected}"
-        if line.balance < 0:
+        if line.balance < 0 and not line.is_negative:  # a negative line's balance is, until converted
             yield f"line {line.id} balance {line.balance} is below 0"
     total = sum((line.balance for line in invoice.lines), ZERO)
     if invoice.lines and total != invoice.balance:
