@@ -20,6 +20,7 @@ from tests.harness import Api
 from tests.harness import template as harness_template
 from tests.template.test_template import (
     API,
+    CHECKER,
     EXPECTED_FUNCTIONS,
     PLANNER,
     PUBLISHER,
@@ -190,7 +191,7 @@ def test_the_publisher_replay_and_summarizer_touch_only_their_items(
 
 
 def test_every_role_that_puts_items_carries_the_ledger_deny(translated: dict[str, Any]) -> None:
-    putting = {*WRITES, SUMMARIZER}
+    putting = {*WRITES, SUMMARIZER, CHECKER}  # the checker puts its checkpoint
     for fid in sorted({*EXPECTED_FUNCTIONS, *WORKER_FUNCTIONS}):
         role = role_of(translated, fid)
         has_deny = LEDGER_DENY in role["Properties"].get("ManagedPolicyArns", [])
