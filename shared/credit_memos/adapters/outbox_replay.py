@@ -137,8 +137,25 @@ class _Run:
     ) -> None:
         self.store, self.publisher, self.dry_run, self.observe = store, publisher, dry_run, observe
         self.report = ReplayReport()
-        # Documents behind a quarantined write, and (transitively) behind a write held for one.
-        self.blocked: set[str] = set().union(*(w.documents for w in store.quarantined()))
+        # Per document, the lowest sequence number that waits: from a quarantined write on, and
+        # (transitively) from a write held for one. Its earlier writes still go out.
+        self.blocked: dict[str, int] = {}
+        for write in store.quarantined():
+            self._block(write)
+
+    def _block(self, write: PendingWrite) -> None:
+        numbers = _sequences(write)
+        for document in write.documents:
+            # A write whose events cannot be read blocks its documents from the start.
+            number = numbers.get(document, 0)
+            self.blocked[document] = min(self.blocked.get(document, number), number)
+
+    def _waits(self, write: PendingWrite) -> bool:
+        numbers = _sequences(write)
+        return any(
+            document in self.blocked and numbers.get(document, 0) > self.blocked[document]
+            for document in write.documents
+        )
 
     def window(self, writes: list[PendingWrite], out_of_time: Callable[[], bool]) -> bool:
         """Publish one window in sequence order; False if the run must stop there."""
@@ -149,8 +166,8 @@ class _Run:
                 if out_of_time():
                     return False
                 self.report.pending += 1
-                if write.documents & self.blocked:
-                    self.blocked |= write.documents
+                if self._waits(write):
+                    self._block(write)
                     held |= write.documents
                     self.report.held += 1
                     self.observe(write, "held")
@@ -178,7 +195,7 @@ class _Run:
                 logger.warning("replay stopped", extra={"outbox": write.key["pk"], "reason": str(error)})
                 return False
             quarantine(self.store, write, str(error))
-            self.blocked |= write.documents
+            self._block(write)
             self.report.quarantined.append(write.key["pk"])
             self.observe(write, "quarantined")
             return False
@@ -200,8 +217,9 @@ class _Run:
 
     def release_what_nothing_holds(self) -> None:
         # The quarantine is read again: a write the publisher quarantined meanwhile keeps its hold.
-        self.blocked |= set().union(*(w.documents for w in self.store.quarantined()))
-        self.store.release_held(self.store.held_documents() - self.blocked)
+        for write in self.store.quarantined():
+            self._block(write)
+        self.store.release_held(self.store.held_documents() - set(self.blocked))
 
 
 def replay(
