@@ -17,6 +17,8 @@
 #   make execute STATE_MACHINE=ApplyAccountCredits INPUT='{"billingAccountId":"..."}' [EXECUTE_ARGS=--start-db]
 #   make replay  republish every domain event not yet delivered (REPLAY_ARGS='--stack-name STACK --dry-run')
 #   make resummarize  repair account summaries (RESUMMARIZE_ARGS='--stack-name STACK --from-queue' or 'ACCOUNT...')
+#   make quarantine  list, show, release or discard quarantined events (QUARANTINE_ARGS='list --stack-name STACK')
+#   make check-invariants  check the documents changed since the last check (CHECK_ARGS='--stack-name STACK')
 #   make migrate  convert a table's items to the current form (MIGRATE_ARGS='--stack-name STACK --dry-run')
 #   make verify-archive  prove the change archive complete and in order (VERIFY_ARCHIVE_ARGS='--stack-name STACK')
 #                (each needs --stack-name or --table; docs/operations.md "Operator commands")
@@ -56,6 +58,8 @@ BENCH_ARGS ?=
 EXECUTE_ARGS ?=
 REPLAY_ARGS ?=
 RESUMMARIZE_ARGS ?=
+QUARANTINE_ARGS ?= list
+CHECK_ARGS ?=
 MIGRATE_ARGS ?=
 ASL_VALIDATOR_VERSION := 4.0.0
 # Build tools, kept out of the dev venv: the SAM CLI (with Lambda's Runtime Interface Emulator
@@ -88,7 +92,7 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize migrate verify-archive test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize quarantine check-invariants migrate verify-archive test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -142,6 +146,12 @@ replay: venv
 
 resummarize: venv
 	$(PY) -m infra.resummarize $(RESUMMARIZE_ARGS)
+
+quarantine: venv
+	$(PY) -m infra.outbox_quarantine $(QUARANTINE_ARGS)
+
+check-invariants: venv
+	$(PY) -m infra.check_invariants $(CHECK_ARGS)
 
 verify-archive: venv
 	$(PY) -m infra.archive verify $(VERIFY_ARCHIVE_ARGS)

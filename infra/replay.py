@@ -6,9 +6,12 @@ the bus: ``--stack-name`` (its outputs), or ``--table`` / ``--event-bus`` (or ``
 ``EVENT_BUS_NAME``; ``DYNAMODB_ENDPOINT_URL``, ``EVENTBRIDGE_ENDPOINT_URL`` for local endpoints):
 ``infra/operator_target.py``. Safe to run at any time and again, and resumable by running it again: a
 confirmed write is never published again, so a second run delivers only what the first did not.
+It reads the pending writes a window at a time (memory stays flat at any backlog). A write
+EventBridge refuses for good is quarantined and its documents' later writes held
+(``python -m infra.outbox_quarantine`` lists, releases or discards it).
 ``--dry-run`` lists the pending writes (one JSON line each) and publishes nothing. Prints the
-report as a JSON line; exit status 0 when every pending write went out, 1 when EventBridge refused
-one (run it again). In AWS, ReplayEventsFunction does the same
+report as a JSON line; exit status 0 when the run went through, 1 when EventBridge refused a write
+for now (run it again). In AWS, ReplayEventsFunction does the same
 (docs/orchestration-and-events.md "Replaying events").
 """
 
@@ -21,29 +24,10 @@ from typing import Any
 
 from credit_memos.adapters.dynamodb.outbox_store import OutboxStore, PendingWrite
 from credit_memos.adapters.eventbridge import EventBridgePublisher
-from credit_memos.adapters.outbox_replay import in_sequence_order, replay
+from credit_memos.adapters.outbox_replay import replay
 
 from infra import operator_target
 from infra.progress import Progress
-
-
-class _CountedStore:
-    """The outbox store, keeping the pending writes it found (the dry run's listing, the total)."""
-
-    def __init__(self, store: OutboxStore, progress: Progress) -> None:
-        self._store = store
-        self._progress = progress
-        self.writes: list[PendingWrite] = []
-
-    def pending(self) -> list[PendingWrite]:
-        self.writes = list(self._store.pending())
-        self._progress.total = len(self.writes)
-        return self.writes
-
-    def confirm(self, key: dict[str, str]) -> bool:
-        confirmed = self._store.confirm(key)
-        self._progress.advance()
-        return confirmed
 
 
 def _listing(write: PendingWrite) -> dict[str, Any]:
@@ -64,16 +48,18 @@ def main(argv: list[str] | None = None) -> int:
     target = operator_target.resolve_or_exit(parser, args, event_bus=True)
     assert target.table is not None and target.event_bus is not None
     progress = Progress("replay", unit="writes")
-    store = _CountedStore(OutboxStore(target.client("dynamodb"), target.table), progress)
-    publisher = EventBridgePublisher(target.client("events"), target.event_bus)
-    report = replay(store, publisher, dry_run=args.dry_run)  # type: ignore[arg-type]
-    if args.dry_run:
-        for write in in_sequence_order(store.writes):
+
+    def observe(write: PendingWrite, outcome: str) -> None:
+        if outcome == "listed":
             print(json.dumps(_listing(write)))
-    else:
-        progress.finish()
+        progress.advance()
+
+    store = OutboxStore(target.client("dynamodb"), target.table)
+    publisher = EventBridgePublisher(target.client("events"), target.event_bus)
+    report = replay(store, publisher, dry_run=args.dry_run, observe=observe)
+    progress.finish()
     print(json.dumps(report.as_dict()))
-    return 1 if report.failed else 0
+    return 0 if report.complete else 1
 
 
 if __name__ == "__main__":

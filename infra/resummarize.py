@@ -22,14 +22,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from credit_memos.adapters.dynamodb.repository import DynamoDbRepository
-from credit_memos.adapters.dynamodb.summary_store import MAX_GROUP, SummaryStore, document_state
-from credit_memos.domain.summary import DocumentState, account_groups, is_newer
-from credit_memos.limits import MAX_PAGE_SIZE
+from credit_memos.adapters.dynamodb.summary_store import MAX_GROUP, SummaryStore
+from credit_memos.adapters.summary_reconcile import account_states
+from credit_memos.domain.summary import account_groups, is_newer
 
 from infra import operator_target
 from infra.progress import Progress
@@ -41,29 +40,10 @@ VISIBILITY_SECONDS = 900
 RECEIVE_WAIT_SECONDS = 1
 
 
-def _states(repository: DynamoDbRepository, account: str) -> Iterator[DocumentState]:
-    for kind in ("invoice", "memo"):
-        token: str | None = None
-        while True:
-            if kind == "invoice":
-                page = repository.list_invoices(account, None, MAX_PAGE_SIZE, token)
-            else:
-                page = repository.list_credit_memos(account, None, MAX_PAGE_SIZE, token)
-            ids = [doc.id for doc in page.items]
-            snapshot = repository.read(
-                invoice_ids=ids if kind == "invoice" else (), memo_ids=ids if kind == "memo" else ()
-            )
-            yield from (document_state(invoice) for invoice in snapshot.invoices.values())
-            yield from (document_state(memo) for memo in snapshot.memos.values())
-            token = page.next_token
-            if token is None:
-                break
-
-
 def resummarize(
     repository: DynamoDbRepository, store: SummaryStore, account: str, *, dry_run: bool = False
 ) -> dict[str, Any]:
-    states = list(_states(repository, account))
+    states = list(account_states(repository, account))
     applied = skipped = 0
     for group in account_groups(states, MAX_GROUP):
         if dry_run:
@@ -142,7 +122,10 @@ def drain(repair: Repair, queue_url: str, *, sqs: Any, streams: Any) -> int:
             for message in messages:
                 try:
                     accounts = accounts_of(
-                        json.loads(message["Body"]), streams=streams, repository=repair.repository
+                        json.loads(message["Body"]),
+                        streams=streams,
+                        repository=repair.repository,
+                        failed_accounts=repair.store.failed_accounts,
                     )
                 except (ValueError, NotReadable, ClientError, BotoCoreError) as error:
                     progress.note(f"message {message['MessageId']} left in the queue: {error}")

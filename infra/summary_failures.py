@@ -2,15 +2,17 @@
 
 Lambda sends a stream batch it gave up on to SummarizeAccountsFailureQueue as its position only
 (``DDBStreamBatchInfo``: stream, shard, first and last sequence number); the records themselves
-are read back from the stream, which keeps them 24 hours. Past that they are gone, and so is what
-the message could tell: :class:`NotReadable` says so. A message put on the queue by hand may name
+are read back from the stream, which keeps them 24 hours. Past that they are gone; the accounts
+then come from the failure items the consumer kept for the records it could not apply
+(``SummaryStore.failed_accounts``), and :class:`NotReadable` says so only when there are none. A
+message put on the queue by hand may name
 what to repair directly: ``billingAccountIds``, ``documentKeys`` (``INVOICE#<id>``, ``MEMO#<id>``)
 or stream ``Records`` (NEW_IMAGE).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -29,10 +31,26 @@ class NotReadable(Exception):
     """The message names no account that can be found (the reason is the message)."""
 
 
-def accounts_of(message: Mapping[str, Any], *, streams: Any, repository: DynamoDbRepository) -> set[str]:
-    """The billing accounts whose documents the message's batch (or list) names."""
+def accounts_of(
+    message: Mapping[str, Any],
+    *,
+    streams: Any,
+    repository: DynamoDbRepository,
+    failed_accounts: Callable[[str, str], set[str]] | None = None,
+) -> set[str]:
+    """The billing accounts whose documents the message's batch (or list) names: from the stream
+    while it keeps the records, then from the failure items the consumer kept
+    (``failed_accounts(first, last)``)."""
     if "DDBStreamBatchInfo" in message:
-        return set(_accounts_in_records(_batch_records(streams, message["DDBStreamBatchInfo"])))
+        info = message["DDBStreamBatchInfo"]
+        try:
+            return set(_accounts_in_records(_batch_records(streams, info)))
+        except NotReadable:
+            first, last = info.get("startSequenceNumber"), info.get("endSequenceNumber")
+            kept = failed_accounts(str(first), str(last)) if failed_accounts and first and last else set()
+            if kept:
+                return kept
+            raise
     if "billingAccountIds" in message or "billingAccountId" in message:
         accounts = message.get("billingAccountIds") or [message.get("billingAccountId")]
         return {str(a) for a in accounts if a}

@@ -3,11 +3,13 @@
 Triggered by the table's stream (NEW_IMAGE). A record whose new image has an
 ``outbox`` attribute carries the events of exactly one committed write; they go
 to the bus (``Settings.event_bus_name``, from ``EVENT_BUS_NAME``) in order, with
-``Source`` ``credit-memos`` and ``DetailType`` the event's type. A record whose events are
-not all accepted, or whose outbox is malformed, is reported in ``batchItemFailures`` (partial batch
-response); the records after it in the batch are reported too, without being
-published, so Lambda resumes from the first failure in stream order and nothing
-is published out of order or twice on that account. Records that carry no events
+``Source`` ``credit-memos`` and ``DetailType`` the event's type. A write EventBridge refuses for
+good (too large, malformed) is quarantined and its documents held: their later writes stay pending
+(held) until an operator releases or discards it (``python -m infra.outbox_quarantine``), while
+every other document's events flow. A record whose events are refused for now (throttling,
+EventBridge down) is reported in ``batchItemFailures`` (partial batch response); the records after
+it in the batch are reported too, without being published, so Lambda resumes from the first failure
+in stream order. Records that carry no events
 (and TTL removals, and the confirmations below) are done at once.
 
 Once EventBridge has accepted an OUTBOX item's events the item is confirmed (its events and
@@ -29,9 +31,10 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
     DynamoDBRecordEventName,
 )
 from credit_memos.adapters.dynamodb.keys import PENDING_INDEX
-from credit_memos.adapters.dynamodb.outbox_store import OutboxStore
-from credit_memos.adapters.eventbridge import EventBridgePublisher, create_client
-from credit_memos.adapters.outbox import decode_outbox, stream_outbox
+from credit_memos.adapters.dynamodb.outbox_store import OutboxStore, PendingWrite
+from credit_memos.adapters.eventbridge import EventBridgePublisher, PublishFailed, create_client
+from credit_memos.adapters.outbox import MalformedOutbox, decode_outbox, documents_of, stream_outbox
+from credit_memos.adapters.outbox_replay import quarantine
 from credit_memos.api import runtime
 from credit_memos.api.observability import logger, metrics, tracer
 from credit_memos.settings import Settings, get_settings
@@ -58,32 +61,74 @@ def build_store(settings: Settings, client: Any = None) -> OutboxStore:
     return OutboxStore(client if client is not None else runtime.get_dynamodb_client(), settings.table_name)
 
 
-def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher, store: OutboxStore) -> int:
-    """Publish one stream record's events; the number published."""
+class Batch:
+    """What one invocation knows across its records: the documents held, read once, when needed."""
+
+    def __init__(self, store: OutboxStore) -> None:
+        self.store = store
+        self._held: set[str] | None = None
+
+    @property
+    def held(self) -> set[str]:
+        if self._held is None:
+            self._held = self.store.held_documents()
+        return self._held
+
+
+def publish_record(record: DynamoDBRecord, publisher: EventBridgePublisher, batch: Batch) -> int:
+    """Publish one stream record's events; the number published.
+
+    A write touching a held document stays pending (held too, its documents with it); a write
+    EventBridge refuses for good is quarantined. Either way the records after it go on.
+    """
     if record.event_name == DynamoDBRecordEventName.REMOVE:
         return 0
     image = record.dynamodb.new_image if record.dynamodb else None
     # the raw image: a compressed outbox is binary, which Lambda delivers base64-encoded
     outbox = stream_outbox(record.dynamodb.raw_event.get("NewImage") or {}) if record.dynamodb else None
-    if not image or outbox is None:
+    if not image or outbox is None or "deliveryState" in image:  # quarantined or discarded
         return 0
-    events = decode_outbox(outbox)
     created = record.dynamodb.approximate_creation_date_time if record.dynamodb else None
     occurred_at = datetime.fromtimestamp(float(created), UTC) if created is not None else None
-    publisher.publish(events, occurred_at)
-    if PENDING_INDEX.pk in image:  # an OUTBOX item (events on a document item predate them)
-        try:
-            store.confirm({"pk": image["pk"], "sk": image["sk"]})
-        except Exception as error:  # delivered all the same; a replay would deliver it again
-            logger.warning("outbox item not confirmed", extra={"outbox": image["pk"], "reason": str(error)})
-            metrics.add_metric(name="OutboxConfirmFailed", unit=MetricUnit.Count, value=1)
+    if PENDING_INDEX.pk not in image:  # events on a document item (before OUTBOX items): as they come
+        events = decode_outbox(outbox)
+        publisher.publish(events, occurred_at)
+        return len(events)
+    try:
+        events, malformed = decode_outbox(outbox), None
+    except MalformedOutbox as error:
+        events, malformed = [], str(error)
+    write = PendingWrite(
+        {"pk": image["pk"], "sk": image["sk"]}, occurred_at, events, malformed, documents_of(events)
+    )
+    if write.documents & batch.held:
+        batch.store.hold(write.documents)
+        batch.held.update(write.documents)
+        metrics.add_metric(name="OutboxWritesHeld", unit=MetricUnit.Count, value=1)
+        return 0
+    try:
+        if malformed:
+            raise PublishFailed(malformed, permanent=True)
+        publisher.publish(events, occurred_at)
+    except PublishFailed as error:
+        if not error.permanent:
+            raise
+        quarantine(batch.store, write, str(error))
+        batch.held.update(write.documents)
+        metrics.add_metric(name="OutboxWritesQuarantined", unit=MetricUnit.Count, value=1)
+        return 0
+    try:
+        batch.store.confirm(write.key)
+    except Exception as error:  # delivered all the same; a replay would deliver it again
+        logger.warning("outbox item not confirmed", extra={"outbox": image["pk"], "reason": str(error)})
+        metrics.add_metric(name="OutboxConfirmFailed", unit=MetricUnit.Count, value=1)
     return len(events)
 
 
 def handle(
     event: dict[str, Any], context: Any, publisher: EventBridgePublisher, store: OutboxStore | None = None
 ) -> dict[str, Any]:
-    store = store if store is not None else build_store(get_settings())
+    batch = Batch(store if store is not None else build_store(get_settings()))
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     failed_at: list[str] = []
     published = [0]
@@ -92,7 +137,7 @@ def handle(
         if failed_at:
             raise EarlierRecordFailed(f"record {failed_at[0]} before this one failed")
         try:
-            published[0] += publish_record(record, publisher, store)
+            published[0] += publish_record(record, publisher, batch)
         except Exception as error:
             failed_at.append(str(record.dynamodb.sequence_number if record.dynamodb else "?"))
             logger.warning(

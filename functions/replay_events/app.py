@@ -3,8 +3,11 @@
 Invoked directly (``aws lambda invoke --function-name <ReplayEventsFunctionName>:live``), never by
 the API. ``{}`` publishes and confirms every pending write in per-document sequence order;
 ``{"dryRun": true}`` only counts them. Returns ``{pending, writesPublished, eventsPublished,
-alreadyConfirmed, failed}``; a non-empty ``failed`` means EventBridge refused a write and the run
-stopped there (invoke again later). The same as ``python -m infra.replay`` (docs/orchestration-and-events.md).
+alreadyConfirmed, held, failed, quarantined, complete}``; a non-empty ``failed`` means EventBridge
+refused a write for now and the run stopped there, ``complete`` false that it stopped (refusal, or
+a minute before its timeout): invoke again, it resumes from what is still pending. A write refused
+for good is quarantined (``quarantined``) and its documents' later writes ``held``. The same as
+``python -m infra.replay`` (docs/orchestration-and-events.md).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ from credit_memos.errors import ValidationError
 from credit_memos.settings import get_settings
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as PydanticError
+
+# Room left to finish the write in flight and answer: the run stops there, the next one resumes.
+STOP_BEFORE_TIMEOUT_MS = 60_000
 
 
 class ReplayRequest(BaseModel):
@@ -37,8 +43,17 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except PydanticError as error:
         raise ValidationError(f"the replay request is invalid: {error.errors()[0]['msg']}") from None
     client = runtime.get_dynamodb_client()
-    report = replay_with(get_settings(), dynamodb_client=client, dry_run=request.dryRun)
+    report = replay_with(
+        get_settings(),
+        dynamodb_client=client,
+        dry_run=request.dryRun,
+        out_of_time=lambda: context.get_remaining_time_in_millis() < STOP_BEFORE_TIMEOUT_MS,
+    )
     metrics.add_metric(name="EventsReplayed", unit=MetricUnit.Count, value=report.events_published)
+    if report.quarantined:
+        metrics.add_metric(
+            name="OutboxWritesQuarantined", unit=MetricUnit.Count, value=len(report.quarantined)
+        )
     logger.info("outbox replayed", extra=report.as_dict())
     return report.as_dict()
 

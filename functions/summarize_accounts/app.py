@@ -11,12 +11,16 @@ out-of-order records never count twice.
 
 A group that cannot be applied (throttled, conflicting, after ``MAX_APPLY_ATTEMPTS``) has its
 records reported in ``batchItemFailures``: Lambda retries the batch from the first of them, and the
-changes already applied are skipped then. Order between documents does not matter.
+changes already applied are skipped then. Order between documents does not matter. Each record not
+applied is also kept as a failure item (sequence number, account, document: ``SummaryStore.
+record_failures``), so ``python -m infra.resummarize --from-queue`` still knows which accounts to
+repair after the stream has let the batch's records go.
 """
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -71,8 +75,15 @@ def handle(event: dict[str, Any], store: SummaryStore) -> dict[str, Any]:
     # round trips to overlap rather than add up.
     with ThreadPoolExecutor(max_workers=max(1, min(APPLY_CONCURRENCY, len(groups)))) as pool:
         outcomes = list(pool.map(lambda group: _apply(store, group), groups))
+    kept: list[tuple[str, str, str]] = []  # (sequence number, account, document key) not applied
     for group, outcome in zip(groups, outcomes, strict=True):
         if isinstance(outcome, Exception):
+            kept += [
+                (sequence, state.billing_account_id, state.document_key)
+                for state in group
+                for sequence in sequences[state.document_key]
+                if sequence
+            ]
             logger.warning(
                 "summary changes not applied",
                 extra={
@@ -85,6 +96,11 @@ def handle(event: dict[str, Any], store: SummaryStore) -> dict[str, Any]:
             failures += [{"itemIdentifier": s} for state in group for s in sequences[state.document_key]]
         else:
             applied, skipped = applied + outcome[0], skipped + outcome[1]
+    if kept:
+        try:
+            store.record_failures(kept, datetime.now(UTC).isoformat(timespec="seconds"))
+        except Exception as error:  # the log line above names the accounts all the same
+            logger.warning("summary failures not kept", extra={"reason": str(error)})
     metrics.add_metric(name="SummaryChangesApplied", unit=MetricUnit.Count, value=applied)
     metrics.add_metric(name="SummaryChangesSkipped", unit=MetricUnit.Count, value=skipped)
     if failures:

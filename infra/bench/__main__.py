@@ -33,6 +33,7 @@ SECTIONS = (
     "summary",
     "local_server",
     "documents",
+    "replay_backlog",
 )
 DEFAULT_OUT = REPO_ROOT / ".local" / "bench.json"
 

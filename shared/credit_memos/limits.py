@@ -47,10 +47,17 @@ MAX_JSON_DEPTH = 32
 # Settlement (Step Functions): pairs applied by one execution, documents read while planning.
 MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
+# Plans one execution makes, each continuing where the last stopped (history and state size);
+# a settlement still truncated after them ends with a ``nextToken`` another execution starts from.
+MAX_SETTLEMENT_ROUNDS = 4
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
 # Invoices of one write-off request (spec section 10), each written off in its own transaction.
 MAX_WRITE_OFF_INVOICES = 100
+
+# One domain event as EventBridge counts a PutEvents entry (its limit): a write whose event could
+# never be published is refused before anything is written.
+MAX_EVENT_BYTES = 256 * 1024
 
 # docs/reference.md's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
 DESCRIBED: tuple[tuple[str, object], ...] = (
@@ -84,4 +91,8 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
     ("request body nesting (levels)", MAX_JSON_DEPTH),
     ("applies per settlement execution", MAX_PLAN_ITEMS),
     ("invoices per write-off request", MAX_WRITE_OFF_INVOICES),
+    (
+        "one domain event as EventBridge counts it (bytes; a write whose event is larger is a 422)",
+        f"{MAX_EVENT_BYTES:,}",
+    ),
 )

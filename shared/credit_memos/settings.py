@@ -27,6 +27,8 @@ class Settings(BaseModel):
     # The outbox publisher's bus (template: the publisher's EVENT_BUS_NAME) and a local endpoint.
     event_bus_name: str = Field("credit-memos", validation_alias="EVENT_BUS_NAME")
     eventbridge_endpoint_url: str | None = Field(None, validation_alias="EVENTBRIDGE_ENDPOINT_URL")
+    # The change archive the invariant checker reads (template: its ARCHIVE_BUCKET_NAME).
+    archive_bucket_name: str | None = Field(None, validation_alias="ARCHIVE_BUCKET_NAME")
     # Lists read the indexes GSI1/GSI2 (projection ALL) instead of GSI3/GSI4: only while a
     # deployed table migrates to the new indexes (docs/design.md "Migrating a deployed table").
     read_legacy_indexes: bool = Field(False, validation_alias="READ_LEGACY_INDEXES")

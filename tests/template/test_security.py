@@ -28,6 +28,7 @@ from tests.harness import Api
 from tests.harness import template as harness_template
 from tests.template.test_template import (
     API,
+    CHECKER,
     EXPECTED_FUNCTIONS,
     PLANNER,
     PUBLISHER,
@@ -51,8 +52,8 @@ __all__ = ["translated"]  # the fixture, shared with test_translated.py
 
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
 ITEM_KEEPERS: dict[str, tuple[set[str], set[str]]] = {
-    PUBLISHER: ({"dynamodb:UpdateItem"}, {"OUTBOX"}),
-    REPLAYER: ({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
+    PUBLISHER: ({"dynamodb:GetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
+    REPLAYER: ({"dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:UpdateItem"}, {"OUTBOX"}),
     SUMMARIZER: (
         {"dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         {"ACCOUNT", "SUMMARY"},
@@ -110,7 +111,11 @@ def test_api_gateway_invokes_the_api_functions_by_their_resource_policy(translat
     by_function: dict[str, int] = {}
     for permission in permissions:
         props = permission["Properties"]
-        # The only resource-policy grants: API Gateway, from this API's methods.
+        if props["Principal"] == "events.amazonaws.com":  # a scheduled function, by its own rule
+            (rule,) = props["SourceArn"]["Fn::GetAtt"][:1]
+            assert translated["Resources"][rule]["Properties"]["ScheduleExpression"].startswith("rate(")
+            continue
+        # The only other resource-policy grants: API Gateway, from this API's methods.
         assert props["Principal"] == "apigateway.amazonaws.com"
         assert props["Action"] == "lambda:InvokeFunction"
         assert API in json.dumps(props["SourceArn"])
@@ -197,7 +202,7 @@ def test_the_profile_writer_puts_only_profiles(translated: dict[str, Any]) -> No
 
 
 def test_every_role_that_puts_items_carries_the_ledger_deny(translated: dict[str, Any]) -> None:
-    putting = {*writers(translated), SUMMARIZER}
+    putting = {*writers(translated), SUMMARIZER, CHECKER}  # the checker puts its checkpoint
     for fid in sorted({*EXPECTED_FUNCTIONS, *WORKER_FUNCTIONS}):
         role = role_of(translated, fid)
         has_deny = LEDGER_DENY in role["Properties"].get("ManagedPolicyArns", [])

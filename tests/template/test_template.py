@@ -95,12 +95,18 @@ PUBLISHER = "PublishEventsFunction"
 REPLAYER = "ReplayEventsFunction"
 # The account summary's stream consumer (docs/design.md "Account summary").
 SUMMARIZER = "SummarizeAccountsFunction"
+CHECKER = "CheckInvariantsFunction"
+RECONCILER = "ReconcileSummariesFunction"
 STREAM_CONSUMERS = (PUBLISHER, SUMMARIZER)
+# Run on a schedule, invoked by nobody else.
+SCHEDULED = (CHECKER, RECONCILER)
 WORKER_FUNCTIONS: dict[str, str] = {
     PLANNER: "plan_account_credits",
     PUBLISHER: "publish_events",
     REPLAYER: "replay_events",
     SUMMARIZER: "summarize_accounts",
+    CHECKER: "check_invariants",
+    RECONCILER: "reconcile_summaries",
 }
 ALL_FUNCTIONS: dict[str, str] = EXPECTED_FUNCTIONS | WORKER_FUNCTIONS
 # Functions that touch the table (the publisher reads the stream only, through its event source).
@@ -603,6 +609,9 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
     assert api["Properties"]["StageName"] == {"Ref": "StageName"}
     for fid, fn in functions(template).items():
         for name, event in (fn["Properties"].get("Events") or {}).items():
+            if fid in SCHEDULED:
+                assert event["Type"] == "Schedule", f"{fid}.{name}"
+                continue
             if fid in WORKER_FUNCTIONS:
                 assert fid in STREAM_CONSUMERS and event["Type"] == "DynamoDB", f"{fid}.{name}"
                 continue

@@ -186,7 +186,8 @@ def test_the_publisher_reads_this_tables_stream_only(translated: dict[str, Any])
         "dynamodb:GetRecords": [STREAM_ARN],
         "dynamodb:GetShardIterator": [STREAM_ARN],
         "dynamodb:ListStreams": [STREAMS_ARN],
-        "dynamodb:UpdateItem": [TABLE_ARN],  # confirming a delivered outbox item
+        "dynamodb:GetItem": [TABLE_ARN],  # the documents held behind a quarantined write
+        "dynamodb:UpdateItem": [TABLE_ARN],  # confirming, quarantining, holding
         "events:PutEvents": [BUS_ARN],
         "sqs:SendMessage": [{"Fn::GetAtt": ["PublishEventsFailureQueue", "Arn"]}],
     }
@@ -229,6 +230,7 @@ def test_the_replay_reads_the_pending_index_and_confirms(translated: dict[str, A
     assert granted == {
         "dynamodb:Query": [PENDING_INDEX_ARN],
         "dynamodb:BatchGetItem": [TABLE_ARN],
+        "dynamodb:GetItem": [TABLE_ARN],
         "dynamodb:UpdateItem": [TABLE_ARN],
     }
 

@@ -30,6 +30,7 @@ SECTIONS = {
     "summary",
     "local_server",
     "documents",
+    "replay_backlog",
 }
 
 pytestmark = pytest.mark.integration
@@ -98,4 +99,6 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
         assert row["invariants_ok"], row["invariants"]
         assert (row["resets"], row["server_errors"], row["client_errors"]) == (0, 0, 0), row["outcomes"]
     assert [row["clients"] for row in data["sections"]["local_server"]["rows"]] == [1, 8, 64]
+    for row in data["sections"]["replay_backlog"]["rows"]:
+        assert row["complete"] and row["out_of_order"] == 0 and row["replayed"] >= row["backlog"], row
     assert "### 1. DynamoDB requests per operation" in markdown.read_text()

@@ -20,7 +20,7 @@ from typing import Any
 
 DYNAMODB = "dynamodb"
 EVENTBRIDGE = "events"
-# The document archive (spec section 12): the document function only.
+# The document archive (the document function) and the change archive (the invariant checker).
 S3 = "s3"
 # Not called by this package: Powertools' Tracer (aws-xray-sdk) creates an X-Ray client for its
 # sampling rules when it runs outside Lambda's environment.
@@ -42,7 +42,7 @@ OPERATIONS: dict[str, tuple[str, ...] | None] = {
         "UpdateItem",
     ),
     EVENTBRIDGE: ("PutEvents",),
-    S3: ("GetObject", "PutObject"),
+    S3: ("GetObject", "ListObjectsV2", "PutObject"),
     XRAY: None,
 }
 

@@ -2,15 +2,16 @@
 
 PutEvents takes at most 10 entries and 256 KB per call, and may accept some
 entries of a call and refuse others (``FailedEntryCount``). Refused entries are
-sent again a few times; if some still fail, ``PublishFailed`` tells the caller
-(the stream publisher fails that stream record, so Lambda delivers it again).
+sent again a few times; if some still fail, ``PublishFailed`` tells the caller, with
+``permanent`` when the refusal is about the entry itself (too large, malformed: it is not sent
+again, and the caller quarantines the write) rather than the bus (throttling, outage: the stream
+publisher fails that stream record, so Lambda delivers it again).
 Entries accepted before a failure may thus be published twice: consumers
 deduplicate by ``detail.eventId``.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -21,18 +22,26 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from credit_memos.adapters.outbox import OutboxEvent, resources_of
+from credit_memos.adapters.event_entries import entry_size, fitted_entry
+from credit_memos.adapters.outbox import OutboxEvent
 from credit_memos.domain.events import SOURCE
+from credit_memos.limits import MAX_EVENT_BYTES
 
 logger = logging.getLogger(__name__)
 
 MAX_ENTRIES_PER_CALL = 10
-MAX_REQUEST_BYTES = 256 * 1024
-_TIME_BYTES = 14  # what EventBridge counts for an entry's Time
+MAX_REQUEST_BYTES = MAX_EVENT_BYTES
+# Refusals about the entry itself, which every later attempt would get too. Others (throttling,
+# internal failures, access denied) are about the bus or its configuration and pass.
+PERMANENT_ERROR_CODES = frozenset({"InvalidArgument", "MalformedDetail", "ValidationException"})
 
 
 class PublishFailed(Exception):
-    """Some events were not accepted by EventBridge."""
+    """Some events were not accepted by EventBridge; ``permanent`` when they never will be."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -42,13 +51,6 @@ class _Entry:
     event: OutboxEvent
     request: dict[str, Any]
     size: int
-
-
-def _entry_size(request: dict[str, Any]) -> int:
-    # EventBridge's own accounting ("Calculating PutEvents entry size").
-    size = _TIME_BYTES + len(request["Source"].encode()) + len(request["DetailType"].encode())
-    size += len(request["Detail"].encode()) + sum(len(r.encode()) for r in request.get("Resources", []))
-    return size
 
 
 class EventBridgePublisher:
@@ -68,28 +70,14 @@ class EventBridgePublisher:
         self._sleep = sleep
 
     def _entry(self, event: OutboxEvent, occurred_at: datetime | None) -> _Entry:
-        request: dict[str, Any] = {
-            "EventBusName": self._bus,
-            "Source": self._source,
-            "DetailType": event.detail_type,
-            "Detail": json.dumps(event.detail, separators=(",", ":"), ensure_ascii=False),
-            "Resources": resources_of(event.detail),
-        }
+        request = {"EventBusName": self._bus} | fitted_entry(event.detail_type, event.detail, self._source)
         if occurred_at is not None:
             request["Time"] = occurred_at
-        size = _entry_size(request)
-        if size > MAX_REQUEST_BYTES and isinstance(event.detail.get("applications"), list):
-            # A line-level apply can list hundreds of records: keep their ids, not their bodies
-            # (consumers read them from the application history); the event still goes out.
-            detail = {k: v for k, v in event.detail.items() if k != "applications"}
-            detail["applicationIds"] = [
-                a.get("id") for a in event.detail["applications"] if isinstance(a, dict)
-            ]
-            detail["applicationsOmitted"] = True
-            request["Detail"] = json.dumps(detail, separators=(",", ":"), ensure_ascii=False)
-            size = _entry_size(request)
+        size = entry_size(request)
         if size > MAX_REQUEST_BYTES:
-            raise PublishFailed(f"event {event.event_id} is {size} bytes; EventBridge takes at most 256 KB")
+            raise PublishFailed(
+                f"event {event.event_id} is {size} bytes; EventBridge takes at most 256 KB", permanent=True
+            )
         return _Entry(event, request, size)
 
     @staticmethod
@@ -124,6 +112,8 @@ class EventBridgePublisher:
                     error.response.get("Error", {}).get("Code", "") if isinstance(error, ClientError) else ""
                 )
                 codes = [code or type(error).__name__]
+                if code in PERMANENT_ERROR_CODES:
+                    break
                 logger.warning("PutEvents failed", extra={"error_code": codes[0], "attempt": attempt + 1})
                 continue
             if not response.get("FailedEntryCount"):
@@ -137,8 +127,13 @@ class EventBridgePublisher:
                 "PutEvents refused entries",
                 extra={"failed": len(pending), "error_codes": codes, "attempt": attempt + 1},
             )
+            if set(codes) <= PERMANENT_ERROR_CODES:
+                break
         ids = ", ".join(e.event.event_id for e in pending)
-        raise PublishFailed(f"EventBridge did not accept events {ids} ({', '.join(codes)})")
+        raise PublishFailed(
+            f"EventBridge did not accept events {ids} ({', '.join(codes)})",
+            permanent=set(codes) <= PERMANENT_ERROR_CODES,
+        )
 
 
 def create_client(region: str, endpoint_url: str | None = None) -> Any:

@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from credit_memos.adapters.event_entries import check_publishable
 from credit_memos.domain.events import DomainEvent
 
 OUTBOX_ATTRIBUTE = "outbox"
@@ -52,10 +53,13 @@ _OUTBOX_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def encode_outbox(events: Sequence[DomainEvent]) -> str | bytes:
-    """The outbox attribute's value: the events' JSON, zlib-compressed (bytes) when it is long."""
+    """The outbox attribute's value: the events' JSON, zlib-compressed (bytes) when it is long;
+    ValidationError if an event is too large for EventBridge."""
     text = _OUTBOX_JSON.encode(
         [{"id": e.event_id, "detailType": e.detail_type, "detail": e.detail} for e in events]
     )
+    # Before anything is written: an event EventBridge could never take would block delivery.
+    check_publishable(events, len(text))
     return text if len(text) <= OUTBOX_COMPRESS_OVER else _compressed(text.encode())
 
 
@@ -117,24 +121,6 @@ def decode_outbox(value: Any) -> list[OutboxEvent]:
     return events
 
 
-def resources_of(detail: dict[str, Any]) -> list[str]:
-    """The documents an event is about, as ``credit-memo/{id}`` and ``invoice/{id}``.
-
-    EventBridge rules can match on them (``"resources": ["invoice/inv_..."]``).
-    """
-    found: list[str] = []
-
-    def add(kind: str, value: Any) -> None:
-        if isinstance(value, str) and f"{kind}/{value}" not in found:
-            found.append(f"{kind}/{value}")
-
-    # Version 2 carries the documents as their views ({"id", ...}); version 1 events still in the
-    # stream at a deployment carried creditMemoId / invoiceId, at the top or in the summaries.
-    add("credit-memo", detail.get("creditMemoId"))
-    add("invoice", detail.get("invoiceId"))
-    memo, invoice = detail.get("creditMemo"), detail.get("invoice")
-    if isinstance(memo, dict):
-        add("credit-memo", memo.get("id", memo.get("creditMemoId")))
-    if isinstance(invoice, dict):
-        add("invoice", invoice.get("id", invoice.get("invoiceId")))
-    return found
+def documents_of(events: Sequence[OutboxEvent]) -> frozenset[str]:
+    """The documents the events changed (their ``sequences``): the order of delivery is per document."""
+    return frozenset(doc for event in events for doc in (event.detail.get("sequences") or {}))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from credit_memos.commands.base import Command
+from credit_memos.limits import MAX_SETTLEMENT_DOCUMENTS
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,9 @@ class PlanAccountSettlement(Command):
     currency: str | None = None
     credit_memo_ids: tuple[str, ...] | None = None
     exclude_invoice_ids: tuple[str, ...] = ()
+    # Where a truncated plan stopped (its ``nextToken``), and the documents of each kind read at most.
+    next_token: str | None = None
+    max_documents: int = MAX_SETTLEMENT_DOCUMENTS
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,5 @@ class SummarizeAccountSettlement(Command):
     mutates = False
     plan: dict[str, Any]
     results: tuple[dict[str, Any], ...]
+    # The summary of the execution's earlier rounds (a plan continued from its ``nextToken``).
+    previous: dict[str, Any] | None = None

@@ -275,3 +275,25 @@ def summarize_settlement(plan: Mapping[str, Any], results: Sequence[Mapping[str,
         "skipped": skipped,
         "truncated": bool(plan.get("truncated", False)),
     }
+
+
+def merge_summaries(previous: Mapping[str, Any], current: Mapping[str, Any]) -> dict[str, Any]:
+    """One execution's summary over its rounds (a plan continued from where the last one stopped):
+    totals added exactly, records and skips in round order, ``truncated`` as the last round says."""
+    totals: dict[str, Decimal] = {}
+    for summary in (previous, current):
+        for code, amount in (summary.get("appliedTotals") or {}).items():
+            totals[code] = totals.get(code, ZERO) + _decimal(amount, ("previous", "appliedTotals", code))
+    currency = current.get("currency") or previous.get("currency")
+    if len(totals) > 1 or (currency is None and totals):
+        currency = None if len(totals) > 1 else next(iter(totals))
+    applied_total = format_amount(totals.get(currency, ZERO), currency) if currency else None
+    return dict(current) | {
+        "currency": currency,
+        "appliedTotal": applied_total if totals or currency else current.get("appliedTotal"),
+        "appliedTotals": {c: format_amount(t, c) for c, t in sorted(totals.items())},
+        "appliedCount": int(previous.get("appliedCount", 0)) + int(current.get("appliedCount", 0)),
+        "skippedCount": int(previous.get("skippedCount", 0)) + int(current.get("skippedCount", 0)),
+        "records": [*(previous.get("records") or []), *(current.get("records") or [])],
+        "skipped": [*(previous.get("skipped") or []), *(current.get("skipped") or [])],
+    }

@@ -184,6 +184,13 @@ def pending_shard(document_id: str) -> int:
     return zlib.crc32(document_id.encode()) % PENDING_SHARDS
 
 
+# A write EventBridge refuses every time leaves the pending shards for this partition of the same
+# index (its sort key kept), where the operator lists it; nothing delivers it until released.
+QUARANTINE_PARTITION = "OUTBOX#QUARANTINED"
+# The documents whose delivery waits behind a quarantined write (one item, a string set).
+HELD_DOCUMENTS_KEY = {"pk": "OUTBOX#HELD", "sk": "HELD"}
+
+
 # The sparse index of credit memo numbers: only a numbered memo has the key attribute (a Draft,
 # an older memo and every other item have none), and it holds only the keys (KEYS_ONLY): a lookup
 # reads the memo itself from the table.

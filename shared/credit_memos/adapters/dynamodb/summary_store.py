@@ -143,6 +143,15 @@ def totals_from_item(data: Mapping[str, Any]) -> AccountTotals:
     return AccountTotals(data["billing_account_id"], currencies, data.get("as_of"))
 
 
+# Where the consumer keeps the records it could not apply (one item each, by sequence number).
+FAILURES_PK = "SUMMARY#FAILED"
+
+
+def _sequence_key(sequence: str) -> str:
+    """A stream sequence number (decimal digits, up to 40) as a sort key that sorts like it."""
+    return sequence.zfill(40)
+
+
 class SummaryStore:
     def __init__(
         self,
@@ -187,7 +196,49 @@ class SummaryStore:
             self._sleep(random.uniform(0, min(0.5, 0.01 * 2**attempt)))  # noqa: S311 - jitter
         raise RuntimeError("summary contributions not read: keys left unprocessed")
 
+    def failed_accounts(self, first_sequence: str, last_sequence: str) -> set[str]:
+        """The accounts of the failure items the consumer left for stream records in this range
+        (``record_failures``): what a failure queue's message names once the stream has let its
+        records go. Sequence numbers of other shards may fall in the range: repairing their
+        accounts too is harmless."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :first AND :last",
+            "ExpressionAttributeValues": serialize(
+                {
+                    ":pk": FAILURES_PK,
+                    ":first": _sequence_key(first_sequence),
+                    ":last": _sequence_key(last_sequence),
+                }
+            ),
+        }
+        accounts: set[str] = set()
+        while True:
+            response = self._client.query(**request)
+            accounts |= {deserialize(item)["billing_account_id"] for item in response.get("Items", [])}
+            if "LastEvaluatedKey" not in response:
+                return accounts
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     # ------------------------------------------------------------ writes
+
+    def record_failures(self, failures: Sequence[tuple[str, str, str]], now: str) -> None:
+        """Keep, per stream record the consumer could not apply, its (sequence number, account,
+        document key): the failure queue gets only the batch's stream position, which means
+        nothing once the stream has let the records go (24 hours)."""
+        for sequence, account, document_key in failures:
+            self._client.put_item(
+                TableName=self._table,
+                Item=serialize(
+                    {
+                        "pk": FAILURES_PK,
+                        "sk": _sequence_key(sequence),
+                        "billing_account_id": account,
+                        "document_key": document_key,
+                        "failedAt": now,
+                    }
+                ),
+            )
 
     def apply(self, states: Sequence[DocumentState]) -> tuple[int, int]:
         """Apply these states of distinct documents in one transaction; (applied, skipped).
