@@ -1,0 +1,164 @@
+"""Salesforce's standard invocable actions (``{"inputs": [...]}``): each input translated into the native
+request and run on its own (its own transaction, its own outcome), the results in input order.
+
+With an Idempotency-Key each input runs under a key of its own, derived from the request's key, the
+action and the input's position, so a retried request replays every input that committed and runs
+the rest: each input's effect happens once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
+
+from credit_memos.api import schemas
+from credit_memos.api.error_responses import validation_details
+from credit_memos.api.errors import error_body, field_name
+from credit_memos.api.execution import checked_id, execute
+from credit_memos.api.fields import Identifier, IsoDate, PositiveAmount, Text
+from credit_memos.errors import DomainError, LevelMismatch, NotFound, ValidationError
+from credit_memos.limits import MAX_ACTION_INPUTS
+from credit_memos.salesforce import envelopes
+from credit_memos.salesforce.http import native_body
+from credit_memos.salesforce.line_ids import is_line_id, split_line_id
+from credit_memos.salesforce.requests import Ignored, SalesforceBody
+
+DIRECT_VERSION = "v67.0"  # the API version of the status URLs a direct invocation answers
+
+
+class ActionRequest(SalesforceBody):
+    inputs: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_ACTION_INPUTS)
+
+
+class ApplyCreditInput(SalesforceBody):
+    creditSourceRecordId: Identifier = Field(description="A credit memo, or a memo line as {creditMemoId}.{lineId}")
+    creditTargetRecordId: Identifier = Field(description="An invoice, or an invoice line as {invoiceId}.{lineId}")
+    appliedCreditAmount: PositiveAmount
+    description: Text | None = None
+    effectiveDate: IsoDate | None = None
+
+
+class UnapplyCreditInput(SalesforceBody):
+    recordId: Identifier
+    description: Text | None = None
+    effectiveDate: IsoDate | None = None
+
+
+class CreditMemoInput(SalesforceBody):
+    creditMemoId: Identifier
+    correlationId: Ignored = None
+
+
+def input_key(key: str | None, action: str, index: int) -> str | None:
+    """The idempotency key of one input: the same request key, action and position, the same key."""
+    if key is None:
+        return None
+    return hashlib.sha256(f"{key}\x00{action}\x00{index}".encode()).hexdigest()
+
+
+def _apply_credit(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+    given = ApplyCreditInput.model_validate(item)
+    source, target = given.creditSourceRecordId, given.creditTargetRecordId
+    if is_line_id(source) != is_line_id(target):
+        raise ValidationError(
+            "a credit memo applies to an invoice, a credit memo line to an invoice line",
+            field=("creditTargetRecordId",),
+        )
+    target_fields = {"amount": given.appliedCreditAmount, "description": given.description, "effectiveDate": given.effectiveDate}
+    if is_line_id(source):
+        memo_id, memo_line_id = split_line_id(source, ("creditSourceRecordId",))
+        invoice_id, invoice_line_id = split_line_id(target, ("creditTargetRecordId",))
+        line_request = schemas.ApplyCreditMemoLineRequest.model_validate(
+            {"applications": [{"invoiceId": invoice_id, "invoiceLineId": invoice_line_id, **target_fields}]}
+        )
+        command: Any = line_request.command(checked_id(memo_id, "credit memo"), checked_id(memo_line_id, "credit memo line"))
+    else:
+        request = schemas.ApplyCreditMemoRequest.model_validate({"applications": [{"invoiceId": target, **target_fields}]})
+        command = request.command(checked_id(source, "credit memo"))
+    records = native_body(execute(command, key)).get("applications") or []
+    return {"recordId": records[0]["id"] if records else None}
+
+
+def _unapply_credit(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+    from credit_memos.commands import applications as commands
+
+    given = UnapplyCreditInput.model_validate(item)
+    request = schemas.UnapplyRequest(description=given.description, effectiveDate=given.effectiveDate)
+    record_id = checked_id(given.recordId, "application")
+    # Salesforce's one action takes a record of either level; the record says which it is.
+    try:
+        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoApplication), key)
+    except LevelMismatch:
+        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoLineApplication), key)
+    return {"recordId": native_body(outcome)["id"]}
+
+
+def _post_draft_credit_memo(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+    from credit_memos.commands.memos import PostCreditMemo
+
+    memo_id = checked_id(CreditMemoInput.model_validate(item).creditMemoId, "credit memo")
+    native_body(execute(PostCreditMemo(memo_id), key))
+    return {"requestIdentifier": memo_id, "statusUrl": envelopes.status_url(version, memo_id)}
+
+
+def _void_posted_credit_memo(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+    memo_id = checked_id(CreditMemoInput.model_validate(item).creditMemoId, "credit memo")
+    execute(schemas.VoidRequest().command(memo_id), key)
+    return {"debitMemoId": None, "statusUrl": envelopes.status_url(version, memo_id)}
+
+
+# Action name -> (its input's translation and run, giving outputValues; errors on success as the
+# action's documented example shows them).
+Action = Callable[[dict[str, Any], str | None, str], dict[str, Any]]
+ACTIONS: dict[str, tuple[Action, list[Any] | None]] = {
+    "applyCredit": (_apply_credit, None),
+    "unapplyCredit": (_unapply_credit, None),
+    "postDraftCreditMemo": (_post_draft_credit_memo, []),
+    "voidPostedCreditMemo": (_void_posted_credit_memo, []),
+}
+
+
+def _result(action: str, output: dict[str, Any] | None, errors: list[Any] | None) -> dict[str, Any]:
+    return {
+        "actionName": action,
+        "errors": errors,
+        "invocationId": None,
+        "isSuccess": output is not None,
+        "outcome": None,
+        "outputValues": output,
+        "sortOrder": -1,
+        "version": 1,
+    }
+
+
+def _failure(error: DomainError) -> list[dict[str, Any]]:
+    fields = [field_name(error.field)] if error.field is not None else []
+    return [{"statusCode": error.error_code, "message": error_body(error)["message"], "fields": fields}]
+
+
+def _invalid(error: PydanticValidationError) -> list[dict[str, Any]]:
+    details = validation_details(error.errors())
+    message = "the input is not valid: " + "; ".join(f"{d['field']}: {d['message']}" for d in details)
+    return [{"statusCode": "VALIDATION_ERROR", "message": message, "fields": [d["field"] for d in details if d["field"]]}]
+
+
+def run_action(action: str, request: ActionRequest, key: str | None, version: str) -> list[dict[str, Any]]:
+    """Every input of ``request`` handled on its own, in order; one input's refusal stops no other."""
+    if action not in ACTIONS:
+        raise NotFound(f"no standard action {action[:64]!r} here (one of {', '.join(ACTIONS)})")
+    run, errors_on_success = ACTIONS[action]
+    results = []
+    for index, item in enumerate(request.inputs):
+        try:
+            output = run(item, input_key(key, action, index), version)
+        except PydanticValidationError as error:
+            results.append(_result(action, None, _invalid(error)))
+        except DomainError as error:
+            results.append(_result(action, None, _failure(error)))
+        else:
+            results.append(_result(action, output, errors_on_success))
+    return results
