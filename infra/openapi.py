@@ -30,10 +30,13 @@ TAGS = {
     "Applications": "Applying credit to invoices and taking it back, and the records it leaves",
     "Payments": "Payments received elsewhere, and their reversals",
     "Accounts": "A billing account's open credit and receivable",
+    "Salesforce": "Revenue Cloud Billing's Connect REST resources and standard invocable actions, "
+    "under /services/data/v62.0 to v68.0, translated onto the native operations (docs/salesforce.md)",
 }
 # An operation's tag: the first whose word its name holds (so crediting an invoice is the
 # invoice's, applying a memo is an application).
 _TAG_WORDS = [
+    ("Salesforce", "Salesforce"),
     ("Payment", "Payments"),
     ("Appl", "Applications"),
     ("Account", "Accounts"),
@@ -178,7 +181,8 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         method = route.method.lower()
         operation = paths[route.path][method]
         name = route.event_name
-        role = roles.get(name, "Operator" if method == "post" else "Reader")
+        # A Salesforce route needs what the native operation it maps onto needs.
+        role = roles.get(name.removeprefix("Salesforce"), "Operator" if method == "post" else "Reader")
         scope = OAUTH_SCOPES[role][0]
         notes = [f"Needs the {role} role in the service's access policy; with OAuth, the scope `{scope}`."]
         if method == "post":

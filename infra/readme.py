@@ -3,7 +3,8 @@ its limits table from ``credit_memos.limits`` and its roles table from the comma
 
 One row per route, in the template's order: the operation's summary, its method and path (with the
 query parameters of a GET), and its success status, body schema and description. The table sits
-between two markers in README.md; everything else in the README is left as it is.
+between two markers in README.md; everything else in the README is left as it is. The
+Salesforce-compatible routes (under /services/data/) have their table in docs/salesforce.md instead.
 
     python -m infra.readme          # rewrite the table in README.md
     python -m infra.readme --check  # exit 1 if the README's table is stale
@@ -27,6 +28,8 @@ LIMITS_BEGIN = "<!-- limits: begin (written by `python -m infra.readme` from cre
 LIMITS_END = "<!-- limits: end -->"
 ROLES_BEGIN = "<!-- roles: begin (written by `python -m infra.readme` from credit_memos.commands) -->"
 ROLES_END = "<!-- roles: end -->"
+SALESFORCE_DOC = REPO_ROOT / "docs" / "salesforce.md"
+SALESFORCE_PREFIX = "/services/data/"
 
 
 class ReadmeError(Exception):
@@ -43,8 +46,9 @@ def _success(operation: dict[str, Any]) -> str:
     return f"{codes[0]}{schema}: {response['description']}"
 
 
-def render_table(template: Template, document: dict[str, Any]) -> str:
-    """The table's Markdown, one row per template route; every route must be in ``document``."""
+def render_table(template: Template, document: dict[str, Any], salesforce: bool = False) -> str:
+    """The table's Markdown, one row per template route (the native ones, or with ``salesforce``
+    the Salesforce-compatible ones); every route must be in ``document``."""
     routes = template.routes()
     paths: dict[str, dict[str, Any]] = document["paths"]
     documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
@@ -56,6 +60,8 @@ def render_table(template: Template, document: dict[str, Any]) -> str:
         )
     rows = ["| Operation | Method and path | Success |", "|---|---|---|"]
     for route in routes:
+        if route.path.startswith(SALESFORCE_PREFIX) != salesforce:
+            continue
         operation = paths[route.path][route.method.lower()]
         query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
         target = route.path + ("?" + "&".join(f"{name}=" for name in query) if query else "")
@@ -106,6 +112,11 @@ def expected_readme(readme: Path = README, openapi: Path = OPENAPI_PATH) -> str:
     return rewrite(text, render_roles(), ROLES_BEGIN, ROLES_END)
 
 
+def expected_salesforce_doc(doc: Path = SALESFORCE_DOC, openapi: Path = OPENAPI_PATH) -> str:
+    document = json.loads(openapi.read_text(encoding="utf-8"))
+    return rewrite(doc.read_text(encoding="utf-8"), render_table(Template.load(), document, salesforce=True))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -113,18 +124,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="fail if README.md's table is stale")
     args = parser.parse_args(argv)
     try:
-        text = expected_readme()
+        texts = {README: expected_readme(), SALESFORCE_DOC: expected_salesforce_doc()}
     except ReadmeError as error:
         print(error, file=sys.stderr)
         return 1
     if args.check:
-        if README.read_text(encoding="utf-8") != text:
-            print("README.md's operation table is stale: run `python -m infra.readme`", file=sys.stderr)
+        stale = [path.name for path, text in texts.items() if path.read_text(encoding="utf-8") != text]
+        if stale:
+            print(f"{', '.join(stale)}: operation table stale: run `python -m infra.readme`", file=sys.stderr)
             return 1
         print("README.md's operation table is up to date")
         return 0
-    README.write_text(text, encoding="utf-8")
-    print(f"wrote {README}")
+    for path, text in texts.items():
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from credit_memos.api.errors import BadRequest
-from credit_memos.api.execution import checked_id, execute
+from credit_memos.api.direct_invocation import pop_id
+from credit_memos.api.execution import DryRun, checked_id, execute
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import new_router
 from credit_memos.api.openapi_responses import error_responses
@@ -28,8 +28,10 @@ Version = Annotated[str, Path(description="The API version, v62.0 to v68.0")]
 
 
 def _responses(status: int, description: str, *errors: int) -> dict[int, Any]:
-    success = {status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}}
-    return success | error_responses(400, 404, 413, 415, 422, 503, *errors)
+    success = {
+        status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
+    }
+    return success | error_responses(400, 404, 409, 413, 415, 422, 503, *errors)
 
 
 @app.post(
@@ -37,9 +39,14 @@ def _responses(status: int, description: str, *errors: int) -> dict[int, Any]:
     summary="Salesforce: create a standalone credit memo",
     responses=_responses(201, "{success, requestIdentifier, errors, creditMemoId}"),
 )
-def generate(version: Version, request: Annotated[sf.GenerateCreditMemo, Body()], idempotency_key: Key = None) -> Response[str]:
+def generate(
+    version: Version,
+    request: Annotated[sf.GenerateCreditMemo, Body()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
+) -> Response[str]:
     checked_version(version)
-    outcome = execute(request.native().command(), idempotency_key)
+    outcome = execute(request.native().command(), idempotency_key, dry_run)
     return answer(outcome, envelopes.generated(native_body(outcome), version))
 
 
@@ -49,10 +56,14 @@ def generate(version: Version, request: Annotated[sf.GenerateCreditMemo, Body()]
     responses=_responses(201, "{success, requestIdentifier, statusURL, errors, referenceLineType, ...}", 409),
 )
 def credit(
-    version: Version, invoiceId: Annotated[str, Path()], request: Annotated[sf.CreditInvoice, Body()], idempotency_key: Key = None
+    version: Version,
+    invoiceId: Annotated[str, Path()],
+    request: Annotated[sf.CreditInvoice, Body()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
-    outcome = execute(request.native().command(checked_id(invoiceId, "invoice")), idempotency_key)
+    outcome = execute(request.native().command(checked_id(invoiceId, "invoice")), idempotency_key, dry_run)
     return answer(outcome, envelopes.credited(native_body(outcome), version))
 
 
@@ -62,10 +73,16 @@ def credit(
     responses=_responses(200, "{applyCreditResults: [{appliedToId, id, success, errors}]}", 409),
 )
 def apply(
-    version: Version, creditMemoId: Annotated[str, Path()], request: Annotated[sf.ApplyCreditMemo, Body()], idempotency_key: Key = None
+    version: Version,
+    creditMemoId: Annotated[str, Path()],
+    request: Annotated[sf.ApplyCreditMemo, Body()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
-    outcome = execute(request.native().command(checked_id(creditMemoId, "credit memo")), idempotency_key)
+    outcome = execute(
+        request.native().command(checked_id(creditMemoId, "credit memo")), idempotency_key, dry_run
+    )
     targets = [a.appliedToId for a in request.applications]
     return answer(outcome, envelopes.applied(native_body(outcome), targets))
 
@@ -73,18 +90,23 @@ def apply(
 @app.post(
     f"{INVOICING}/credit-memo-lines/<creditMemoLineId>/actions/apply",
     summary="Salesforce: apply a credit memo line ({creditMemoId}.{lineId}) to invoice lines",
-    responses=_responses(200, "{appliedCreditResponses: [{creditMemoLineInvoiceLineId, invoiceLineId, ...}]}", 409),
+    responses=_responses(
+        200, "{appliedCreditResponses: [{creditMemoLineInvoiceLineId, invoiceLineId, ...}]}", 409
+    ),
 )
 def apply_line(
     version: Version,
     creditMemoLineId: Annotated[str, Path()],
     request: Annotated[sf.ApplyCreditMemoLine, Body()],
     idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
     memo_id, line_id = split_line_id(creditMemoLineId, ("creditMemoLineId",))
-    command = request.native().command(checked_id(memo_id, "credit memo"), checked_id(line_id, "credit memo line"))
-    outcome = execute(command, idempotency_key)
+    command = request.native().command(
+        checked_id(memo_id, "credit memo"), checked_id(line_id, "credit memo line")
+    )
+    outcome = execute(command, idempotency_key, dry_run)
     lines = [d.invoiceLineId for d in request.applyCreditDetails]
     return answer(outcome, envelopes.line_applied(native_body(outcome), lines))
 
@@ -95,27 +117,41 @@ def apply_line(
     responses=_responses(200, "{id, success, errors}: the new Unapplied record", 409),
 )
 def unapply(
-    version: Version, applicationId: Annotated[str, Path()], request: Annotated[sf.Unapply | None, Body()] = None, idempotency_key: Key = None
+    version: Version,
+    applicationId: Annotated[str, Path()],
+    request: Annotated[sf.Unapply | None, Body()] = None,
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
     native = (request or sf.Unapply()).native()
-    command = native.command(checked_id(applicationId, "application"), application_commands.UnapplyCreditMemoApplication)
-    outcome = execute(command, idempotency_key)
+    command = native.command(
+        checked_id(applicationId, "application"), application_commands.UnapplyCreditMemoApplication
+    )
+    outcome = execute(command, idempotency_key, dry_run)
     return answer(outcome, envelopes.unapplied(native_body(outcome)))
 
 
 @app.post(
     f"{INVOICING}/credit-memo-line-invoice-line/<applicationId>/actions/unapply",
     summary="Salesforce: unapply a credit memo line invoice line application",
-    responses=_responses(200, "{creditMemoLineInvoiceLineId, success, errors}: the new Unapplied record", 409),
+    responses=_responses(
+        200, "{creditMemoLineInvoiceLineId, success, errors}: the new Unapplied record", 409
+    ),
 )
 def unapply_line(
-    version: Version, applicationId: Annotated[str, Path()], request: Annotated[sf.Unapply | None, Body()] = None, idempotency_key: Key = None
+    version: Version,
+    applicationId: Annotated[str, Path()],
+    request: Annotated[sf.Unapply | None, Body()] = None,
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
     native = (request or sf.Unapply()).native()
-    command = native.command(checked_id(applicationId, "application"), application_commands.UnapplyCreditMemoLineApplication)
-    outcome = execute(command, idempotency_key)
+    command = native.command(
+        checked_id(applicationId, "application"), application_commands.UnapplyCreditMemoLineApplication
+    )
+    outcome = execute(command, idempotency_key, dry_run)
     return answer(outcome, envelopes.line_unapplied(native_body(outcome)))
 
 
@@ -125,11 +161,15 @@ def unapply_line(
     responses=_responses(201, "{id, success, errors}: the new memo", 409),
 )
 def convert(
-    version: Version, invoiceId: Annotated[str, Path()], request: Annotated[sf.ConvertToCredit | None, Body()] = None, idempotency_key: Key = None
+    version: Version,
+    invoiceId: Annotated[str, Path()],
+    request: Annotated[sf.ConvertToCredit | None, Body()] = None,
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
 ) -> Response[str]:
     checked_version(version)
     native = (request or sf.ConvertToCredit()).native()
-    outcome = execute(native.command(checked_id(invoiceId, "invoice")), idempotency_key)
+    outcome = execute(native.command(checked_id(invoiceId, "invoice")), idempotency_key, dry_run)
     return answer(outcome, envelopes.converted(native_body(outcome)))
 
 
@@ -138,10 +178,15 @@ def convert(
     summary="Salesforce: post a Draft credit memo",
     responses=_responses(200, "{success, requestIdentifier, statusURL, errors}", 409),
 )
-def post(version: Version, request: Annotated[sf.PostCreditMemos, Body()], idempotency_key: Key = None) -> Response[str]:
+def post(
+    version: Version,
+    request: Annotated[sf.PostCreditMemos, Body()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
+) -> Response[str]:
     checked_version(version)
     memo_id = checked_id(request.creditMemoIds[0], "credit memo")
-    outcome = execute(memo_commands.PostCreditMemo(memo_id), idempotency_key)
+    outcome = execute(memo_commands.PostCreditMemo(memo_id), idempotency_key, dry_run)
     return answer(outcome, envelopes.posted(native_body(outcome), version))
 
 
@@ -150,9 +195,16 @@ def post(version: Version, request: Annotated[sf.PostCreditMemos, Body()], idemp
     summary="Salesforce: void a posted credit memo (no debit memo is made)",
     responses=_responses(200, "{success, statusURL, debitMemoId: null, errors}", 409),
 )
-def void(version: Version, creditMemoId: Annotated[str, Path()], idempotency_key: Key = None) -> Response[str]:
+def void(
+    version: Version,
+    creditMemoId: Annotated[str, Path()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
+) -> Response[str]:
     checked_version(version)
-    outcome = execute(VoidRequest().command(checked_id(creditMemoId, "credit memo")), idempotency_key)
+    outcome = execute(
+        VoidRequest().command(checked_id(creditMemoId, "credit memo")), idempotency_key, dry_run
+    )
     return answer(outcome, envelopes.voided(native_body(outcome), version))
 
 
@@ -186,7 +238,10 @@ def kind_of(resource: str) -> str:
 
 
 def direct(payload: dict[str, Any]) -> Outcome:
-    raise BadRequest("the Salesforce-compatible resources are HTTP only; invoke the native functions directly")
+    """The status resource, for a state machine that follows a statusURL: ``{version, requestIdentifier}``."""
+    version = checked_version(str(payload.pop("version", "")))
+    outcome = execute(memo_commands.GetCreditMemo(pop_id(payload, "requestIdentifier", "request")))
+    return Outcome(200, envelopes.tracker(native_body(outcome), version))
 
 
 lambda_handler = make_salesforce_handler(app, direct, kind_of)

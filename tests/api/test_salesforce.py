@@ -37,7 +37,9 @@ def invoice_of(api: Api, invoice_id: str) -> dict[str, Any]:
 
 
 def test_ten_tablets_six_defective_a_3000_memo_applied(api: Api) -> None:
-    invoice = create_invoice(api, {"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"})
+    invoice = create_invoice(
+        api, {"chargeAmount": "5000.00", "productName": "Tablet", "description": "10 tablets at 500"}
+    )
     generate = post_raw(
         api,
         f"{INVOICING}/credit-memos/actions/generate",
@@ -54,13 +56,20 @@ def test_ten_tablets_six_defective_a_3000_memo_applied(api: Api) -> None:
     )
     assert generate.status == 201, generate
     memo_id = generate.body["creditMemoId"]
-    assert generate.body == {"success": True, "requestIdentifier": memo_id, "errors": None, "creditMemoId": memo_id}
+    assert generate.body == {
+        "success": True,
+        "requestIdentifier": memo_id,
+        "errors": None,
+        "creditMemoId": memo_id,
+    }
     assert memo_of(api, memo_id)["balance"] == "3000.00"
 
     apply = post_raw(
         api,
         f"{INVOICING}/credit-memos/{memo_id}/actions/apply",
-        json.dumps({"applications": [{"appliedToId": invoice["id"], "amount": 3000, "description": "defective"}]}),
+        json.dumps(
+            {"applications": [{"appliedToId": invoice["id"], "amount": 3000, "description": "defective"}]}
+        ),
     )
     assert apply.status == 200, apply
     [result] = apply.body["applyCreditResults"]
@@ -77,7 +86,8 @@ def test_ten_tablets_six_defective_a_3000_memo_applied(api: Api) -> None:
 def test_generate_manual_override_reads_7_25_exactly(api: Api) -> None:
     body = (
         '{"billingAccountId": "acct-1", "description": "creditmemo-1", "currencyIsoCode": "USD",'
-        ' "taxStrategy": "ManualOverride", "charges": [{"productId": "01tDU000000EpKkYAK", "chargeAmount": 1000,'
+        ' "taxStrategy": "ManualOverride",'
+        ' "charges": [{"productId": "01tDU000000EpKkYAK", "chargeAmount": 1000,'
         ' "taxes": [{"taxAmount": 7.25, "taxCode": "CA-94121", "taxName": "CALIFORNIA", "taxRate": 0.25}]}]}'
     )
     r = post_raw(api, f"{INVOICING}/credit-memos/actions/generate", body)
@@ -98,7 +108,9 @@ def test_generate_accepts_manual_override_with_a_space_and_ignores_salesforce_on
             "billToContactId": "003xx",
             "externalReferenceDataSource": "ERP",
             "taxEffectiveDate": "2024-07-20",
-            "charges": [{"chargeAmount": "10", "productId": "p", "treatmentId": "1tt", "taxes": [{"taxAmount": "1"}]}],
+            "charges": [
+                {"chargeAmount": "10", "productId": "p", "treatmentId": "1tt", "taxes": [{"taxAmount": "1"}]}
+            ],
         },
     )
     assert r.status == 201, r
@@ -130,7 +142,9 @@ def test_credit_copy_from_invoice_line_example(api: Api) -> None:
             "taxStrategy": "CopyFromInvoiceLine",
             "effectiveDate": "2020-05-22",
             "description": "Credit Invoice",
-            "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": "5", "taxStrategy": "CopyFromInvoiceLine"}],
+            "invoiceLines": [
+                {"invoiceLineId": line_id, "amountToCredit": "5", "taxStrategy": "CopyFromInvoiceLine"}
+            ],
         },
     )
     assert r.status == 201, r
@@ -178,7 +192,9 @@ def test_credit_over_the_line_groups_the_error_under_the_invoice_line(api: Api) 
     r = post_raw(
         api,
         f"{INVOICING}/invoices/{invoice['id']}/actions/credit",
-        json.dumps({"taxStrategy": "Ignore", "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": 5.001}]}),
+        json.dumps(
+            {"taxStrategy": "Ignore", "invoiceLines": [{"invoiceLineId": line_id, "amountToCredit": 5.001}]}
+        ),
     )
     assert r.status == 422, r
     assert r.body["referenceLineErrorResults"][0]["referenceLineId"] == line_id
@@ -194,7 +210,12 @@ def test_apply_example_two_invoices_in_order(api: Api) -> None:
         json.dumps(
             {
                 "applications": [
-                    {"appliedToId": first["id"], "amount": 10, "description": "Apply to invoice for refund", "effectiveDate": "2024-07-01"},
+                    {
+                        "appliedToId": first["id"],
+                        "amount": 10,
+                        "description": "Apply to invoice for refund",
+                        "effectiveDate": "2024-07-01",
+                    },
                     {"appliedToId": second["id"], "amount": 100},
                 ]
             }
@@ -222,8 +243,18 @@ def test_line_apply_example_and_line_unapply(api: Api) -> None:
         json.dumps(
             {
                 "applyCreditDetails": [
-                    {"invoiceLineId": lines[0], "appliedAmount": 5, "description": "Apply to invoice line 1", "effectiveDate": "2024-07-01"},
-                    {"invoiceLineId": lines[1], "appliedAmount": 10, "description": "Apply to invoice line 2", "effectiveDate": "2024-07-01"},
+                    {
+                        "invoiceLineId": lines[0],
+                        "appliedAmount": 5,
+                        "description": "Apply to invoice line 1",
+                        "effectiveDate": "2024-07-01",
+                    },
+                    {
+                        "invoiceLineId": lines[1],
+                        "appliedAmount": 10,
+                        "description": "Apply to invoice line 2",
+                        "effectiveDate": "2024-07-01",
+                    },
                 ]
             }
         ),
@@ -241,7 +272,10 @@ def test_line_apply_example_and_line_unapply(api: Api) -> None:
     )
     assert u.status == 200, u
     assert u.body["success"] is True and u.body["errors"] == []
-    assert api.get(f"/credit-memo-line-applications/{u.body['creditMemoLineInvoiceLineId']}").body["type"] == "Unapplied"
+    assert (
+        api.get(f"/credit-memo-line-applications/{u.body['creditMemoLineInvoiceLineId']}").body["type"]
+        == "Unapplied"
+    )
     assert invoice_of(api, invoice["id"])["balance"] == "125.00"  # 130 - 15 + 10
 
 
@@ -249,7 +283,8 @@ def test_unapply_example(api: Api) -> None:
     invoice = create_invoice(api, "100.00")
     memo = create_memo(api, "30.00")
     applied = api.post(
-        f"{INVOICING}/credit-memos/{memo['id']}/actions/apply", {"applications": [{"appliedToId": invoice["id"], "amount": "30"}]}
+        f"{INVOICING}/credit-memos/{memo['id']}/actions/apply",
+        {"applications": [{"appliedToId": invoice["id"], "amount": "30"}]},
     ).body["applyCreditResults"][0]["id"]
     r = api.post(
         f"{INVOICING}/credit-memo-inv-applications/{applied}/actions/unapply",
@@ -272,7 +307,11 @@ def test_convert_example(api: Api) -> None:
     negative = invoice["lines"][1]["id"]
     r = api.post(
         f"{INVOICING}/invoices/{invoice['id']}/actions/convert-to-credit",
-        {"invoiceLines": [negative], "description": "Convert negative invoice lines into credit", "effectiveDate": "2022-05-18"},
+        {
+            "invoiceLines": [negative],
+            "description": "Convert negative invoice lines into credit",
+            "effectiveDate": "2022-05-18",
+        },
     )
     assert r.status == 201, r
     assert r.body["success"] is True and r.body["errors"] == []
@@ -328,7 +367,10 @@ def test_void_of_a_draft_is_invalid_status_in_the_void_envelope(api: Api) -> Non
 
 def test_apply_of_a_missing_memo_is_not_found_per_application(api: Api) -> None:
     invoice = create_invoice(api, "10.00")
-    r = api.post(f"{INVOICING}/credit-memos/cm_missing/actions/apply", {"applications": [{"appliedToId": invoice["id"], "amount": "1"}]})
+    r = api.post(
+        f"{INVOICING}/credit-memos/cm_missing/actions/apply",
+        {"applications": [{"appliedToId": invoice["id"], "amount": "1"}]},
+    )
     assert r.status == 404, r
     [result] = r.body["applyCreditResults"]
     assert result["appliedToId"] == invoice["id"] and result["success"] is False and result["id"] is None
@@ -340,12 +382,19 @@ def test_apply_over_the_balance_is_insufficient_balance_and_nothing_is_applied(a
     memo = create_memo(api, "15.00")
     r = api.post(
         f"{INVOICING}/credit-memos/{memo['id']}/actions/apply",
-        {"applications": [{"appliedToId": first["id"], "amount": "10"}, {"appliedToId": second["id"], "amount": "10"}]},
+        {
+            "applications": [
+                {"appliedToId": first["id"], "amount": "10"},
+                {"appliedToId": second["id"], "amount": "10"},
+            ]
+        },
     )
     assert r.status == 409, r
     assert [x["success"] for x in r.body["applyCreditResults"]] == [False, False]
     assert r.body["applyCreditResults"][0]["errors"][0]["errorCode"] == "INSUFFICIENT_BALANCE"
-    assert invoice_of(api, first["id"])["balance"] == "10.00" and memo_of(api, memo["id"])["balance"] == "15.00"
+    assert (
+        invoice_of(api, first["id"])["balance"] == "10.00" and memo_of(api, memo["id"])["balance"] == "15.00"
+    )
 
 
 def test_line_apply_needs_qualified_line_ids(api: Api) -> None:
@@ -368,7 +417,10 @@ def test_line_unapply_envelope_on_not_found(api: Api) -> None:
 
 def test_convert_of_a_positive_line_is_refused_in_its_envelope(api: Api) -> None:
     invoice = create_invoice(api, "300.00", "-100.00")
-    r = api.post(f"{INVOICING}/invoices/{invoice['id']}/actions/convert-to-credit", {"invoiceLines": [invoice["lines"][0]["id"]]})
+    r = api.post(
+        f"{INVOICING}/invoices/{invoice['id']}/actions/convert-to-credit",
+        {"invoiceLines": [invoice["lines"][0]["id"]]},
+    )
     assert r.status == 422, r
     assert r.body["id"] is None and r.body["success"] is False
     assert r.body["errors"][0]["errorCode"] == "VALIDATION_ERROR"
@@ -378,7 +430,12 @@ def test_generate_errors(api: Api) -> None:
     path = f"{INVOICING}/credit-memos/actions/generate"
     bad_json = post_raw(api, path, '{"billingAccountId": ')
     assert bad_json.status == 400, bad_json
-    assert bad_json.body == {"success": False, "requestIdentifier": None, "errors": bad_json.body["errors"], "creditMemoId": None}
+    assert bad_json.body == {
+        "success": False,
+        "requestIdentifier": None,
+        "errors": bad_json.body["errors"],
+        "creditMemoId": None,
+    }
     assert bad_json.body["errors"][0]["errorCode"] == "BAD_REQUEST"
 
     too_precise = post_raw(
@@ -397,7 +454,10 @@ def test_generate_errors(api: Api) -> None:
 
 @pytest.mark.parametrize("version", ["v61.0", "v69.0", "latest"])
 def test_versions_outside_62_to_68_are_not_found(api: Api, version: str) -> None:
-    r = api.post(f"/services/data/{version}/commerce/invoicing/credit/collection/actions/post", {"creditMemoIds": ["cm_1"]})
+    r = api.post(
+        f"/services/data/{version}/commerce/invoicing/credit/collection/actions/post",
+        {"creditMemoIds": ["cm_1"]},
+    )
     assert r.status == 404, r
     assert r.body["errors"][0]["errorCode"] == "NOT_FOUND"
 
@@ -405,7 +465,10 @@ def test_versions_outside_62_to_68_are_not_found(api: Api, version: str) -> None
 @pytest.mark.parametrize("number", range(62, 69))
 def test_every_version_from_62_to_68_is_served(api: Api, number: int) -> None:
     draft = create_memo(api, "1.00", status="Draft")
-    r = api.post(f"/services/data/v{number}.0/commerce/invoicing/credit/collection/actions/post", {"creditMemoIds": [draft["id"]]})
+    r = api.post(
+        f"/services/data/v{number}.0/commerce/invoicing/credit/collection/actions/post",
+        {"creditMemoIds": [draft["id"]]},
+    )
     assert r.status == 200, r
     assert r.body["statusURL"] == f"/services/data/v{number}.0/sobjects/AsyncOperationTracker/{draft['id']}"
 
@@ -419,7 +482,10 @@ def test_status_of_an_unknown_request_is_salesforces_error_list(api: Api) -> Non
 def test_a_retry_with_the_same_key_replays_the_envelope(api: Api) -> None:
     invoice = create_invoice(api, "100.00")
     memo = create_memo(api, "30.00")
-    path, body = f"{INVOICING}/credit-memos/{memo['id']}/actions/apply", {"applications": [{"appliedToId": invoice["id"], "amount": "10"}]}
+    path, body = (
+        f"{INVOICING}/credit-memos/{memo['id']}/actions/apply",
+        {"applications": [{"appliedToId": invoice["id"], "amount": "10"}]},
+    )
     first = api.post(path, body, headers={"Idempotency-Key": "sf-apply-1"})
     again = api.post(path, body, headers={"Idempotency-Key": "sf-apply-1"})
     assert first.status == again.status == 200 and first.body == again.body

@@ -15,11 +15,21 @@ import pytest
 
 from infra.local.template import REPO_ROOT, Template
 from infra.openapi import OUTPUT as OPENAPI_PATH
-from infra.readme import BEGIN, END, README, ReadmeError, expected_readme, render_table
+from infra.readme import (
+    BEGIN,
+    END,
+    README,
+    SALESFORCE_DOC,
+    SALESFORCE_PREFIX,
+    ReadmeError,
+    expected_readme,
+    expected_salesforce_doc,
+    render_table,
+)
 
 
-def table_rows() -> list[list[str]]:
-    text = README.read_text(encoding="utf-8")
+def table_rows(path: Path = README) -> list[list[str]]:
+    text = path.read_text(encoding="utf-8")
     block = text.split(BEGIN, 1)[1].split(END, 1)[0]
     lines = [line for line in block.strip().splitlines() if line.startswith("|")]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
@@ -32,8 +42,18 @@ def test_committed_readme_table_matches_the_template() -> None:
 
 
 def test_every_template_route_is_in_the_table_once() -> None:
-    listed = [row[1].strip("`").split("?", 1)[0] for row in table_rows()]
-    assert listed == [f"{route.method} {route.path}" for route in Template.load().routes()]
+    """The native routes in the README's table, the Salesforce-compatible ones in docs/salesforce.md's."""
+    routes = Template.load().routes()
+    for path, salesforce in ((README, False), (SALESFORCE_DOC, True)):
+        listed = [row[1].strip("`").split("?", 1)[0] for row in table_rows(path)]
+        expected = [r for r in routes if r.path.startswith(SALESFORCE_PREFIX) == salesforce]
+        assert listed == [f"{route.method} {route.path}" for route in expected], path.name
+
+
+def test_committed_salesforce_table_matches_the_template() -> None:
+    assert SALESFORCE_DOC.read_text(encoding="utf-8") == expected_salesforce_doc(), (
+        "docs/salesforce.md's operation table is stale: run `python -m infra.readme`"
+    )
 
 
 def test_a_route_missing_from_openapi_json_is_refused() -> None:

@@ -566,7 +566,13 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
             props = event["Properties"]
             # Without RestApiId SAM makes an implicit API that has no authorizer.
             assert props.get("RestApiId") == {"Ref": API}, f"{fid}.{name}"
-            assert props.get("Auth", {}).get("Authorizer", "AWS_IAM") == "AWS_IAM", f"{fid}.{name}"
+            auth = props.get("Auth", {})
+            if props["Path"].startswith("/services/data/"):
+                # The Salesforce-compatible routes: OAuth 2.0 client credentials, with a scope.
+                assert auth.get("Authorizer") == "SalesforceOAuth", f"{fid}.{name}"
+                assert auth.get("AuthorizationScopes"), f"{fid}.{name}"
+                continue
+            assert auth.get("Authorizer", "AWS_IAM") == "AWS_IAM", f"{fid}.{name}"
 
 
 def test_table_matches_design(template: dict[str, Any]) -> None:

@@ -15,11 +15,14 @@ from typing import Any
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
 
+from credit_memos.access import Role
 from credit_memos.api import schemas
+from credit_memos.api.actor import current_actor
 from credit_memos.api.error_responses import validation_details
 from credit_memos.api.errors import error_body, field_name
 from credit_memos.api.execution import checked_id, execute
 from credit_memos.api.fields import Identifier, IsoDate, PositiveAmount, Text
+from credit_memos.api.runtime import get_access_policy
 from credit_memos.errors import DomainError, LevelMismatch, NotFound, ValidationError
 from credit_memos.limits import MAX_ACTION_INPUTS
 from credit_memos.salesforce import envelopes
@@ -35,8 +38,12 @@ class ActionRequest(SalesforceBody):
 
 
 class ApplyCreditInput(SalesforceBody):
-    creditSourceRecordId: Identifier = Field(description="A credit memo, or a memo line as {creditMemoId}.{lineId}")
-    creditTargetRecordId: Identifier = Field(description="An invoice, or an invoice line as {invoiceId}.{lineId}")
+    creditSourceRecordId: Identifier = Field(
+        description="A credit memo, or a memo line as {creditMemoId}.{lineId}"
+    )
+    creditTargetRecordId: Identifier = Field(
+        description="An invoice, or an invoice line as {invoiceId}.{lineId}"
+    )
     appliedCreditAmount: PositiveAmount
     description: Text | None = None
     effectiveDate: IsoDate | None = None
@@ -60,7 +67,7 @@ def input_key(key: str | None, action: str, index: int) -> str | None:
     return hashlib.sha256(f"{key}\x00{action}\x00{index}".encode()).hexdigest()
 
 
-def _apply_credit(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+def _apply_credit(item: dict[str, Any], key: str | None, version: str, dry_run: bool) -> dict[str, Any]:
     given = ApplyCreditInput.model_validate(item)
     source, target = given.creditSourceRecordId, given.creditTargetRecordId
     if is_line_id(source) != is_line_id(target):
@@ -68,22 +75,30 @@ def _apply_credit(item: dict[str, Any], key: str | None, version: str) -> dict[s
             "a credit memo applies to an invoice, a credit memo line to an invoice line",
             field=("creditTargetRecordId",),
         )
-    target_fields = {"amount": given.appliedCreditAmount, "description": given.description, "effectiveDate": given.effectiveDate}
+    target_fields = {
+        "amount": given.appliedCreditAmount,
+        "description": given.description,
+        "effectiveDate": given.effectiveDate,
+    }
     if is_line_id(source):
         memo_id, memo_line_id = split_line_id(source, ("creditSourceRecordId",))
         invoice_id, invoice_line_id = split_line_id(target, ("creditTargetRecordId",))
         line_request = schemas.ApplyCreditMemoLineRequest.model_validate(
             {"applications": [{"invoiceId": invoice_id, "invoiceLineId": invoice_line_id, **target_fields}]}
         )
-        command: Any = line_request.command(checked_id(memo_id, "credit memo"), checked_id(memo_line_id, "credit memo line"))
+        command: Any = line_request.command(
+            checked_id(memo_id, "credit memo"), checked_id(memo_line_id, "credit memo line")
+        )
     else:
-        request = schemas.ApplyCreditMemoRequest.model_validate({"applications": [{"invoiceId": target, **target_fields}]})
+        request = schemas.ApplyCreditMemoRequest.model_validate(
+            {"applications": [{"invoiceId": target, **target_fields}]}
+        )
         command = request.command(checked_id(source, "credit memo"))
-    records = native_body(execute(command, key)).get("applications") or []
+    records = native_body(execute(command, key, dry_run)).get("applications") or []
     return {"recordId": records[0]["id"] if records else None}
 
 
-def _unapply_credit(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+def _unapply_credit(item: dict[str, Any], key: str | None, version: str, dry_run: bool) -> dict[str, Any]:
     from credit_memos.commands import applications as commands
 
     given = UnapplyCreditInput.model_validate(item)
@@ -91,34 +106,38 @@ def _unapply_credit(item: dict[str, Any], key: str | None, version: str) -> dict
     record_id = checked_id(given.recordId, "application")
     # Salesforce's one action takes a record of either level; the record says which it is.
     try:
-        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoApplication), key)
+        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoApplication), key, dry_run)
     except LevelMismatch:
-        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoLineApplication), key)
+        outcome = execute(request.command(record_id, commands.UnapplyCreditMemoLineApplication), key, dry_run)
     return {"recordId": native_body(outcome)["id"]}
 
 
-def _post_draft_credit_memo(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+def _post_draft_credit_memo(
+    item: dict[str, Any], key: str | None, version: str, dry_run: bool
+) -> dict[str, Any]:
     from credit_memos.commands.memos import PostCreditMemo
 
     memo_id = checked_id(CreditMemoInput.model_validate(item).creditMemoId, "credit memo")
-    native_body(execute(PostCreditMemo(memo_id), key))
+    native_body(execute(PostCreditMemo(memo_id), key, dry_run))
     return {"requestIdentifier": memo_id, "statusUrl": envelopes.status_url(version, memo_id)}
 
 
-def _void_posted_credit_memo(item: dict[str, Any], key: str | None, version: str) -> dict[str, Any]:
+def _void_posted_credit_memo(
+    item: dict[str, Any], key: str | None, version: str, dry_run: bool
+) -> dict[str, Any]:
     memo_id = checked_id(CreditMemoInput.model_validate(item).creditMemoId, "credit memo")
-    execute(schemas.VoidRequest().command(memo_id), key)
+    execute(schemas.VoidRequest().command(memo_id), key, dry_run)
     return {"debitMemoId": None, "statusUrl": envelopes.status_url(version, memo_id)}
 
 
 # Action name -> (its input's translation and run, giving outputValues; errors on success as the
-# action's documented example shows them).
-Action = Callable[[dict[str, Any], str | None, str], dict[str, Any]]
-ACTIONS: dict[str, tuple[Action, list[Any] | None]] = {
-    "applyCredit": (_apply_credit, None),
-    "unapplyCredit": (_unapply_credit, None),
-    "postDraftCreditMemo": (_post_draft_credit_memo, []),
-    "voidPostedCreditMemo": (_void_posted_credit_memo, []),
+# action's documented example shows them; the least role of its native operation).
+Action = Callable[[dict[str, Any], str | None, str, bool], dict[str, Any]]
+ACTIONS: dict[str, tuple[Action, list[Any] | None, Role]] = {
+    "applyCredit": (_apply_credit, None, "Operator"),
+    "unapplyCredit": (_unapply_credit, None, "Operator"),
+    "postDraftCreditMemo": (_post_draft_credit_memo, [], "Operator"),
+    "voidPostedCreditMemo": (_void_posted_credit_memo, [], "Approver"),
 }
 
 
@@ -143,18 +162,28 @@ def _failure(error: DomainError) -> list[dict[str, Any]]:
 def _invalid(error: PydanticValidationError) -> list[dict[str, Any]]:
     details = validation_details(error.errors())
     message = "the input is not valid: " + "; ".join(f"{d['field']}: {d['message']}" for d in details)
-    return [{"statusCode": "VALIDATION_ERROR", "message": message, "fields": [d["field"] for d in details if d["field"]]}]
+    return [
+        {
+            "statusCode": "VALIDATION_ERROR",
+            "message": message,
+            "fields": [d["field"] for d in details if d["field"]],
+        }
+    ]
 
 
-def run_action(action: str, request: ActionRequest, key: str | None, version: str) -> list[dict[str, Any]]:
-    """Every input of ``request`` handled on its own, in order; one input's refusal stops no other."""
+def run_action(
+    action: str, request: ActionRequest, key: str | None, version: str, dry_run: bool = False
+) -> list[dict[str, Any]]:
+    """Every input of ``request`` handled on its own, in order; one input's refusal stops no other.
+    A caller whose role may not run the action at all is refused the whole request (403)."""
     if action not in ACTIONS:
         raise NotFound(f"no standard action {action[:64]!r} here (one of {', '.join(ACTIONS)})")
-    run, errors_on_success = ACTIONS[action]
+    run, errors_on_success, role = ACTIONS[action]
+    get_access_policy().caller(current_actor()).require(role, f"run {action}")
     results = []
     for index, item in enumerate(request.inputs):
         try:
-            output = run(item, input_key(key, action, index), version)
+            output = run(item, input_key(key, action, index), version, dry_run)
         except PydanticValidationError as error:
             results.append(_result(action, None, _invalid(error)))
         except DomainError as error:

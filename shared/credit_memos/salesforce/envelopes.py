@@ -15,8 +15,9 @@ STATUS_PATH = "/services/data/{version}/sobjects/AsyncOperationTracker/{request_
 COMPLETED = "Completed"
 
 
-def status_url(version: str, request_id: str) -> str:
-    return STATUS_PATH.format(version=version, request_id=request_id)
+def status_url(version: str, request_id: str | None) -> str:
+    """Where the request's status is read ("" for a dry run, which made nothing)."""
+    return STATUS_PATH.format(version=version, request_id=request_id) if request_id else ""
 
 
 def _errors(error: dict[str, Any]) -> list[dict[str, str]]:
@@ -62,7 +63,12 @@ def applied(body: dict[str, Any], applied_to_ids: list[str]) -> dict[str, Any]:
     for invoice_id in applied_to_ids:
         records = _records_of(body, invoice_id)
         results.append(
-            {"appliedToId": invoice_id, "id": records[0]["id"] if records else None, "success": True, "errors": None}
+            {
+                "appliedToId": invoice_id,
+                "id": records[0]["id"] if records else None,
+                "success": True,
+                "errors": None,
+            }
         )
     return {"applyCreditResults": results}
 
@@ -72,7 +78,12 @@ def line_applied(body: dict[str, Any], invoice_line_ids: list[str]) -> dict[str,
     records = _records_of(body)
     return {
         "appliedCreditResponses": [
-            {"creditMemoLineInvoiceLineId": record["id"], "invoiceLineId": line_id, "success": True, "errors": None}
+            {
+                "creditMemoLineInvoiceLineId": record["id"],
+                "invoiceLineId": line_id,
+                "success": True,
+                "errors": None,
+            }
             for line_id, record in zip(invoice_line_ids, records, strict=False)
         ]
     }
@@ -92,12 +103,22 @@ def converted(body: dict[str, Any]) -> dict[str, Any]:
 
 def posted(body: dict[str, Any], version: str) -> dict[str, Any]:
     memo_id = body["id"]
-    return {"success": True, "requestIdentifier": memo_id, "statusURL": status_url(version, memo_id), "errors": []}
+    return {
+        "success": True,
+        "requestIdentifier": memo_id,
+        "statusURL": status_url(version, memo_id),
+        "errors": [],
+    }
 
 
 def voided(body: dict[str, Any], version: str) -> dict[str, Any]:
     # No debit memo: a void sets the memo's balance to 0 here (docs/salesforce.md).
-    return {"success": True, "statusURL": status_url(version, body["id"]), "debitMemoId": None, "errors": None}
+    return {
+        "success": True,
+        "statusURL": status_url(version, body["id"]),
+        "debitMemoId": None,
+        "errors": None,
+    }
 
 
 def tracker(memo: dict[str, Any], version: str) -> dict[str, Any]:
@@ -150,14 +171,23 @@ def _line_errors(error: dict[str, Any], body: Any) -> list[dict[str, Any]]:
 
 def _failed_apply(error: dict[str, Any], body: Any) -> Any:
     ids = _listed(body, "applications", "appliedToId")
-    return {"applyCreditResults": [{"appliedToId": i, "id": None, "success": False, "errors": _errors(error)} for i in ids]}
+    return {
+        "applyCreditResults": [
+            {"appliedToId": i, "id": None, "success": False, "errors": _errors(error)} for i in ids
+        ]
+    }
 
 
 def _failed_line_apply(error: dict[str, Any], body: Any) -> Any:
     ids = _listed(body, "applyCreditDetails", "invoiceLineId")
     return {
         "appliedCreditResponses": [
-            {"creditMemoLineInvoiceLineId": None, "invoiceLineId": i, "success": False, "errors": _errors(error)}
+            {
+                "creditMemoLineInvoiceLineId": None,
+                "invoiceLineId": i,
+                "success": False,
+                "errors": _errors(error),
+            }
             for i in ids
         ]
     }
@@ -166,7 +196,11 @@ def _failed_line_apply(error: dict[str, Any], body: Any) -> Any:
 def _listed(body: Any, name: str, key: str) -> list[Any]:
     """The ids a request listed (one None when it listed none readable): each result is refused."""
     items = body.get(name) if isinstance(body, dict) else None
-    ids = [item.get(key) if isinstance(item, dict) else None for item in items] if isinstance(items, list) else []
+    ids = (
+        [item.get(key) if isinstance(item, dict) else None for item in items]
+        if isinstance(items, list)
+        else []
+    )
     return ids or [None]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from credit_memos.api.direct_invocation import DirectHandler
 from credit_memos.api.error_responses import REPLAY_HEADER
+from credit_memos.api.execution import DRY_RUN_HEADER
 from credit_memos.api.json_body import parse_json
 from credit_memos.api.lambda_handlers import LambdaHandler, make_lambda_handler
 from credit_memos.api.routing import HttpRouter, Response
@@ -34,8 +35,10 @@ def checked_version(version: str) -> str:
 
 
 def answer(outcome: Outcome, body: Any) -> Response[str]:
-    """A success in Salesforce's envelope, with the native status (a replay says so)."""
+    """A success in Salesforce's envelope, with the native status (a replay and a dry run say so)."""
     headers = {REPLAY_HEADER: "true"} if outcome.replayed else {}
+    if outcome.dry_run:
+        headers[DRY_RUN_HEADER] = "true"
     return Response(outcome.status_code, "application/json", json_text(body), headers=headers)
 
 

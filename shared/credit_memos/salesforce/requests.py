@@ -30,7 +30,11 @@ from credit_memos.limits import MAX_APPLY_TARGETS, MAX_LINE_APPLY_TARGETS, MAX_L
 # Documented by Salesforce, meaningless here (no contacts, addresses, tax engine or treatments).
 Ignored = Any
 
-_STRATEGIES = {"ignore": "Ignore", "manualoverride": "ManualOverride", "copyfrominvoiceline": "CopyFromInvoiceLine"}
+_STRATEGIES = {
+    "ignore": "Ignore",
+    "manualoverride": "ManualOverride",
+    "copyfrominvoiceline": "CopyFromInvoiceLine",
+}
 
 
 def _tax_strategy(value: Any) -> Any:
@@ -51,7 +55,9 @@ def _status(value: Any) -> Any:
     return value.capitalize() if isinstance(value, str) else value
 
 
-TaxStrategy = Annotated[Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"], BeforeValidator(_tax_strategy)]
+TaxStrategy = Annotated[
+    Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"], BeforeValidator(_tax_strategy)
+]
 MemoType = Annotated[Literal["Draft", "Posted"], BeforeValidator(_status)]
 
 
@@ -150,7 +156,9 @@ class CreditInvoice(SalesforceBody):
         from credit_memos.errors import ValidationError
 
         if self.type != "Posted":
-            raise ValidationError("a credit is created Posted here; create a Draft with generate", field=("type",))
+            raise ValidationError(
+                "a credit is created Posted here; create a Draft with generate", field=("type",)
+            )
         for index, line in enumerate(self.invoiceLines):
             if line.taxStrategy not in (None, self.taxStrategy):
                 raise ValidationError(
@@ -188,7 +196,12 @@ class ApplyCreditMemo(SalesforceBody):
 
     def native(self) -> schemas.ApplyCreditMemoRequest:
         targets = [
-            {"invoiceId": a.appliedToId, "amount": a.amount, "description": a.description, "effectiveDate": a.effectiveDate}
+            {
+                "invoiceId": a.appliedToId,
+                "amount": a.amount,
+                "description": a.description,
+                "effectiveDate": a.effectiveDate,
+            }
             for a in self.applications
         ]
         return schemas.ApplyCreditMemoRequest.model_validate({"applications": targets})
@@ -211,7 +224,9 @@ class ApplyCreditMemoLine(SalesforceBody):
 
         targets = []
         for index, detail in enumerate(self.applyCreditDetails):
-            invoice_id, line_id = split_line_id(detail.invoiceLineId, ("applyCreditDetails", index, "invoiceLineId"))
+            invoice_id, line_id = split_line_id(
+                detail.invoiceLineId, ("applyCreditDetails", index, "invoiceLineId")
+            )
             targets.append(
                 {
                     "invoiceId": invoice_id,
@@ -243,7 +258,11 @@ class ConvertToCredit(SalesforceBody):
 
     def native(self) -> schemas.ConvertNegativeLinesRequest:
         return schemas.ConvertNegativeLinesRequest.model_validate(
-            {"invoiceLineIds": self.invoiceLines, "description": self.description, "effectiveDate": self.effectiveDate}
+            {
+                "invoiceLineIds": self.invoiceLines,
+                "description": self.description,
+                "effectiveDate": self.effectiveDate,
+            }
         )
 
 
