@@ -32,6 +32,7 @@ SECTIONS = (
     "numbering",
     "summary",
     "local_server",
+    "salesforce",
 )
 DEFAULT_OUT = REPO_ROOT / ".local" / "bench.json"
 

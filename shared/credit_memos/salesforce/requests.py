@@ -155,7 +155,8 @@ class CreditInvoice(SalesforceBody):
     def native(self) -> schemas.CreditInvoiceRequest:
         from credit_memos.errors import ValidationError
 
-        if self.type != "Posted":
+        drafts = "type" in schemas.CreditInvoiceRequest.model_fields  # the native request's own choice
+        if self.type != "Posted" and not drafts:
             raise ValidationError(
                 "a credit is created Posted here; create a Draft with generate", field=("type",)
             )
@@ -166,7 +167,8 @@ class CreditInvoice(SalesforceBody):
                     f"{line.taxStrategy} in a request of their own",
                     field=("invoiceLines", index, "taxStrategy"),
                 )
-        body = {
+        body: dict[str, Any] = {"type": self.type} if drafts else {}
+        body |= {
             "taxStrategy": self.taxStrategy,
             "description": self.description,
             "effectiveDate": self.effectiveDate,
