@@ -491,3 +491,77 @@ def test_a_retry_with_the_same_key_replays_the_envelope(api: Api) -> None:
     assert first.status == again.status == 200 and first.body == again.body
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert invoice_of(api, invoice["id"])["balance"] == "90.00"
+
+
+# ---------------------------------------------------------------- OAuth callers
+
+
+def post_as_oauth_client(api: Api, client_id: str, path: str, body: Any) -> HttpResult:
+    """A request as API Gateway passes it after the Cognito authorizer admitted ``client_id``."""
+    from infra.local.api_gateway import RouteMatch, Router, build_event
+    from infra.local.lambda_runtime import FakeLambdaContext
+    from tests.harness import handler_for, template
+
+    match = Router(template().routes()).match("POST", path)
+    assert isinstance(match, RouteMatch)
+    event = build_event(
+        route=match.route,
+        path_parameters=match.path_parameters,
+        method="POST",
+        raw_path=path,
+        query="",
+        headers=[("Content-Type", "application/json"), ("Authorization", "Bearer token")],
+        body=json.dumps(body).encode(),
+        source_ip="203.0.113.10",
+    )
+    event["requestContext"]["identity"].update(caller=None, userArn=None)
+    event["requestContext"]["authorizer"] = {"claims": {"client_id": client_id, "token_use": "access"}}
+    function = match.route.function
+    result = handler_for(function)(event, FakeLambdaContext(template().find_function(function)))
+    return HttpResult(result["statusCode"], {}, json.loads(result["body"]))
+
+
+def test_an_oauth_client_is_the_principal_oauth_client_id(
+    api: Api, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from credit_memos.api import runtime
+
+    policy = {
+        "principals": [
+            {"match": "oauth:sync-*", "role": "Operator", "billingAccounts": ["acct-1"]},
+            {"match": "oauth:reporting", "role": "Reader", "billingAccounts": ["*"]},
+            {"match": "local", "role": "Approver", "billingAccounts": ["*"]},
+        ]
+    }
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(policy))
+    monkeypatch.setenv("ACCESS_POLICY_FILE", str(path))
+    runtime.reset()
+    generate = f"{INVOICING}/credit-memos/actions/generate"
+    body = {
+        "billingAccountId": "acct-1",
+        "currencyIsoCode": "USD",
+        "taxStrategy": "Ignore",
+        "charges": [{"chargeAmount": "5", "productId": "p"}],
+    }
+
+    made = post_as_oauth_client(api, "sync-1", generate, body)
+    assert made.status == 201, made
+    assert memo_of(api, made.body["creditMemoId"])["createdBy"] == "oauth:sync-1"
+
+    refused = post_as_oauth_client(api, "reporting", generate, body)
+    assert refused.status == 403, refused
+    assert refused.body["success"] is False and refused.body["errors"][0]["errorCode"] == "FORBIDDEN"
+    other_account = post_as_oauth_client(api, "sync-1", generate, {**body, "billingAccountId": "acct-9"})
+    assert other_account.status == 403 and other_account.body["errors"][0]["errorCode"] == "FORBIDDEN"
+
+
+def test_make_run_takes_any_bearer_token(api: Api) -> None:
+    draft = create_memo(api, "1.00", status="Draft")
+    r = api.post(
+        f"{INVOICING}/credit/collection/actions/post",
+        {"creditMemoIds": [draft["id"]]},
+        headers={"Authorization": "Bearer anything-at-all"},
+    )
+    assert r.status == 200, r
+    assert memo_of(api, draft["id"])["postedBy"] == "local"
