@@ -99,5 +99,7 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
         assert (row["resets"], row["server_errors"], row["client_errors"]) == (0, 0, 0), row["outcomes"]
     assert [row["clients"] for row in data["sections"]["local_server"]["rows"]] == [1, 8, 64]
     salesforce = data["sections"]["salesforce"]["rows"]
-    assert len(salesforce) == 3 and all(row["native_ms"] > 0 and row["salesforce_ms"] > 0 for row in salesforce)
+    assert len(salesforce) == 3 and all(
+        row["native_ms"] > 0 and row["salesforce_ms"] > 0 for row in salesforce
+    )
     assert "### 1. DynamoDB requests per operation" in markdown.read_text()
