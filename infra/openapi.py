@@ -194,7 +194,11 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         operation["operationId"] = name
         operation["tags"] = [_tag(name)]
         operation["description"] = " ".join([declared, *notes] if declared else notes)
-        operation["security"] = [{"sigv4": []}, {"cognito": [scope]}]
+        # The Salesforce-compatible routes take OAuth tokens only (their Cognito authorizer).
+        salesforce = route.path.startswith("/services/data/")
+        operation["security"] = (
+            [{"cognito": [scope]}] if salesforce else [{"sigv4": []}, {"cognito": [scope]}]
+        )
         for status, response in operation["responses"].items():
             if method == "post" and status.startswith("2"):
                 dry_run = any(p.get("name") == "dryRun" for p in operation.get("parameters", []))
