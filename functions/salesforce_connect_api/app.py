@@ -10,28 +10,39 @@ from credit_memos.api.direct_invocation import pop_id
 from credit_memos.api.execution import DryRun, checked_id, execute
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import new_router
-from credit_memos.api.openapi_responses import error_responses
 from credit_memos.api.routing import Body, Header, Path, Response
 from credit_memos.api.schemas import VoidRequest
 from credit_memos.commands import applications as application_commands
 from credit_memos.commands import memos as memo_commands
 from credit_memos.salesforce import envelopes
 from credit_memos.salesforce import requests as sf
-from credit_memos.salesforce.http import PREFIX, answer, checked_version, make_salesforce_handler, native_body
+from credit_memos.salesforce.http import (
+    PREFIX,
+    VERSION_SCHEMA,
+    answer,
+    checked_version,
+    make_salesforce_handler,
+    native_body,
+    salesforce_error_responses,
+)
 from credit_memos.salesforce.line_ids import split_line_id
 from credit_memos.usecases import Outcome
 
 app = new_router()
+# The path's memo line as the document states it: {creditMemoId}.{lineId} (line_ids.py reads it).
+QUALIFIED_LINE_ID = {"pattern": r"^[A-Za-z0-9][A-Za-z0-9_:\-]{0,127}\.[A-Za-z0-9][A-Za-z0-9_:\-]{0,127}$"}
 INVOICING = f"{PREFIX}/commerce/invoicing"
 Key = Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")]
-Version = Annotated[str, Path(description="The API version, v62.0 to v68.0")]
+Version = Annotated[
+    str, Path(description="The API version, v62.0 to v68.0", json_schema_extra=VERSION_SCHEMA)
+]
 
 
 def _responses(status: int, description: str, *errors: int) -> dict[int, Any]:
     success = {
         status: {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
     }
-    return success | error_responses(400, 404, 409, 413, 415, 422, 503, *errors)
+    return success | salesforce_error_responses(400, 404, 409, 413, 415, 422, 503, *errors)
 
 
 @app.post(
@@ -96,7 +107,7 @@ def apply(
 )
 def apply_line(
     version: Version,
-    creditMemoLineId: Annotated[str, Path()],
+    creditMemoLineId: Annotated[str, Path(json_schema_extra=QUALIFIED_LINE_ID)],
     request: Annotated[sf.ApplyCreditMemoLine, Body()],
     idempotency_key: Key = None,
     dry_run: DryRun = False,

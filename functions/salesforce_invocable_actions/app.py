@@ -11,11 +11,16 @@ from credit_memos.api.direct_invocation import pop_dry_run, pop_idempotency_key
 from credit_memos.api.execution import DRY_RUN_HEADER, DryRun
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import new_router
-from credit_memos.api.openapi_responses import error_responses
 from credit_memos.api.routing import Body, Header, Path, Response
 from credit_memos.errors import ValidationError
-from credit_memos.salesforce.actions import DIRECT_VERSION, ActionRequest, run_action
-from credit_memos.salesforce.http import PREFIX, checked_version, make_salesforce_handler
+from credit_memos.salesforce.actions import ACTIONS, DIRECT_VERSION, ActionRequest, run_action
+from credit_memos.salesforce.http import (
+    PREFIX,
+    VERSION_SCHEMA,
+    checked_version,
+    make_salesforce_handler,
+    salesforce_error_responses,
+)
 from credit_memos.usecases import Outcome
 from credit_memos.views import json_text
 
@@ -32,11 +37,13 @@ app = new_router()
             "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}},
         }
     }
-    | error_responses(400, 404, 409, 413, 415, 422, 503),
+    | salesforce_error_responses(400, 404, 409, 413, 415, 422, 503),
 )
 def invoke_action(
-    version: Annotated[str, Path(description="The API version, v62.0 to v68.0")],
-    actionName: Annotated[str, Path()],
+    version: Annotated[
+        str, Path(description="The API version, v62.0 to v68.0", json_schema_extra=VERSION_SCHEMA)
+    ],
+    actionName: Annotated[str, Path(json_schema_extra={"enum": list(ACTIONS)})],
     request: Annotated[ActionRequest, Body()],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
     dry_run: DryRun = False,

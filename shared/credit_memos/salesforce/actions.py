@@ -28,7 +28,7 @@ from credit_memos.limits import MAX_ACTION_INPUTS
 from credit_memos.salesforce import envelopes
 from credit_memos.salesforce.http import native_body
 from credit_memos.salesforce.line_ids import is_line_id, split_line_id
-from credit_memos.salesforce.requests import Ignored, SalesforceBody
+from credit_memos.salesforce.requests import Ignored, SalesforceBody, as_native
 
 DIRECT_VERSION = "v67.0"  # the API version of the status URLs a direct invocation answers
 
@@ -83,15 +83,16 @@ def _apply_credit(item: dict[str, Any], key: str | None, version: str, dry_run: 
     if is_line_id(source):
         memo_id, memo_line_id = split_line_id(source, ("creditSourceRecordId",))
         invoice_id, invoice_line_id = split_line_id(target, ("creditTargetRecordId",))
-        line_request = schemas.ApplyCreditMemoLineRequest.model_validate(
-            {"applications": [{"invoiceId": invoice_id, "invoiceLineId": invoice_line_id, **target_fields}]}
+        line_request = as_native(
+            schemas.ApplyCreditMemoLineRequest,
+            {"applications": [{"invoiceId": invoice_id, "invoiceLineId": invoice_line_id, **target_fields}]},
         )
         command: Any = line_request.command(
             checked_id(memo_id, "credit memo"), checked_id(memo_line_id, "credit memo line")
         )
     else:
-        request = schemas.ApplyCreditMemoRequest.model_validate(
-            {"applications": [{"invoiceId": target, **target_fields}]}
+        request = as_native(
+            schemas.ApplyCreditMemoRequest, {"applications": [{"invoiceId": target, **target_fields}]}
         )
         command = request.command(checked_id(source, "credit memo"))
     records = native_body(execute(command, key, dry_run)).get("applications") or []

@@ -10,11 +10,14 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from pydantic import BaseModel, RootModel
+
 from credit_memos.api.direct_invocation import DirectHandler
 from credit_memos.api.error_responses import REPLAY_HEADER
 from credit_memos.api.execution import DRY_RUN_HEADER
 from credit_memos.api.json_body import parse_json
 from credit_memos.api.lambda_handlers import LambdaHandler, make_lambda_handler
+from credit_memos.api.openapi_responses import OpenAPIResponse, error_responses
 from credit_memos.api.routing import HttpRouter, Response
 from credit_memos.errors import DomainError, NotFound
 from credit_memos.salesforce import envelopes
@@ -24,7 +27,28 @@ from credit_memos.views import json_text
 # Revenue Cloud Billing's Connect REST API versions this surface answers (spec section 13).
 VERSIONS = tuple(f"v{number}.0" for number in range(62, 69))
 PREFIX = "/services/data/<version>"
-_VERSION_RE = re.compile(r"^v(6[2-8])\.0$")
+VERSION_PATTERN = r"^v(6[2-8])\.0$"
+_VERSION_RE = re.compile(VERSION_PATTERN)
+# The path's version as the OpenAPI document states it (the route answers another one 404).
+VERSION_SCHEMA = {"pattern": VERSION_PATTERN, "examples": ["v67.0"]}
+
+
+class SalesforceError(BaseModel, defer_build=True):
+    errorCode: str
+    message: str
+
+
+class SalesforceErrorBody(RootModel[list[SalesforceError] | dict[str, Any]], defer_build=True):
+    """A refusal: the resource's envelope with ``success: false`` (each result's, for apply) and
+    ``errors: [{errorCode, message}]``, or Salesforce's error list (docs/salesforce.md "Responses")."""
+
+
+def salesforce_error_responses(*statuses: int) -> dict[int, OpenAPIResponse]:
+    """The native routes' error statuses, each answered in Salesforce's envelopes."""
+    return {
+        status: {**response, "content": {"application/json": {"model": SalesforceErrorBody}}}
+        for status, response in error_responses(*statuses).items()
+    }
 
 
 def checked_version(version: str) -> str:

@@ -55,14 +55,49 @@ def _status(value: Any) -> Any:
     return value.capitalize() if isinstance(value, str) else value
 
 
+# The native request's own rule, stated for the document: a charge names its product.
+_PRODUCT_ID_OR_NAME = schemas.MemoChargeRequest.model_config.get("json_schema_extra")
+_CURRENCY_EITHER_SPELLING: dict[str, Any] = {
+    "anyOf": [
+        {"required": [name], "properties": {name: {"type": "string"}}}
+        for name in ("currencyIsoCode", "currency")
+    ],
+    "description": "The currency is named by currencyIsoCode (or the native currency).",
+}
 TaxStrategy = Annotated[
     Literal["Ignore", "ManualOverride", "CopyFromInvoiceLine"], BeforeValidator(_tax_strategy)
 ]
 MemoType = Annotated[Literal["Draft", "Posted"], BeforeValidator(_status)]
+# A credit is created Posted (the native actions/credit takes no type): Draft is refused.
+CreditType = Annotated[Literal["Posted"], BeforeValidator(_status)]
+# A line named through its document, as line_ids.py reads it.
+QualifiedLineId = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_:\-]{0,127}\.[A-Za-z0-9][A-Za-z0-9_:\-]{0,127}$",
+        examples=["inv_01j9.invl_01j9"],
+        description="A line as {documentId}.{lineId}",
+    ),
+]
 
 
 class SalesforceBody(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+
+
+def as_native[Request: BaseModel](request_type: type[Request], body: dict[str, Any]) -> Request:
+    """``body`` as the native request ``request_type``; what its rules refuse is a ValidationError
+    (422) naming the native fields, as the native route answers it."""
+    from pydantic import ValidationError as PydanticValidationError
+
+    from credit_memos.api.error_responses import validation_details
+    from credit_memos.errors import ValidationError
+
+    try:
+        return request_type.model_validate(body)
+    except PydanticValidationError as error:
+        details = "; ".join(f"{d['field']}: {d['message']}" for d in validation_details(error.errors()))
+        raise ValidationError(f"the request is not valid: {details}"[:1000]) from None
 
 
 class Tax(SalesforceBody):
@@ -72,10 +107,13 @@ class Tax(SalesforceBody):
     taxRate: Rate | None = None
 
     def native(self) -> dict[str, Any]:
-        return self.model_dump(exclude_none=True)
+        # The values as read (exact Decimals), not serialized: dumping would write them as text.
+        return {name: value for name, value in self if value is not None}
 
 
 class Charge(SalesforceBody):
+    model_config = ConfigDict(json_schema_extra=_PRODUCT_ID_OR_NAME)
+
     chargeAmount: PositiveAmount
     productId: IdText | None = None
     productName: Text | None = None
@@ -91,6 +129,8 @@ class Charge(SalesforceBody):
 
 class GenerateCreditMemo(SalesforceBody):
     """``POST .../credit-memos/actions/generate``: a standalone memo."""
+
+    model_config = ConfigDict(json_schema_extra=_CURRENCY_EITHER_SPELLING)
 
     billingAccountId: Identifier
     currencyIsoCode: CurrencyCode | None = None
@@ -130,7 +170,7 @@ class GenerateCreditMemo(SalesforceBody):
                 for c in self.charges
             ],
         }
-        return schemas.CreateCreditMemoRequest.model_validate(body)
+        return as_native(schemas.CreateCreditMemoRequest, body)
 
 
 class CreditLine(SalesforceBody):
@@ -146,7 +186,7 @@ class CreditInvoice(SalesforceBody):
     """``POST .../invoices/{invoiceId}/actions/credit``: a memo from invoice lines, applied."""
 
     taxStrategy: TaxStrategy
-    type: MemoType = "Posted"
+    type: CreditType = "Posted"
     description: LongText | None = None
     effectiveDate: IsoDate | None = None
     invoiceLines: list[CreditLine] = Field(min_length=1, max_length=MAX_LINES)
@@ -155,11 +195,6 @@ class CreditInvoice(SalesforceBody):
     def native(self) -> schemas.CreditInvoiceRequest:
         from credit_memos.errors import ValidationError
 
-        drafts = "type" in schemas.CreditInvoiceRequest.model_fields  # the native request's own choice
-        if self.type != "Posted" and not drafts:
-            raise ValidationError(
-                "a credit is created Posted here; create a Draft with generate", field=("type",)
-            )
         for index, line in enumerate(self.invoiceLines):
             if line.taxStrategy not in (None, self.taxStrategy):
                 raise ValidationError(
@@ -167,8 +202,7 @@ class CreditInvoice(SalesforceBody):
                     f"{line.taxStrategy} in a request of their own",
                     field=("invoiceLines", index, "taxStrategy"),
                 )
-        body: dict[str, Any] = {"type": self.type} if drafts else {}
-        body |= {
+        body = {
             "taxStrategy": self.taxStrategy,
             "description": self.description,
             "effectiveDate": self.effectiveDate,
@@ -181,7 +215,7 @@ class CreditInvoice(SalesforceBody):
                 for line in self.invoiceLines
             ],
         }
-        return schemas.CreditInvoiceRequest.model_validate(body)
+        return as_native(schemas.CreditInvoiceRequest, body)
 
 
 class Application(SalesforceBody):
@@ -206,11 +240,11 @@ class ApplyCreditMemo(SalesforceBody):
             }
             for a in self.applications
         ]
-        return schemas.ApplyCreditMemoRequest.model_validate({"applications": targets})
+        return as_native(schemas.ApplyCreditMemoRequest, {"applications": targets})
 
 
 class LineApplication(SalesforceBody):
-    invoiceLineId: Identifier = Field(description="The invoice line as {invoiceId}.{invoiceLineId}")
+    invoiceLineId: QualifiedLineId
     appliedAmount: PositiveAmount | None = None
     description: Text | None = None
     effectiveDate: IsoDate | None = None
@@ -238,7 +272,7 @@ class ApplyCreditMemoLine(SalesforceBody):
                     "effectiveDate": detail.effectiveDate,
                 }
             )
-        return schemas.ApplyCreditMemoLineRequest.model_validate({"applications": targets})
+        return as_native(schemas.ApplyCreditMemoLineRequest, {"applications": targets})
 
 
 class Unapply(SalesforceBody):
@@ -259,12 +293,13 @@ class ConvertToCredit(SalesforceBody):
     effectiveDate: IsoDate | None = None
 
     def native(self) -> schemas.ConvertNegativeLinesRequest:
-        return schemas.ConvertNegativeLinesRequest.model_validate(
+        return as_native(
+            schemas.ConvertNegativeLinesRequest,
             {
                 "invoiceLineIds": self.invoiceLines,
                 "description": self.description,
                 "effectiveDate": self.effectiveDate,
-            }
+            },
         )
 
 
