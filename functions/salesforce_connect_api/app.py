@@ -219,6 +219,24 @@ def void(
     return answer(outcome, envelopes.voided(native_body(outcome), version))
 
 
+@app.post(
+    f"{INVOICING}/invoices/actions/write-off",
+    summary="Salesforce: write off invoices, each on its own",
+    responses=_responses(
+        200, "{result: [{requestIdentifier, invoiceId, success, errors: {errorcode, errorMessage}}]}"
+    ),
+)
+def write_off(
+    version: Version,
+    request: Annotated[sf.WriteOffInvoices, Body()],
+    idempotency_key: Key = None,
+    dry_run: DryRun = False,
+) -> Response[str]:
+    checked_version(version)
+    outcome = execute(request.native().command(), idempotency_key, dry_run)
+    return answer(outcome, envelopes.written_off(native_body(outcome)))
+
+
 @app.get(
     f"{PREFIX}/sobjects/AsyncOperationTracker/<requestIdentifier>",
     summary="Salesforce: the status of a request (every request here has finished: Completed)",
@@ -232,6 +250,7 @@ def status(version: Version, requestIdentifier: Annotated[str, Path()]) -> Respo
 
 # A refusal's envelope is its resource's (envelopes.FAILURES), found by the route's path.
 _KINDS = (
+    ("/invoices/actions/write-off", "write_off"),
     ("/credit-memos/actions/generate", "generate"),
     ("/actions/credit", "credit"),
     ("/credit-memo-lines/{creditMemoLineId}/actions/apply", "line_apply"),

@@ -19,15 +19,18 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import NotFound
 
 if TYPE_CHECKING:
     from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
-# What a unit of work writes: the documents, and the payment records and reference claims
-# (spec section 8), each versioned like a document.
-Stored: TypeAlias = Document | InvoicePayment | PaymentReferenceClaim
+# What a unit of work writes: the documents, and the payment and refund records and their
+# reference claims (spec sections 8 and 10), each versioned like a document.
+Stored: TypeAlias = (
+    Document | InvoicePayment | PaymentReferenceClaim | CreditMemoRefund | RefundReferenceClaim
+)
 
 
 @dataclass
@@ -79,6 +82,9 @@ class Snapshot:
     payments: dict[str, InvoicePayment] = field(default_factory=dict)
     # Payment reference claims by ``claim_id(invoice_id, reference)``; absent if never used.
     claims: dict[str, PaymentReferenceClaim] = field(default_factory=dict)
+    refunds: dict[str, CreditMemoRefund] = field(default_factory=dict)
+    # Refund reference claims by ``refund_claim_id(memo_id, reference)``; absent if never used.
+    refund_claims: dict[str, RefundReferenceClaim] = field(default_factory=dict)
     # The repository's own record of how each document read is stored (by document id), handed
     # back with the changes (``Changes.stored``); opaque to the use cases.
     stored: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +100,10 @@ class Snapshot:
     def payment(self, payment_id: str) -> InvoicePayment:
         """The payment record read, or NOT_FOUND."""
         return _found(self.payments.get(payment_id), "invoice payment", payment_id)
+
+    def refund(self, refund_id: str) -> CreditMemoRefund:
+        """The refund record read, or NOT_FOUND."""
+        return _found(self.refunds.get(refund_id), "credit memo refund", refund_id)
 
 
 def _found[T](found: T | None, what: str, ident: str) -> T:
@@ -130,8 +140,11 @@ class Repository(Protocol):
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
-        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs."""
+        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs,
+        ``refund_references`` (memo id, reference) pairs."""
         ...
 
     def commit(self, changes: Changes) -> None: ...
@@ -163,4 +176,8 @@ class Repository(Protocol):
 
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         """An invoice's Payment and Reversal records, oldest first (an index; eventually consistent)."""
+        ...
+
+    def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
+        """A memo's Refund and Reversal records, oldest first (an index; eventually consistent)."""
         ...

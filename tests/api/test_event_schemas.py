@@ -99,6 +99,10 @@ def emit_every_detail_type(api: Api) -> None:
         "invoiceLines": [{"invoiceLineId": invoice["lines"][0]["id"], "amountToCredit": "10"}],
     }
     ok(api.post(f"/invoices/{invoice['id']}/actions/credit", credited), 201)
+    for level in ("Invoice", "InvoiceLine"):
+        bad_debt = create_invoice(api, ("80.00", "8.00"), "20.00", account=ACCOUNT, level=level)
+        written_off = [{"invoiceId": bad_debt["id"], "reasonCode": "BadDebt"}]
+        ok(api.post("/invoices/actions/write-off", {"invoices": written_off}))
 
     for target in (invoice, lined):
         paid = ok(
@@ -109,6 +113,14 @@ def emit_every_detail_type(api: Api) -> None:
             201,
         )
         ok(api.post(f"/invoice-payments/{paid['id']}/actions/reverse", {}))
+
+    refunded = ok(
+        api.post(
+            f"/credit-memos/{line_memo['id']}/actions/refund", {"amount": "5.00", "refundReference": "a-1"}
+        ),
+        201,
+    )
+    ok(api.post(f"/credit-memo-refunds/{refunded['id']}/actions/reverse", {}))
 
 
 def test_every_published_detail_matches_its_schema(moto_bus: Bus) -> None:

@@ -36,7 +36,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from credit_memos.adapters.dynamodb.document_items import stored_item
-from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
+from credit_memos.adapters.dynamodb.keys import (
+    account_partition,
+    history_partition,
+    payments_partition,
+    refunds_partition,
+)
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
@@ -53,6 +58,7 @@ from credit_memos.domain.documents import (
     claim_id,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim, refund_claim_id
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError
 from credit_memos.ports import (
@@ -71,6 +77,8 @@ _KINDS: dict[type, str] = {
     ApplicationEntry: "entry",
     InvoicePayment: "payment",
     PaymentReferenceClaim: "claim",
+    CreditMemoRefund: "refund",
+    RefundReferenceClaim: "refund-claim",
 }
 
 CommitHook = Callable[["MemoryRepository", Changes], None]
@@ -119,6 +127,8 @@ class MemoryRepository:
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
         if series is not None:
@@ -129,6 +139,8 @@ class MemoryRepository:
             ("entry", entry_ids, snapshot.entries),
             ("payment", payment_ids, snapshot.payments),
             ("claim", [claim_id(*ref) for ref in payment_references], snapshot.claims),
+            ("refund", refund_ids, snapshot.refunds),
+            ("refund-claim", [refund_claim_id(*ref) for ref in refund_references], snapshot.refund_claims),
         ):
             for ident in dict.fromkeys(ids):
                 stored = self._documents.get((kind, ident))
@@ -277,6 +289,9 @@ class MemoryRepository:
 
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
+
+    def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
+        return self._query("GSI2", refunds_partition(credit_memo_id), limit, next_token)
 
     # ------------------------------------------------------------ for tests
 

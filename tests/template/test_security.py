@@ -59,6 +59,9 @@ WRITES: dict[str, set[str]] = {
     "ConvertNegativeInvoiceLinesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
+    "RefundCreditMemoFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "ReverseCreditMemoRefundFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "WriteOffInvoicesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     # The Salesforce-compatible functions: what the native operations they map onto write.
     "SalesforceConnectApiFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     "SalesforceInvocableActionsFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},

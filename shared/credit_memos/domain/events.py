@@ -14,14 +14,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, InvoicePayment
+from credit_memos.domain.refunds import CreditMemoRefund
 from credit_memos.money import format_amount
-from credit_memos.views import CreditMemoView, InvoicePaymentView, InvoiceView
+from credit_memos.views import CreditMemoRefundView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.views.events import (
     EVENT_VERSION,
     ApplicationSummary,
     CreditApplied,
     CreditMemoCreated,
     CreditMemoPosted,
+    CreditMemoRefunded,
     CreditMemoVoided,
     CreditUnapplied,
     EventDetail,
@@ -30,6 +32,7 @@ from credit_memos.views.events import (
     NegativeInvoiceLinesConverted,
     PaymentRecorded,
     PaymentReversed,
+    RefundReversed,
 )
 
 __all__ = ["EVENT_VERSION", "SOURCE", "DomainEvent", "EventLog"]
@@ -104,6 +107,11 @@ class EventLog:
         """PaymentRecorded or PaymentReversed, by the record's type: the invoice and the record."""
         kind = PaymentRecorded if record.type == "Payment" else PaymentReversed
         self._add(kind, [invoice], invoice=self._invoice(invoice), payment=InvoicePaymentView.of(record))
+
+    def refund_moved(self, memo: CreditMemo, record: CreditMemoRefund) -> None:
+        """CreditMemoRefunded or RefundReversed, by the record's type: the memo and the record."""
+        kind = CreditMemoRefunded if record.type == "Refund" else RefundReversed
+        self._add(kind, [memo], credit_memo=self._memo(memo), refund=CreditMemoRefundView.of(record))
 
     def _add(self, kind: type[EventDetail], docs: list[Invoice | CreditMemo], **fields: Any) -> None:
         event_id = self._new_id("evt")

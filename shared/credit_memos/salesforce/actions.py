@@ -131,6 +131,32 @@ def _void_posted_credit_memo(
     return {"debitMemoId": None, "statusUrl": envelopes.status_url(version, memo_id)}
 
 
+def _write_off_invoices(item: dict[str, Any], key: str | None, version: str, dry_run: bool) -> dict[str, Any]:
+    """An input names one invoice ``{invoiceId, reasonCode, reason?}``, or several as Salesforce's
+    Apex-defined ``writeOffInvoiceInputList``; each invoice is written off on its own."""
+    from credit_memos.salesforce.requests import WriteOffInvoices
+
+    listed = item.get("writeOffInvoiceInputList", item)
+    if isinstance(listed, dict):
+        listed = listed.get("writeOffInvoiceInputList", [listed])
+    request = WriteOffInvoices.model_validate({"invoices": listed})
+    results = envelopes.written_off(native_body(execute(request.native().command(), key, dry_run)))["result"]
+    output = {"writeOffInvoiceResponseList": results}
+    refused = [r["errors"] for r in results if not r["success"]]
+    if refused:
+        errors = [{"statusCode": e["errorcode"], "message": e["errorMessage"], "fields": []} for e in refused]
+        raise InputRefused(errors, output)
+    return output
+
+
+class InputRefused(Exception):
+    """An input some of whose effects were refused: its errors, and what it did."""
+
+    def __init__(self, errors: list[dict[str, Any]], output: dict[str, Any]) -> None:
+        super().__init__("input refused")
+        self.errors, self.output = errors, output
+
+
 # Action name -> (its input's translation and run, giving outputValues; errors on success as the
 # action's documented example shows them; the least role of its native operation).
 Action = Callable[[dict[str, Any], str | None, str, bool], dict[str, Any]]
@@ -139,15 +165,18 @@ ACTIONS: dict[str, tuple[Action, list[Any] | None, Role]] = {
     "unapplyCredit": (_unapply_credit, None, "Operator"),
     "postDraftCreditMemo": (_post_draft_credit_memo, [], "Operator"),
     "voidPostedCreditMemo": (_void_posted_credit_memo, [], "Approver"),
+    "writeOffInvoices": (_write_off_invoices, [], "Approver"),
 }
 
 
-def _result(action: str, output: dict[str, Any] | None, errors: list[Any] | None) -> dict[str, Any]:
+def _result(
+    action: str, output: dict[str, Any] | None, errors: list[Any] | None, success: bool | None = None
+) -> dict[str, Any]:
     return {
         "actionName": action,
         "errors": errors,
         "invocationId": None,
-        "isSuccess": output is not None,
+        "isSuccess": output is not None if success is None else success,
         "outcome": None,
         "outputValues": output,
         "sortOrder": -1,
@@ -185,6 +214,8 @@ def run_action(
     for index, item in enumerate(request.inputs):
         try:
             output = run(item, input_key(key, action, index), version, dry_run)
+        except InputRefused as refused:
+            results.append(_result(action, refused.output, refused.errors, success=False))
         except PydanticValidationError as error:
             results.append(_result(action, None, _invalid(error)))
         except DomainError as error:

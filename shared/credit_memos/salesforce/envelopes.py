@@ -121,6 +121,27 @@ def voided(body: dict[str, Any], version: str) -> dict[str, Any]:
     }
 
 
+def _write_off_error(code: str | None, message: str | None) -> dict[str, Any]:
+    return {"errorcode": code, "errorMessage": message}
+
+
+def written_off(body: dict[str, Any]) -> dict[str, Any]:
+    """One result per invoice, in request order; ``requestIdentifier`` is the write-off memo."""
+    results = []
+    for r in body["results"]:
+        error = r.get("error") or {}
+        memo = r.get("creditMemo") or {}
+        results.append(
+            {
+                "requestIdentifier": memo.get("id") if r["success"] else None,
+                "invoiceId": r["invoiceId"],
+                "success": r["success"],
+                "errors": _write_off_error(error.get("errorCode"), error.get("message")),
+            }
+        )
+    return {"result": results}
+
+
 def tracker(memo: dict[str, Any], version: str) -> dict[str, Any]:
     """The status resource of a finished request: every call here is synchronous, so Completed."""
     memo_id = memo["id"]
@@ -220,6 +241,16 @@ def _failed_void(error: dict[str, Any], body: Any) -> Any:
     return {"success": False, "statusURL": "", "debitMemoId": None, "errors": _errors(error)}
 
 
+def _failed_write_off(error: dict[str, Any], body: Any) -> Any:
+    refusal = _write_off_error(error["errorCode"], _message(error))
+    ids = _listed(body, "invoices", "invoiceId")
+    return {
+        "result": [
+            {"requestIdentifier": None, "invoiceId": i, "success": False, "errors": refusal} for i in ids
+        ]
+    }
+
+
 def _failed_request(error: dict[str, Any], body: Any) -> Any:
     """Salesforce REST's own error body (an unknown resource, the status resource, an action request
     that cannot be read): a list of ``{errorCode, message}``."""
@@ -237,6 +268,7 @@ FAILURES: dict[str, Callable[[dict[str, Any], Any], Any]] = {
     "convert": _failed_unapply,  # the same shape: {id, success, errors}
     "post": _failed_post,
     "void": _failed_void,
+    "write_off": _failed_write_off,
     "request": _failed_request,
 }
 

@@ -25,7 +25,13 @@ from credit_memos.api.fields import (
     ShortText,
     Text,
 )
-from credit_memos.limits import MAX_APPLY_TARGETS, MAX_LINE_APPLY_TARGETS, MAX_LINES, MAX_TAXES_PER_LINE
+from credit_memos.limits import (
+    MAX_APPLY_TARGETS,
+    MAX_LINE_APPLY_TARGETS,
+    MAX_LINES,
+    MAX_TAXES_PER_LINE,
+    MAX_WRITE_OFF_INVOICES,
+)
 
 # Documented by Salesforce, meaningless here (no contacts, addresses, tax engine or treatments).
 Ignored = Any
@@ -308,3 +314,37 @@ class PostCreditMemos(SalesforceBody):
 
     creditMemoIds: list[Identifier] = Field(min_length=1, max_length=1)
     correlationId: Ignored = None
+
+
+def _write_off_reason(code: str, text: str | None) -> tuple[str, str | None]:
+    """A Salesforce reason code as the native code it names (``Bad Debt`` is BadDebt); a code this
+    service does not have is written off as Other, the code kept in the description."""
+    from typing import get_args
+
+    from credit_memos.domain.documents import WriteOffReasonCode
+
+    codes = {name.lower(): name for name in get_args(WriteOffReasonCode)}
+    found = codes.get(code.replace(" ", "").lower())
+    if found is not None:
+        return found, text
+    return "Other", f"{code}: {text}" if text else code
+
+
+class WriteOffInvoice(SalesforceBody):
+    invoiceId: Identifier
+    reasonCode: ShortText
+    reason: Text | None = None
+    description: Text | None = None
+
+
+class WriteOffInvoices(SalesforceBody):
+    """``POST .../invoices/actions/write-off``: each invoice on its own."""
+
+    invoices: list[WriteOffInvoice] = Field(min_length=1, max_length=MAX_WRITE_OFF_INVOICES)
+
+    def native(self) -> schemas.WriteOffInvoicesRequest:
+        invoices = []
+        for item in self.invoices:
+            code, description = _write_off_reason(item.reasonCode, item.reason or item.description)
+            invoices.append({"invoiceId": item.invoiceId, "reasonCode": code, "description": description})
+        return as_native(schemas.WriteOffInvoicesRequest, {"invoices": invoices})

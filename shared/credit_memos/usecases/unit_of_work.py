@@ -78,6 +78,8 @@ class UnitOfWork:
         entry_ids: Sequence[str] = (),
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
         number_series: bool = False,
     ) -> Snapshot:
         """One consistent read of what the rule needs (``number_series``: of a memo it may post)."""
@@ -88,6 +90,8 @@ class UnitOfWork:
             entry_ids=entry_ids,
             payment_ids=payment_ids,
             payment_references=payment_references,
+            refund_ids=refund_ids,
+            refund_references=refund_references,
             series=self.settings.number_prefix if number_series else None,
             idempotency=key,
             consistent=True,

@@ -25,7 +25,9 @@ from credit_memos.views.records import (
     InvoicePaymentView,
     PaymentAllocationView,
 )
+from credit_memos.views.refunds import CreditMemoRefundPage, CreditMemoRefundView, RefundAllocationView
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
+from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffResults
 
 __all__ = [
     "AccountSummaryView",
@@ -34,6 +36,8 @@ __all__ = [
     "ApplicationsResult",
     "CreditMemoLineView",
     "CreditMemoPage",
+    "CreditMemoRefundPage",
+    "CreditMemoRefundView",
     "CreditMemoView",
     "CurrencySummaryView",
     "InvoiceLineView",
@@ -41,8 +45,12 @@ __all__ = [
     "InvoicePaymentPage",
     "InvoicePaymentView",
     "InvoiceView",
+    "ItemError",
     "PaymentAllocationView",
+    "RefundAllocationView",
     "TaxView",
     "View",
+    "WriteOffResult",
+    "WriteOffResults",
     "json_text",
 ]

@@ -15,6 +15,7 @@ from credit_memos.money import format_amount
 from credit_memos.views.base import CREATED_BY, Money, View
 from credit_memos.views.documents import CreditMemoView, InvoiceView
 from credit_memos.views.records import InvoicePaymentView
+from credit_memos.views.refunds import CreditMemoRefundView
 
 # 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
 EventVersion = Literal["2"]
@@ -190,6 +191,21 @@ class PaymentReversed(_PaymentDetail):
     the Reversal record."""
 
 
+class _RefundDetail(EventDetail):
+    credit_memo: CreditMemoHeader = Field(description="The credit memo after the change.")
+    refund: CreditMemoRefundView = Field(description="The record as the response shows it.")
+    created_by: Actor
+
+
+class CreditMemoRefunded(_RefundDetail):
+    """Part of a memo's balance was refunded (POST /credit-memos/{creditMemoId}/actions/refund)."""
+
+
+class RefundReversed(_RefundDetail):
+    """A refund was reversed (POST /credit-memo-refunds/{refundId}/actions/reverse): refund is the
+    Reversal record."""
+
+
 DETAIL_TYPES: tuple[type[EventDetail], ...] = (
     InvoiceCreated,
     InvoicePosted,
@@ -201,4 +217,6 @@ DETAIL_TYPES: tuple[type[EventDetail], ...] = (
     NegativeInvoiceLinesConverted,
     PaymentRecorded,
     PaymentReversed,
+    CreditMemoRefunded,
+    RefundReversed,
 )
