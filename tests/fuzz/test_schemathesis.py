@@ -125,6 +125,8 @@ _UNSTATABLE_422 = (
     # A rule between two query parameters of GET /credit-memos (billingAccountId or
     # documentNumber; OpenAPI 3 cannot require one of two parameters, the description says it).
     "is required unless documentNumber is given",
+    # A write-off names each invoice once (uniqueness of one property over a list's objects).
+    "is named twice",
     # The Salesforce-compatible credit: a line's taxStrategy must be the request's (a rule between
     # fields; docs/salesforce.md).
     "one tax strategy per request here",
@@ -157,6 +159,8 @@ def _unstated_rejection(response: Any) -> str | None:
             ),
             None,
         )
+        if isinstance(errors, dict):  # a Salesforce write-off result's {errorcode, errorMessage}
+            errors = [{"errorCode": errors.get("errorcode"), "message": errors.get("errorMessage")}]
         body = errors[0] if isinstance(errors, list) and errors else body
     code = body.get("errorCode")
     if code in _STATEFUL_CODES.get(status, ()):
