@@ -5,6 +5,7 @@ balances and records they produce are checked through the native API."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -521,9 +522,9 @@ def post_as_oauth_client(api: Api, client_id: str, path: str, body: Any) -> Http
     return HttpResult(result["statusCode"], {}, json.loads(result["body"]))
 
 
-def test_an_oauth_client_is_the_principal_oauth_client_id(
-    api: Api, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def oauth_policy(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An access policy for OAuth clients, for this test only (the runtime caches the policy)."""
     from credit_memos.api import runtime
 
     policy = {
@@ -537,6 +538,12 @@ def test_an_oauth_client_is_the_principal_oauth_client_id(
     path.write_text(json.dumps(policy))
     monkeypatch.setenv("ACCESS_POLICY_FILE", str(path))
     runtime.reset()
+    yield
+    monkeypatch.delenv("ACCESS_POLICY_FILE")
+    runtime.reset()
+
+
+def test_an_oauth_client_is_the_principal_oauth_client_id(api: Api, oauth_policy: None) -> None:
     generate = f"{INVOICING}/credit-memos/actions/generate"
     body = {
         "billingAccountId": "acct-1",
