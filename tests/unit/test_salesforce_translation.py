@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from credit_memos.errors import ValidationError
 from credit_memos.salesforce import envelopes
-from credit_memos.salesforce.actions import input_key
+from credit_memos.salesforce.input_keys import input_key
 from credit_memos.salesforce.line_ids import split_line_id
 from credit_memos.salesforce.requests import CreditInvoice, GenerateCreditMemo
 from pydantic import ValidationError as PydanticValidationError

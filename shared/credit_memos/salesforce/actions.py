@@ -8,7 +8,6 @@ the rest: each input's effect happens once.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,7 @@ from credit_memos.errors import DomainError, LevelMismatch, NotFound, Validation
 from credit_memos.limits import MAX_ACTION_INPUTS
 from credit_memos.salesforce import envelopes
 from credit_memos.salesforce.http import native_body
+from credit_memos.salesforce.input_keys import input_key
 from credit_memos.salesforce.line_ids import is_line_id, split_line_id
 from credit_memos.salesforce.requests import Ignored, SalesforceBody, as_native
 
@@ -58,13 +58,6 @@ class UnapplyCreditInput(SalesforceBody):
 class CreditMemoInput(SalesforceBody):
     creditMemoId: Identifier
     correlationId: Ignored = None
-
-
-def input_key(key: str | None, action: str, index: int) -> str | None:
-    """The idempotency key of one input: the same request key, action and position, the same key."""
-    if key is None:
-        return None
-    return hashlib.sha256(f"{key}\x00{action}\x00{index}".encode()).hexdigest()
 
 
 def _apply_credit(item: dict[str, Any], key: str | None, version: str, dry_run: bool) -> dict[str, Any]:
