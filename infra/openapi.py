@@ -31,10 +31,13 @@ TAGS = {
     "Payments": "Payments received elsewhere, and their reversals",
     "Refunds": "Credit paid back to the customer from a memo's balance, and their reversals",
     "Accounts": "A billing account's open credit and receivable",
+    "Salesforce": "Revenue Cloud Billing's Connect REST resources and standard invocable actions, "
+    "under /services/data/v62.0 to v68.0, translated onto the native operations (docs/salesforce.md)",
 }
 # An operation's tag: the first whose word its name holds (so crediting an invoice is the
 # invoice's, applying a memo is an application).
 _TAG_WORDS = [
+    ("Salesforce", "Salesforce"),
     ("Payment", "Payments"),
     ("Refund", "Refunds"),
     ("Appl", "Applications"),
@@ -181,7 +184,8 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         method = route.method.lower()
         operation = paths[route.path][method]
         name = route.event_name
-        role = roles.get(name, "Operator" if method == "post" else "Reader")
+        # A Salesforce route needs what the native operation it maps onto needs.
+        role = roles.get(name.removeprefix("Salesforce"), "Operator" if method == "post" else "Reader")
         scope = OAUTH_SCOPES[role][0]
         notes = [f"Needs the {role} role in the service's access policy; with OAuth, the scope `{scope}`."]
         if method == "post":
@@ -193,7 +197,11 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
         operation["operationId"] = name
         operation["tags"] = [_tag(name)]
         operation["description"] = " ".join([declared, *notes] if declared else notes)
-        operation["security"] = [{"sigv4": []}, {"cognito": [scope]}]
+        # The Salesforce-compatible routes take OAuth tokens only (their Cognito authorizer).
+        salesforce = route.path.startswith("/services/data/")
+        operation["security"] = (
+            [{"cognito": [scope]}] if salesforce else [{"sigv4": []}, {"cognito": [scope]}]
+        )
         for status, response in operation["responses"].items():
             if method == "post" and status.startswith("2"):
                 dry_run = any(p.get("name") == "dryRun" for p in operation.get("parameters", []))

@@ -4,7 +4,8 @@ command types.
 
 One row per route, in the template's order: the operation's summary, its method and path (with the
 query parameters), and its success status, body schema and description. Each table sits between
-two markers; everything else in the files is left as it is.
+two markers; everything else in the files is left as it is. The
+Salesforce-compatible routes (under /services/data/) have their table in docs/salesforce.md.
 
     python -m infra.readme          # rewrite the tables
     python -m infra.readme --check  # exit 1 if a table is stale
@@ -29,6 +30,8 @@ LIMITS_BEGIN = "<!-- limits: begin (written by `python -m infra.readme` from cre
 LIMITS_END = "<!-- limits: end -->"
 ROLES_BEGIN = "<!-- roles: begin (written by `python -m infra.readme` from credit_memos.commands) -->"
 ROLES_END = "<!-- roles: end -->"
+SALESFORCE_DOC = REPO_ROOT / "docs" / "salesforce.md"
+SALESFORCE_PREFIX = "/services/data/"
 
 
 class ReadmeError(Exception):
@@ -45,8 +48,9 @@ def _success(operation: dict[str, Any]) -> str:
     return f"{codes[0]}{schema}: {response['description']}"
 
 
-def render_table(template: Template, document: dict[str, Any]) -> str:
-    """The table's Markdown, one row per template route; every route must be in ``document``."""
+def render_table(template: Template, document: dict[str, Any], salesforce: bool = False) -> str:
+    """The table's Markdown, one row per template route (the native ones, or with ``salesforce``
+    the Salesforce-compatible ones); every route must be in ``document``."""
     routes = template.routes()
     paths: dict[str, dict[str, Any]] = document["paths"]
     documented = {(method.upper(), path) for path, operations in paths.items() for method in operations}
@@ -58,6 +62,8 @@ def render_table(template: Template, document: dict[str, Any]) -> str:
         )
     rows = ["| Operation | Method and path | Success |", "|---|---|---|"]
     for route in routes:
+        if route.path.startswith(SALESFORCE_PREFIX) != salesforce:
+            continue
         operation = paths[route.path][route.method.lower()]
         query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
         target = route.path + ("?" + "&".join(f"{name}=" for name in query) if query else "")
@@ -111,8 +117,17 @@ def expected_reference(reference: Path = REFERENCE, openapi: Path = OPENAPI_PATH
     return rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
 
 
+def expected_salesforce_doc(doc: Path = SALESFORCE_DOC, openapi: Path = OPENAPI_PATH) -> str:
+    document = json.loads(openapi.read_text(encoding="utf-8"))
+    return rewrite(doc.read_text(encoding="utf-8"), render_table(Template.load(), document, salesforce=True))
+
+
 def expected_files() -> dict[Path, str]:
-    return {README: expected_readme(), REFERENCE: expected_reference()}
+    return {
+        README: expected_readme(),
+        REFERENCE: expected_reference(),
+        SALESFORCE_DOC: expected_salesforce_doc(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

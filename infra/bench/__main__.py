@@ -34,6 +34,7 @@ SECTIONS = (
     "local_server",
     "documents",
     "replay_backlog",
+    "salesforce",
 )
 DEFAULT_OUT = REPO_ROOT / ".local" / "bench.json"
 

@@ -25,6 +25,8 @@ MAX_TAXES_PER_LINE = 5
 MAX_APPLY_TARGETS = 25
 MAX_LINE_APPLY_TARGETS = 50
 MAX_TRANSACTION_ITEMS = 100
+# Inputs of one Salesforce invocable action request, each its own transaction (docs/salesforce.md).
+MAX_ACTION_INPUTS = 100
 # List pages.
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100

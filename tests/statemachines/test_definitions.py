@@ -36,11 +36,26 @@ def _name(path: Path) -> str:
     return path.name
 
 
-def test_both_state_machines_are_defined() -> None:
+# The example Salesforce flow applies through the invocable-action function, not the plan.
+SALESFORCE_FLOW = REPO / "infra" / "statemachines" / "salesforce_credit_flow.asl.json"
+SETTLEMENT = [p for p in DEFINITIONS if p != SALESFORCE_FLOW]
+
+
+def test_the_state_machines_are_defined() -> None:
     assert [p.name for p in DEFINITIONS] == [
         "apply_account_credits.asl.json",
         "convert_and_settle_invoice.asl.json",
+        "salesforce_credit_flow.asl.json",
     ]
+
+
+def test_the_salesforce_flow_runs_each_action_under_the_executions_key() -> None:
+    definition = json.loads(SALESFORCE_FLOW.read_text(encoding="utf-8"))
+    tasks = [s for _, s in _states(definition["States"]) if s["Type"] == "Task"]
+    assert [t["Parameters"]["Payload"]["actionName"] for t in tasks] == ["applyCredit", "unapplyCredit"]
+    assert all(t["Parameters"]["Payload"]["idempotencyKey.$"] == "$.idempotencyKey" for t in tasks)
+    prepare = definition["States"]["Prepare"]["Parameters"]
+    assert prepare["idempotencyKey.$"] == "States.Hash($$.Execution.Id, 'SHA-256')"
 
 
 def _statelint(path: Path) -> subprocess.CompletedProcess[str]:
@@ -106,7 +121,7 @@ def test_tasks_retry_only_retryable_errors_and_catch_only_skippable_ones(path: P
             assert catcher["ResultPath"] == "$.error"
 
 
-@pytest.mark.parametrize("path", DEFINITIONS, ids=_name)
+@pytest.mark.parametrize("path", SETTLEMENT, ids=_name)
 def test_every_apply_carries_an_idempotency_key_from_the_plan(path: Path) -> None:
     definition = json.loads(path.read_text(encoding="utf-8"))
     applies = [

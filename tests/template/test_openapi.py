@@ -24,6 +24,7 @@ from infra.openapi import OUTPUT, TAGS, build_document, function_documents, rend
 from tests.harness import base_environment, environment
 
 ERROR_REF = "#/components/schemas/ErrorResponse"
+SALESFORCE_ERROR_REF = "#/components/schemas/SalesforceErrorBody"
 
 
 def test_committed_openapi_matches_the_code() -> None:
@@ -71,9 +72,11 @@ def test_every_error_response_is_declared_with_the_error_body() -> None:
             if method == "post":
                 required |= {"400", "413", "415", "422"}
             assert required <= errors, (method, path, sorted(errors))
+            # The Salesforce-compatible routes answer refusals in Salesforce's envelopes.
+            error_ref = SALESFORCE_ERROR_REF if path.startswith("/services/data/") else ERROR_REF
             for code in errors:
                 schema = responses[code]["content"]["application/json"]["schema"]
-                assert schema == {"$ref": ERROR_REF}, (method, path, code)
+                assert schema == {"$ref": error_ref}, (method, path, code)
             if method == "post" and path != "/invoices" and path != "/credit-memos":
                 assert "409" in errors, (method, path)
 
@@ -119,8 +122,11 @@ def test_every_operation_has_one_declared_tag_a_description_and_security() -> No
     for method, path, operation in _operations():
         assert len(operation["tags"]) == 1 and operation["tags"][0] in TAGS, (method, path)
         assert operation["description"].strip(), (method, path)
-        sigv4, oauth = operation["security"]
-        assert sigv4 == {"sigv4": []}, (method, path)
+        if path.startswith("/services/data/"):  # the Salesforce-compatible routes: OAuth only
+            (oauth,) = operation["security"]
+        else:
+            sigv4, oauth = operation["security"]
+            assert sigv4 == {"sigv4": []}, (method, path)
         (scope,) = oauth["cognito"]
         assert scope in scopes, (method, path)
         assert scope.endswith("/read") == (method == "get"), (method, path)

@@ -1,7 +1,8 @@
 """The generated tables are kept in sync; the user docs stay short, linked and current.
 
 docs/reference.md's operation table comes from template.yaml and openapi.json, its limits table
-from ``credit_memos.limits``; the README's roles table from the command types.
+from ``credit_memos.limits``; docs/salesforce.md's table of the Salesforce-compatible routes
+likewise; the README's roles table from the command types.
 The user docs are README.md and docs/*.md but docs/api.md (the contract).
 """
 
@@ -21,6 +22,8 @@ from infra.readme import (
     END,
     README,
     REFERENCE,
+    SALESFORCE_DOC,
+    SALESFORCE_PREFIX,
     ReadmeError,
     expected_files,
     expected_reference,
@@ -28,8 +31,8 @@ from infra.readme import (
 )
 
 
-def table_rows() -> list[list[str]]:
-    text = REFERENCE.read_text(encoding="utf-8")
+def table_rows(path: Path = REFERENCE) -> list[list[str]]:
+    text = path.read_text(encoding="utf-8")
     block = text.split(BEGIN, 1)[1].split(END, 1)[0]
     lines = [line for line in block.strip().splitlines() if line.startswith("|")]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
@@ -41,8 +44,12 @@ def test_committed_tables_match_the_template() -> None:
 
 
 def test_every_template_route_is_in_the_table_once() -> None:
-    listed = [row[1].strip("`").split("?", 1)[0] for row in table_rows()]
-    assert listed == [f"{route.method} {route.path}" for route in Template.load().routes()]
+    """Native routes in docs/reference.md's table, Salesforce-compatible ones in docs/salesforce.md's."""
+    routes = Template.load().routes()
+    for path, salesforce in ((REFERENCE, False), (SALESFORCE_DOC, True)):
+        listed = [row[1].strip("`").split("?", 1)[0] for row in table_rows(path)]
+        expected = [r for r in routes if r.path.startswith(SALESFORCE_PREFIX) == salesforce]
+        assert listed == [f"{route.method} {route.path}" for route in expected], path.name
 
 
 def test_a_route_missing_from_openapi_json_is_refused() -> None:

@@ -22,7 +22,7 @@ from credit_memos.api.runtime import get_dynamodb_client
 
 from infra.local.api_gateway import RouteMatch, Router
 from tests.api.test_access_routes import APPROVER, OPERATOR
-from tests.api.test_storage_faults import SCENARIOS
+from tests.api.test_storage_faults import SCENARIOS, Scenario, _invoice, _memo
 from tests.builders import invoice_body, profile_body
 from tests.harness import Api
 from tests.harness import template as harness_template
@@ -474,6 +474,42 @@ def scenario_void_conversion(api: Api) -> tuple[str, dict[str, Any]]:
 
 
 @pytest.mark.slow
+def _salesforce_credit(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    inv = _invoice(api, "InvoiceLine")
+    body = {
+        "taxStrategy": "Ignore",
+        "invoiceLines": [{"invoiceLineId": inv["lines"][0]["id"], "amountToCredit": 5}],
+    }
+    return (
+        f"/services/data/v67.0/commerce/invoicing/invoices/{inv['id']}/actions/credit",
+        body,
+        [],
+        [inv["id"]],
+    )
+
+
+def _salesforce_apply_credit(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    inv, memo = _invoice(api), _memo(api)
+    inputs = [
+        {"creditSourceRecordId": memo["id"], "creditTargetRecordId": inv["id"], "appliedCreditAmount": 5}
+    ]
+    return "/services/data/v67.0/actions/standard/applyCredit", {"inputs": inputs}, [memo["id"]], [inv["id"]]
+
+
+def _salesforce_write_off(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    inv = _invoice(api)
+    inputs = [{"invoiceId": inv["id"], "reasonCode": "BadDebt"}]
+    return "/services/data/v67.0/actions/standard/writeOffInvoices", {"inputs": inputs}, [], [inv["id"]]
+
+
+# The Salesforce-compatible functions, through routes that together write every kind they may.
+WRITING_SCENARIOS: dict[str, Scenario] = SCENARIOS | {
+    "salesforce_credit": _salesforce_credit,
+    "salesforce_apply_credit": _salesforce_apply_credit,
+    "salesforce_write_off": _salesforce_write_off,
+}
+
+
 def test_each_role_allows_exactly_the_item_writes_its_operation_sends(
     api: Api, translated: dict[str, Any]
 ) -> None:
@@ -494,7 +530,7 @@ def test_each_role_allows_exactly_the_item_writes_its_operation_sends(
             key = params.get("Item") or params.get("Key") or {"pk": {"S": "?"}}
             sent.append((f"dynamodb:{model.name}", key["pk"]["S"]))
 
-    scenarios = [(name, scenario, nullcontext()) for name, scenario in sorted(SCENARIOS.items())]
+    scenarios = [(name, scenario, nullcontext()) for name, scenario in sorted(WRITING_SCENARIOS.items())]
     scenarios.append(("void_conversion", scenario_void_conversion, nullcontext()))
     scenarios.append(("post_held_credit", scenario_post_held_credit, approvals_over("100.00")))
     emitted: dict[str, set[tuple[str, str]]] = {}

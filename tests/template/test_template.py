@@ -619,7 +619,28 @@ def test_api_requires_iam_auth_everywhere(template: dict[str, Any]) -> None:
             props = event["Properties"]
             # Without RestApiId SAM makes an implicit API that has no authorizer.
             assert props.get("RestApiId") == {"Ref": API}, f"{fid}.{name}"
-            assert props.get("Auth", {}).get("Authorizer", "AWS_IAM") == "AWS_IAM", f"{fid}.{name}"
+            auth = props.get("Auth", {})
+            if props["Path"].startswith("/services/data/"):
+                # The Salesforce-compatible routes: OAuth 2.0 client credentials, with a scope.
+                assert auth.get("Authorizer") == "SalesforceOAuth", f"{fid}.{name}"
+                assert auth.get("AuthorizationScopes"), f"{fid}.{name}"
+                continue
+            assert auth.get("Authorizer", "AWS_IAM") == "AWS_IAM", f"{fid}.{name}"
+
+
+def test_salesforce_routes_ask_the_scopes_the_openapi_document_states(template: dict[str, Any]) -> None:
+    """The template's AuthorizationScopes of each OAuth route are the document's cognito scopes."""
+    document = json.loads((REPO / "openapi.json").read_text(encoding="utf-8"))
+    checked = 0
+    for fn in functions(template).values():
+        for event in (fn["Properties"].get("Events") or {}).values():
+            props = event["Properties"]
+            if event["Type"] != "Api" or not props["Path"].startswith("/services/data/"):
+                continue
+            operation = document["paths"][props["Path"]][props["Method"]]
+            assert operation["security"] == [{"cognito": props["Auth"]["AuthorizationScopes"]}], props["Path"]
+            checked += 1
+    assert checked == 12
 
 
 def test_table_matches_design(template: dict[str, Any]) -> None:

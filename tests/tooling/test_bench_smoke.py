@@ -31,6 +31,7 @@ SECTIONS = {
     "local_server",
     "documents",
     "replay_backlog",
+    "salesforce",
 }
 
 pytestmark = pytest.mark.integration
@@ -101,4 +102,8 @@ def test_bench_smoke_runs_every_section(tmp_path: Path) -> None:
     assert [row["clients"] for row in data["sections"]["local_server"]["rows"]] == [1, 8, 64]
     for row in data["sections"]["replay_backlog"]["rows"]:
         assert row["complete"] and row["out_of_order"] == 0 and row["replayed"] >= row["backlog"], row
+    salesforce = data["sections"]["salesforce"]["rows"]
+    assert len(salesforce) == 3 and all(
+        row["native_ms"] > 0 and row["salesforce_ms"] > 0 for row in salesforce
+    )
     assert "### 1. DynamoDB requests per operation" in markdown.read_text()

@@ -22,8 +22,15 @@ def current_actor() -> str | None:
 
 
 def api_gateway_actor(event: dict[str, Any]) -> str | None:
-    """The caller's IAM identity from API Gateway's request context: userArn, caller, accountId."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
+    """The caller from API Gateway's request context: ``oauth:<client id>`` when a Cognito authorizer
+    admitted an OAuth client (its token's ``client_id`` claim), else the IAM identity: userArn,
+    caller, accountId."""
+    context = event.get("requestContext") or {}
+    claims = (context.get("authorizer") or {}).get("claims") or {}
+    client_id = claims.get("client_id") if isinstance(claims, dict) else None
+    if isinstance(client_id, str) and client_id:
+        return f"oauth:{client_id}"
+    identity = context.get("identity") or {}
     for name in ("userArn", "caller", "accountId"):
         value = identity.get(name)
         if isinstance(value, str) and value:
