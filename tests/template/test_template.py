@@ -475,6 +475,10 @@ def test_the_document_function_issues_documents_once(template: dict[str, Any]) -
             for s in statements
             if any(str(a).startswith("s3:") for a in as_list(s.get("Action", [])))
         ]
+        if fid in ("CheckInvariantsFunction", "ReconcileSummariesFunction"):
+            # They read the change archive to find what changed; neither writes to it.
+            assert all(actions <= {"s3:getobject", "s3:listbucket"} for actions, _ in s3), fid
+            continue
         if fid != DOCUMENT_FUNCTION:
             assert s3 == [], fid
             continue
