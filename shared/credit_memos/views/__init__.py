@@ -8,6 +8,7 @@ list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 """
 
 from credit_memos.views.base import View, json_text
+from credit_memos.views.books import AccountingPeriodView, JournalEntryPage, JournalEntryView, TrialBalanceView
 from credit_memos.views.documents import (
     CreditMemoLineView,
     CreditMemoPage,
@@ -28,6 +29,10 @@ from credit_memos.views.records import (
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
 
 __all__ = [
+    "AccountingPeriodView",
+    "JournalEntryPage",
+    "JournalEntryView",
+    "TrialBalanceView",
     "AccountSummaryView",
     "ApplicationPage",
     "ApplicationView",
