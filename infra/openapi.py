@@ -30,10 +30,14 @@ TAGS = {
     "Applications": "Applying credit to invoices and taking it back, and the records it leaves",
     "Payments": "Payments received elsewhere, and their reversals",
     "Accounts": "A billing account's open credit and receivable",
+    "Books": "Journal entries, the trial balance and accounting periods",
 }
 # An operation's tag: the first whose word its name holds (so crediting an invoice is the
 # invoice's, applying a memo is an application).
 _TAG_WORDS = [
+    ("Journal", "Books"),
+    ("TrialBalance", "Books"),
+    ("AccountingPeriod", "Books"),
     ("Payment", "Payments"),
     ("Appl", "Applications"),
     ("Account", "Accounts"),
@@ -44,7 +48,10 @@ _TAG_WORDS = [
 OAUTH_SCOPES = {
     "Reader": ("credit-memos/read", "Every GET (the Reader role)"),
     "Operator": ("credit-memos/write", "Create, post, apply, unapply, credit, convert, payments (Operator)"),
-    "Approver": ("credit-memos/approve", "Void, and post memos that need approval (Approver)"),
+    "Approver": (
+        "credit-memos/approve",
+        "Void, post memos that need approval, close and reopen accounting periods (Approver)",
+    ),
 }
 SECURITY_SCHEMES: dict[str, Any] = {
     "sigv4": {

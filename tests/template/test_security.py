@@ -60,6 +60,15 @@ WRITES: dict[str, set[str]] = {
     "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
 }
+# Every money movement also writes its journal entries, and checks its copy of the books' lock
+# (docs/design.md "The books"); closing and reopening a period write the lock and its record.
+MOVEMENTS = set(WRITES)
+WRITES = {fid: kinds | {"JOURNAL"} for fid, kinds in WRITES.items()}
+PERIOD_WRITES: dict[str, set[str]] = {
+    "CloseAccountingPeriodFunction": {"BOOKS", "PERIOD", "BALANCES"},
+    "ReopenAccountingPeriodFunction": {"BOOKS", "PERIOD"},
+}
+WRITES |= PERIOD_WRITES
 EVERY_WRITE = {"IDEMPOTENCY", "OUTBOX"}
 # The other roles that change items: function -> (actions on items, the kinds they may touch).
 ITEM_KEEPERS: dict[str, tuple[set[str], set[str]]] = {
@@ -168,9 +177,19 @@ def test_writers_put_only_the_item_kinds_they_write(translated: dict[str, Any], 
     assert as_list(put["Action"]) == ["dynamodb:PutItem"]
     assert as_list(put["Resource"]) == [TABLE_ARN]
     assert leading_keys(put) == WRITES[fid] | EVERY_WRITE
-    # Reads by key stay unconditioned; nothing else touches items.
+    # Reads by key stay unconditioned; a movement checks only the books' lock; the close reads the
+    # journal (and frozen balances) to freeze its period's balances; nothing else touches items.
     others = [s for s in found if s is not put]
-    assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
+    expected = [["dynamodb:BatchGetItem"]]
+    if fid in MOVEMENTS:
+        expected.append(["dynamodb:ConditionCheckItem"])
+        (check,) = [s for s in others if as_list(s["Action"]) == ["dynamodb:ConditionCheckItem"]]
+        assert leading_keys(check) == {"BOOKS"}
+    if fid == "CloseAccountingPeriodFunction":
+        expected.append(["dynamodb:Query"])
+        (query,) = [s for s in others if as_list(s["Action"]) == ["dynamodb:Query"]]
+        assert leading_keys(query) == {"JOURNAL", "BALANCES"}
+    assert [as_list(s["Action"]) for s in others] == expected
     assert ITEM_WRITES.isdisjoint(a for s in others for a in as_list(s["Action"]))
 
 
@@ -425,4 +444,4 @@ def test_each_operation_writes_only_what_its_role_may(api: Api) -> None:
         kinds = {pk.split("#", 1)[0] for _, pk in written}
         assert kinds <= WRITES[fid] | EVERY_WRITE, f"{name}: {fid} wrote {sorted(kinds)}"
         covered.add(fid)
-    assert covered == set(WRITES)
+    assert covered == MOVEMENTS  # closing and reopening periods: tests/integration/test_books.py

@@ -45,6 +45,8 @@ class FreezePeriodBalances(Command):
 
 @dataclass(frozen=True)
 class GetAccountingPeriod(Command):
+    """Read a month's status (Open or Closed) and who closed it."""
+
     operation = "GetAccountingPeriod"
     mutates = False
     period: str

@@ -40,6 +40,8 @@ _CHARGE_ACCOUNT: dict[str, Account] = {
 
 @dataclass(frozen=True)
 class JournalLine:
+    """One account's debit or credit in an entry (the other side is 0)."""
+
     account: Account
     account_code: str
     debit: Decimal

@@ -144,14 +144,11 @@ class JournalQueries:
     ) -> None:
         items = [balances_item(period, currency, account, b) for (currency, account), b in balances.items()]
         # The marker last: until it names the period record's version, readers do not use these.
-        batches = [items[i : i + 25] for i in range(0, len(items), 25)]
-        batches.append([balances_ready_key(period) | {"entity": "PeriodBalancesReady", "period_version": version}])
+        # One PutItem each (no BatchWriteItem: no function may hold a write that can delete).
+        items.append(balances_ready_key(period) | {"entity": "PeriodBalancesReady", "period_version": version})
         try:
-            for batch in batches:
-                pending = [{"PutRequest": {"Item": serialize(item)}} for item in batch]
-                while pending:
-                    response = self._client.batch_write_item(RequestItems={self._table: pending})
-                    pending = response.get("UnprocessedItems", {}).get(self._table, [])
+            for item in items:
+                self._client.put_item(TableName=self._table, Item=serialize(item))
         except (ClientError, BotoCoreError) as error:
             raise translate(error) from error
 
