@@ -121,7 +121,9 @@ class Api:
         )
         response_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         response_headers.update(result.get("headers") or {})
-        parsed = json.loads(result["body"]) if result.get("body") else None
+        body = result.get("body")
+        is_json = "json" in response_headers.get("Content-Type", "application/json")
+        parsed = (json.loads(body) if is_json else body) if body else None
         return HttpResult(result["statusCode"], response_headers, parsed)
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:

@@ -11,7 +11,6 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from credit_memos.adapters.dynamodb.attribute_codec import deserialize, serialize
-from credit_memos.adapters.dynamodb.batch_reads import batch_get
 from credit_memos.adapters.dynamodb.errors import translate
 from credit_memos.adapters.dynamodb.journal_items import balances_from_item, balances_item, entry_from_item
 from credit_memos.adapters.dynamodb.keys import (
@@ -36,6 +35,8 @@ class JournalQueries:
 
     _client: Any
     _table: str
+
+    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]: ...
 
     def list_journal(
         self, *, first_day: str, last_day: str, billing_account_id: str | None, limit: int, next_token: str | None
@@ -154,7 +155,7 @@ class JournalQueries:
 
     def _get(self, keys: list[dict[str, str]]) -> list[dict[str, Any]]:
         try:
-            return batch_get(self._client, self._table, keys, consistent=True)
+            return self._batch_get(keys, True)
         except (ClientError, BotoCoreError) as error:
             raise translate(error) from error
 
