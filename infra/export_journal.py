@@ -33,7 +33,9 @@ from infra import operator_target
 from infra.progress import Progress
 
 
-def export(repository: Repository, period: str, out: Path, *, progress: Progress | None = None) -> dict[str, Any]:
+def export(
+    repository: Repository, period: str, out: Path, *, progress: Progress | None = None
+) -> dict[str, Any]:
     """Write the period's files under ``out``; what was written."""
     checked_period(period)
     year, month = int(period[:4]), int(period[5:7])
@@ -60,7 +62,9 @@ def export(repository: Repository, period: str, out: Path, *, progress: Progress
                 counts[entry.currency][0] += 1
                 counts[entry.currency][1] += len(rows)
             if progress is not None:
-                progress.advance(len(page.items), checkpoint=page.items[-1].entry_date if page.items else None)
+                progress.advance(
+                    len(page.items), checkpoint=page.items[-1].entry_date if page.items else None
+                )
             token = page.next_token
             if token is None:
                 break
@@ -72,7 +76,9 @@ def export(repository: Repository, period: str, out: Path, *, progress: Progress
         path = files[currency][2]
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         entries, rows = counts[currency]
-        written.append({"file": path.name, "currency": currency, "entries": entries, "rows": rows, "sha256": digest})
+        written.append(
+            {"file": path.name, "currency": currency, "entries": entries, "rows": rows, "sha256": digest}
+        )
     sums = "".join(f"{f['sha256']}  {f['file']}\n" for f in written)
     (out / f"journal-{period}.SHA256SUMS").write_text(sums, encoding="utf-8")
     return {"period": period, "closed": lock.is_closed(period), "files": written}
@@ -80,7 +86,9 @@ def export(repository: Repository, period: str, out: Path, *, progress: Progress
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m infra.export_journal", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="python -m infra.export_journal",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("period", metavar="YYYY-MM", help="the accounting period")
     parser.add_argument("--out", default=".", type=Path, help="the directory of the files (default: here)")

@@ -353,7 +353,9 @@ def is_journal(key: Key) -> bool:
 def without_journal(total: Bill) -> Bill:
     """``total`` as if the movement wrote no journal: its changed items without the entries."""
     changed = {key: sizes for key, sizes in total.changed.items() if not is_journal(key)}
-    return Bill(rcu=total.rcu, changed=changed, read_sizes=total.read_sizes, consistent_reads=total.consistent_reads)
+    return Bill(
+        rcu=total.rcu, changed=changed, read_sizes=total.read_sizes, consistent_reads=total.consistent_reads
+    )
 
 
 def floor(total: Bill) -> tuple[float, float]:

@@ -180,7 +180,13 @@ class Repository(Protocol):
         ...
 
     def list_journal(
-        self, *, first_day: str, last_day: str, billing_account_id: str | None, limit: int, next_token: str | None
+        self,
+        *,
+        first_day: str,
+        last_day: str,
+        billing_account_id: str | None,
+        limit: int,
+        next_token: str | None,
     ) -> Page:
         """Journal entries by entryDate (inclusive), oldest first: all accounts (the date shards,
         merged) or one account (its index partition)."""
@@ -193,7 +199,9 @@ class Repository(Protocol):
         accounts or one), or None if they were not frozen then."""
         ...
 
-    def read_all_period_balances(self, period: str, version: int) -> dict[tuple[str, str | None], Balances] | None:
+    def read_all_period_balances(
+        self, period: str, version: int
+    ) -> dict[tuple[str, str | None], Balances] | None:
         """Every balance frozen at the end of ``period`` at ``version``, or None."""
         ...
 

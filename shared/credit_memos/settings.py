@@ -48,9 +48,13 @@ class Settings(BaseModel):
     # The ledger's code of each logical account of the journal (spec section 11; template
     # parameters AccountCode*, docs/configuration.md).
     account_code_receivable: str = Field("1200", min_length=1, validation_alias="ACCOUNT_CODE_RECEIVABLE")
-    account_code_customer_credit: str = Field("2300", min_length=1, validation_alias="ACCOUNT_CODE_CUSTOMER_CREDIT")
+    account_code_customer_credit: str = Field(
+        "2300", min_length=1, validation_alias="ACCOUNT_CODE_CUSTOMER_CREDIT"
+    )
     account_code_revenue: str = Field("4000", min_length=1, validation_alias="ACCOUNT_CODE_REVENUE")
-    account_code_sales_returns: str = Field("4100", min_length=1, validation_alias="ACCOUNT_CODE_SALES_RETURNS")
+    account_code_sales_returns: str = Field(
+        "4100", min_length=1, validation_alias="ACCOUNT_CODE_SALES_RETURNS"
+    )
     account_code_tax_payable: str = Field("2200", min_length=1, validation_alias="ACCOUNT_CODE_TAX_PAYABLE")
     account_code_cash: str = Field("1000", min_length=1, validation_alias="ACCOUNT_CODE_CASH")
     account_code_bad_debt: str = Field("6100", min_length=1, validation_alias="ACCOUNT_CODE_BAD_DEBT")

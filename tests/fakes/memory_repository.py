@@ -307,7 +307,13 @@ class MemoryRepository:
         return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
 
     def list_journal(
-        self, *, first_day: str, last_day: str, billing_account_id: str | None, limit: int, next_token: str | None
+        self,
+        *,
+        first_day: str,
+        last_day: str,
+        billing_account_id: str | None,
+        limit: int,
+        next_token: str | None,
     ) -> Page:
         """The adapter's order (entryDate, recordedAt, id); the token is the last position given."""
         query = f"{first_day}|{last_day}|{billing_account_id or ''}"
@@ -339,7 +345,9 @@ class MemoryRepository:
         frozen = self.read_all_period_balances(period, version)
         return None if frozen is None else frozen.get((currency, billing_account_id), {})
 
-    def read_all_period_balances(self, period: str, version: int) -> dict[tuple[str, str | None], Balances] | None:
+    def read_all_period_balances(
+        self, period: str, version: int
+    ) -> dict[tuple[str, str | None], Balances] | None:
         held = self._balances.get(period)
         return copy.deepcopy(held[1]) if held is not None and held[0] == version else None
 

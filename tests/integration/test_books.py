@@ -13,7 +13,6 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -42,7 +41,9 @@ def every(api: Api, path: str, **query: Any) -> Iterator[dict[str, Any]]:
 
 
 def trial(api: Api, account: str | None, as_of: str = "2099-12-31") -> dict[str, D]:
-    body = ok(api.get("/trial-balance", query={"asOf": as_of, "currency": "USD", "billingAccountId": account}))
+    body = ok(
+        api.get("/trial-balance", query={"asOf": as_of, "currency": "USD", "billingAccountId": account})
+    )
     return {line["account"]: D(line["balance"]) for line in body["accounts"]}
 
 
@@ -52,11 +53,15 @@ def assert_books_agree(api: Api, account: str) -> None:
     balances = trial(api, account)
     assert balances["AccountsReceivable"] == sum((D(i["balance"]) for i in invoices), D(0))
     assert -balances["CustomerCredit"] == sum((D(m["balance"]) for m in memos), D(0))
-    for entry in every(api, "/journal-entries", **{"from": "2000-01-01", "to": "2099-12-31", "billingAccountId": account}):
+    for entry in every(
+        api, "/journal-entries", **{"from": "2000-01-01", "to": "2099-12-31", "billingAccountId": account}
+    ):
         assert sum(D(x["debit"]) for x in entry["lines"]) == sum(D(x["credit"]) for x in entry["lines"])
 
 
-def invoice(api: Api, account: str, *lines: tuple[str, str], day: str = "2026-06-10", level: str = "Invoice") -> Any:
+def invoice(
+    api: Api, account: str, *lines: tuple[str, str], day: str = "2026-06-10", level: str = "Invoice"
+) -> Any:
     body = {
         "billingAccountId": account,
         "currency": "USD",
@@ -80,8 +85,19 @@ def memo(api: Api, account: str, charge: str, day: str = "2026-06-12") -> Any:
 STEPS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["invoice", "line_invoice", "memo", "apply", "line_apply", "unapply", "void", "credit", "pay", "reverse",
-             "convert"]
+            [
+                "invoice",
+                "line_invoice",
+                "memo",
+                "apply",
+                "line_apply",
+                "unapply",
+                "void",
+                "credit",
+                "pay",
+                "reverse",
+                "convert",
+            ]
         ),
         st.integers(0, 7),
         st.sampled_from(["1.00", "12.50", "40.00", "150.00"]),
@@ -93,7 +109,9 @@ STEPS = st.lists(
 
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(STEPS)
-def test_the_journal_agrees_with_the_documents_after_every_step(api: Api, steps: list[tuple[str, int, str]]) -> None:
+def test_the_journal_agrees_with_the_documents_after_every_step(
+    api: Api, steps: list[tuple[str, int, str]]
+) -> None:
     account = f"acct-{uuid.uuid4().hex[:10]}"
     made: dict[str, list[Any]] = {"invoice": [], "memo": [], "applied": [], "payment": []}
 
@@ -107,13 +125,17 @@ def test_the_journal_agrees_with_the_documents_after_every_step(api: Api, steps:
         elif name == "memo":
             made["memo"].append(memo(api, account, amount))
         elif name == "apply" and (m := pick("memo", n)) and (i := pick("invoice", n)):
-            result = api.post(f"/credit-memos/{m['id']}/actions/apply",
-                              {"applications": [{"invoiceId": i["id"], "amount": amount}]})
+            result = api.post(
+                f"/credit-memos/{m['id']}/actions/apply",
+                {"applications": [{"invoiceId": i["id"], "amount": amount}]},
+            )
             made["applied"] += result.body["applications"] if result.status == 200 else []
         elif name == "line_apply" and (m := pick("memo", n)) and (i := pick("invoice", n)):
             line = m["lines"][0]["id"]
             target = {"invoiceId": i["id"], "invoiceLineId": i["lines"][0]["id"]}
-            result = api.post(f"/credit-memos/{m['id']}/lines/{line}/actions/apply", {"applications": [target]})
+            result = api.post(
+                f"/credit-memos/{m['id']}/lines/{line}/actions/apply", {"applications": [target]}
+            )
             made["applied"] += result.body["applications"] if result.status == 200 else []
         elif name == "unapply" and (a := pick("applied", n)):
             level = "credit-memo-line-applications" if a.get("invoiceLineId") else "credit-memo-applications"
@@ -122,19 +144,25 @@ def test_the_journal_agrees_with_the_documents_after_every_step(api: Api, steps:
             api.post(f"/credit-memos/{m['id']}/actions/void", {})
         elif name == "credit" and (i := pick("invoice", n)):
             lines = [{"invoiceLineId": i["lines"][0]["id"], "amountToCredit": "1.00"}]
-            result = api.post(f"/invoices/{i['id']}/actions/credit",
-                              {"taxStrategy": "CopyFromInvoiceLine", "invoiceLines": lines})
+            result = api.post(
+                f"/invoices/{i['id']}/actions/credit",
+                {"taxStrategy": "CopyFromInvoiceLine", "invoiceLines": lines},
+            )
             if result.status == 201:
                 made["memo"].append(result.body["creditMemo"])
                 made["applied"] += result.body["applications"]
         elif name == "pay" and (i := pick("invoice", n)):
-            result = api.post(f"/invoices/{i['id']}/actions/record-payment",
-                              {"amount": amount, "paymentReference": f"ref-{uuid.uuid4().hex[:8]}"})
+            result = api.post(
+                f"/invoices/{i['id']}/actions/record-payment",
+                {"amount": amount, "paymentReference": f"ref-{uuid.uuid4().hex[:8]}"},
+            )
             made["payment"] += [result.body] if result.status == 201 else []
         elif name == "reverse" and (p := pick("payment", n)):
             api.post(f"/invoice-payments/{p['id']}/actions/reverse", {})
         elif name == "convert" and (i := pick("invoice", n)):
-            result = api.post(f"/invoices/{i['id']}/actions/convert-to-credit", {"applyToInvoice": n % 2 == 0})
+            result = api.post(
+                f"/invoices/{i['id']}/actions/convert-to-credit", {"applyToInvoice": n % 2 == 0}
+            )
             if result.status == 201:
                 made["memo"].append(result.body["creditMemo"])
         assert_books_agree(api, account)
@@ -151,25 +179,42 @@ def test_periods_close_in_order_refuse_movements_and_keep_their_balances(api: Ap
     assert ok(api.get("/accounting-periods/2025-02"))["status"] == "Open"
     frozen = trial(api, account, "2025-01-31")
     assert frozen["AccountsReceivable"] == D("110.00") and frozen["Revenue"] == D("-100.00")
-    refused = api.post(f"/invoices/{early['id']}/actions/record-payment",
-                       {"amount": "5.00", "paymentReference": "late", "effectiveDate": "2025-01-31"})
+    refused = api.post(
+        f"/invoices/{early['id']}/actions/record-payment",
+        {"amount": "5.00", "paymentReference": "late", "effectiveDate": "2025-01-31"},
+    )
     assert refused.status == 409 and refused.body["errorCode"] == "PERIOD_CLOSED"
-    dry = api.post(f"/invoices/{early['id']}/actions/record-payment",
-                   {"amount": "5.00", "paymentReference": "late", "effectiveDate": "2025-01-31"},
-                   query={"dryRun": "true"})
+    dry = api.post(
+        f"/invoices/{early['id']}/actions/record-payment",
+        {"amount": "5.00", "paymentReference": "late", "effectiveDate": "2025-01-31"},
+        query={"dryRun": "true"},
+    )
     assert dry.status == 409 and dry.body["errorCode"] == "PERIOD_CLOSED"
-    ok(api.post(f"/invoices/{early['id']}/actions/record-payment",
-                {"amount": "5.00", "paymentReference": "feb", "effectiveDate": "2025-02-01"}))
+    ok(
+        api.post(
+            f"/invoices/{early['id']}/actions/record-payment",
+            {"amount": "5.00", "paymentReference": "feb", "effectiveDate": "2025-02-01"},
+        )
+    )
     assert trial(api, account, "2025-01-31") == frozen
     assert trial(api, None, "2025-01-31")["AccountsReceivable"] >= D("110.00")
     assert api.post("/accounting-periods/2025-03/actions/close", {}).status == 409
     ok(api.post("/accounting-periods/2025-02/actions/close", {}))
     assert trial(api, account, "2025-02-28")["AccountsReceivable"] == D("145.00")
-    assert api.post("/accounting-periods/2025-01/actions/reopen", {"reasonCode": "BillingError"}).status == 409
+    assert (
+        api.post("/accounting-periods/2025-01/actions/reopen", {"reasonCode": "BillingError"}).status == 409
+    )
     assert api.post("/accounting-periods/2025-02/actions/reopen", {}).status == 422  # reasonCode required
-    assert ok(api.post("/accounting-periods/2025-02/actions/reopen", {"reasonCode": "BillingError"}))["status"] == "Open"
-    ok(api.post(f"/invoices/{early['id']}/actions/record-payment",
-                {"amount": "1.00", "paymentReference": "feb-2", "effectiveDate": "2025-02-20"}))
+    assert (
+        ok(api.post("/accounting-periods/2025-02/actions/reopen", {"reasonCode": "BillingError"}))["status"]
+        == "Open"
+    )
+    ok(
+        api.post(
+            f"/invoices/{early['id']}/actions/record-payment",
+            {"amount": "1.00", "paymentReference": "feb-2", "effectiveDate": "2025-02-20"},
+        )
+    )
     assert trial(api, account, "2025-02-28")["AccountsReceivable"] == D("144.00")
     ok(api.post("/accounting-periods/2025-02/actions/close", {}))
     assert trial(api, account, "2025-02-28")["AccountsReceivable"] == D("144.00")
@@ -206,11 +251,17 @@ def test_the_journal_reads_across_its_shards_in_pages_and_as_csv(api: Api) -> No
     assert len(listed) == 12
     keys = [(e["entryDate"], e["recordedAt"], e["id"]) for e in listed]
     assert keys == sorted(keys) and len(set(keys)) == 12
-    mine = list(every(api, "/journal-entries", **{"from": "2027-05-01", "to": "2027-06-30",
-                                                   "billingAccountId": accounts[0]}))
+    mine = list(
+        every(
+            api,
+            "/journal-entries",
+            **{"from": "2027-05-01", "to": "2027-06-30", "billingAccountId": accounts[0]},
+        )
+    )
     assert {e["billingAccountId"] for e in mine} == {accounts[0]} and len(mine) == 5
-    text = api.get("/journal-entries", query={"from": "2027-05-01", "to": "2027-05-31"},
-                   headers={"Accept": "text/csv"})
+    text = api.get(
+        "/journal-entries", query={"from": "2027-05-01", "to": "2027-05-31"}, headers={"Accept": "text/csv"}
+    )
     assert text.status == 200 and text.headers["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(text.body)))
     assert ",".join(rows[0]) == CSV_HEADER

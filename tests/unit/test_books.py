@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 from credit_memos import commands
 from credit_memos.commands import applications, books, conversion, invoices, memos, payments
-from credit_memos.domain.inputs import ApplyTarget, CreditLineInput, InvoiceLineInput, MemoChargeInput, TaxInput
+from credit_memos.domain.inputs import (
+    ApplyTarget,
+    CreditLineInput,
+    InvoiceLineInput,
+    MemoChargeInput,
+    TaxInput,
+)
 from credit_memos.domain.journal import is_balanced
 from credit_memos.errors import InvalidStatus, PeriodClosed
 from credit_memos.settings import Settings
@@ -33,16 +39,22 @@ class Books:
     def run(self, command: commands.Command, key: str | None = None, dry_run: bool = False) -> Any:
         return self.service.execute(command, key, dry_run=dry_run).body
 
-    def invoice(self, *lines: tuple[str, str], day: str = "2026-11-10", account: str = "acct-1") -> dict[str, Any]:
+    def invoice(
+        self, *lines: tuple[str, str], day: str = "2026-11-10", account: str = "acct-1"
+    ) -> dict[str, Any]:
         inputs = tuple(InvoiceLineInput(Decimal(c), Decimal(t)) for c, t in lines or (("100.00", "0.00"),))
         return self.run(invoices.CreateInvoice(account, "USD", inputs, invoice_date=day))
 
-    def memo(self, charge: str = "50.00", tax: str = "0", day: str = "2026-11-12", account: str = "acct-1") -> Any:
+    def memo(
+        self, charge: str = "50.00", tax: str = "0", day: str = "2026-11-12", account: str = "acct-1"
+    ) -> Any:
         taxes = (TaxInput(Decimal(tax)),) if Decimal(tax) else ()
         charges = (MemoChargeInput(Decimal(charge), product_name="p", taxes=taxes),)
         return self.run(memos.CreateCreditMemo(account, "USD", charges, effective_date=day))
 
-    def apply(self, memo: dict[str, Any], invoice: dict[str, Any], amount: str, day: str = "2026-04-15") -> Any:
+    def apply(
+        self, memo: dict[str, Any], invoice: dict[str, Any], amount: str, day: str = "2026-04-15"
+    ) -> Any:
         target = ApplyTarget(invoice["id"], Decimal(amount), effective_date=day)
         return self.run(applications.ApplyCreditMemo(memo["id"], (target,)))
 
@@ -59,11 +71,21 @@ class Books:
         """The contract's two equalities, against the documents as stored."""
         state = self.repo.state()["documents"]
         receivable = sum(
-            (d.balance for (kind, _), d in state.items() if kind == "invoice" and d.status == "Posted"
-             and d.billing_account_id == account), Decimal(0))
+            (
+                d.balance
+                for (kind, _), d in state.items()
+                if kind == "invoice" and d.status == "Posted" and d.billing_account_id == account
+            ),
+            Decimal(0),
+        )
         credit = sum(
-            (d.balance for (kind, _), d in state.items() if kind == "memo" and d.status == "Posted"
-             and d.billing_account_id == account), Decimal(0))
+            (
+                d.balance
+                for (kind, _), d in state.items()
+                if kind == "memo" and d.status == "Posted" and d.billing_account_id == account
+            ),
+            Decimal(0),
+        )
         balances = self.trial("9999-12-31", account)
         assert balances["AccountsReceivable"] == receivable
         assert -balances["CustomerCredit"] == credit
@@ -77,24 +99,42 @@ def test_each_movement_books_balanced_entries_with_the_configured_codes() -> Non
     b = Books()
     invoice = b.invoice(("100.00", "10.00"), ("-20.00", "0.00"))
     assert b.lines("InvoicePosted") == {
-        "AccountsReceivable": (D("90.00"), D(0)), "Revenue": (D(0), D("80.00")), "TaxPayable": (D(0), D("10.00"))
+        "AccountsReceivable": (D("90.00"), D(0)),
+        "Revenue": (D(0), D("80.00")),
+        "TaxPayable": (D(0), D("10.00")),
     }
     memo = b.memo("30.00", "3.00")
     assert b.lines("CreditMemoPosted") == {
-        "SalesReturns": (D("30.00"), D(0)), "TaxPayable": (D("3.00"), D(0)), "CustomerCredit": (D(0), D("33.00"))
+        "SalesReturns": (D("30.00"), D(0)),
+        "TaxPayable": (D("3.00"), D(0)),
+        "CustomerCredit": (D(0), D("33.00")),
     }
     applied = b.apply(memo, invoice, "33.00")
-    assert b.lines("CreditApplied") == {"CustomerCredit": (D("33.00"), D(0)), "AccountsReceivable": (D(0), D("33.00"))}
+    assert b.lines("CreditApplied") == {
+        "CustomerCredit": (D("33.00"), D(0)),
+        "AccountsReceivable": (D(0), D("33.00")),
+    }
     b.run(applications.UnapplyCreditMemoApplication(applied["applications"][0]["id"]))
-    assert b.lines("CreditUnapplied") == {"CustomerCredit": (D(0), D("33.00")), "AccountsReceivable": (D("33.00"), D(0))}
+    assert b.lines("CreditUnapplied") == {
+        "CustomerCredit": (D(0), D("33.00")),
+        "AccountsReceivable": (D("33.00"), D(0)),
+    }
     b.run(memos.VoidCreditMemo(memo["id"]))
     assert b.lines("CreditMemoVoided") == {
-        "SalesReturns": (D(0), D("30.00")), "TaxPayable": (D(0), D("3.00")), "CustomerCredit": (D("33.00"), D(0))
+        "SalesReturns": (D(0), D("30.00")),
+        "TaxPayable": (D(0), D("3.00")),
+        "CustomerCredit": (D("33.00"), D(0)),
     }
     payment = b.run(payments.RecordInvoicePayment(invoice["id"], D("40.00"), "wire-1"))
-    assert b.lines("PaymentRecorded") == {"Cash": (D("40.00"), D(0)), "AccountsReceivable": (D(0), D("40.00"))}
+    assert b.lines("PaymentRecorded") == {
+        "Cash": (D("40.00"), D(0)),
+        "AccountsReceivable": (D(0), D("40.00")),
+    }
     b.run(payments.ReverseInvoicePayment(payment["id"]))
-    assert b.lines("PaymentReversed") == {"Cash": (D(0), D("40.00")), "AccountsReceivable": (D("40.00"), D(0))}
+    assert b.lines("PaymentReversed") == {
+        "Cash": (D(0), D("40.00")),
+        "AccountsReceivable": (D("40.00"), D(0)),
+    }
     converted = b.run(conversion.ConvertNegativeInvoiceLines(invoice["id"]))
     assert converted["creditMemo"]["totalAmountWithTax"] == "20.00"
     codes = {line.account: line.account_code for e in b.repo.journal for line in e.lines}
@@ -119,8 +159,11 @@ def test_a_retried_request_books_once_and_a_draft_books_nothing_until_posted() -
     b.run(invoices.CreateInvoice("acct-1", "USD", (InvoiceLineInput(D("10.00")),)), key="k1")
     b.run(invoices.CreateInvoice("acct-1", "USD", (InvoiceLineInput(D("10.00")),)), key="k1")
     assert len(b.repo.journal) == 1
-    draft = b.run(memos.CreateCreditMemo("acct-1", "USD", (MemoChargeInput(D("5.00"), product_name="p"),),
-                                         status="Draft"))
+    draft = b.run(
+        memos.CreateCreditMemo(
+            "acct-1", "USD", (MemoChargeInput(D("5.00"), product_name="p"),), status="Draft"
+        )
+    )
     assert len(b.repo.journal) == 1
     b.run(memos.PostCreditMemo(draft["id"]))
     assert [e.source_type for e in b.repo.journal][-1] == "CreditMemoPosted"
@@ -137,8 +180,10 @@ def test_a_closed_period_refuses_movements_dated_in_it_and_its_balances_stay() -
     with pytest.raises(PeriodClosed):
         b.run(payments.RecordInvoicePayment(invoice["id"], D("10.00"), "r1", effective_date="2026-10-31"))
     with pytest.raises(PeriodClosed):  # a dry run meets the same refusal
-        b.run(payments.RecordInvoicePayment(invoice["id"], D("10.00"), "r1", effective_date="2026-09-01"),
-              dry_run=True)
+        b.run(
+            payments.RecordInvoicePayment(invoice["id"], D("10.00"), "r1", effective_date="2026-09-01"),
+            dry_run=True,
+        )
     b.run(payments.RecordInvoicePayment(invoice["id"], D("10.00"), "r2", effective_date="2026-11-01"))
     assert b.trial("2026-10-31") == before
     assert b.trial("2026-11-30")["AccountsReceivable"] == D("150.00")
@@ -180,7 +225,9 @@ def test_the_journal_lists_by_date_oldest_first_in_pages() -> None:
 
 OPERATIONS = st.lists(
     st.tuples(
-        st.sampled_from(["invoice", "memo", "apply", "unapply", "void", "pay", "reverse", "convert", "close"]),
+        st.sampled_from(
+            ["invoice", "memo", "apply", "unapply", "void", "pay", "reverse", "convert", "close"]
+        ),
         st.integers(0, 5),
         st.sampled_from(["1.00", "7.50", "30.00", "120.00"]),
     ),
@@ -212,7 +259,9 @@ def test_the_equalities_hold_after_any_sequence_of_operations(steps: list[tuple[
             elif name == "void" and (memo := pick("memo", n)):
                 b.run(memos.VoidCreditMemo(memo["id"]))
             elif name == "pay" and (invoice := pick("invoice", n)):
-                made["payment"].append(b.run(payments.RecordInvoicePayment(invoice["id"], D(amount), f"r{n}")))
+                made["payment"].append(
+                    b.run(payments.RecordInvoicePayment(invoice["id"], D(amount), f"r{n}"))
+                )
             elif name == "reverse" and (payment := pick("payment", n)):
                 b.run(payments.ReverseInvoicePayment(payment["id"]))
             elif name == "convert" and (invoice := pick("invoice", n)):

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from credit_memos.commands.books import ListJournalEntries, ReopenAccountingPeriod
     from credit_memos.commands.applications import (
         ApplyCreditMemo,
         ApplyCreditMemoLine,
         UnapplyCreditMemoApplication,
     )
+    from credit_memos.commands.books import ListJournalEntries, ReopenAccountingPeriod
     from credit_memos.commands.conversion import ConvertNegativeInvoiceLines, CreditInvoice
     from credit_memos.commands.invoices import CreateInvoice
     from credit_memos.commands.memos import CreateCreditMemo, VoidCreditMemo

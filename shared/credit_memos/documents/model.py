@@ -14,6 +14,8 @@ DocumentFormat: TypeAlias = Literal["pdf", "ubl", "cii"]
 
 @dataclass(frozen=True)
 class PostalAddress:
+    """A party's postal address."""
+
     line1: str
     city: str
     postal_code: str

@@ -113,7 +113,9 @@ def _money(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-def _entry(event: DomainEvent, recorded_at: str) -> tuple[list[tuple[Account, Decimal]], dict[str, Any]] | None:
+def _entry(
+    event: DomainEvent, recorded_at: str
+) -> tuple[list[tuple[Account, Decimal]], dict[str, Any]] | None:
     detail, kind = event.detail, event.detail_type
     base = {"id": f"je-{event.event_id}", "recorded_at": recorded_at, "created_by": detail.get("createdBy")}
     if kind in ("InvoiceCreated", "InvoicePosted"):
@@ -134,7 +136,10 @@ def _entry(event: DomainEvent, recorded_at: str) -> tuple[list[tuple[Account, De
             # turns that part of the receivable into credit owed.
             amounts: list[tuple[Account, Decimal]] = [("AccountsReceivable", charge + tax)]
         else:
-            amounts = [(_CHARGE_ACCOUNT.get(memo["sourceAction"], "SalesReturns"), charge), ("TaxPayable", tax)]
+            amounts = [
+                (_CHARGE_ACCOUNT.get(memo["sourceAction"], "SalesReturns"), charge),
+                ("TaxPayable", tax),
+            ]
         amounts.append(("CustomerCredit", -(charge + tax)))
         voided = kind == "CreditMemoVoided"
         if voided:

@@ -138,11 +138,15 @@ def trial_balance(repository: Repository, command: commands.GetTrialBalance) -> 
         if frozen_through >= lock.first_closed:
             record = repository.read(periods=[frozen_through], consistent=True).periods.get(frozen_through)
             if record is not None:
-                balances = repository.read_period_balances(frozen_through, record.version, command.currency, account)
+                balances = repository.read_period_balances(
+                    frozen_through, record.version, command.currency, account
+                )
     if balances is not None:
         start = f"{next_period(frozen_through)}-01"
     totals = add_balances({}, balances or {})
-    add_entries(totals, (e for e in _entries(repository, start, as_of, account) if e.currency == command.currency))
+    add_entries(
+        totals, (e for e in _entries(repository, start, as_of, account) if e.currency == command.currency)
+    )
     return Result(200, TrialBalanceView.of(as_of, command.currency, account, totals, _codes()))
 
 

@@ -8,7 +8,12 @@ list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 """
 
 from credit_memos.views.base import View, json_text
-from credit_memos.views.books import AccountingPeriodView, JournalEntryPage, JournalEntryView, TrialBalanceView
+from credit_memos.views.books import (
+    AccountingPeriodView,
+    JournalEntryPage,
+    JournalEntryView,
+    TrialBalanceView,
+)
 from credit_memos.views.documents import (
     CreditMemoLineView,
     CreditMemoPage,
@@ -29,11 +34,8 @@ from credit_memos.views.records import (
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
 
 __all__ = [
-    "AccountingPeriodView",
-    "JournalEntryPage",
-    "JournalEntryView",
-    "TrialBalanceView",
     "AccountSummaryView",
+    "AccountingPeriodView",
     "ApplicationPage",
     "ApplicationView",
     "ApplicationsResult",
@@ -46,8 +48,11 @@ __all__ = [
     "InvoicePaymentPage",
     "InvoicePaymentView",
     "InvoiceView",
+    "JournalEntryPage",
+    "JournalEntryView",
     "PaymentAllocationView",
     "TaxView",
+    "TrialBalanceView",
     "View",
     "json_text",
 ]

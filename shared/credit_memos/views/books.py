@@ -30,7 +30,9 @@ class JournalEntryView(View):
     """A balanced entry (Σ debit = Σ credit); never changed: a correction is a new entry."""
 
     id: str
-    entry_date: str = Field(description="The change's effectiveDate (an invoice's invoiceDate; a void's day).")
+    entry_date: str = Field(
+        description="The change's effectiveDate (an invoice's invoiceDate; a void's day)."
+    )
     recorded_at: str = Field(description="When the change committed (UTC).")
     billing_account_id: str
     currency: str
@@ -73,16 +75,20 @@ class JournalEntryView(View):
         """Its lines as the CSV's rows (the columns of ``CSV_HEADER``)."""
         fixed = (self.source_type, self.source_id, self.document_number or "", self.reason_code or "")
         return [
-            [self.id, self.entry_date, self.billing_account_id, self.currency, line.account, line.account_code]
-            + [line.debit, line.credit, *fixed, self.created_by or ""]
+            [
+                *(self.id, self.entry_date, self.billing_account_id, self.currency),
+                *(line.account, line.account_code, line.debit, line.credit),
+                *fixed,
+                self.created_by or "",
+            ]
             for line in self.lines
         ]
 
 
 class JournalEntryPage(View):
     items: list[JournalEntryView]
-    next_token: str | None
-    as_of: str = Field(
+    nextToken: str | None  # the JSON name: the use cases build pages with it
+    asOf: str = Field(
         description="When this page was read (UTC): entries are written with their change, so every "
         "change committed before it is included."
     )
@@ -99,7 +105,9 @@ class TrialBalanceLineView(View):
 class TrialBalanceView(View):
     as_of: str = Field(description="The day whose end the balances are at (inclusive).")
     currency: str
-    billing_account_id: str | None = Field(None, description="Set when the balance is of one billing account.")
+    billing_account_id: str | None = Field(
+        None, description="Set when the balance is of one billing account."
+    )
     accounts: list[TrialBalanceLineView] = Field(description="Every account, in the chart's order.")
 
     @classmethod
@@ -125,8 +133,10 @@ class TrialBalanceView(View):
 class AccountingPeriodView(View):
     period: str = Field(examples=["2026-11"])
     status: Literal["Open", "Closed"]
-    closed_by: str | None = Field(description="Who closed it (the close that closed it, for a month "
-                                  "closed with the first period closed).")
+    closed_by: str | None = Field(
+        description="Who closed it (the close that closed it, for a month "
+        "closed with the first period closed)."
+    )
     closed_at: str | None
 
     @classmethod

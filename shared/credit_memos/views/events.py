@@ -108,7 +108,9 @@ class ApplicationSummary(View):
         None, description="On an Unapplied record: the Applied record it reverses."
     )
     effective_date: str | SkipJsonSchema[None] = Field(None, description="The record's effectiveDate.")
-    reason_code: ReasonCode | SkipJsonSchema[None] = Field(None, description="The record's reasonCode, if any.")
+    reason_code: ReasonCode | SkipJsonSchema[None] = Field(
+        None, description="The record's reasonCode, if any."
+    )
 
     @classmethod
     def of(cls, record: ApplicationRecord, currency: str) -> "ApplicationSummary":

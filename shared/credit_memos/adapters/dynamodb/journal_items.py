@@ -37,7 +37,12 @@ def entry_item(entry: JournalEntry) -> dict[str, Any]:
         "reason_code": entry.reason_code,
         "created_by": entry.created_by,
         "lines": [
-            {"account": line.account, "account_code": line.account_code, "debit": line.debit, "credit": line.credit}
+            {
+                "account": line.account,
+                "account_code": line.account_code,
+                "debit": line.debit,
+                "credit": line.credit,
+            }
             for line in entry.lines
         ],
     }
@@ -58,8 +63,8 @@ def entry_from_item(data: dict[str, Any]) -> JournalEntry:
         JournalLine(line["account"], line["account_code"], Decimal(line["debit"]), Decimal(line["credit"]))
         for line in fields.pop("lines")
     )
-    names = ("document_number", "reason_code", "created_by")
-    return JournalEntry(**(dict.fromkeys(names) | fields), lines=lines)
+    fields.update({name: fields.get(name) for name in ("document_number", "reason_code", "created_by")})
+    return JournalEntry(**fields, lines=lines)
 
 
 def lock_items(lock: BooksLock) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -126,7 +131,8 @@ def balances_item(period: str, currency: str, account: str | None, balances: Bal
 
 def balances_from_item(data: dict[str, Any]) -> Balances:
     return {
-        name: AccountBalance(Decimal(b["debit"]), Decimal(b["credit"])) for name, b in data["balances"].items()
+        name: AccountBalance(Decimal(b["debit"]), Decimal(b["credit"]))
+        for name, b in data["balances"].items()
     }
 
 

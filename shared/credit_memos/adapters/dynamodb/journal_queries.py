@@ -36,10 +36,17 @@ class JournalQueries:
     _client: Any
     _table: str
 
-    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]: ...
+    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
+        raise NotImplementedError  # IndexQueries'
 
     def list_journal(
-        self, *, first_day: str, last_day: str, billing_account_id: str | None, limit: int, next_token: str | None
+        self,
+        *,
+        first_day: str,
+        last_day: str,
+        billing_account_id: str | None,
+        limit: int,
+        next_token: str | None,
     ) -> Page:
         query = f"{first_day}|{last_day}|{billing_account_id or ''}"
         positions = _decode(next_token, query)
@@ -57,7 +64,9 @@ class JournalQueries:
             after = positions.get(name, "")
             if after == "~":
                 continue  # that shard is done
-            items, has_more = self._journal_query(partition, name == "a", first_day, last_day, after, per_shard)
+            items, has_more = self._journal_query(
+                partition, name == "a", first_day, last_day, after, per_shard
+            )
             fetched += [(item["sk"], name, item) for item in items]
             if has_more:
                 more.add(name)
@@ -114,7 +123,9 @@ class JournalQueries:
         held = found.get(keys[1]["sk"])
         return balances_from_item(held) if held is not None else {}
 
-    def read_all_period_balances(self, period: str, version: int) -> dict[tuple[str, str | None], Balances] | None:
+    def read_all_period_balances(
+        self, period: str, version: int
+    ) -> dict[tuple[str, str | None], Balances] | None:
         request: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "pk = :pk",
@@ -146,7 +157,9 @@ class JournalQueries:
         items = [balances_item(period, currency, account, b) for (currency, account), b in balances.items()]
         # The marker last: until it names the period record's version, readers do not use these.
         # One PutItem each (no BatchWriteItem: no function may hold a write that can delete).
-        items.append(balances_ready_key(period) | {"entity": "PeriodBalancesReady", "period_version": version})
+        items.append(
+            balances_ready_key(period) | {"entity": "PeriodBalancesReady", "period_version": version}
+        )
         try:
             for item in items:
                 self._client.put_item(TableName=self._table, Item=serialize(item))

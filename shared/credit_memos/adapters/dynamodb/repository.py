@@ -50,8 +50,8 @@ from credit_memos.adapters.dynamodb.keys import (
     outbox_key,
     payment_key,
     pending_partition,
-    period_key,
     pending_shard,
+    period_key,
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
@@ -294,8 +294,10 @@ class DynamoDbRepository(IndexQueries, JournalQueries):
     def _books_actions(self, unit: Changes) -> list[Action]:
         """The journal entries and the check that the books are open for them (docs/design.md
         "The books"), or a close's or reopen's lock and period record."""
-        actions: list[Action] = [("create", {"ConditionExpression": "attribute_not_exists(pk)"}, entry_item(e))
-                                 for e in unit.journal]
+        actions: list[Action] = [
+            ("create", {"ConditionExpression": "attribute_not_exists(pk)"}, entry_item(e))
+            for e in unit.journal
+        ]
         if unit.journal:
             first = unit.events[0]
             document_id = next(iter(first.detail.get("sequences") or {}), first.event_id)
