@@ -9,10 +9,12 @@ from credit_memos.api.direct_invocation import pop_dry_run, pop_idempotency_key
 from credit_memos.api.execution import DryRun, execute, respond
 from credit_memos.api.fields import IdempotencyKey
 from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
+from credit_memos.api.observability import logger
 from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import Body, Header, Path, Response
 from credit_memos.api.schemas import EmptyActionRequest
 from credit_memos.commands import books as commands
+from credit_memos.errors import DomainError
 from credit_memos.usecases import Outcome
 from credit_memos.views import AccountingPeriodView
 
@@ -22,8 +24,12 @@ app = new_router()
 def close(period: str, key: str | None, dry_run: bool) -> Outcome:
     outcome = execute(commands.CloseAccountingPeriod(period), key, dry_run)
     if not outcome.dry_run:
-        # Idempotent: a retried close (or its replay) freezes again, to the same balances.
-        execute(commands.FreezePeriodBalances(period))
+        # Idempotent: a retried close (or its replay) freezes again, to the same balances. The
+        # close has committed: a failed freeze only makes trial balances sum from an earlier close.
+        try:
+            execute(commands.FreezePeriodBalances(period))
+        except DomainError as error:
+            logger.warning("balances not frozen", extra={"period": period, "errorCode": error.error_code})
     return outcome
 
 
