@@ -272,3 +272,35 @@ def test_the_equalities_hold_after_any_sequence_of_operations(steps: list[tuple[
         except Exception as error:  # a refusal changes nothing; the books must still agree
             assert getattr(error, "error_code", None) is not None, error
         b.agrees()
+
+
+def test_only_approvers_close_and_scoped_callers_see_only_their_accounts_entries() -> None:
+    import dataclasses
+
+    from credit_memos.access import AccessPolicy, Forbidden
+
+    policy = AccessPolicy.parse(
+        {
+            "principals": [
+                {"match": "ops", "role": "Operator", "billingAccounts": ["eu-*"]},
+                {"match": "lead", "role": "Approver", "billingAccounts": ["*"]},
+            ]
+        }
+    )
+    b = Books()
+
+    def run(identity: str, command: commands.Command) -> Any:
+        caller = policy.caller(identity)
+        return b.service.execute(dataclasses.replace(command, actor=identity, caller=caller)).body
+
+    b.invoice(("10.00", "0.00"), account="eu-1")
+    b.invoice(("20.00", "0.00"), account="us-1")
+    with pytest.raises(Forbidden):
+        run("ops", books.CloseAccountingPeriod("2026-10"))
+    listed = run("ops", books.ListJournalEntries("2026-01-01", "2026-12-31"))
+    assert [e["billingAccountId"] for e in listed["items"]] == ["eu-1"]
+    with pytest.raises(Forbidden):  # all accounts' balances: only for a caller who sees them all
+        run("ops", books.GetTrialBalance("2026-12-31", "USD"))
+    with pytest.raises(Forbidden):
+        run("ops", books.GetTrialBalance("2026-12-31", "USD", "us-1"))
+    assert run("lead", books.CloseAccountingPeriod("2026-10"))["closedBy"] == "lead"
