@@ -109,6 +109,9 @@ def emit_every_detail_type(api: Api) -> None:
             201,
         )
         ok(api.post(f"/invoice-payments/{paid['id']}/actions/reverse", {}))
+    # The books: a period closed and reopened (a month long past, so nothing above is refused).
+    ok(api.post("/accounting-periods/2001-01/actions/close", {}))
+    ok(api.post("/accounting-periods/2001-01/actions/reopen", {"reasonCode": "Other"}))
 
 
 def test_every_published_detail_matches_its_schema(moto_bus: Bus) -> None:

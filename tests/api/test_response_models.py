@@ -231,6 +231,34 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
             "GET", "/invoices/{invoiceId}/payments", f"/invoices/{target['id']}/payments?limit=1", 200
         )
         assert listed["nextToken"] is not None
+    # The books.
+    call(
+        "GET",
+        "/journal-entries",
+        f"/journal-entries?from=2000-01-01&to=2099-12-31&billingAccountId={account}",
+        200,
+    )
+    call(
+        "GET",
+        "/trial-balance",
+        f"/trial-balance?currency=USD&billingAccountId={account}&asOf=2099-12-31",
+        200,
+    )
+    call(
+        "POST",
+        "/accounting-periods/{period}/actions/close",
+        "/accounting-periods/2001-01/actions/close",
+        200,
+        {},
+    )
+    call("GET", "/accounting-periods/{period}", "/accounting-periods/2001-01", 200)
+    call(
+        "POST",
+        "/accounting-periods/{period}/actions/reopen",
+        "/accounting-periods/2001-01/actions/reopen",
+        200,
+        {"reasonCode": "Other"},
+    )
     assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
         "a route was not exercised"
     )
