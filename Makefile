@@ -2,7 +2,8 @@
 #   make venv    create .venv with Python 3.13 and install the development tools from requirements/dev.txt
 #   make run     serve the API on http://127.0.0.1:3000 (PORT=...) on DynamoDB Local (127.0.0.1:8000)
 #                (installs only what serving needs, requirements/serve.txt, when .venv has nothing yet)
-#   make lock    re-compile the hashed locks from pyproject.toml (uv; LOCK_ARGS=--upgrade to take newer releases)
+#   make lock    re-compile the hashed locks from pyproject.toml and functions/*/requirements.in (uv;
+#                LOCK_ARGS=--upgrade to take newer releases)
 #   make deploy  ENV=dev|prod: build, then sam deploy with samconfig.toml's ENV settings (docs/deploy.md)
 #                [DEPLOY_ARGS=...: more sam deploy options, e.g. --profile NAME --region REGION]
 #   make deploy-guided  ENV=dev|prod: the same, asking for each setting (saves the answers to samconfig.toml)
@@ -40,11 +41,14 @@ PY := $(VENV)/bin/python
 LAYER_LOCK := shared/requirements.txt
 SERVE_LOCK := requirements/serve.txt
 DEV_LOCK := requirements/dev.txt
+# The document function's own dependencies (functions/<name>/requirements.in), locked beside it.
+DOCUMENT_DEPS := functions/render_credit_memo_document/requirements
 STAMP := $(VENV)/.installed-stamp
 SERVE_STAMP := $(VENV)/.serve-stamp
 LOCK_ARGS ?=
-UV_COMPILE = $(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.13 --generate-hashes \
+UV_PIP_COMPILE = $(VENV)/bin/uv pip compile --universal --python-version 3.13 --generate-hashes \
 	--quiet --custom-compile-command 'make lock' $(LOCK_ARGS)
+UV_COMPILE = $(UV_PIP_COMPILE) pyproject.toml
 ENV ?=
 DEPLOY_ARGS ?=
 PYTEST_ARGS ?=
@@ -120,7 +124,8 @@ $(SERVE_STAMP): pyproject.toml $(SERVE_LOCK)
 # tests run the very libraries the layer ships.
 lock: venv
 	@mkdir -p $(dir $(DEV_LOCK))
-	$(UV_COMPILE) --extra dev -o $(DEV_LOCK)
+	$(UV_COMPILE) $(DOCUMENT_DEPS).in --extra dev -o $(DEV_LOCK)
+	$(UV_PIP_COMPILE) $(DOCUMENT_DEPS).in -c $(DEV_LOCK) -o $(DOCUMENT_DEPS).txt
 	$(UV_COMPILE) -c $(DEV_LOCK) -o $(LAYER_LOCK)
 	$(UV_COMPILE) --extra serve -c $(DEV_LOCK) -o $(SERVE_LOCK)
 

@@ -44,7 +44,9 @@ from infra.progress import Progress
 BUCKET_OUTPUT = "ArchiveBucketName"
 CHANGES_PREFIX = "changes/"
 # Items whose ``version`` counts their changes one by one (a line chunk keeps its document's).
-VERSIONED_SORT_KEYS = frozenset({"INVOICE", "MEMO", "APPLICATION", "PAYMENT", "PAYREF", "SERIES"})
+VERSIONED_SORT_KEYS = frozenset(
+    {"INVOICE", "MEMO", "APPLICATION", "PAYMENT", "PAYREF", "REFUND", "REFUNDREF", "SERIES"}
+)
 # Items that expire by design (TTL): the table need not hold what the archive last saw of them.
 EXPIRING_PREFIXES = ("IDEMPOTENCY#", "OUTBOX#")
 # How many problems the summary lists (all are counted).

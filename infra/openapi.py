@@ -29,6 +29,7 @@ TAGS = {
     "Credit memos": "Standalone credit memos: create, post, void, read",
     "Applications": "Applying credit to invoices and taking it back, and the records it leaves",
     "Payments": "Payments received elsewhere, and their reversals",
+    "Refunds": "Credit paid back to the customer from a memo's balance, and their reversals",
     "Accounts": "A billing account's open credit and receivable",
     "Books": "Journal entries, the trial balance and accounting periods",
 }
@@ -39,6 +40,7 @@ _TAG_WORDS = [
     ("TrialBalance", "Books"),
     ("AccountingPeriod", "Books"),
     ("Payment", "Payments"),
+    ("Refund", "Refunds"),
     ("Appl", "Applications"),
     ("Account", "Accounts"),
     ("CreditMemo", "Credit memos"),
@@ -50,7 +52,7 @@ OAUTH_SCOPES = {
     "Operator": ("credit-memos/write", "Create, post, apply, unapply, credit, convert, payments (Operator)"),
     "Approver": (
         "credit-memos/approve",
-        "Void, post memos that need approval, close and reopen accounting periods (Approver)",
+        "Void, refunds, post memos that need approval, close and reopen accounting periods (Approver)",
     ),
 }
 SECURITY_SCHEMES: dict[str, Any] = {
@@ -129,6 +131,7 @@ def build_document(template: Template | None = None) -> dict[str, Any]:
     schemas.pop("HTTPValidationError", None)
     schemas.pop("ValidationError", None)
     schemas.pop("ResponseValidationError", None)
+    nullable_in_dry_runs(schemas)
     publish(paths, template.routes())
     stage = template.parameter_defaults()["StageName"]
     return {
@@ -205,6 +208,36 @@ def publish(paths: dict[str, Any], routes: list[Route]) -> None:
                 response["headers"] = _header_refs(*names)
             elif status in _RETRY_STATUSES:
                 response["headers"] = _header_refs("Retry-After")
+
+
+# The fields a dry run answers null (spec section 10): the ids of what the real call would create
+# (``UnitOfWork.preview``), by response schema. ``documentNumber`` is nullable already (a Draft's).
+DRY_RUN_NULL_FIELDS = {
+    "InvoiceView": ("id",),
+    "InvoiceLineView": ("id",),
+    "CreditMemoView": ("id",),
+    "CreditMemoLineView": ("id",),
+    "ApplicationView": ("id", "creditMemoId", "creditMemoLineId"),
+    "InvoicePaymentView": ("id",),
+}
+_DRY_RUN_NULL = "Null in a dry run's answer (`dryRun=true`) where it names what the call would create."
+
+
+def nullable_in_dry_runs(schemas: dict[str, Any]) -> None:
+    """The fields a dry run answers null, declared nullable (and why) in the response schemas."""
+    for name, fields in DRY_RUN_NULL_FIELDS.items():
+        properties = schemas[name]["properties"]
+        for field in fields:
+            declared = dict(properties[field])
+            title = declared.pop("title", None)
+            description = declared.pop("description", None)
+            if "anyOf" not in declared:
+                declared = {"anyOf": [declared, {"type": "null"}]}
+            properties[field] = {
+                **declared,
+                **({"title": title} if title else {}),
+                "description": f"{description} {_DRY_RUN_NULL}" if description else _DRY_RUN_NULL,
+            }
 
 
 def render(document: dict[str, Any]) -> str:

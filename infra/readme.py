@@ -1,12 +1,13 @@
-"""Write the README's operation table from template.yaml (the routes) and openapi.json (the rest),
-its limits table from ``credit_memos.limits`` and its roles table from the command types.
+"""Write docs/reference.md's operation table from template.yaml (the routes) and openapi.json (the
+rest) and its limits table from ``credit_memos.limits``, and the README's roles table from the
+command types.
 
 One row per route, in the template's order: the operation's summary, its method and path (with the
-query parameters of a GET), and its success status, body schema and description. The table sits
-between two markers in README.md; everything else in the README is left as it is.
+query parameters), and its success status, body schema and description. Each table sits between
+two markers; everything else in the files is left as it is.
 
-    python -m infra.readme          # rewrite the table in README.md
-    python -m infra.readme --check  # exit 1 if the README's table is stale
+    python -m infra.readme          # rewrite the tables
+    python -m infra.readme --check  # exit 1 if a table is stale
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from infra.local.template import REPO_ROOT, Template
 from infra.openapi import OUTPUT as OPENAPI_PATH
 
 README = REPO_ROOT / "README.md"
+REFERENCE = REPO_ROOT / "docs" / "reference.md"
 BEGIN = "<!-- operations: begin (written by `python -m infra.readme` from template.yaml, openapi.json) -->"
 END = "<!-- operations: end -->"
 LIMITS_BEGIN = "<!-- limits: begin (written by `python -m infra.readme` from credit_memos.limits) -->"
@@ -30,7 +32,7 @@ ROLES_END = "<!-- roles: end -->"
 
 
 class ReadmeError(Exception):
-    """The README has no marked table, or the template and openapi.json disagree."""
+    """A file has no marked table, or the template and openapi.json disagree."""
 
 
 def _success(operation: dict[str, Any]) -> str:
@@ -93,38 +95,50 @@ def render_roles() -> str:
 def rewrite(readme_text: str, table: str, begin: str = BEGIN, end: str = END) -> str:
     """``readme_text`` with the text between the markers replaced by ``table``."""
     if readme_text.count(begin) != 1 or readme_text.count(end) != 1:
-        raise ReadmeError(f"README.md must hold the markers once each:\n{begin}\n{end}")
+        raise ReadmeError(f"the file must hold the markers once each:\n{begin}\n{end}")
     head, rest = readme_text.split(begin)
     _, tail = rest.split(end)
     return f"{head}{begin}\n{table}{end}{tail}"
 
 
-def expected_readme(readme: Path = README, openapi: Path = OPENAPI_PATH) -> str:
+def expected_readme(readme: Path = README) -> str:
+    return rewrite(readme.read_text(encoding="utf-8"), render_roles(), ROLES_BEGIN, ROLES_END)
+
+
+def expected_reference(reference: Path = REFERENCE, openapi: Path = OPENAPI_PATH) -> str:
     document = json.loads(openapi.read_text(encoding="utf-8"))
-    text = rewrite(readme.read_text(encoding="utf-8"), render_table(Template.load(), document))
-    text = rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
-    return rewrite(text, render_roles(), ROLES_BEGIN, ROLES_END)
+    text = rewrite(reference.read_text(encoding="utf-8"), render_table(Template.load(), document))
+    return rewrite(text, render_limits(), LIMITS_BEGIN, LIMITS_END)
+
+
+def expected_files() -> dict[Path, str]:
+    return {README: expected_readme(), REFERENCE: expected_reference()}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--check", action="store_true", help="fail if README.md's table is stale")
+    parser.add_argument("--check", action="store_true", help="fail if a table is stale")
     args = parser.parse_args(argv)
     try:
-        text = expected_readme()
+        files = expected_files()
     except ReadmeError as error:
         print(error, file=sys.stderr)
         return 1
+    stale = [path for path, text in files.items() if path.read_text(encoding="utf-8") != text]
     if args.check:
-        if README.read_text(encoding="utf-8") != text:
-            print("README.md's operation table is stale: run `python -m infra.readme`", file=sys.stderr)
-            return 1
-        print("README.md's operation table is up to date")
-        return 0
-    README.write_text(text, encoding="utf-8")
-    print(f"wrote {README}")
+        for path in stale:
+            print(
+                f"{path.relative_to(REPO_ROOT)}'s tables are stale: run `python -m infra.readme`",
+                file=sys.stderr,
+            )
+        if not stale:
+            print("README.md's and docs/reference.md's tables are up to date")
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(files[path], encoding="utf-8")
+        print(f"wrote {path}")
     return 0
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from credit_memos.documents.model import CreditNote, Language, Party, PostalAddress
 from credit_memos.domain import inputs, invoices, memos
 from credit_memos.domain.documents import CreditMemo, Invoice
 
@@ -55,7 +56,7 @@ def make_invoice(
 
 
 def make_memo(
-    *charges: tuple[str, Sequence[str]] | str,
+    *charges: tuple[str, Sequence[str | inputs.TaxInput]] | str,
     status: str = "Posted",
     currency: str = "USD",
     account: str = "acct-1",
@@ -68,7 +69,11 @@ def make_memo(
                 line_id=new_id("cml"),
                 currency=currency,
                 charge=inputs.MemoChargeInput(
-                    D(amount), product_name="p", taxes=tuple(inputs.TaxInput(D(t)) for t in taxes)
+                    D(amount),
+                    product_name="p",
+                    taxes=tuple(
+                        t if isinstance(t, inputs.TaxInput) else inputs.TaxInput(D(t)) for t in taxes
+                    ),
                 ),
                 field=("charges", index),
             )
@@ -84,6 +89,39 @@ def make_memo(
         lines=lines,
         now=NOW,
     )
+
+
+# ---------------------------------------------------------------- credit note documents (no I/O)
+
+SELLER = Party(
+    "Nordlicht Software GmbH",
+    PostalAddress("Friedrichstraße 12", "Berlin", "10117", "DE"),
+    vat_id="DE811907980",
+    legal_registration_id="HRB 123456 B",
+    email="billing@nordlicht.example",
+)
+BUYER = Party(
+    "Zoë Łukasiewicz SARL",
+    PostalAddress("12 rue de la Paix", "Paris", "75002", "FR", line2="Bâtiment B"),
+    vat_id="FR40303265045",
+)
+
+
+def make_credit_note(
+    memo: CreditMemo,
+    *,
+    language: Language = "en",
+    voided: bool = False,
+    invoice_number: str | None = "INV-2026-0042",
+    invoice_date: str | None = "2026-11-02",
+) -> CreditNote:
+    """A Posted (or Voided) memo with a number and a reason, sent by SELLER to BUYER."""
+    memo.document_number = memo.document_number or f"CM-{next(_ids):08d}"
+    memo.posted_at = memo.posted_at or NOW
+    memo.reason_code = memo.reason_code or "BillingError"
+    if voided:
+        memo.status, memo.void_reason_code = "Voided", "Duplicate"
+    return CreditNote(memo, SELLER, BUYER, language, invoice_number, invoice_date)
 
 
 # ---------------------------------------------------------------- request bodies
@@ -169,6 +207,20 @@ def apply_memo(
         for invoice, amount in targets
     ]
     return api.post(f"/credit-memos/{_id(memo)}/actions/apply", {"applications": applications})
+
+
+def refund_memo(
+    api: Api,
+    memo: str | dict[str, Any],
+    amount: str,
+    reference: str = "ach-1",
+    *,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
+) -> HttpResult:
+    """Refund ``amount`` of ``memo``'s balance (``fields``: the request's other fields)."""
+    body = {"amount": amount, "refundReference": reference, **fields}
+    return api.post(f"/credit-memos/{_id(memo)}/actions/refund", body, headers=headers)
 
 
 def _id(document: str | dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -502,6 +503,18 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
         body = {"amount": f"{10 * lines}.00", "paymentReference": f"wire-{new_account()}"}
         return "POST", f"/invoices/{invoice['id']}/actions/record-payment", body, None
 
+    def write_off(bench: Any) -> rt.Request:
+        invoice = rt._invoice(bench)
+        body = {"invoices": [{"invoiceId": invoice["id"], "reasonCode": "BadDebt"}]}
+        return "POST", "/invoices/actions/write-off", body, None
+
+    def dry_run(setup: Callable[[Any], rt.Request]) -> Callable[[Any], rt.Request]:
+        def dry_setup(bench: Any) -> rt.Request:
+            method, path, body, query = setup(bench)
+            return method, path, body, {**(query or {}), "dryRun": "true"}
+
+        return dry_setup
+
     return [
         ("create invoice (1 line)", create_invoice(1)),
         (f"create invoice ({lines} lines)", create_invoice(lines)),
@@ -521,9 +534,15 @@ def _run_scenarios(lines: int, page: int) -> list[tuple[str, Any]]:
         (f"record payment (line level, all of {lines} lines)", pay_spread),
         ("reverse payment (invoice level)", rt._reverse_payment),
         ("invoice payment records (1 payment)", rt._invoice_payments),
+        ("refund credit memo (1 line)", rt._refund),
+        ("reverse refund", rt._reverse_refund),
+        ("credit memo refund records (1 refund)", rt._memo_refunds),
         (f"list invoices (page of {page}, {lines} lines each)", list_page),
         ("get invoice (2 lines)", rt._get_invoice),
         (f"get invoice ({lines} lines)", get_large),
+        ("write off (1 invoice, invoice level)", write_off),
+        ("dry run: credit invoice (reads only)", dry_run(rt._credit_invoice)),
+        ("dry run: write off (1 invoice, reads only)", dry_run(write_off)),
     ]
 
 

@@ -200,6 +200,10 @@ class Fixtures:
         body = {"amount": amount, "paymentReference": reference}
         return self.api.ok("POST", f"/invoices/{invoice_id}/actions/record-payment", body)
 
+    def refund(self, memo_id: str, amount: str, reference: str) -> dict[str, Any]:
+        body = {"amount": amount, "refundReference": reference}
+        return self.api.ok("POST", f"/credit-memos/{memo_id}/actions/refund", body)
+
 
 # ---------------------------------------------------------------- the run
 

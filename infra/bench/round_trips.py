@@ -171,6 +171,24 @@ def _invoice_payments(bench: Bench) -> Request:
     return "GET", f"/invoices/{invoice['id']}/payments", None, None
 
 
+def _refund(bench: Bench) -> Request:
+    memo = bench.fixtures.memo(new_account(), ["30.00"])
+    body = {"amount": "25.00", "refundReference": f"ach-{new_key()}"}
+    return "POST", f"/credit-memos/{memo['id']}/actions/refund", body, None
+
+
+def _reverse_refund(bench: Bench) -> Request:
+    memo = bench.fixtures.memo(new_account(), ["30.00"])
+    refund = bench.fixtures.refund(memo["id"], "25.00", f"ach-{new_key()}")
+    return "POST", f"/credit-memo-refunds/{refund['id']}/actions/reverse", {}, None
+
+
+def _memo_refunds(bench: Bench) -> Request:
+    memo = bench.fixtures.memo(new_account(), ["30.00"])
+    bench.fixtures.refund(memo["id"], "5.00", "ach-1")
+    return "GET", f"/credit-memos/{memo['id']}/refunds", None, None
+
+
 SCENARIOS = [
     Scenario("create invoice", _create_invoice, 1, "1 conditional put"),
     Scenario("post invoice", _post_invoice, 2, "1 consistent read + 1 conditional put"),
@@ -232,6 +250,15 @@ SCENARIOS = [
     Scenario(
         "invoice payment records",
         _invoice_payments,
+        2,
+        "1 read (404 vs empty list) + 1 query",
+        mutation=False,
+    ),
+    Scenario("refund credit memo", _refund, 2, "1 consistent read of memo+reference claim + 1 transaction"),
+    Scenario("reverse refund", _reverse_refund, 3, "read the refund, then its memo+claim, + 1 transaction"),
+    Scenario(
+        "credit memo refund records",
+        _memo_refunds,
         2,
         "1 read (404 vs empty list) + 1 query",
         mutation=False,

@@ -79,8 +79,13 @@ class HasActiveApplications(Conflict):
     error_code = "HAS_ACTIVE_APPLICATIONS"
 
 
+class HasActiveRefunds(Conflict):
+    error_code = "HAS_ACTIVE_REFUNDS"
+
+
 class DuplicateReference(Conflict):
-    """A payment reference already held by an unreversed payment of the same invoice."""
+    """A payment (refund) reference already held by an unreversed payment of the same invoice (refund
+    of the same memo)."""
 
     error_code = "DUPLICATE_REFERENCE"
 

@@ -37,6 +37,8 @@ MAX_ID_TEXT = 128  # product ids, ids
 MAX_TEXT = 255  # descriptions of lines and applications, product names, references
 MAX_LONG_TEXT = 1000  # a memo's or a credit's description
 MAX_PAYMENT_REFERENCE = 128  # a payment's reference (spec section 8), unique per invoice
+MAX_REFUND_REFERENCE = 128  # a refund's reference (spec section 10), unique per memo
+MAX_REFUND_METHOD = 64  # how a refund was paid (ACH, card, cheque)
 # A direct invocation's actor (createdBy): printable ASCII characters (an IAM ARN is at most 2048).
 MAX_ACTOR_LENGTH = 2048
 # Request bodies.
@@ -47,8 +49,11 @@ MAX_PLAN_ITEMS = 100
 MAX_SETTLEMENT_DOCUMENTS = 5000
 MAX_SETTLEMENT_MEMO_IDS = 100
 MAX_SETTLEMENT_EXCLUDED_INVOICES = 100
+# Invoices of one write-off request (spec section 10), each written off in its own transaction.
+MAX_WRITE_OFF_INVOICES = 100
 
-# The README's limits table (python -m infra.readme writes it from these; a test keeps it in sync).
+# The limits table of docs/reference.md (python -m infra.readme writes it from these; a test keeps it
+# in sync).
 DESCRIBED: tuple[tuple[str, object], ...] = (
     ("lines per invoice or credit memo (and per credit or conversion request)", MAX_LINES),
     ("taxes per memo charge", MAX_TAXES_PER_LINE),
@@ -71,8 +76,13 @@ DESCRIBED: tuple[tuple[str, object], ...] = (
         "payment reference (characters; one unreversed payment per reference and invoice)",
         f"1 to {MAX_PAYMENT_REFERENCE}",
     ),
+    (
+        "refund reference (characters; one unreversed refund per reference and memo), method",
+        f"1 to {MAX_REFUND_REFERENCE}, 1 to {MAX_REFUND_METHOD}",
+    ),
     ("direct invocation `actor`: printable ASCII characters", f"1 to {MAX_ACTOR_LENGTH}"),
     ("request body (bytes)", f"{MAX_BODY_BYTES:,}"),
     ("request body nesting (levels)", MAX_JSON_DEPTH),
     ("applies per settlement execution", MAX_PLAN_ITEMS),
+    ("invoices per write-off request", MAX_WRITE_OFF_INVOICES),
 )

@@ -21,15 +21,18 @@ from credit_memos.domain.documents import (
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.journal import Balances, JournalEntry
 from credit_memos.domain.periods import AccountingPeriod, BooksLock
+from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import NotFound
 
 if TYPE_CHECKING:
     from credit_memos.domain.summary import AccountTotals
 
 Document: TypeAlias = Invoice | CreditMemo | ApplicationEntry
-# What a unit of work writes: the documents, and the payment records and reference claims
-# (spec section 8), each versioned like a document.
-Stored: TypeAlias = Document | InvoicePayment | PaymentReferenceClaim
+# What a unit of work writes: the documents, and the payment and refund records and their
+# reference claims (spec sections 8 and 10), each versioned like a document.
+Stored: TypeAlias = (
+    Document | InvoicePayment | PaymentReferenceClaim | CreditMemoRefund | RefundReferenceClaim
+)
 
 
 @dataclass
@@ -91,6 +94,9 @@ class Snapshot:
     # The books' lock (read(books=True); version 0 if never written) and the period records read.
     books: BooksLock | None = None
     periods: dict[str, AccountingPeriod] = field(default_factory=dict)
+    refunds: dict[str, CreditMemoRefund] = field(default_factory=dict)
+    # Refund reference claims by ``refund_claim_id(memo_id, reference)``; absent if never used.
+    refund_claims: dict[str, RefundReferenceClaim] = field(default_factory=dict)
     # The repository's own record of how each document read is stored (by document id), handed
     # back with the changes (``Changes.stored``); opaque to the use cases.
     stored: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +112,10 @@ class Snapshot:
     def payment(self, payment_id: str) -> InvoicePayment:
         """The payment record read, or NOT_FOUND."""
         return _found(self.payments.get(payment_id), "invoice payment", payment_id)
+
+    def refund(self, refund_id: str) -> CreditMemoRefund:
+        """The refund record read, or NOT_FOUND."""
+        return _found(self.refunds.get(refund_id), "credit memo refund", refund_id)
 
 
 def _found[T](found: T | None, what: str, ident: str) -> T:
@@ -144,8 +154,11 @@ class Repository(Protocol):
         payment_references: Sequence[tuple[str, str]] = (),
         books: bool = False,
         periods: Sequence[str] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
-        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs."""
+        """The named items that exist; ``payment_references`` are (invoice id, reference) pairs,
+        ``refund_references`` (memo id, reference) pairs."""
         ...
 
     def commit(self, changes: Changes) -> None: ...
@@ -210,4 +223,7 @@ class Repository(Protocol):
     ) -> None:
         """Freeze the balances at the end of ``period`` (its record at ``version``), by (currency,
         billing account or None for all)."""
+
+    def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
+        """A memo's Refund and Reversal records, oldest first (an index; eventually consistent)."""
         ...

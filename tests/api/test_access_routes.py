@@ -99,6 +99,13 @@ def ids(policy_api: Api) -> dict[str, str]:
             headers=lead,
         )
     )
+    refund = ok(
+        api.post(
+            f"/credit-memos/{line_memo['id']}/actions/refund",
+            {"amount": "1.00", "refundReference": "ach-0"},
+            headers=lead,
+        )
+    )
     return {
         "cm-REPLACE-ME": line_memo["id"],
         "cml-REPLACE-ME": line_memo["lines"][0]["id"],
@@ -107,6 +114,7 @@ def ids(policy_api: Api) -> dict[str, str]:
         "inv-REPLACE-ME": by_line["id"],
         "invl-REPLACE-ME": by_line["lines"][0]["id"],
         "pay-REPLACE-ME": payment["id"],
+        "rfd-REPLACE-ME": refund["id"],
         "acct-001": ACCOUNT,
         "acct-1001": ACCOUNT,
     }
@@ -178,6 +186,13 @@ def test_each_role_may_do_what_its_rights_say_and_nothing_else(
     elif sample.parent.name == "close_accounting_period":
         assert refused(operator, 403, "FORBIDDEN"), operator
         assert send(policy_api, sample, ids, APPROVER).status == 200
+    elif sample.parent.name in ("refund_credit_memo", "reverse_credit_memo_refund"):
+        assert refused(operator, 403, "FORBIDDEN"), operator  # an Approver's action (section 9)
+        assert send(policy_api, sample, ids, APPROVER).status in (200, 201)
+    elif sample.parent.name == "write_off_invoices":
+        assert refused(operator, 403, "FORBIDDEN"), operator
+        approver = send(policy_api, sample, ids, APPROVER)
+        assert approver.status == 200 and approver.body["results"][0]["success"], approver
     else:
         assert operator.status != 403, operator
 

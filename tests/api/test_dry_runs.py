@@ -4,12 +4,14 @@ a table exactly as it was (no document, number, idempotency record or outbox ite
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from credit_memos.errors import ValidationError
+from jsonschema import Draft202012Validator
 
 from tests.builders import create_invoice, create_memo, invoice_body, memo_body
 from tests.harness import TABLE_NAME, Api, invoke
@@ -35,6 +37,17 @@ def _aside(body: Any) -> Any:
     if isinstance(body, list):
         return [_aside(value) for value in body]
     return body
+
+
+def _success_schema(path: str) -> Draft202012Validator:
+    """The OpenAPI document's schema of the 2xx answer of POST ``path`` (a concrete path)."""
+    document = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
+    for template, item in document["paths"].items():
+        if "post" in item and re.fullmatch(re.sub(r"\{[^}]+\}", "[^/]+", template), path):
+            (success,) = [r for status, r in item["post"]["responses"].items() if status.startswith("2")]
+            schema = success["content"]["application/json"]["schema"]
+            return Draft202012Validator({**schema, "components": document["components"]})
+    raise AssertionError(f"no POST route for {path}")
 
 
 def test_a_dry_create_answers_200_with_null_ids_and_writes_nothing(api: Api) -> None:
@@ -132,6 +145,10 @@ def test_every_money_moving_post_takes_dry_run(api: Api) -> None:
         (f"/invoices/{draft_invoice['id']}/actions/post", None),
         (f"/credit-memos/{unapplied_memo['id']}/actions/void", None),
         (f"/invoices/{invoice['id']}/actions/record-payment", {"amount": "2.00", "paymentReference": "p-2"}),
+        (
+            "/invoices/actions/write-off",
+            {"invoices": [{"invoiceId": invoice["id"], "reasonCode": "BadDebt"}]},
+        ),
         (f"/invoice-payments/{payment.body['id']}/actions/reverse", None),
         (
             f"/credit-memo-line-applications/{applied.body['applications'][0]['id']}/actions/unapply",
@@ -144,6 +161,9 @@ def test_every_money_moving_post_takes_dry_run(api: Api) -> None:
         assert dry.status == 200, (path, dry)
         if dry.status == 200:
             assert dry.headers.get("Dry-Run") == "true", path
+            # The null ids are declared: the answer is valid by the route's response schema.
+            errors = [e.message for e in _success_schema(path).iter_errors(dry.body)]
+            assert errors == [], (path, errors)
     assert _table() == before
 
 
@@ -164,6 +184,6 @@ def test_a_dry_run_that_is_not_a_boolean_is_refused(api: Api) -> None:
 def test_every_post_of_the_document_takes_dry_run() -> None:
     document = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
     posts = [(path, item["post"]) for path, item in document["paths"].items() if "post" in item]
-    assert len(posts) == 15  # the 13 that move money, and closing and reopening a period
+    assert len(posts) == 16  # the 14 that move money, and closing and reopening a period
     for path, operation in posts:
         assert any(p["name"] == "dryRun" and p["in"] == "query" for p in operation["parameters"]), path

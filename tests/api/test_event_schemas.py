@@ -99,6 +99,10 @@ def emit_every_detail_type(api: Api) -> None:
         "invoiceLines": [{"invoiceLineId": invoice["lines"][0]["id"], "amountToCredit": "10"}],
     }
     ok(api.post(f"/invoices/{invoice['id']}/actions/credit", credited), 201)
+    for level in ("Invoice", "InvoiceLine"):
+        bad_debt = create_invoice(api, ("80.00", "8.00"), "20.00", account=ACCOUNT, level=level)
+        written_off = [{"invoiceId": bad_debt["id"], "reasonCode": "BadDebt"}]
+        ok(api.post("/invoices/actions/write-off", {"invoices": written_off}))
 
     for target in (invoice, lined):
         paid = ok(
@@ -112,6 +116,14 @@ def emit_every_detail_type(api: Api) -> None:
     # The books: a period closed and reopened (a month long past, so nothing above is refused).
     ok(api.post("/accounting-periods/2001-01/actions/close", {}))
     ok(api.post("/accounting-periods/2001-01/actions/reopen", {"reasonCode": "Other"}))
+
+    refunded = ok(
+        api.post(
+            f"/credit-memos/{line_memo['id']}/actions/refund", {"amount": "5.00", "refundReference": "a-1"}
+        ),
+        201,
+    )
+    ok(api.post(f"/credit-memo-refunds/{refunded['id']}/actions/reverse", {}))
 
 
 def test_every_published_detail_matches_its_schema(moto_bus: Bus) -> None:

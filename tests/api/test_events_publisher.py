@@ -308,6 +308,42 @@ def test_payments_publish_payment_recorded_and_reversed_through_the_outbox(
         assert envelope["resources"] == [f"invoice/{inv['id']}"]
 
 
+def test_refunds_publish_credit_memo_refunded_and_refund_reversed_through_the_outbox(
+    bus: Bus, publish: Publisher
+) -> None:
+    api = Api()
+    m = memo(api, "100.00")
+    refunded = api.post(
+        f"/credit-memos/{m['id']}/actions/refund", {"amount": "40.00", "refundReference": "a-1"}
+    )
+    assert refunded.status == 201, refunded
+    duplicate = api.post(
+        f"/credit-memos/{m['id']}/actions/refund", {"amount": "1.00", "refundReference": "a-1"}
+    )
+    assert duplicate.status == 409  # nothing committed, nothing published
+    reversed_ = api.post(f"/credit-memo-refunds/{refunded.body['id']}/actions/reverse", {})
+    assert reversed_.status == 200, reversed_
+
+    records = bus.stream_records()
+    expected = outbox_events(records)
+    assert publish(records) == {"batchItemFailures": []}
+    published = {e["detail"]["eventId"]: e for e in bus.published()}
+    kinds = [e["detailType"] for e in expected]
+    assert kinds[-2:] == ["CreditMemoRefunded", "RefundReversed"]
+    done, undone = expected[-2], expected[-1]
+    assert (done["detail"]["refund"], undone["detail"]["refund"]) == (refunded.body, reversed_.body)
+    assert (done["detail"]["creditMemo"]["balance"], done["detail"]["creditMemo"]["netRefunds"]) == (
+        "60.00",
+        "40.00",
+    )
+    assert undone["detail"]["creditMemo"]["balance"] == "100.00"
+    assert undone["detail"]["sequences"][m["id"]] == done["detail"]["sequences"][m["id"]] + 1
+    for event in (done, undone):
+        envelope = published[event["id"]]
+        assert envelope["detail-type"] == event["detailType"] and envelope["detail"] == event["detail"]
+        assert envelope["resources"] == [f"credit-memo/{m['id']}"]
+
+
 def test_one_write_with_more_than_ten_events_goes_out_in_calls_of_ten(bus: Bus, publish: Publisher) -> None:
     api = Api()
     invoices = [invoice(api, "10.00") for _ in range(12)]

@@ -24,9 +24,19 @@ reads every document by GET and checks:
   nothing, and another account's Operator finds none of the documents (404);
 - payments (spec section 8): invoice.balance also loses the unreversed payments (netPaymentsApplied,
   per line at level InvoiceLine, spread highest balance first), a reference is used once per
-  invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them.
+  invoice by an unreversed payment, a reversal restores exactly, and settlementStatus counts them;
+- refunds (spec section 10): memo.balance also loses the unreversed refunds (netRefunds, per line,
+  drawn highest balance first), a reference is used once per memo by an unreversed refund, a
+  reversal restores exactly, and a memo with an unreversed refund is not voided.
+- write-offs (spec section 10): each invoice on its own, predicted per invoice; a written-off
+  invoice is Settled by a Posted memo of exactly its balance, each memo line's tax its invoice
+  line's share; the whole answer replays under its key;
+- dry runs (spec section 10): while they are on, every request is first sent as a dry run, which
+  must leave the table byte for byte as it was and answer what the real call then answers (its
+  status, 200 for a 201, and body; the ids and number of what the real call creates null).
 
-At teardown each document's application history, and each invoice's payment records, are
+At teardown each document's application history, each invoice's payment records and each memo's
+refund records are
 compared with the records returned.
 """
 
@@ -49,7 +59,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from moto import mock_aws
 
-from tests.harness import Api, HttpResult, base_environment, create_table, environment
+from tests.harness import TABLE_NAME, Api, HttpResult, base_environment, create_table, environment
 
 D = Decimal
 ZERO = D(0)
@@ -141,6 +151,11 @@ class CreditMemoMachine(RuleBasedStateMachine):
         # Every Payment and Reversal record the service returned, by id, and in order.
         self.payments: dict[str, dict[str, Any]] = {}
         self.payment_order: list[str] = []
+        # Every Refund and Reversal record the service returned, by id, and in order.
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.refund_order: list[str] = []
+        # Whether every request is sent as a dry run first.
+        self.dry_first = False
 
     def teardown(self) -> None:
         try:
@@ -157,9 +172,15 @@ class CreditMemoMachine(RuleBasedStateMachine):
         headers = {"Idempotency-Key": key} if key else {}
         if principal is not None:
             headers["X-Local-Principal"] = principal
+        if self.dry_first:
+            before = self.table()
+            dry = self.api.post(path, body, headers=headers, query={"dryRun": "true"})
+            assert self.table() == before, (path, "a dry run wrote")
         r = self.api.post(path, body, headers=headers)
         assert r.status < 500, r
         assert r.status == expected.status, (path, body, expected, r)
+        if self.dry_first:
+            self.same_answer(dry, r, json.dumps(before, default=str))
         if r.status >= 400:
             assert isinstance(r.body, dict) and r.body.get("errorCode") == expected.code, (expected, r)
             self.last_failed = True
@@ -167,6 +188,42 @@ class CreditMemoMachine(RuleBasedStateMachine):
             # A failure is checked against the previous step's reads: nothing may succeed after it.
             assert not self.last_failed, "a step sent a request after a failed one"
         return r
+
+    @staticmethod
+    def table() -> list[dict[str, Any]]:
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        return sorted(
+            client.scan(TableName=TABLE_NAME)["Items"], key=lambda item: (item["pk"]["S"], item["sk"]["S"])
+        )
+
+    def same_answer(self, dry: HttpResult, real: HttpResult, before: str) -> None:
+        """A dry run answered what the real call did: its refusal, or its body with what only the
+        real call made (new ids, the number it took) null, and times aside."""
+        if real.status >= 400 or real.headers.get("Idempotent-Replayed") == "true":
+            assert (dry.status, dry.body) == (real.status, real.body), (dry, real)
+            return
+        assert dry.status == 200 and dry.headers.get("Dry-Run") == "true", dry
+
+        def same(d: Any, r: Any, where: str) -> None:
+            if isinstance(r, dict):
+                assert isinstance(d, dict) and d.keys() == r.keys(), where
+                for name in r:
+                    if not name.endswith(("At", "Date")):
+                        same(d[name], r[name], f"{where}.{name}")
+            elif isinstance(r, list):
+                assert isinstance(d, list) and len(d) == len(r), where
+                for i, (x, y) in enumerate(zip(d, r, strict=True)):
+                    same(x, y, f"{where}[{i}]")
+            elif d is None and isinstance(r, str):
+                assert where.endswith("documentNumber") or r not in before, (where, "existed", r)
+            else:
+                assert d == r, (where, d, r)
+
+        same(dry.body, real.body, "")
+
+    @rule(on=st.booleans())
+    def dry_runs_first(self, on: bool) -> None:
+        self.dry_first = on
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:
         r = self.api.get(path, **kwargs)
@@ -215,6 +272,24 @@ class CreditMemoMachine(RuleBasedStateMachine):
                     ZERO,
                 )
         return total
+
+    def refunded(self, memo_id: str, line_id: str | None = None) -> D:
+        """The unreversed refunds of a memo (or what they drew from one line)."""
+        total = ZERO
+        for r in self.refunds.values():
+            if r["type"] != "Refund" or r["hasBeenReversed"] != "No" or r["creditMemoId"] != memo_id:
+                continue
+            allocations = r["lineAllocations"]
+            total += sum(
+                (money(a["amount"]) for a in allocations if line_id in (None, a["creditMemoLineId"])), ZERO
+            )
+        return total
+
+    def remember_refund(self, record: dict[str, Any]) -> None:
+        assert record["id"] not in self.refunds, record
+        self.refunds[record["id"]] = dict(record)
+        self.refund_order.append(record["id"])
+        self.pending.append((record["creditMemoId"], "balance", record["creditMemoBalance"]))
 
     def remember_payment(self, record: dict[str, Any]) -> None:
         assert record["id"] not in self.payments, record
@@ -451,7 +526,9 @@ class CreditMemoMachine(RuleBasedStateMachine):
         # Mostly the refusals (not Posted, active applications) and conversion memos, whose void
         # undoes the conversion (spec section 6): a voided memo moves no more credit.
         refused = [
-            m for m in self.memo_ids if self.memo(m)["status"] != "Posted" or self.active(creditMemoId=m) > 0
+            m
+            for m in self.memo_ids
+            if self.memo(m)["status"] != "Posted" or self.active(creditMemoId=m) > 0 or self.refunded(m) > 0
         ]
         conversions = [
             m
@@ -470,6 +547,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
             expected = fail("INVALID_STATUS")
         elif self.active(creditMemoId=memo_id) > 0:
             expected = fail("HAS_ACTIVE_APPLICATIONS")
+        elif self.refunded(memo_id) > 0:
+            expected = fail("HAS_ACTIVE_REFUNDS")
         elif converted and raised > money(invoice["balance"]):
             expected = fail("INSUFFICIENT_BALANCE")  # the invoice's balance would go below 0
         else:
@@ -801,6 +880,143 @@ class CreditMemoMachine(RuleBasedStateMachine):
         record["reversedAt"] = r.body["createdAt"]
         self.remember_payment(r.body)
 
+    # ------------------------------------------------------------ refunds (spec section 10)
+
+    @precondition(lambda self: self.memo_ids)
+    @rule(data=st.data())
+    def refund_memo(self, data: st.DataObject) -> None:
+        open_memos = [
+            m
+            for m in self.memo_ids
+            if self.memo(m)["status"] == "Posted" and money(self.memo(m)["balance"]) > 0
+        ]
+        memo_id = self.pick(data, self.memo_ids, open_memos)
+        memo = self.memo(memo_id)
+        currency = memo["currency"]
+        balance = money(memo["balance"])
+        amount = self.draw_amount(data, balance, currency)
+        if amount is None or amount <= 0:
+            amount = balance if balance > 0 else units(currency)
+        used = [r for r in self.refunds.values() if r["creditMemoId"] == memo_id and r["type"] == "Refund"]
+        held = {r["refundReference"] for r in used if r["hasBeenReversed"] == "No"}
+        if used and data.draw(st.integers(0, 3)) == 0:
+            reference = data.draw(st.sampled_from(sorted(r["refundReference"] for r in used)))
+        else:
+            reference = f"ach-{uuid.uuid4().hex[:8]}"
+        if memo["status"] != "Posted":
+            expected = fail("INVALID_STATUS")
+        elif reference in held:
+            expected = fail("DUPLICATE_REFERENCE")
+        elif amount > balance:
+            expected = fail("INSUFFICIENT_BALANCE")
+        else:
+            expected = Expected(201)
+        body = {"amount": f"{amount:f}", "refundReference": reference}
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        r = self.send(f"/credit-memos/{memo_id}/actions/refund", body, expected, key)
+        event(f"refund: {r.status}")
+        if r.status != 201:
+            return
+        if key is not None:
+            again = self.send(f"/credit-memos/{memo_id}/actions/refund", body, Expected(201), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
+        assert (r.body["type"], r.body["hasBeenReversed"], r.body["createdBy"]) == ("Refund", "No", "local")
+        assert money(r.body["amount"]) == amount and money(r.body["creditMemoBalance"]) == balance - amount
+        allocations = r.body["lineAllocations"]
+        assert sum((money(a["amount"]) for a in allocations), ZERO) == amount
+        # Highest balance first, ties in line order; each allocation within its line's balance.
+        line_balance = {x["id"]: money(x["balance"]) for x in memo["lines"]}
+        order = sorted(
+            (x["id"] for x in memo["lines"] if line_balance[x["id"]] > 0), key=lambda i: -line_balance[i]
+        )
+        assert [a["creditMemoLineId"] for a in allocations] == order[: len(allocations)]
+        assert all(money(a["amount"]) <= line_balance[a["creditMemoLineId"]] for a in allocations)
+        self.remember_refund(r.body)
+
+    @precondition(lambda self: self.refunds)
+    @rule(data=st.data())
+    def reverse_refund(self, data: st.DataObject) -> None:
+        standing = [
+            i
+            for i in self.refund_order
+            if self.refunds[i]["type"] == "Refund" and self.refunds[i]["hasBeenReversed"] == "No"
+        ]
+        record = self.refunds[self.pick(data, self.refund_order, standing)]
+        if record["type"] != "Refund":
+            expected = fail("INVALID_STATUS")
+        elif record["hasBeenReversed"] == "Yes":
+            expected = fail("ALREADY_REVERSED")
+        else:
+            expected = Expected(200)
+        reason = data.draw(REASONS)
+        body = {} if reason is None else {"reasonCode": reason}
+        r = self.send(f"/credit-memo-refunds/{record['id']}/actions/reverse", body, expected)
+        event(f"reverse refund: {r.status}")
+        if r.status != 200:
+            return
+        assert (r.body["type"], r.body["associatedRefundId"], r.body["amount"]) == (
+            "Reversal",
+            record["id"],
+            record["amount"],
+        )
+        assert r.body["reasonCode"] == reason and r.body["lineAllocations"] == record["lineAllocations"]
+        before = money(self.memo(record["creditMemoId"])["balance"])
+        assert money(r.body["creditMemoBalance"]) == before + money(record["amount"])
+        record["hasBeenReversed"] = "Yes"
+        record["reversedAt"] = r.body["createdAt"]
+        self.remember_refund(r.body)
+
+    # ------------------------------------------------------------ write-offs (spec section 10)
+
+    @precondition(lambda self: self.invoice_ids and len(self.memo_ids) < MAX_MEMOS)
+    @rule(data=st.data())
+    def write_off_invoices(self, data: st.DataObject) -> None:
+        """Each invoice on its own: an unknown, a Draft or a settled one fails alone."""
+        open_ = [
+            i
+            for i in self.invoice_ids
+            if self.invoice(i)["status"] == "Posted" and money(self.invoice(i)["balance"]) > 0
+        ]
+        chosen = [self.pick(data, self.invoice_ids, open_)]
+        others = [i for i in self.invoice_ids if i not in chosen]
+        if others and data.draw(st.booleans()):
+            chosen.append(data.draw(st.sampled_from(others)))
+        if data.draw(st.integers(0, 4)) == 0:
+            chosen.insert(data.draw(st.integers(0, len(chosen))), "inv_doesnotexist")
+        reason = data.draw(st.sampled_from(["BadDebt", "BadDebt", "Other"]))
+        key = str(uuid.uuid4()) if data.draw(st.booleans()) else None
+        body = {"invoices": [{"invoiceId": i, "reasonCode": reason} for i in chosen]}
+        r = self.send("/invoices/actions/write-off", body, Expected(200), key)
+        results = r.body["results"]
+        assert [x["invoiceId"] for x in results] == chosen
+        for invoice_id, result in zip(chosen, results, strict=True):
+            event(f"write-off: {result['error'] and result['error']['errorCode']}")
+            if invoice_id not in self.invoice_ids:
+                assert result["error"]["errorCode"] == "NOT_FOUND", result
+                continue
+            invoice = self.invoice(invoice_id)
+            if invoice["status"] != "Posted" or money(invoice["balance"]) == 0:
+                assert result["error"]["errorCode"] == "INVALID_STATUS", result
+                continue
+            assert result["success"] and result["error"] is None, result
+            memo, currency = result["creditMemo"], invoice["currency"]
+            assert (memo["sourceAction"], memo["reasonCode"]) == ("WriteOffPostedInvoice", reason)
+            assert memo["referenceInvoiceId"] == invoice_id and memo["status"] == "Posted"
+            assert memo["totalAmountWithTax"] == invoice["balance"] and money(memo["balance"]) == 0
+            sources = {x["id"]: x for x in invoice["lines"]}
+            for line in memo["lines"]:
+                source = sources[line["referenceInvoiceLineId"]]
+                source_tax, source_total = money(source["taxAmount"]), money(source["amountWithTax"])
+                share = ZERO if source_tax <= 0 else money(line["amountWithTax"]) * source_tax / source_total
+                assert abs(money(line["taxAmount"]) - share) <= units(currency) / 2, (line, source)
+            self.memo_ids.append(memo["id"])
+            self.remember(result["applications"])
+            self.expect_after(result["applications"])
+            self.pending.append((invoice_id, "settlementStatus", "Settled"))
+        if key is not None:
+            again = self.send("/invoices/actions/write-off", body, Expected(200), key)
+            assert again.body == r.body and again.headers.get("Idempotent-Replayed") == "true"
+
     # ------------------------------------------------------------ invariants
 
     @invariant()
@@ -920,6 +1136,8 @@ class CreditMemoMachine(RuleBasedStateMachine):
         total = money(memo["totalAmountWithTax"])
         balance = money(memo["balance"])
         active = self.active(creditMemoId=memo["id"])
+        refunded = self.refunded(memo["id"])
+        assert money(memo["netRefunds"]) == refunded
         assert total == sum((money(x["amountWithTax"]) for x in lines), ZERO) > 0
         assert money(memo["totalTaxAmount"]) == sum((money(x["taxAmount"]) for x in lines), ZERO)
         assert money(memo["netCreditsApplied"]) == active
@@ -928,14 +1146,17 @@ class CreditMemoMachine(RuleBasedStateMachine):
             assert all(money(x["balance"]) == 0 for x in lines)
             return
         if memo["status"] == "Draft":
-            assert active == 0
-        assert balance == total - active, (memo, active)
+            assert active == 0 and refunded == 0
+        assert balance == total - active - refunded, (memo, active, refunded)
         assert 0 <= balance <= total
         for line in lines:
             line_active = self.active(creditMemoLineId=line["id"])
-            assert money(line["balance"]) == money(line["amountWithTax"]) - line_active, (line, line_active)
+            line_refunded = self.refunded(memo["id"], line["id"])
+            expected = money(line["amountWithTax"]) - line_active - line_refunded
+            assert money(line["balance"]) == expected, (line, line_active, line_refunded)
             assert 0 <= money(line["balance"]) <= money(line["amountWithTax"])
             assert money(line["netCreditsApplied"]) == line_active
+            assert money(line["netRefunds"]) == line_refunded
 
     def check_histories(self) -> None:
         """Each document's history is exactly the records returned, in the order they were made."""
@@ -962,6 +1183,10 @@ class CreditMemoMachine(RuleBasedStateMachine):
                 self.payments[i] for i in self.payment_order if self.payments[i]["invoiceId"] == invoice_id
             ]
             assert listed == made, invoice_id
+        for memo_id in self.memo_ids:
+            listed = self.get(f"/credit-memos/{memo_id}/refunds", query={"limit": 100}).body["items"]
+            made = [self.refunds[i] for i in self.refund_order if self.refunds[i]["creditMemoId"] == memo_id]
+            assert listed == made, memo_id
 
 
 CreditMemoMachine.TestCase.settings = settings(

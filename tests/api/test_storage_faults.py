@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError, ReadTimeoutError
 from credit_memos.api.runtime import get_dynamodb_client
 
-from tests.builders import apply_memo, create_invoice, create_memo
+from tests.builders import apply_memo, create_invoice, create_memo, refund_memo
 from tests.harness import Api
 
 Scenario = Callable[[Api], tuple[str, dict[str, Any], list[str], list[str]]]
@@ -120,6 +120,24 @@ def scenario_reverse_payment(api: Api) -> tuple[str, dict[str, Any], list[str], 
     return f"/invoice-payments/{paid.body['id']}/actions/reverse", {}, [], [inv["id"]]
 
 
+def scenario_refund(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    memo = _memo(api)
+    body = {"amount": "20.00", "refundReference": "ach-1"}
+    return f"/credit-memos/{memo['id']}/actions/refund", body, [memo["id"]], []
+
+
+def scenario_reverse_refund(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    memo = _memo(api)
+    refund = refund_memo(api, memo, "20.00", "ach-1")
+    return f"/credit-memo-refunds/{refund.body['id']}/actions/reverse", {}, [memo["id"]], []
+
+
+def scenario_write_off(api: Api) -> tuple[str, dict[str, Any], list[str], list[str]]:
+    invoices = [_invoice(api), _invoice(api, "InvoiceLine")]
+    body = {"invoices": [{"invoiceId": inv["id"], "reasonCode": "BadDebt"} for inv in invoices]}
+    return "/invoices/actions/write-off", body, [], [inv["id"] for inv in invoices]
+
+
 SCENARIOS: dict[str, Scenario] = {
     name.removeprefix("scenario_"): fn for name, fn in globals().items() if name.startswith("scenario_")
 }
@@ -178,8 +196,11 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
         memo = api.get(f"/credit-memos/{memo_id}").body
         records = api.get(f"/credit-memos/{memo_id}/applications").body["items"]
         active = sum(Decimal(r["amount"]) for r in records if r["hasBeenUnapplied"] == "No")
+        refunds = api.get(f"/credit-memos/{memo_id}/refunds").body["items"]
+        refunded = sum(Decimal(r["amount"]) for r in refunds if r["hasBeenReversed"] == "No")
+        assert Decimal(memo["netRefunds"]) == refunded
         assert Decimal(memo["balance"]) == (
-            Decimal(memo["totalAmountWithTax"]) - active if memo["status"] != "Voided" else 0
+            Decimal(memo["totalAmountWithTax"]) - active - refunded if memo["status"] != "Voided" else 0
         )
         for line in memo["lines"]:
             line_active = sum(
@@ -188,12 +209,23 @@ def _state(api: Api, memo_ids: list[str], invoice_ids: list[str]) -> dict[str, A
                 if r["hasBeenUnapplied"] == "No" and r.get("creditMemoLineId") == line["id"]
             )
             if memo["status"] != "Voided":
-                assert Decimal(line["balance"]) == Decimal(line["amountWithTax"]) - line_active
+                line_refunded = sum(
+                    Decimal(a["amount"])
+                    for r in refunds
+                    if r["hasBeenReversed"] == "No"
+                    for a in r["lineAllocations"]
+                    if a["creditMemoLineId"] == line["id"]
+                )
+                assert Decimal(line["netRefunds"]) == line_refunded
+                assert (
+                    Decimal(line["balance"]) == Decimal(line["amountWithTax"]) - line_active - line_refunded
+                )
         state[f"memo{len(state)}"] = (
             memo["status"],
             memo["balance"],
             [x["balance"] for x in memo["lines"]],
             len(records),
+            [(r["type"], r["amount"], r["hasBeenReversed"]) for r in refunds],
         )
     for invoice_id in invoice_ids:
         invoice = api.get(f"/invoices/{invoice_id}").body
@@ -259,3 +291,36 @@ def test_fault_at_every_call_leaves_one_effect_or_none(api: Api, scenario_name: 
         retry = api.post(path, body, headers=key)
         assert retry.status == clean.status, (at, retry)
         assert _state(api, memo_ids, invoice_ids) == expected, (scenario_name, fault_name, at)
+
+
+@pytest.mark.parametrize("fault_name", list(FAULTS))
+@pytest.mark.parametrize("scenario_name", ["apply", "credit", "write_off"])
+def test_a_fault_in_a_dry_run_writes_nothing_and_leaves_the_key_unused(
+    api: Api, scenario_name: str, fault_name: str
+) -> None:
+    """A dry run meeting a fault at any of its calls answers what it would do or a retryable
+    error; either way nothing is written, and the real call under the same key then does the work."""
+    scenario = SCENARIOS[scenario_name]
+    stage, fault = FAULTS[fault_name]
+    path, body, _, _ = scenario(api)
+    counter = _Injector("before-call", None, 0)
+    try:
+        api.post(path, body, headers={"Idempotency-Key": "count-dry-calls"}, query={"dryRun": "true"})
+    finally:
+        counter.stop()
+    for at in range(1, counter.calls + 1):
+        path, body, memo_ids, invoice_ids = scenario(api)
+        before = _state(api, memo_ids, invoice_ids)
+        key = {"Idempotency-Key": f"dry-{scenario_name}-{fault_name}-{at}"}
+        injector = _Injector(stage, fault, at)
+        try:
+            dry = api.post(path, body, headers=key, query={"dryRun": "true"})
+        finally:
+            injector.stop()
+        if dry.status >= 400:
+            assert dry.body["errorCode"] in ("SERVICE_UNAVAILABLE", "CONCURRENT_UPDATE"), (at, dry)
+        else:
+            assert dry.status == 200 and dry.headers.get("Dry-Run") == "true", (at, dry)
+        assert _state(api, memo_ids, invoice_ids) == before, (at, "a dry run wrote")
+        real = api.post(path, body, headers=key)
+        assert real.status in (200, 201) and "Idempotent-Replayed" not in real.headers, (at, real)

@@ -20,7 +20,7 @@ from credit_memos.errors import ValidationError
 
 from infra.local.lambda_runtime import FakeLambdaContext
 from tests.api.test_response_models import check, declared_model
-from tests.builders import create_invoice, create_memo
+from tests.builders import create_invoice, create_memo, refund_memo
 from tests.harness import TABLE_NAME, Api, handler_for, invoke, template
 
 REGION = "us-east-1"
@@ -223,3 +223,16 @@ def test_resummarize_repairs_what_the_stream_never_delivered_and_is_idempotent(
     assert main([ACCOUNT]) == 0
     assert '"applied": 0, "skipped": 3' in capsys.readouterr().out
     assert summary(api)["currencies"] == [usd]
+
+
+def test_open_credit_follows_refunds_and_their_reversals(api: Api, stream: Stream) -> None:
+    credit = memo(api, "100.00")
+    refund = refund_memo(api, credit, "40.00")
+    assert refund.status == 201, refund
+    assert stream.apply() == {"batchItemFailures": []}
+    (usd,) = summary(api)["currencies"]
+    assert (usd["openCredit"], usd["postedMemoCount"]) == ("60.00", 1)
+    api.post(f"/credit-memo-refunds/{refund.body['id']}/actions/reverse", {})
+    assert stream.apply() == {"batchItemFailures": []}
+    (usd,) = summary(api)["currencies"]
+    assert usd["openCredit"] == "100.00"

@@ -29,6 +29,7 @@ from credit_memos.domain.documents import (
     PaymentAllocation,
     PaymentReferenceClaim,
 )
+from credit_memos.domain.refunds import CreditMemoRefund, RefundAllocation, RefundReferenceClaim
 from credit_memos.errors import ValidationError
 from credit_memos.ports import (
     Changes,
@@ -664,3 +665,54 @@ def test_frozen_balances_are_read_only_at_the_version_they_were_frozen_at(repo: 
     assert repo.read_period_balances("2026-01", 3, "EUR", "acct-9") == {}
     assert repo.read_period_balances("2026-01", 4, "USD", None) is None
     assert repo.read_all_period_balances("2026-01", 3) == balances
+
+
+# ------------------------------------------------------------------ refunds (section 10)
+
+
+def memo_refund(refund_id: str, *, memo_id: str, created_at: str, allocations: int = 1) -> CreditMemoRefund:
+    return CreditMemoRefund(
+        id=refund_id,
+        type="Refund",
+        credit_memo_id=memo_id,
+        billing_account_id="acct-1",
+        currency="USD",
+        amount=Decimal("1.00") * allocations,
+        refund_reference=f"ref-{refund_id}",
+        effective_date=created_at[:10],
+        created_at=created_at,
+        has_been_reversed="No",
+        credit_memo_balance=Decimal("9.00"),
+        line_allocations=[RefundAllocation(f"{memo_id}-l{n}", Decimal("1.00")) for n in range(allocations)],
+        method="ACH",
+    )
+
+
+def test_refund_records_and_claims_read_back_and_list_in_commit_order(repo: Repository) -> None:
+    at = "2026-01-15T10:00:00.000Z"
+    small, large = (
+        memo_refund("rfd-1", memo_id="cm-1", created_at=at),
+        memo_refund("rfd-2", memo_id="cm-1", created_at=at, allocations=40),
+    )
+    small.sequence, large.sequence = 3, 4
+    claim = RefundReferenceClaim("cm-1", "ref #1", "rfd-1")
+    repo.commit(Changes(creates=[large, small, claim, memo_refund("rfd-3", memo_id="cm-2", created_at=at)]))
+    snapshot = repo.read(refund_ids=["rfd-1", "rfd-2", "rfd-9"], refund_references=[("cm-1", "ref #1")])
+    assert snapshot.refunds == {"rfd-1": small, "rfd-2": large}
+    assert snapshot.refund_claims == {claim.id: claim}
+    with pytest.raises(ConflictingWrite):  # a rival refund with the same reference
+        repo.commit(Changes(creates=[RefundReferenceClaim("cm-1", "ref #1", "rfd-7")]))
+    read = snapshot.refunds["rfd-1"]
+    read.has_been_reversed = "Yes"
+    held = snapshot.refund_claims[claim.id]
+    held.refund_id = None  # freed by the reversal
+    repo.commit(Changes(updates=[read, held]))
+    after = repo.read(refund_ids=["rfd-1"], refund_references=[("cm-1", "ref #1")])
+    assert (
+        after.refunds["rfd-1"].has_been_reversed == "Yes" and after.refund_claims[claim.id].refund_id is None
+    )
+    first = repo.list_memo_refunds("cm-1", 1, None)
+    assert [r.id for r in first.items] == ["rfd-1"]
+    rest = repo.list_memo_refunds("cm-1", 5, first.next_token)
+    assert [(r.id, len(r.line_allocations)) for r in rest.items] == [("rfd-2", 40)]
+    assert [r.id for r in repo.list_memo_refunds("cm-2", 5, None).items] == ["rfd-3"]

@@ -36,7 +36,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from credit_memos.adapters.dynamodb.document_items import stored_item
-from credit_memos.adapters.dynamodb.keys import account_partition, history_partition, payments_partition
+from credit_memos.adapters.dynamodb.keys import (
+    account_partition,
+    history_partition,
+    payments_partition,
+    refunds_partition,
+)
 from credit_memos.adapters.dynamodb.summary_store import document_state
 from credit_memos.adapters.dynamodb.tokens import (
     decode_token,
@@ -55,6 +60,7 @@ from credit_memos.domain.documents import (
 from credit_memos.domain.events import DomainEvent
 from credit_memos.domain.journal import Balances, JournalEntry
 from credit_memos.domain.periods import AccountingPeriod, BooksLock, period_closed_message
+from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim, refund_claim_id
 from credit_memos.domain.summary import AccountTotals, summarize
 from credit_memos.errors import InternalError, PeriodClosed, ValidationError
 from credit_memos.ports import (
@@ -73,6 +79,8 @@ _KINDS: dict[type, str] = {
     ApplicationEntry: "entry",
     InvoicePayment: "payment",
     PaymentReferenceClaim: "claim",
+    CreditMemoRefund: "refund",
+    RefundReferenceClaim: "refund-claim",
 }
 
 CommitHook = Callable[["MemoryRepository", Changes], None]
@@ -127,6 +135,8 @@ class MemoryRepository:
         payment_references: Sequence[tuple[str, str]] = (),
         books: bool = False,
         periods: Sequence[str] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
         if books:
@@ -140,6 +150,8 @@ class MemoryRepository:
             ("entry", entry_ids, snapshot.entries),
             ("payment", payment_ids, snapshot.payments),
             ("claim", [claim_id(*ref) for ref in payment_references], snapshot.claims),
+            ("refund", refund_ids, snapshot.refunds),
+            ("refund-claim", [refund_claim_id(*ref) for ref in refund_references], snapshot.refund_claims),
         ):
             for ident in dict.fromkeys(ids):
                 stored = self._documents.get((kind, ident))
@@ -355,6 +367,9 @@ class MemoryRepository:
         self, period: str, version: int, balances: dict[tuple[str, str | None], Balances]
     ) -> None:
         self._balances[period] = (version, copy.deepcopy(balances))
+
+    def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
+        return self._query("GSI2", refunds_partition(credit_memo_id), limit, next_token)
 
     # ------------------------------------------------------------ for tests
 

@@ -193,26 +193,44 @@ def check_invoice(api: Api, invoice_id: str) -> tuple[dict[str, Any], list[dict[
 
 
 def check_memo(api: Api, memo_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Assert the memo invariants; return the memo and its application records."""
+    """Assert the memo invariants (refunds included); return the memo and its application records."""
     memo = check(api.get(f"/credit-memos/{memo_id}"), 200)
     records = all_pages(api, f"/credit-memos/{memo_id}/applications")
     _check_records(records)
     active = _active(records)
+    refunds = [r for r in all_pages(api, f"/credit-memos/{memo_id}/refunds") if r["hasBeenReversed"] == "No"]
     total = money(memo["totalAmountWithTax"])
     applied = sum((money(r["amount"]) for r in active), Decimal(0))
+    refunded = sum((money(r["amount"]) for r in refunds), Decimal(0))
     assert money(memo["netCreditsApplied"]) == applied
+    assert money(memo["netRefunds"]) == refunded
     if memo["status"] != "Voided":
-        assert money(memo["balance"]) == total - applied, (memo["balance"], total, applied)
+        assert money(memo["balance"]) == total - applied - refunded, (
+            memo["balance"],
+            total,
+            applied,
+            refunded,
+        )
     assert 0 <= money(memo["balance"]) <= total
     line_records = [r for r in active if r["level"] == "InvoiceLine"]
     for line in memo["lines"]:
         on_line = sum(
             (money(r["amount"]) for r in line_records if r["creditMemoLineId"] == line["id"]), Decimal(0)
         )
+        drawn = sum(
+            (
+                money(a["amount"])
+                for r in refunds
+                for a in r["lineAllocations"]
+                if a["creditMemoLineId"] == line["id"]
+            ),
+            Decimal(0),
+        )
         assert money(line["netCreditsApplied"]) == on_line
+        assert money(line["netRefunds"]) == drawn
         assert 0 <= money(line["balance"]) <= money(line["amountWithTax"])
         if memo["status"] != "Voided":
-            assert money(line["balance"]) == money(line["amountWithTax"]) - on_line, line
+            assert money(line["balance"]) == money(line["amountWithTax"]) - on_line - drawn, line
     return memo, records
 
 

@@ -423,3 +423,85 @@ def test_payments_credits_and_reversals_race_on_one_invoice(api: Api) -> None:
         if result.status == 200:
             assert call(function, payload).body == result.body
     assert check(api.get(f"/invoices/{invoice['id']}"), 200)["balance"] == after["balance"]
+
+
+# ---------------------------------------------------------------- refunds (spec section 10)
+
+
+def test_refunds_applies_and_reversals_race_on_one_memo(api: Api) -> None:
+    """48 threads on one memo of 600.00 (lines 300, 200, 100): 18 refunds of 30.00 (references
+    used up to twice), 18 applies of 40.00 to invoices of their own, 8 reversals of earlier refunds
+    and 4 second reversals of them. Demand exceeds the balance, so some lose; none gets a 5xx, no
+    balance goes below 0, the memo's balance is exactly what the winners' responses add up to, and
+    every winner replays under its key."""
+    account = new_account()
+    memo = create_memo(api, "300.00", "200.00", "100.00", account=account)
+    earlier = [
+        check(
+            api.post(
+                f"/credit-memos/{memo['id']}/actions/refund",
+                {"amount": "10.00", "refundReference": f"early-{n}"},
+            ),
+            201,
+        )
+        for n in range(8)
+    ]
+    invoices = [create_invoice(api, "40.00", account=account) for _ in range(18)]
+    calls: list[tuple[str, dict[str, Any]]] = []
+    for n in range(18):
+        payload = {"creditMemoId": memo["id"], "amount": "30.00", "refundReference": f"race-{n % 14}"}
+        calls.append(("RefundCreditMemoFunction", payload | {"idempotencyKey": f"memo-race-refund-{n}"}))
+    for n, invoice in enumerate(invoices):
+        target = {"invoiceId": invoice["id"], "amount": "40.00"}
+        calls.append(
+            (
+                "ApplyCreditMemoFunction",
+                {
+                    "creditMemoId": memo["id"],
+                    "applications": [target],
+                    "idempotencyKey": f"memo-race-apply-{n}",
+                },
+            )
+        )
+    for n, refund in enumerate(earlier + earlier[:4]):
+        calls.append(
+            (
+                "ReverseCreditMemoRefundFunction",
+                {"refundId": refund["id"], "idempotencyKey": f"memo-race-reverse-{n}"},
+            )
+        )
+    assert len(calls) == 48
+
+    contest = race_calls(calls)
+
+    results = contest.results
+    outcomes = assert_only_clean_outcomes(results, LOST_RACE | {"ALREADY_REVERSED", "DUPLICATE_REFERENCE"})
+    assert contest.conflicts > 0, outcomes
+    kinds = [function for function, _ in calls]
+    won = [(kind, r) for kind, r in zip(kinds, results, strict=True) if r.status == 200]
+    refunded = [r.body for kind, r in won if kind == "RefundCreditMemoFunction"]
+    applied = [r.body for kind, r in won if kind == "ApplyCreditMemoFunction"]
+    reversed_ = [r.body for kind, r in won if kind == "ReverseCreditMemoRefundFunction"]
+    # Each earlier refund is reversed at most once; each reference held by one refund at most.
+    assert len({r["associatedRefundId"] for r in reversed_}) == len(reversed_) <= 8
+    assert len({r["refundReference"] for r in refunded}) == len(refunded)
+    expected = (
+        Decimal("600.00")
+        - Decimal("10.00") * (8 - len(reversed_))
+        - sum((money(r["amount"]) for r in refunded), Decimal(0))
+        - sum((applied_amount(Result(200, a)) for a in applied), Decimal(0))
+    )
+    after, records = check_memo(api, memo["id"])  # the invariant, refunds included, per line too
+    assert money(after["balance"]) == expected >= 0, outcomes
+    assert len(records) == len(applied)
+    for invoice in invoices:
+        check_invoice(api, invoice["id"])
+    listed = all_pages(api, f"/credit-memos/{memo['id']}/refunds")
+    assert Counter(r["type"] for r in listed) == Counter(
+        {"Refund": 8 + len(refunded), "Reversal": len(reversed_)}
+    )
+    # Exactly once under each key: a retry of every winner replays its response and moves nothing.
+    for (function, payload), result in zip(calls, results, strict=True):
+        if result.status == 200:
+            assert call(function, payload).body == result.body
+    assert check(api.get(f"/credit-memos/{memo['id']}"), 200)["balance"] == after["balance"]

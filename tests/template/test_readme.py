@@ -1,7 +1,8 @@
-"""The README's tables are generated and kept in sync; the user docs stay short, linked and current.
+"""The generated tables are kept in sync; the user docs stay short, linked and current.
 
-The operation table comes from template.yaml and openapi.json, the limits table from
-``credit_memos.limits``. The user docs are README.md and docs/*.md but docs/api.md (the contract).
+docs/reference.md's operation table comes from template.yaml and openapi.json, its limits table
+from ``credit_memos.limits``; the README's roles table from the command types.
+The user docs are README.md and docs/*.md but docs/api.md (the contract).
 """
 
 from __future__ import annotations
@@ -15,20 +16,28 @@ import pytest
 
 from infra.local.template import REPO_ROOT, Template
 from infra.openapi import OUTPUT as OPENAPI_PATH
-from infra.readme import BEGIN, END, README, ReadmeError, expected_readme, render_table
+from infra.readme import (
+    BEGIN,
+    END,
+    README,
+    REFERENCE,
+    ReadmeError,
+    expected_files,
+    expected_reference,
+    render_table,
+)
 
 
 def table_rows() -> list[list[str]]:
-    text = README.read_text(encoding="utf-8")
+    text = REFERENCE.read_text(encoding="utf-8")
     block = text.split(BEGIN, 1)[1].split(END, 1)[0]
     lines = [line for line in block.strip().splitlines() if line.startswith("|")]
     return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
 
 
-def test_committed_readme_table_matches_the_template() -> None:
-    assert README.read_text(encoding="utf-8") == expected_readme(), (
-        "README.md's operation table is stale: run `python -m infra.readme`"
-    )
+def test_committed_tables_match_the_template() -> None:
+    for path, text in expected_files().items():
+        assert path.read_text(encoding="utf-8") == text, f"{path.name} is stale: run `python -m infra.readme`"
 
 
 def test_every_template_route_is_in_the_table_once() -> None:
@@ -47,9 +56,9 @@ def test_a_route_missing_from_openapi_json_is_refused() -> None:
 def test_the_limits_table_is_written_from_the_limits_module(monkeypatch: pytest.MonkeyPatch) -> None:
     from credit_memos import limits
 
-    assert "| invoices per apply request | 25 |" in README.read_text(encoding="utf-8")
+    assert "| invoices per apply request | 25 |" in REFERENCE.read_text(encoding="utf-8")
     monkeypatch.setattr(limits, "DESCRIBED", (("invoices per apply request", limits.MAX_APPLY_TARGETS + 1),))
-    assert "| invoices per apply request | 26 |" in expected_readme()
+    assert "| invoices per apply request | 26 |" in expected_reference()
 
 
 USER_DOCS = [README, *sorted(path for path in (REPO_ROOT / "docs").glob("*.md") if path.name != "api.md")]

@@ -59,6 +59,9 @@ WRITES: dict[str, set[str]] = {
     "ConvertNegativeInvoiceLinesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
     "RecordInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
     "ReverseInvoicePaymentFunction": {"PAYMENT", "PAYREF", "INVOICE"},
+    "RefundCreditMemoFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "ReverseCreditMemoRefundFunction": {"REFUND", "REFUNDREF", "MEMO"},
+    "WriteOffInvoicesFunction": {"MEMO", "SERIES", "INVOICE", "APPLICATION"},
 }
 # Every money movement also writes its journal entries, and checks its copy of the books' lock
 # (docs/design.md "The books"); closing and reopening a period write the lock and its record.

@@ -455,6 +455,7 @@ def test_read_functions_are_the_get_only_ones() -> None:
         "ReadAccountSummaryFunction",
         "ListInvoicePaymentsFunction",
         "ReadBooksFunction",
+        "ReadCreditMemoRefundsFunction",
     } == READ_ONLY_FUNCTIONS
 
 

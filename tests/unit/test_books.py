@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 from credit_memos import commands
-from credit_memos.commands import applications, books, conversion, invoices, memos, payments
+from credit_memos.commands import (
+    applications,
+    books,
+    conversion,
+    invoices,
+    memos,
+    payments,
+    refunds,
+    write_offs,
+)
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -135,6 +144,23 @@ def test_each_movement_books_balanced_entries_with_the_configured_codes() -> Non
         "Cash": (D(0), D("40.00")),
         "AccountsReceivable": (D("40.00"), D(0)),
     }
+    refunded_memo = b.memo("20.00")
+    refund = b.run(
+        refunds.RefundCreditMemo(refunded_memo["id"], D("15.00"), "chq-1", effective_date="2026-11-20")
+    )
+    assert b.lines("CreditMemoRefunded") == {"CustomerCredit": (D("15.00"), D(0)), "Cash": (D(0), D("15.00"))}
+    b.run(refunds.ReverseCreditMemoRefund(refund["id"]))
+    assert b.lines("RefundReversed") == {"CustomerCredit": (D(0), D("15.00")), "Cash": (D("15.00"), D(0))}
+    bad = b.invoice(("100.00", "10.00"))
+    result = b.run(write_offs.WriteOffInvoices((write_offs.InvoiceWriteOff(bad["id"], "BadDebt"),)))
+    assert result["results"][0]["success"], result
+    written_off = [e for e in b.repo.journal if e.source_id == result["results"][0]["creditMemo"]["id"]]
+    assert {line.account: (line.debit, line.credit) for line in written_off[0].lines} == {
+        "BadDebtExpense": (D("100.00"), D(0)),
+        "TaxPayable": (D("10.00"), D(0)),
+        "CustomerCredit": (D(0), D("110.00")),
+    }
+    assert written_off[1].source_type == "CreditApplied"
     converted = b.run(conversion.ConvertNegativeInvoiceLines(invoice["id"]))
     assert converted["creditMemo"]["totalAmountWithTax"] == "20.00"
     codes = {line.account: line.account_code for e in b.repo.journal for line in e.lines}
@@ -226,7 +252,20 @@ def test_the_journal_lists_by_date_oldest_first_in_pages() -> None:
 OPERATIONS = st.lists(
     st.tuples(
         st.sampled_from(
-            ["invoice", "memo", "apply", "unapply", "void", "pay", "reverse", "convert", "close"]
+            [
+                "invoice",
+                "memo",
+                "apply",
+                "unapply",
+                "void",
+                "pay",
+                "reverse",
+                "convert",
+                "refund",
+                "unrefund",
+                "write_off",
+                "close",
+            ]
         ),
         st.integers(0, 5),
         st.sampled_from(["1.00", "7.50", "30.00", "120.00"]),
@@ -239,7 +278,13 @@ OPERATIONS = st.lists(
 @given(OPERATIONS)
 def test_the_equalities_hold_after_any_sequence_of_operations(steps: list[tuple[str, int, str]]) -> None:
     b = Books()
-    made: dict[str, list[dict[str, Any]]] = {"invoice": [], "memo": [], "applied": [], "payment": []}
+    made: dict[str, list[dict[str, Any]]] = {
+        "invoice": [],
+        "memo": [],
+        "applied": [],
+        "payment": [],
+        "refund": [],
+    }
     months = iter(["2026-01", "2026-02", "2026-03"])
 
     def pick(kind: str, n: int) -> dict[str, Any] | None:
@@ -266,6 +311,18 @@ def test_the_equalities_hold_after_any_sequence_of_operations(steps: list[tuple[
                 b.run(payments.ReverseInvoicePayment(payment["id"]))
             elif name == "convert" and (invoice := pick("invoice", n)):
                 b.run(conversion.ConvertNegativeInvoiceLines(invoice["id"], apply_to_invoice=n % 2 == 0))
+            elif name == "refund" and (memo := pick("memo", n)):
+                made["refund"].append(
+                    b.run(
+                        refunds.RefundCreditMemo(
+                            memo["id"], D(amount), f"chq{n}", effective_date="2026-04-20"
+                        )
+                    )
+                )
+            elif name == "unrefund" and (refund := pick("refund", n)):
+                b.run(refunds.ReverseCreditMemoRefund(refund["id"]))
+            elif name == "write_off" and (invoice := pick("invoice", n)):
+                b.run(write_offs.WriteOffInvoices((write_offs.InvoiceWriteOff(invoice["id"], "BadDebt"),)))
             elif name == "close" and (month := next(months, None)):
                 b.run(books.CloseAccountingPeriod(month))
                 b.run(books.FreezePeriodBalances(month))

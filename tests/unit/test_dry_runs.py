@@ -1,10 +1,11 @@
 """Dry runs (spec section 10) on the service: a dry run answers what the real call answers.
 
-Random requests, valid or not, against states built by random earlier requests: before each real
-call, its dry run. The dry run must leave the repository's state exactly as it was, and answer the
-real call's status and body (200 where the real call creates with 201; the ids of what the real
-call creates, and the number it takes, null), or raise the real call's error. Requests sometimes
-carry an Idempotency-Key from a small pool, so keys get replayed and reused for other requests.
+Random requests (every money-moving kind, write-offs too), valid or not, against states built by
+random earlier requests: before each real call, its dry run. The dry run must leave the
+repository's state exactly as it was, and answer the real call's status and body (200 where the
+real call creates with 201; the ids of what the real call creates, and the number it takes,
+null), or raise the real call's error. Requests sometimes carry an Idempotency-Key from a small
+pool, so keys get replayed and reused for other requests.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from credit_memos.commands import Command, applications, conversion, invoices, memos, payments
+from credit_memos.commands import Command, applications, conversion, invoices, memos, payments, write_offs
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -110,7 +111,7 @@ def requests(draw: st.DrawFn, world: World) -> Command:
     memo = _pick(draw, list(world.memos))
     amount = draw(st.sampled_from(AMOUNTS))
     maybe_amount = draw(st.sampled_from([None, amount]))
-    kind = draw(st.integers(0, 11))
+    kind = draw(st.integers(0, 12))
     status = draw(st.sampled_from(["Posted", "Posted", "Draft"]))
     if kind == 0:
         charges = draw(
@@ -168,7 +169,13 @@ def requests(draw: st.DrawFn, world: World) -> Command:
         return payments.RecordInvoicePayment(
             invoice_id=invoice, amount=amount, payment_reference=draw(st.sampled_from(["ref-1", "ref-2"]))
         )
-    return payments.ReverseInvoicePayment(payment_id=_pick(draw, world.payments))
+    if kind == 11:
+        return payments.ReverseInvoicePayment(payment_id=_pick(draw, world.payments))
+    # Sometimes an invoice named twice: the whole request is refused, dry or not.
+    named = [_pick(draw, list(world.invoices)) for _ in range(draw(st.integers(1, 3)))]
+    return write_offs.WriteOffInvoices(
+        invoices=tuple(write_offs.InvoiceWriteOff(i, "BadDebt") for i in named)
+    )
 
 
 def _same_answer(dry: Any, real: Any, before: str, where: str = "") -> None:

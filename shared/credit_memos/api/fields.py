@@ -23,6 +23,8 @@ from credit_memos.limits import (
     MAX_LONG_TEXT,
     MAX_PAGE_SIZE,
     MAX_PAYMENT_REFERENCE,
+    MAX_REFUND_METHOD,
+    MAX_REFUND_REFERENCE,
     MAX_SHORT_TEXT,
     MAX_TEXT,
     MAX_TOKEN_LENGTH,
@@ -164,6 +166,8 @@ ShortText = _text(MAX_SHORT_TEXT)
 IdText = _text(MAX_ID_TEXT)
 Text = _text(MAX_TEXT)
 PaymentReference = _text(MAX_PAYMENT_REFERENCE)
+RefundReference = _text(MAX_REFUND_REFERENCE)
+RefundMethod = _text(MAX_REFUND_METHOD)
 LongText = _text(MAX_LONG_TEXT)
 
 _DATE_SHAPE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)

@@ -24,7 +24,7 @@ from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import HttpRouter, Path, Query, Response
 from credit_memos.api.schemas import ListQuery
 from credit_memos.commands import applications, invoices, memos
-from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode
+from credit_memos.domain.documents import InvoiceStatus, MemoStatus, WriteOffReasonCode
 from credit_memos.errors import ValidationError
 from credit_memos.limits import MAX_PAGE_SIZE, MAX_TOKEN_LENGTH
 from credit_memos.usecases import Outcome
@@ -162,7 +162,7 @@ def build_read_function(
             status: Annotated[status_filter, Query()] = None,  # type: ignore[valid-type]
             limit: Annotated[int | None, Query(ge=1, le=MAX_PAGE_SIZE)] = None,
             nextToken: Annotated[str | None, Query(max_length=MAX_TOKEN_LENGTH)] = None,
-            reasonCode: Annotated[ReasonCode | None, Query()] = None,
+            reasonCode: Annotated[WriteOffReasonCode | None, Query()] = None,
             documentNumber: Annotated[DocumentNumber | None, Query()] = None,
         ) -> Response[str]:
             query = ListQuery.model_construct(

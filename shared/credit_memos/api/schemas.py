@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from credit_memos.commands.invoices import CreateInvoice
     from credit_memos.commands.memos import CreateCreditMemo, VoidCreditMemo
     from credit_memos.commands.payments import RecordInvoicePayment, ReverseInvoicePayment
+    from credit_memos.commands.write_offs import WriteOffInvoices
 
 from credit_memos.api.fields import (
     Amount,
@@ -40,7 +41,14 @@ from credit_memos.api.fields import (
     ShortText,
     Text,
 )
-from credit_memos.domain.documents import InvoiceStatus, MemoStatus, ReasonCode, SettlementLevel, TaxStrategy
+from credit_memos.domain.documents import (
+    InvoiceStatus,
+    MemoStatus,
+    ReasonCode,
+    SettlementLevel,
+    TaxStrategy,
+    WriteOffReasonCode,
+)
 from credit_memos.domain.inputs import (
     ApplyTarget,
     CreditLineInput,
@@ -54,6 +62,7 @@ from credit_memos.limits import (
     MAX_LINE_APPLY_TARGETS,
     MAX_LINES,
     MAX_TAXES_PER_LINE,
+    MAX_WRITE_OFF_INVOICES,
 )
 
 
@@ -301,7 +310,7 @@ class ListQuery(_Request):
     limit: PageLimit | None = None
     nextToken: NextToken | None = None
     # Credit memo lists only (the invoice read function refuses them).
-    reasonCode: ReasonCode | None = None
+    reasonCode: WriteOffReasonCode | None = None
     documentNumber: DocumentNumber | None = None
 
 
@@ -404,3 +413,20 @@ class TrialBalanceQuery(_Request):
     asOf: IsoDate | None = None
     currency: CurrencyCode
     billingAccountId: Identifier | None = None
+
+
+class WriteOffInvoiceRequest(_Request):
+    invoiceId: Identifier
+    reasonCode: WriteOffReasonCode
+    description: LongText | None = None
+
+
+class WriteOffInvoicesRequest(_Request):
+    invoices: list[WriteOffInvoiceRequest] = Field(min_length=1, max_length=MAX_WRITE_OFF_INVOICES)
+
+    def command(self) -> "WriteOffInvoices":
+        from credit_memos.commands.write_offs import InvoiceWriteOff, WriteOffInvoices
+
+        return WriteOffInvoices(
+            invoices=tuple(InvoiceWriteOff(i.invoiceId, i.reasonCode, i.description) for i in self.invoices)
+        )

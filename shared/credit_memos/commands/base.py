@@ -21,6 +21,9 @@ class Command:
     # Whether the request changes state (and may carry an idempotency key).
     mutates: ClassVar[bool] = True
     metric: ClassVar[str | None] = None
+    # A request of items each carried out on its own, in its own transaction (usecases.each): its
+    # use case takes an ``Each`` instead of a unit of work.
+    each_on_its_own: ClassVar[bool] = False
     # The least role that may ask for it (spec section 9): Reader for a query, Operator for a
     # mutation unless the type names another.
     role: ClassVar[Role]

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from credit_memos.commands.base import Command
-from credit_memos.domain.documents import InvoiceStatus, ReasonCode
+from credit_memos.domain.documents import InvoiceStatus, ReasonCode, WriteOffReasonCode
 from credit_memos.domain.inputs import MemoChargeInput
 
 
@@ -64,6 +64,6 @@ class ListCreditMemos(Command):
     status: str | None = None
     limit: int | None = None
     next_token: str | None = None
-    reason_code: ReasonCode | None = None
+    reason_code: WriteOffReasonCode | None = None
     # Finds the memo with this number (any account); billing_account_id is then not needed.
     document_number: str | None = None

@@ -15,7 +15,7 @@ SettlementLevel = Literal["Invoice", "InvoiceLine"]
 InvoiceStatus = Literal["Draft", "Posted"]
 MemoStatus = Literal["Draft", "Posted", "Voided"]
 ApprovalStatus = Literal["NotRequired", "Required", "Approved"]
-SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion"]
+SourceAction = Literal["Standalone", "Invoice", "NegativeInvoiceLineConversion", "WriteOffPostedInvoice"]
 RecordType = Literal["Applied", "Unapplied"]
 PaymentRecordType = Literal["Payment", "Reversal"]
 YesNo = Literal["Yes", "No", "NA"]
@@ -31,6 +31,8 @@ ReasonCode = Literal[
     "Cancellation",
     "Other",
 ]
+# A write-off's reason (spec section 10), shown by the memos and records it writes.
+WriteOffReasonCode = Literal[ReasonCode, "BadDebt"]
 # The digits of a document number's sequence part, at least (CM-00000001).
 DOCUMENT_NUMBER_DIGITS = 8
 
@@ -166,6 +168,7 @@ class CreditMemoLine:
     amount_with_tax: Decimal
     balance: Decimal
     net_credits_applied: Decimal = ZERO
+    net_refunds: Decimal = ZERO  # unreversed refunds drawn from this line
     reference_invoice_line_id: str | None = None
     product_id: str | None = None
     product_name: str | None = None
@@ -189,6 +192,7 @@ class CreditMemo:
     total_amount_with_tax: Decimal
     balance: Decimal
     net_credits_applied: Decimal = ZERO
+    net_refunds: Decimal = ZERO  # unreversed refunds; 0 on memos stored before
     reference_invoice_id: str | None = None
     description: str | None = None
     external_reference: str | None = None
@@ -201,7 +205,7 @@ class CreditMemo:
     # Spec section 7: the number it got when it became Posted (None for a Draft, and for memos
     # posted before numbering existed), why it was issued and voided, and by whom.
     document_number: str | None = None
-    reason_code: ReasonCode | None = None
+    reason_code: WriteOffReasonCode | None = None
     void_reason_code: ReasonCode | None = None
     created_by: str | None = None
     voided_by: str | None = None
@@ -245,7 +249,7 @@ class ApplicationRecord:
     # An Applied record once unapplied: when; an Unapplied record: its Applied record's recorded_at.
     unapplied_at: str | None = None
     applied_at: str | None = None
-    reason_code: ReasonCode | None = None
+    reason_code: WriteOffReasonCode | None = None
     created_by: str | None = None
 
     @property
@@ -364,7 +368,7 @@ class NumberSeries:
 def set_created_by(
     created: Sequence[Invoice | CreditMemo | ApplicationEntry],
     actor: str | None,
-    reason_code: ReasonCode | None = None,
+    reason_code: WriteOffReasonCode | None = None,
 ) -> None:
     """Who created these documents and records, and why (records and memos take the reason); a
     memo posted as it was created was posted by its creator."""

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, InvoicePayment
+from credit_memos.domain.refunds import CreditMemoRefund
 from credit_memos.money import format_amount
-from credit_memos.views import CreditMemoView, InvoicePaymentView, InvoiceView
+from credit_memos.views import CreditMemoRefundView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.views.events import (
     EVENT_VERSION,
     AccountingPeriodClosed,
@@ -24,6 +25,7 @@ from credit_memos.views.events import (
     CreditApplied,
     CreditMemoCreated,
     CreditMemoPosted,
+    CreditMemoRefunded,
     CreditMemoVoided,
     CreditUnapplied,
     EventDetail,
@@ -32,6 +34,7 @@ from credit_memos.views.events import (
     NegativeInvoiceLinesConverted,
     PaymentRecorded,
     PaymentReversed,
+    RefundReversed,
 )
 
 __all__ = ["EVENT_VERSION", "SOURCE", "DomainEvent", "EventLog"]
@@ -112,6 +115,11 @@ class EventLog:
         kind = AccountingPeriodReopened if reason_code is not None else AccountingPeriodClosed
         fields = {"reason_code": reason_code} if reason_code is not None else {}
         self._add(kind, [], period=period, closed_through=closed_through, **fields)
+
+    def refund_moved(self, memo: CreditMemo, record: CreditMemoRefund) -> None:
+        """CreditMemoRefunded or RefundReversed, by the record's type: the memo and the record."""
+        kind = CreditMemoRefunded if record.type == "Refund" else RefundReversed
+        self._add(kind, [memo], credit_memo=self._memo(memo), refund=CreditMemoRefundView.of(record))
 
     def _add(self, kind: type[EventDetail], docs: list[Invoice | CreditMemo], **fields: Any) -> None:
         event_id = self._new_id("evt")

@@ -167,6 +167,20 @@ def _entry(
         return [("Cash", amount), ("AccountsReceivable", -amount)], base | _of(
             invoice, kind, payment["id"], payment["effectiveDate"], None, payment.get("reasonCode")
         )
+    if kind in ("CreditMemoRefunded", "RefundReversed"):
+        # Credit owed paid back outside the service: the customer is owed less, cash went out.
+        memo, refund = detail["creditMemo"], detail["refund"]
+        amount = _money(refund["amount"])
+        if kind == "RefundReversed":
+            amount = -amount
+        return [("CustomerCredit", amount), ("Cash", -amount)], base | _of(
+            memo,
+            kind,
+            refund["id"],
+            refund["effectiveDate"],
+            memo.get("documentNumber"),
+            refund.get("reasonCode"),
+        )
     return None
 
 

@@ -23,6 +23,7 @@ from credit_memos.domain.inputs import MemoChargeInput
 from credit_memos.errors import (
     FieldPath,
     HasActiveApplications,
+    HasActiveRefunds,
     InsufficientBalance,
     InvalidStatus,
     NotFound,
@@ -165,7 +166,7 @@ def void_credit_memo(
     reason_code: ReasonCode | None = None,
     voided_by: str | None = None,
 ) -> None:
-    """Void a Posted memo with no active applications; its balance goes to 0.
+    """Void a Posted memo with no active applications nor unreversed refunds; its balance goes to 0.
 
     A memo created from invoice lines (``actions/credit``) gives those lines their
     creditable amounts back, so the same charge can be credited again correctly: exactly
@@ -179,6 +180,11 @@ def void_credit_memo(
         raise HasActiveApplications(
             f"credit memo {memo.id} has active applications totalling "
             f"{memo.net_credits_applied}; unapply them before voiding"
+        )
+    if memo.net_refunds != 0:
+        raise HasActiveRefunds(
+            f"credit memo {memo.id} has unreversed refunds totalling {memo.net_refunds}; "
+            "reverse them before voiding"
         )
     if memo.source_action == "Invoice":
         if source_invoice is None or source_invoice.id != memo.reference_invoice_id:

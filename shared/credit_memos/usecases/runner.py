@@ -119,6 +119,23 @@ class Runner:
                 try_number += 1
         raise ConcurrentUpdate("the documents are being changed by other requests; retry later")
 
+    def replay(self, command: Command, idempotency_key: str) -> Outcome | None:
+        """The outcome stored under the key, replayed, if there is one (a request of items
+        each on its own, ``usecases.each``, stores it last, apart from its items' writes)."""
+        key = _Key(command, idempotency_key)
+        stored = self.repository.read(idempotency=(key.operation, key.key), consistent=True).idempotency
+        return _replay(stored, key) if stored is not None else None
+
+    def store(self, command: Command, idempotency_key: str, status_code: int, body: Any) -> Outcome:
+        """Store an outcome under the key on its own; if the key got a record meanwhile, that wins."""
+        key = _Key(command, idempotency_key)
+        text = json_text(body)
+        try:
+            self.repository.commit(Changes(idempotency=self._record(key, status_code, body, text)))
+        except IdempotencyRecordExists:
+            return self._replay_winner(key)
+        return Outcome(status_code, body, text=text)
+
     def _unit_of_work(self, key: _Key | None) -> UnitOfWork:
         now = self._clock()
         # Ids derive from the key, so a retry of a write targets the same items. A key may be used

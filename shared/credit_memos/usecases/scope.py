@@ -36,6 +36,8 @@ class ScopedRepository:
         snapshot.entries = {i: e for i, e in snapshot.entries.items() if e.invoice_id in visible}
         snapshot.payments = {i: p for i, p in snapshot.payments.items() if p.invoice_id in visible}
         snapshot.claims = {i: c for i, c in snapshot.claims.items() if c.invoice_id in visible}
+        # A refund record carries its memo's account; a claim is read with its memo.
+        snapshot.refunds = {i: r for i, r in snapshot.refunds.items() if self._sees(r.billing_account_id)}
         return snapshot
 
     def _visible_invoices(self, invoice_ids: set[str], consistent: bool) -> set[str]:

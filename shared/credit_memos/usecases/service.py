@@ -117,6 +117,10 @@ class CreditMemoService:
             runner = Runner(
                 repository, self.settings, clock=self._clock, sleep=self._sleep, monotonic=self._monotonic
             )
+            if command.each_on_its_own:
+                from credit_memos.usecases.each import run_each  # only its function loads it
+
+                return run_each(runner, function, command, idempotency_key, dry_run=dry_run)
             return runner.run(function, command, idempotency_key, dry_run=dry_run)
         result = function(repository, command)
         return Outcome(result.status_code, body_of(result))

@@ -31,7 +31,9 @@ from credit_memos.views.records import (
     InvoicePaymentView,
     PaymentAllocationView,
 )
+from credit_memos.views.refunds import CreditMemoRefundPage, CreditMemoRefundView, RefundAllocationView
 from credit_memos.views.summary import AccountSummaryView, CurrencySummaryView
+from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffResults
 
 __all__ = [
     "AccountSummaryView",
@@ -41,6 +43,8 @@ __all__ = [
     "ApplicationsResult",
     "CreditMemoLineView",
     "CreditMemoPage",
+    "CreditMemoRefundPage",
+    "CreditMemoRefundView",
     "CreditMemoView",
     "CurrencySummaryView",
     "InvoiceLineView",
@@ -48,11 +52,15 @@ __all__ = [
     "InvoicePaymentPage",
     "InvoicePaymentView",
     "InvoiceView",
+    "ItemError",
     "JournalEntryPage",
     "JournalEntryView",
     "PaymentAllocationView",
+    "RefundAllocationView",
     "TaxView",
     "TrialBalanceView",
     "View",
+    "WriteOffResult",
+    "WriteOffResults",
     "json_text",
 ]

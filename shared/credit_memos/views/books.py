@@ -38,9 +38,10 @@ class JournalEntryView(View):
     currency: str
     source_type: str = Field(
         description="What made it: InvoicePosted, CreditMemoPosted, CreditMemoVoided, CreditApplied, "
-        "CreditUnapplied, PaymentRecorded or PaymentReversed."
+        "CreditUnapplied, PaymentRecorded, PaymentReversed, CreditMemoRefunded or RefundReversed (a "
+        "write-off books its memo and its application)."
     )
-    source_id: str = Field(description="The invoice, credit memo or payment record it books.")
+    source_id: str = Field(description="The invoice, credit memo, payment or refund record it books.")
     document_number: str | None
     reason_code: str | None
     created_by: str | None = Field(description=CREATED_BY)

@@ -13,6 +13,7 @@ from credit_memos.domain.documents import (
     ReasonCode,
     SettlementLevel,
     SourceAction,
+    WriteOffReasonCode,
 )
 from credit_memos.money import ZERO, format_amount
 from credit_memos.views.base import CREATED_BY, Money, View, amounts, copied
@@ -113,6 +114,7 @@ class CreditMemoLineView(View):
     amount_with_tax: Money
     balance: Money
     net_credits_applied: Money
+    net_refunds: Money = Field(description="Unreversed refunds drawn from this line.")
     reference_invoice_line_id: str | None
     product_id: str | None
     product_name: str | None
@@ -139,9 +141,10 @@ class CreditMemoView(View):
     total_tax_amount: Money
     total_amount_with_tax: Money
     net_credits_applied: Money
+    net_refunds: Money = Field(description="The sum of the memo's unreversed refunds.")
     balance: Money
     line_count: int
-    reason_code: ReasonCode | None
+    reason_code: WriteOffReasonCode | None
     void_reason_code: ReasonCode | None
     created_at: str
     updated_at: str
@@ -170,7 +173,7 @@ class CreditMemoView(View):
             memo,
             c,
             *("total_charge_amount", "total_tax_amount", "total_amount_with_tax", "balance"),
-            "net_credits_applied",
+            *("net_credits_applied", "net_refunds"),
         )
         if with_lines if with_approval is None else with_approval:
             # Lists read the list indexes, which do not hold these (as they hold no lines).
@@ -185,6 +188,7 @@ class CreditMemoView(View):
                     amount_with_tax=format_amount(line.amount_with_tax, c),
                     balance=format_amount(line.balance, c),
                     net_credits_applied=format_amount(line.net_credits_applied, c),
+                    net_refunds=format_amount(line.net_refunds, c),
                     reference_invoice_line_id=line.reference_invoice_line_id,
                     product_id=line.product_id,
                     product_name=line.product_name,

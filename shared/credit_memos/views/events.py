@@ -10,11 +10,18 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from credit_memos.domain.documents import ApplicationRecord, ReasonCode, RecordType, SettlementLevel
+from credit_memos.domain.documents import (
+    ApplicationRecord,
+    ReasonCode,
+    RecordType,
+    SettlementLevel,
+    WriteOffReasonCode,
+)
 from credit_memos.money import format_amount
 from credit_memos.views.base import CREATED_BY, Money, View
 from credit_memos.views.documents import CreditMemoView, InvoiceView
 from credit_memos.views.records import InvoicePaymentView
+from credit_memos.views.refunds import CreditMemoRefundView
 
 # 2: documents are carried as the API's list view (``invoice`` / ``creditMemo`` objects).
 EventVersion = Literal["2"]
@@ -108,7 +115,7 @@ class ApplicationSummary(View):
         None, description="On an Unapplied record: the Applied record it reverses."
     )
     effective_date: str | SkipJsonSchema[None] = Field(None, description="The record's effectiveDate.")
-    reason_code: ReasonCode | SkipJsonSchema[None] = Field(
+    reason_code: WriteOffReasonCode | SkipJsonSchema[None] = Field(
         None, description="The record's reasonCode, if any."
     )
 
@@ -214,6 +221,21 @@ class AccountingPeriodReopened(_PeriodDetail):
     """An accounting period was reopened (POST /accounting-periods/{period}/actions/reopen)."""
 
 
+class _RefundDetail(EventDetail):
+    credit_memo: CreditMemoHeader = Field(description="The credit memo after the change.")
+    refund: CreditMemoRefundView = Field(description="The record as the response shows it.")
+    created_by: Actor
+
+
+class CreditMemoRefunded(_RefundDetail):
+    """Part of a memo's balance was refunded (POST /credit-memos/{creditMemoId}/actions/refund)."""
+
+
+class RefundReversed(_RefundDetail):
+    """A refund was reversed (POST /credit-memo-refunds/{refundId}/actions/reverse): refund is the
+    Reversal record."""
+
+
 DETAIL_TYPES: tuple[type[EventDetail], ...] = (
     InvoiceCreated,
     InvoicePosted,
@@ -227,4 +249,6 @@ DETAIL_TYPES: tuple[type[EventDetail], ...] = (
     PaymentReversed,
     AccountingPeriodClosed,
     AccountingPeriodReopened,
+    CreditMemoRefunded,
+    RefundReversed,
 )

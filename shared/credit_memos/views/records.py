@@ -12,6 +12,7 @@ from credit_memos.domain.documents import (
     ReasonCode,
     RecordType,
     SettlementLevel,
+    WriteOffReasonCode,
     YesNo,
 )
 from credit_memos.money import format_amount
@@ -36,7 +37,7 @@ class ApplicationView(View):
     )
     effective_date: str
     description: str | None
-    reason_code: ReasonCode | None
+    reason_code: WriteOffReasonCode | None
     created_by: str | None = Field(description=CREATED_BY)
     has_been_unapplied: YesNo
     associated_application_id: str | None

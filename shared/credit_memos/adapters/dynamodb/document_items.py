@@ -36,6 +36,7 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
     TaxDetail,
 )
+from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import InternalError
 from credit_memos.ports import Document, Stored
 
@@ -171,11 +172,17 @@ def claim_from_item(data: dict[str, Any]) -> PaymentReferenceClaim:
 
 
 def stored_item(doc: Stored) -> dict[str, Any]:
-    """The item of anything a unit of work writes (documents, payment records, claims)."""
+    """The item of anything a unit of work writes (documents, payment and refund records, claims)."""
+    from credit_memos.adapters.dynamodb.refund_items import refund_claim_item, refund_item
+
     if isinstance(doc, InvoicePayment):
         return payment_item(doc)
     if isinstance(doc, PaymentReferenceClaim):
         return claim_item(doc)
+    if isinstance(doc, CreditMemoRefund):
+        return refund_item(doc)
+    if isinstance(doc, RefundReferenceClaim):
+        return refund_claim_item(doc)
     return document_item(doc)
 
 
@@ -223,6 +230,9 @@ def listed_document(data: dict[str, Any]) -> Document | None:
     doc = document_from_item(data | {"lines": []})
     assert isinstance(doc, Invoice | CreditMemo)
     doc.listed_line_count = as_int(data["line_count"])
+    if isinstance(doc, CreditMemo) and "net_refunds" not in data and doc.status != "Voided":
+        # Not projected either: by the invariant of spec section 10 (a Voided memo has none).
+        doc.net_refunds = doc.total_amount_with_tax - doc.net_credits_applied - doc.balance
     if isinstance(doc, Invoice) and "net_payments_applied" not in data:
         # Not projected (adding it would change both indexes' projection, which a deployed stack
         # cannot update in place): it follows from the invariant of spec section 8, exactly.

@@ -25,7 +25,9 @@ from credit_memos.adapters.dynamodb.keys import (
     account_partition,
     history_partition,
     payments_partition,
+    refunds_partition,
 )
+from credit_memos.adapters.dynamodb.refund_items import refund_from_item
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.ports import Page
 
@@ -188,3 +190,13 @@ class IndexQueries:
             found = {d["pk"]: payment_from_item(d) for d in self._batch_get(missing, consistent=False)}
             listed = [p if p is not None else found.get(i["pk"]) for i, p in zip(items, listed, strict=True)]
         return Page([p for p in listed if p is not None], token)
+
+    def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
+        items, token = self._query(self._by_status, refunds_partition(credit_memo_id), limit, next_token)
+        listed = [refund_from_item(item) for item in items]
+        missing = [{"pk": i["pk"], "sk": i["sk"]} for i, r in zip(items, listed, strict=True) if r is None]
+        if missing:
+            # A record with many line allocations keeps them out of the index (records_unindexed).
+            found = {d["pk"]: refund_from_item(d) for d in self._batch_get(missing, consistent=False)}
+            listed = [r if r is not None else found.get(i["pk"]) for i, r in zip(items, listed, strict=True)]
+        return Page([r for r in listed if r is not None], token)

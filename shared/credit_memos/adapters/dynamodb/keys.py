@@ -39,6 +39,16 @@ def claim_key(invoice_id: str, reference: str) -> dict[str, str]:
     return {"pk": f"PAYREF#{invoice_id}#{reference}", "sk": "PAYREF"}
 
 
+def refund_key(refund_id: str) -> dict[str, str]:
+    """A Refund or Reversal record of a credit memo (spec section 10)."""
+    return {"pk": f"REFUND#{refund_id}", "sk": "REFUND"}
+
+
+def refund_claim_key(credit_memo_id: str, reference: str) -> dict[str, str]:
+    """A memo's refund reference, held by its unreversed refund (``RefundReferenceClaim``)."""
+    return {"pk": f"REFUNDREF#{credit_memo_id}#{reference}", "sk": "REFUNDREF"}
+
+
 def idempotency_key(operation: str, key: str) -> dict[str, str]:
     return {"pk": f"IDEMPOTENCY#{operation}#{key}", "sk": "IDEMPOTENCY"}
 
@@ -77,6 +87,11 @@ def payments_partition(invoice_id: str) -> str:
     return f"INVOICE#{invoice_id}#PAYMENTS"
 
 
+def refunds_partition(credit_memo_id: str) -> str:
+    """The index partition (BY_STATUS_INDEX) of a memo's refund records."""
+    return f"MEMO#{credit_memo_id}#REFUNDS"
+
+
 @dataclass(frozen=True)
 class Index:
     """A global secondary index: its name and the item attributes that are its keys."""
@@ -89,7 +104,7 @@ class Index:
 # The two list indexes, named here by what they list (docs/design.md "Indexes"); each is overloaded:
 # - BY_ACCOUNT_INDEX: an account's invoices or memos, and a memo's application history;
 # - BY_STATUS_INDEX: an account's invoices or memos in one status, an invoice's application history
-#   and its payment records.
+#   and its payment records; a memo's refund records.
 # Their deployed names (GSI3, GSI4) and key attributes (gsi1pk/gsi1sk, gsi2pk/gsi2sk) are kept: a
 # deployed table can neither rename an index nor change its keys, and the key attribute names are
 # part of every item already written. They replaced LEGACY_INDEXES (the same keys, projection ALL),

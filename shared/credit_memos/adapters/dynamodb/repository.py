@@ -52,9 +52,12 @@ from credit_memos.adapters.dynamodb.keys import (
     pending_partition,
     pending_shard,
     period_key,
+    refund_claim_key,
+    refund_key,
     series_key,
 )
 from credit_memos.adapters.dynamodb.line_chunks import StoredLines, assemble, chunk_keys, document_write
+from credit_memos.adapters.dynamodb.refund_items import refund_claim_from_item, refund_from_item
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
 from credit_memos.domain.periods import period_closed_message
@@ -121,6 +124,8 @@ class DynamoDbRepository(IndexQueries, JournalQueries):
         payment_references: Sequence[tuple[str, str]] = (),
         books: bool = False,
         periods: Sequence[str] = (),
+        refund_ids: Sequence[str] = (),
+        refund_references: Sequence[tuple[str, str]] = (),
     ) -> Snapshot:
         documents = [invoice_key(i) for i in dict.fromkeys(invoice_ids)]
         documents += [memo_key(m) for m in dict.fromkeys(memo_ids)]
@@ -129,6 +134,8 @@ class DynamoDbRepository(IndexQueries, JournalQueries):
         keys = [*documents, *(lines_key(k, 0) for k in documents)]
         keys += [payment_key(p) for p in dict.fromkeys(payment_ids)]
         keys += [claim_key(*ref) for ref in dict.fromkeys(payment_references)]
+        keys += [refund_key(r) for r in dict.fromkeys(refund_ids)]
+        keys += [refund_claim_key(*ref) for ref in dict.fromkeys(refund_references)]
         if series is not None:
             keys.append(series_key(series))
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
@@ -165,6 +172,13 @@ class DynamoDbRepository(IndexQueries, JournalQueries):
             elif entity == "AccountingPeriod":
                 record = period_from_item(data)
                 snapshot.periods[record.period] = record
+            elif entity == "CreditMemoRefund":
+                refund = refund_from_item(data)
+                assert refund is not None  # a table item has its records
+                snapshot.refunds[refund.id] = refund
+            elif entity == "RefundReferenceClaim":
+                refund_claim = refund_claim_from_item(data)
+                snapshot.refund_claims[refund_claim.id] = refund_claim
             elif entity == "IdempotencyRecord":
                 held = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
