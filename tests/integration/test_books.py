@@ -97,6 +97,9 @@ STEPS = st.lists(
                 "pay",
                 "reverse",
                 "convert",
+                "refund",
+                "unrefund",
+                "write_off",
             ]
         ),
         st.integers(0, 7),
@@ -113,7 +116,7 @@ def test_the_journal_agrees_with_the_documents_after_every_step(
     api: Api, steps: list[tuple[str, int, str]]
 ) -> None:
     account = f"acct-{uuid.uuid4().hex[:10]}"
-    made: dict[str, list[Any]] = {"invoice": [], "memo": [], "applied": [], "payment": []}
+    made: dict[str, list[Any]] = {"invoice": [], "memo": [], "applied": [], "payment": [], "refund": []}
 
     def pick(kind: str, n: int) -> Any:
         return made[kind][n % len(made[kind])] if made[kind] else None
@@ -165,6 +168,16 @@ def test_the_journal_agrees_with_the_documents_after_every_step(
             )
             if result.status == 201:
                 made["memo"].append(result.body["creditMemo"])
+        elif name == "refund" and (m := pick("memo", n)):
+            body = {"amount": amount, "refundReference": f"chq-{uuid.uuid4().hex[:8]}"}
+            result = api.post(f"/credit-memos/{m['id']}/actions/refund", body)
+            made["refund"] += [result.body] if result.status == 201 else []
+        elif name == "unrefund" and (r := pick("refund", n)):
+            api.post(f"/credit-memo-refunds/{r['id']}/actions/reverse", {})
+        elif name == "write_off" and (i := pick("invoice", n)):
+            api.post(
+                "/invoices/actions/write-off", {"invoices": [{"invoiceId": i["id"], "reasonCode": "BadDebt"}]}
+            )
         assert_books_agree(api, account)
 
 
