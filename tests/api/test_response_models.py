@@ -231,6 +231,41 @@ def test_every_route_answers_with_its_declared_model(api: Api) -> None:
             "GET", "/invoices/{invoiceId}/payments", f"/invoices/{target['id']}/payments?limit=1", 200
         )
         assert listed["nextToken"] is not None
+    # Money out (spec section 10): a refund and its reversal, a write-off.
+    refunded = call(
+        "POST",
+        "/credit-memos",
+        "/credit-memos",
+        201,
+        {
+            "billingAccountId": account,
+            "currency": "USD",
+            "charges": [{"chargeAmount": "5.00", "productName": "p"}],
+        },
+    )
+    refund = call(
+        "POST",
+        "/credit-memos/{creditMemoId}/actions/refund",
+        f"/credit-memos/{refunded['id']}/actions/refund",
+        201,
+        {"amount": "2.00", "refundReference": "chq-1"},
+    )
+    call("GET", "/credit-memo-refunds/{refundId}", f"/credit-memo-refunds/{refund['id']}", 200)
+    call("GET", "/credit-memos/{creditMemoId}/refunds", f"/credit-memos/{refunded['id']}/refunds", 200)
+    call(
+        "POST",
+        "/credit-memo-refunds/{refundId}/actions/reverse",
+        f"/credit-memo-refunds/{refund['id']}/actions/reverse",
+        200,
+        {},
+    )
+    call(
+        "POST",
+        "/invoices/actions/write-off",
+        "/invoices/actions/write-off",
+        200,
+        {"invoices": [{"invoiceId": fresh["id"], "reasonCode": "BadDebt"}]},
+    )
     # The books.
     call(
         "GET",
