@@ -19,6 +19,7 @@
 #   make resummarize  repair account summaries (RESUMMARIZE_ARGS='--stack-name STACK --from-queue' or 'ACCOUNT...')
 #   make quarantine  list, show, release or discard quarantined events (QUARANTINE_ARGS='list --stack-name STACK')
 #   make check-invariants  check the documents changed since the last check (CHECK_ARGS='--stack-name STACK')
+#   make export-journal  a period's journal as CSV files per currency + SHA256SUMS (EXPORT_JOURNAL_ARGS='2026-11 --out DIR --stack-name STACK')
 #   make migrate  convert a table's items to the current form (MIGRATE_ARGS='--stack-name STACK --dry-run')
 #   make verify-archive  prove the change archive complete and in order (VERIFY_ARCHIVE_ARGS='--stack-name STACK')
 #                (each needs --stack-name or --table; docs/operations.md "Operator commands")
@@ -92,7 +93,7 @@ NO_PYTHON313 := error: Python 3.13 is required and none was found (tried python3
 	$${PYENV_ROOT:-~/.pyenv}/versions/3.13*). Install it (pyenv install 3.13, or your distribution's \
 	python3.13 package) or name it: make PYTHON313=/path/to/python3.13 ...
 
-.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize quarantine check-invariants migrate verify-archive test test-fast lint audit bench clean distclean tools statelint execute build build-tools
+.PHONY: help venv serve-venv lock deploy deploy-guided delete check-env run invoke replay resummarize quarantine check-invariants export-journal migrate verify-archive test test-fast lint audit bench clean distclean tools statelint execute build build-tools
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -155,6 +156,9 @@ check-invariants: venv
 
 verify-archive: venv
 	$(PY) -m infra.archive verify $(VERIFY_ARCHIVE_ARGS)
+
+export-journal: venv
+	$(PY) -m infra.export_journal $(EXPORT_JOURNAL_ARGS)
 
 migrate: venv
 	$(PY) -m infra.migrate convert $(MIGRATE_ARGS)

@@ -33,11 +33,15 @@ TAGS = {
     "Accounts": "A billing account's open credit and receivable",
     "Salesforce": "Revenue Cloud Billing's Connect REST resources and standard invocable actions, "
     "under /services/data/v62.0 to v68.0, translated onto the native operations (docs/salesforce.md)",
+    "Books": "Journal entries, the trial balance and accounting periods",
 }
 # An operation's tag: the first whose word its name holds (so crediting an invoice is the
 # invoice's, applying a memo is an application).
 _TAG_WORDS = [
     ("Salesforce", "Salesforce"),
+    ("Journal", "Books"),
+    ("TrialBalance", "Books"),
+    ("AccountingPeriod", "Books"),
     ("Payment", "Payments"),
     ("Refund", "Refunds"),
     ("Appl", "Applications"),
@@ -49,7 +53,10 @@ _TAG_WORDS = [
 OAUTH_SCOPES = {
     "Reader": ("credit-memos/read", "Every GET (the Reader role)"),
     "Operator": ("credit-memos/write", "Create, post, apply, unapply, credit, convert, payments (Operator)"),
-    "Approver": ("credit-memos/approve", "Void, refunds, and post memos that need approval (Approver)"),
+    "Approver": (
+        "credit-memos/approve",
+        "Void, refunds, post memos that need approval, close and reopen accounting periods (Approver)",
+    ),
 }
 SECURITY_SCHEMES: dict[str, Any] = {
     "sigv4": {

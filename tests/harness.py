@@ -125,10 +125,12 @@ class Api:
         response_headers = {k: v[-1] for k, v in (result.get("multiValueHeaders") or {}).items()}
         response_headers.update(result.get("headers") or {})
         parsed: Any = None
+        body = result.get("body")
         if result.get("isBase64Encoded"):
-            parsed = base64.b64decode(result["body"])  # a binary response (a PDF): its bytes
-        elif result.get("body"):
-            parsed = json.loads(result["body"])
+            parsed = base64.b64decode(body)  # a binary response (a PDF): its bytes
+        elif body:
+            is_json = "json" in response_headers.get("Content-Type", "application/json")
+            parsed = json.loads(body) if is_json else body
         return HttpResult(result["statusCode"], response_headers, parsed)
 
     def get(self, path: str, **kwargs: Any) -> HttpResult:

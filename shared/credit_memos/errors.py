@@ -94,6 +94,12 @@ class AlreadyReversed(Conflict):
     error_code = "ALREADY_REVERSED"
 
 
+class PeriodClosed(Conflict):
+    """A money movement dated in a closed accounting period (spec section 11)."""
+
+    error_code = "PERIOD_CLOSED"
+
+
 class ConcurrentUpdate(Conflict):
     error_code = "CONCURRENT_UPDATE"
     retryable = True

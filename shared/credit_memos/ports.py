@@ -19,6 +19,8 @@ from credit_memos.domain.documents import (
     PaymentReferenceClaim,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.journal import Balances, JournalEntry
+from credit_memos.domain.periods import AccountingPeriod, BooksLock
 from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim
 from credit_memos.errors import NotFound
@@ -75,6 +77,13 @@ class Changes:
     # How the updated documents were stored when read (``Snapshot.stored``), so that the
     # repository rewrites only what changed; a document without one is written whole.
     stored: dict[str, Any] = field(default_factory=dict)
+    # The journal entries of the events (``domain.journal``), written with them; the write is
+    # refused with PERIOD_CLOSED if the books are closed through the earliest entry's month.
+    journal: list[JournalEntry] = field(default_factory=list)
+    # A close or reopen: the books' lock, written conditional on the version read, and the
+    # period's record, conditional on its own.
+    books: BooksLock | None = None
+    period: AccountingPeriod | None = None
 
 
 @dataclass
@@ -90,6 +99,9 @@ class Snapshot:
     payments: dict[str, InvoicePayment] = field(default_factory=dict)
     # Payment reference claims by ``claim_id(invoice_id, reference)``; absent if never used.
     claims: dict[str, PaymentReferenceClaim] = field(default_factory=dict)
+    # The books' lock (read(books=True); version 0 if never written) and the period records read.
+    books: BooksLock | None = None
+    periods: dict[str, AccountingPeriod] = field(default_factory=dict)
     refunds: dict[str, CreditMemoRefund] = field(default_factory=dict)
     # Refund reference claims by ``refund_claim_id(memo_id, reference)``; absent if never used.
     refund_claims: dict[str, RefundReferenceClaim] = field(default_factory=dict)
@@ -154,6 +166,8 @@ class Repository(Protocol):
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        books: bool = False,
+        periods: Sequence[str] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
         profile_ids: Sequence[str] = (),
@@ -192,6 +206,38 @@ class Repository(Protocol):
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         """An invoice's Payment and Reversal records, oldest first (an index; eventually consistent)."""
         ...
+
+    def list_journal(
+        self,
+        *,
+        first_day: str,
+        last_day: str,
+        billing_account_id: str | None,
+        limit: int,
+        next_token: str | None,
+    ) -> Page:
+        """Journal entries by entryDate (inclusive), oldest first: all accounts (the date shards,
+        merged) or one account (its index partition)."""
+        ...
+
+    def read_period_balances(
+        self, period: str, version: int, currency: str, billing_account_id: str | None
+    ) -> Balances | None:
+        """The balances frozen at the end of ``period`` while its record had ``version`` (all
+        accounts or one), or None if they were not frozen then."""
+        ...
+
+    def read_all_period_balances(
+        self, period: str, version: int
+    ) -> dict[tuple[str, str | None], Balances] | None:
+        """Every balance frozen at the end of ``period`` at ``version``, or None."""
+        ...
+
+    def write_period_balances(
+        self, period: str, version: int, balances: dict[tuple[str, str | None], Balances]
+    ) -> None:
+        """Freeze the balances at the end of ``period`` (its record at ``version``), by (currency,
+        billing account or None for all)."""
 
     def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
         """A memo's Refund and Reversal records, oldest first (an index; eventually consistent)."""

@@ -64,6 +64,33 @@ class Settings(BaseModel):
     document_archive_dir: str = Field(".local/documents", validation_alias="DOCUMENT_ARCHIVE_DIR")
     s3_endpoint_url: str | None = Field(None, validation_alias="S3_ENDPOINT_URL")
 
+    # The ledger's code of each logical account of the journal (spec section 11; template
+    # parameters AccountCode*, docs/configuration.md).
+    account_code_receivable: str = Field("1200", min_length=1, validation_alias="ACCOUNT_CODE_RECEIVABLE")
+    account_code_customer_credit: str = Field(
+        "2300", min_length=1, validation_alias="ACCOUNT_CODE_CUSTOMER_CREDIT"
+    )
+    account_code_revenue: str = Field("4000", min_length=1, validation_alias="ACCOUNT_CODE_REVENUE")
+    account_code_sales_returns: str = Field(
+        "4100", min_length=1, validation_alias="ACCOUNT_CODE_SALES_RETURNS"
+    )
+    account_code_tax_payable: str = Field("2200", min_length=1, validation_alias="ACCOUNT_CODE_TAX_PAYABLE")
+    account_code_cash: str = Field("1000", min_length=1, validation_alias="ACCOUNT_CODE_CASH")
+    account_code_bad_debt: str = Field("6100", min_length=1, validation_alias="ACCOUNT_CODE_BAD_DEBT")
+
+    @property
+    def account_codes(self) -> dict[str, str]:
+        """Each logical account of the journal and its code."""
+        return {
+            "AccountsReceivable": self.account_code_receivable,
+            "CustomerCredit": self.account_code_customer_credit,
+            "Revenue": self.account_code_revenue,
+            "SalesReturns": self.account_code_sales_returns,
+            "TaxPayable": self.account_code_tax_payable,
+            "Cash": self.account_code_cash,
+            "BadDebtExpense": self.account_code_bad_debt,
+        }
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The settings from ``environ`` (default: the process's); a RuntimeError names a bad variable."""

@@ -113,6 +113,9 @@ def emit_every_detail_type(api: Api) -> None:
             201,
         )
         ok(api.post(f"/invoice-payments/{paid['id']}/actions/reverse", {}))
+    # The books: a period closed and reopened (a month long past, so nothing above is refused).
+    ok(api.post("/accounting-periods/2001-01/actions/close", {}))
+    ok(api.post("/accounting-periods/2001-01/actions/reopen", {"reasonCode": "Other"}))
 
     refunded = ok(
         api.post(

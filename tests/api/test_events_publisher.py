@@ -441,9 +441,9 @@ def test_the_idempotency_record_and_entries_written_with_a_change_carry_no_event
     )
     assert r.status == 200
     records = bus.stream_records()
-    # One transaction: entry, memo, invoice, idempotency record and the outbox item, which alone
-    # carries the events.
-    assert len(records) == 5
+    # One transaction: entry, memo, invoice, journal entry, idempotency record and the outbox
+    # item, which alone carries the events.
+    assert len(records) == 6
     (outbox,) = with_events(records)
     assert outbox["dynamodb"]["Keys"]["pk"]["S"].startswith("OUTBOX#")
     assert [e["detailType"] for e in outbox_events(records)] == ["CreditApplied"]

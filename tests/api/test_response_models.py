@@ -245,15 +245,76 @@ def test_every_route_answers_with_its_declared_model(
     call("PUT", profile_route, f"/billing-accounts/{account}", 200, profile_body())
     call("GET", profile_route, f"/billing-accounts/{account}", 200)
     call("GET", profile_route + "/profile-revisions", f"/billing-accounts/{account}/profile-revisions", 200)
-    import credit_memos.documents
-
-    monkeypatch.setattr(credit_memos.documents, "render", fake_render, raising=False)
+    monkeypatch.setattr("credit_memos.documents.render.render", fake_render)
     document_route = "/credit-memos/{creditMemoId}/document"
     with environment(dict(SELLER, DOCUMENT_ARCHIVE_DIR=str(tmp_path))):
         r = api.get(f"/credit-memos/{memo['id']}/document")
     declared = DOCUMENT["paths"][document_route]["get"]["responses"]["200"]["content"]
     assert r.status == 200 and r.headers["Content-Type"] in declared, r
     seen.add(("GET", document_route))
+    # Money out (spec section 10): a refund and its reversal, a write-off.
+    refunded = call(
+        "POST",
+        "/credit-memos",
+        "/credit-memos",
+        201,
+        {
+            "billingAccountId": account,
+            "currency": "USD",
+            "charges": [{"chargeAmount": "5.00", "productName": "p"}],
+        },
+    )
+    refund = call(
+        "POST",
+        "/credit-memos/{creditMemoId}/actions/refund",
+        f"/credit-memos/{refunded['id']}/actions/refund",
+        201,
+        {"amount": "2.00", "refundReference": "chq-1"},
+    )
+    call("GET", "/credit-memo-refunds/{refundId}", f"/credit-memo-refunds/{refund['id']}", 200)
+    call("GET", "/credit-memos/{creditMemoId}/refunds", f"/credit-memos/{refunded['id']}/refunds", 200)
+    call(
+        "POST",
+        "/credit-memo-refunds/{refundId}/actions/reverse",
+        f"/credit-memo-refunds/{refund['id']}/actions/reverse",
+        200,
+        {},
+    )
+    call(
+        "POST",
+        "/invoices/actions/write-off",
+        "/invoices/actions/write-off",
+        200,
+        {"invoices": [{"invoiceId": fresh["id"], "reasonCode": "BadDebt"}]},
+    )
+    # The books.
+    call(
+        "GET",
+        "/journal-entries",
+        f"/journal-entries?from=2000-01-01&to=2099-12-31&billingAccountId={account}",
+        200,
+    )
+    call(
+        "GET",
+        "/trial-balance",
+        f"/trial-balance?currency=USD&billingAccountId={account}&asOf=2099-12-31",
+        200,
+    )
+    call(
+        "POST",
+        "/accounting-periods/{period}/actions/close",
+        "/accounting-periods/2001-01/actions/close",
+        200,
+        {},
+    )
+    call("GET", "/accounting-periods/{period}", "/accounting-periods/2001-01", 200)
+    call(
+        "POST",
+        "/accounting-periods/{period}/actions/reopen",
+        "/accounting-periods/2001-01/actions/reopen",
+        200,
+        {"reasonCode": "Other"},
+    )
     assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
         "a route was not exercised"
     )

@@ -11,6 +11,7 @@ import copy
 import time
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import boto3
 import pytest
@@ -581,6 +582,96 @@ def test_a_listed_invoice_shows_the_payments_its_document_holds(repo: Repository
     assert listed["inv-p"].net_payments_applied == read["inv-p"].net_payments_applied == Decimal("12.25")
     assert listed["inv-u"].net_payments_applied == read["inv-u"].net_payments_applied == Decimal("0")
     assert listed["inv-p"].settlement_status == "PartiallySettled"
+
+
+# ---------------------------------------------------------------- the books (spec section 11)
+
+
+def _entry(entry_id: str, day: str, account: str = "acct-1") -> Any:
+    from credit_memos.domain.journal import JournalEntry, JournalLine
+
+    ten, zero = Decimal("10.00"), Decimal(0)
+    return JournalEntry(
+        id=entry_id,
+        entry_date=day,
+        recorded_at=f"{day}T10:00:00.000Z",
+        billing_account_id=account,
+        currency="USD",
+        source_type="InvoicePosted",
+        source_id=f"inv-{entry_id}",
+        document_number=None,
+        reason_code=None,
+        created_by="local",
+        lines=(
+            JournalLine("AccountsReceivable", "1200", ten, zero),
+            JournalLine("Revenue", "4000", zero, ten),
+        ),
+    )
+
+
+def _posting(entry_id: str, day: str, account: str = "acct-1") -> Changes:
+    from credit_memos.domain.events import DomainEvent
+
+    event = DomainEvent(f"evt-{entry_id}", "InvoicePosted", {"sequences": {f"inv-{entry_id}": 1}})
+    return Changes(
+        creates=[invoice(f"inv-{entry_id}", account=account)],
+        events=[event],
+        journal=[_entry(entry_id, day, account)],
+    )
+
+
+def test_the_books_lock_refuses_entries_in_closed_months_whole(repo: Repository) -> None:
+    from credit_memos.domain.periods import AccountingPeriod, BooksLock, close_period
+    from credit_memos.errors import PeriodClosed
+
+    repo.commit(_posting("je-1", "2026-01-20"))
+    lock = repo.read(books=True).books or BooksLock()
+    record = AccountingPeriod("2026-01")
+    repo.commit(Changes(books=close_period(lock, record, actor="a", now="t"), period=record))
+    found = repo.read(books=True, periods=["2026-01"])
+    assert found.books is not None and found.books.closed_through == "2026-01"
+    assert found.periods["2026-01"].closed_by == "a"
+    with pytest.raises(PeriodClosed):
+        repo.commit(_posting("je-2", "2025-12-31"))
+    assert repo.read(invoice_ids=["inv-je-2"]).invoices == {}  # nothing of it was written
+    repo.commit(_posting("je-3", "2026-02-01"))
+    # A stale lock loses to the close that moved it.
+    with pytest.raises(ConflictingWrite):
+        repo.commit(Changes(books=close_period(lock, AccountingPeriod("2026-03"), actor="b", now="t")))
+
+
+def test_the_journal_lists_by_date_across_shards_and_by_account(repo: Repository) -> None:
+    days = ["2026-05-03", "2026-05-01", "2026-05-02", "2026-06-01", "2026-05-02"]
+    for n, day in enumerate(days):
+        repo.commit(_posting(f"je-{n}", day, account=f"acct-{n % 2}"))
+    seen, token = [], None
+    while True:
+        page = repo.list_journal(
+            first_day="2026-05-01", last_day="2026-05-31", billing_account_id=None, limit=2, next_token=token
+        )
+        seen += [(e.entry_date, e.id) for e in page.items]
+        token = page.next_token
+        if token is None:
+            break
+    assert seen == sorted(seen) and len(seen) == 4
+    mine = repo.list_journal(
+        first_day="2026-01-01", last_day="2026-12-31", billing_account_id="acct-1", limit=10, next_token=None
+    )
+    assert [e.id for e in mine.items] == ["je-1", "je-3"]
+    assert mine.items[0].lines[0].debit == Decimal("10.00")
+
+
+def test_frozen_balances_are_read_only_at_the_version_they_were_frozen_at(repo: Repository) -> None:
+    from credit_memos.domain.journal import AccountBalance
+
+    balances = {("USD", None): {"Cash": AccountBalance(Decimal("5.00"), Decimal(0))}, ("USD", "acct-1"): {}}
+    repo.write_period_balances("2026-01", 3, balances)
+    assert repo.read_period_balances("2026-01", 3, "USD", None) == {
+        "Cash": AccountBalance(Decimal("5.00"), Decimal(0))
+    }
+    assert repo.read_period_balances("2026-01", 3, "EUR", "acct-9") == {}
+    assert repo.read_period_balances("2026-01", 4, "USD", None) is None
+    assert repo.read_all_period_balances("2026-01", 3) == balances
 
 
 # ------------------------------------------------------------------ refunds (section 10)

@@ -60,10 +60,12 @@ from credit_memos.domain.documents import (
     claim_id,
 )
 from credit_memos.domain.events import DomainEvent
+from credit_memos.domain.journal import Balances, JournalEntry
+from credit_memos.domain.periods import AccountingPeriod, BooksLock, period_closed_message
 from credit_memos.domain.profiles import BillingAccountProfile, ProfileRevision
 from credit_memos.domain.refunds import CreditMemoRefund, RefundReferenceClaim, refund_claim_id
 from credit_memos.domain.summary import AccountTotals, summarize
-from credit_memos.errors import InternalError
+from credit_memos.errors import InternalError, PeriodClosed, ValidationError
 from credit_memos.ports import (
     Changes,
     ConflictingWrite,
@@ -115,6 +117,10 @@ class MemoryRepository:
         self._idempotency: dict[tuple[str, str], IdempotencyRecord] = {}
         self._series: dict[str, NumberSeries] = {}
         self.events: list[DomainEvent] = []
+        self.journal: list[JournalEntry] = []
+        self._lock = BooksLock()
+        self._periods: dict[str, AccountingPeriod] = {}
+        self._balances: dict[str, tuple[int, dict[tuple[str, str | None], Balances]]] = {}
         self.before_commit: list[CommitHook] = []
         self.commits = 0  # successful commits
         self._in_hook = False
@@ -132,11 +138,16 @@ class MemoryRepository:
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        books: bool = False,
+        periods: Sequence[str] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
         profile_ids: Sequence[str] = (),
     ) -> Snapshot:
         snapshot = Snapshot()
+        if books:
+            snapshot.books = copy.deepcopy(self._lock)
+        snapshot.periods = {p: copy.deepcopy(self._periods[p]) for p in periods if p in self._periods}
         if series is not None:
             snapshot.series = copy.deepcopy(self._series.get(series, NumberSeries(series)))
         for kind, ids, into in (
@@ -184,6 +195,15 @@ class MemoryRepository:
             held = self._idempotency.get((record.operation, record.key))
             if held is not None and not self._expired(held):
                 raise IdempotencyRecordExists
+        if unit.books is not None:
+            failed.append(unit.books.version != self._lock.version)
+        if unit.period is not None:
+            held_period = self._periods.get(unit.period.period)
+            failed.append((held_period.version if held_period else 0) != unit.period.version)
+        if unit.journal:
+            earliest = min(entry.period for entry in unit.journal)
+            if self._lock.is_closed(earliest):
+                raise PeriodClosed(period_closed_message(earliest))
         if any(failed):
             raise ConflictingWrite
         # Every condition held: store it all.
@@ -201,6 +221,14 @@ class MemoryRepository:
             self._series[unit.series.prefix] = stored_series
             unit.series.version += 1
         self.events += copy.deepcopy(unit.events)
+        self.journal += copy.deepcopy(unit.journal)
+        if unit.books is not None:
+            self._lock = copy.deepcopy(unit.books)
+            self._lock.version += 1
+        if unit.period is not None:
+            stored_period = copy.deepcopy(unit.period)
+            stored_period.version += 1
+            self._periods[unit.period.period] = stored_period
         self.commits += 1
         for doc in unit.updates:
             doc.version += 1
@@ -297,6 +325,56 @@ class MemoryRepository:
     def list_invoice_payments(self, invoice_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", payments_partition(invoice_id), limit, next_token)
 
+    def list_journal(
+        self,
+        *,
+        first_day: str,
+        last_day: str,
+        billing_account_id: str | None,
+        limit: int,
+        next_token: str | None,
+    ) -> Page:
+        """The adapter's order (entryDate, recordedAt, id); the token is the last position given."""
+        query = f"{first_day}|{last_day}|{billing_account_id or ''}"
+
+        def position(entry: JournalEntry) -> str:
+            return f"{entry.entry_date}#{entry.recorded_at}#{entry.id}"
+
+        matching = sorted(
+            (
+                e
+                for e in self.journal
+                if first_day <= e.entry_date <= last_day
+                and (billing_account_id is None or e.billing_account_id == billing_account_id)
+            ),
+            key=position,
+        )
+        if next_token is not None:
+            held_query, _, after = next_token.partition("@")
+            if held_query != query:
+                raise ValidationError("is not valid for this query", field=("next_token",))
+            matching = [e for e in matching if position(e) > after]
+        page = matching[:limit]
+        token = f"{query}@{position(page[-1])}" if len(matching) > limit else None
+        return Page(copy.deepcopy(page), token)
+
+    def read_period_balances(
+        self, period: str, version: int, currency: str, billing_account_id: str | None
+    ) -> Balances | None:
+        frozen = self.read_all_period_balances(period, version)
+        return None if frozen is None else frozen.get((currency, billing_account_id), {})
+
+    def read_all_period_balances(
+        self, period: str, version: int
+    ) -> dict[tuple[str, str | None], Balances] | None:
+        held = self._balances.get(period)
+        return copy.deepcopy(held[1]) if held is not None and held[0] == version else None
+
+    def write_period_balances(
+        self, period: str, version: int, balances: dict[tuple[str, str | None], Balances]
+    ) -> None:
+        self._balances[period] = (version, copy.deepcopy(balances))
+
     def list_memo_refunds(self, credit_memo_id: str, limit: int, next_token: str | None) -> Page:
         return self._query("GSI2", refunds_partition(credit_memo_id), limit, next_token)
 
@@ -333,5 +411,7 @@ class MemoryRepository:
                 "idempotency": dict(self._idempotency),
                 "series": dict(self._series),
                 "events": list(self.events),
+                "journal": list(self.journal),
+                "books": (self._lock, dict(self._periods)),
             }
         )

@@ -122,11 +122,13 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
     apply = f"/credit-memos/{memo['id']}/actions/apply"
 
     # One line's worth of credit between two 300-line documents: two headers and the one chunk of
-    # each whose line balance changes, the entry, the idempotency record and the outbox item.
+    # each whose line balance changes, the entry, its journal entry, the idempotency record and the
+    # outbox item.
     body = {"applications": [{"invoiceId": invoices[0]["id"], "amount": "10.00"}]}
     _, small = _billed(client, table, lambda: check(api.post(apply, body, headers=key), 200))
     headers_and_chunks = ["CreditMemo", "CreditMemoLines", "Invoice", "InvoiceLines"]
-    assert small.kinds() == sorted([*headers_and_chunks, "ApplicationEntry", "IdempotencyRecord", "Outbox"])
+    kinds = [*headers_and_chunks, "ApplicationEntry", "IdempotencyRecord", "JournalEntry", "Outbox"]
+    assert small.kinds() == sorted(kinds)
     # A 300-line memo onto a 300-line invoice (InvoiceLine, ~300 records): every chunk of both.
     body = {"applications": [{"invoiceId": invoices[1]["id"]}]}
     key = {"Idempotency-Key": f"big-{account}"}
@@ -169,7 +171,13 @@ def test_billed_units_of_writes_on_small_and_300_line_documents_and_of_a_list_pa
     _, void = _billed(
         client, table, lambda: check(api.post(f"/credit-memos/{draft['id']}/actions/void", {}), 200)
     )
-    assert small_apply.kinds() == ["ApplicationEntry", "CreditMemo", "Invoice", "Outbox"]  # no chunk
+    assert small_apply.kinds() == [
+        "ApplicationEntry",
+        "CreditMemo",
+        "Invoice",
+        "JournalEntry",
+        "Outbox",
+    ]  # no chunk
 
     # The index copies of a page of 20 invoices, as the query reads them.
     index = INDEXES[0]

@@ -65,9 +65,9 @@ def test_every_error_response_is_declared_with_the_error_body() -> None:
             responses = operation["responses"]
             errors = {code for code in responses if code.startswith(("4", "5"))}
             required = {"500", "503"}
-            if "{" in path and not path.startswith("/billing-accounts/"):
-                # A document named in the path may not exist; a billing account is not stored
-                # (every well-formed id has a summary, empty at first): a bad one is a 422.
+            if "{" in path and not path.startswith(("/billing-accounts/", "/accounting-periods/")):
+                # A document named in the path may not exist; a billing account or a period is not
+                # stored (every well-formed id has a summary, every month a status): a bad one is a 422.
                 required.add("404")
             if method == "post":
                 required |= {"400", "413", "415", "422"}

@@ -13,6 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +173,15 @@ def test_writers_put_items_by_kind_and_touch_nothing_else(translated: dict[str, 
         # Every writer but the profile writer (profiles emit no events) also puts outbox items.
         always = {"IDEMPOTENCY"} if fid == PROFILE_WRITER else {"IDEMPOTENCY", "OUTBOX"}
         assert always <= leading_keys(put), fid
-        # Reads by key stay unconditioned; nothing else touches items.
-        others = [s for s in found if s is not put]
-        assert [as_list(s["Action"]) for s in others] == [["dynamodb:BatchGetItem"]]
-        assert ITEM_WRITES.isdisjoint(a for s in others for a in as_list(s["Action"]))
+        # Reads by key stay unconditioned; a money movement checks only its copy of the books'
+        # lock; closing a period reads the journal and frozen balances to freeze its own.
+        others = {tuple(as_list(s["Action"])): s for s in found if s is not put}
+        assert "Condition" not in others.pop(("dynamodb:BatchGetItem",)), fid
+        if ("dynamodb:ConditionCheckItem",) in others:
+            assert leading_keys(others.pop(("dynamodb:ConditionCheckItem",))) == {"BOOKS"}, fid
+        if fid == "CloseAccountingPeriodFunction":
+            assert leading_keys(others.pop(("dynamodb:Query",))) == {"JOURNAL", "BALANCES"}
+        assert others == {}, fid
 
 
 @pytest.mark.parametrize("fid", sorted(ITEM_KEEPERS))
@@ -551,19 +557,27 @@ def test_each_role_allows_exactly_the_item_writes_its_operation_sends(
         assert sent, name
         found = emitted.setdefault(match.route.function, set())
         found |= {(action, pk.split("#", 1)[0]) for action, pk in sent}
-    # Setting a profile is the one writer reached by PUT.
-    sent.clear()
-    get_dynamodb_client().meta.events.register(
-        "provide-client-params.dynamodb", record, unique_id="item-kinds"
-    )
-    try:
-        response = api.put(
-            "/billing-accounts/acct-kinds", profile_body(), headers={"Idempotency-Key": "profile"}
-        )
-    finally:
-        get_dynamodb_client().meta.events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
-    assert response.status == 200 and sent, response
-    emitted[PROFILE_WRITER] = {(action, pk.split("#", 1)[0]) for action, pk in sent}
+    # Closing and reopening the month the scenarios booked into (last: a closed month refuses
+    # movements), and setting a profile, the one writer reached by PUT.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    calls = [
+        ("POST", f"/accounting-periods/{month}/actions/close", {}),
+        ("POST", f"/accounting-periods/{month}/actions/reopen", {"reasonCode": "Other"}),
+        ("PUT", "/billing-accounts/acct-kinds", profile_body()),
+    ]
+    events = get_dynamodb_client().meta.events
+    for method, path, body in calls:
+        match = router.match(method, path)
+        assert isinstance(match, RouteMatch), path
+        sent.clear()
+        events.register("provide-client-params.dynamodb", record, unique_id="item-kinds")
+        try:
+            response = api.request(method, path, body, headers={"Idempotency-Key": path})
+        finally:
+            events.unregister("provide-client-params.dynamodb", unique_id="item-kinds")
+        assert response.status == 200 and sent, (path, response)
+        found = emitted.setdefault(match.route.function, set())
+        found |= {(action, pk.split("#", 1)[0]) for action, pk in sent}
     assert sorted(emitted) == writers(translated)
     for fid, kinds in sorted(emitted.items()):
         assert role_item_writes(translated, fid) == kinds, fid

@@ -155,6 +155,8 @@ def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, 
     granted = grants(role_of(translated, fid))
     if fid == "ReadBillingAccountProfileFunction":  # the profile by key, its revisions' partition
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:Query": [TABLE_ARN]}
+    elif fid == "PutBillingAccountProfileFunction":  # no money moves: no journal, no books' lock
+        assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:PutItem": [TABLE_ARN]}
     elif fid == "ReadApplicationsFunction":  # one record by key: no index
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN]}
     elif fid == "RenderCreditMemoDocumentFunction":  # documents by key, issued once in the archive
@@ -166,11 +168,29 @@ def test_api_functions_are_granted_exactly_what_they_call(translated: dict[str, 
         }
     elif fid == "ReadAccountSummaryFunction":  # one summary item by key
         assert granted == {"dynamodb:GetItem": [TABLE_ARN]}
+    elif fid == "ReadBooksFunction":  # the journal's date shards are the table's own partitions
+        assert granted == {
+            "dynamodb:BatchGetItem": [TABLE_ARN],
+            "dynamodb:Query": [TABLE_ARN, INDEXES_ARN],
+        }
     elif fid in READ_ONLY_FUNCTIONS:
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:Query": [INDEXES_ARN]}
-    else:
-        # No GetItem, UpdateItem or ConditionCheckItem: the repository calls none of them.
+    elif fid == "CloseAccountingPeriodFunction":  # and freezes the period's balances
+        assert granted == {
+            "dynamodb:BatchGetItem": [TABLE_ARN],
+            "dynamodb:PutItem": [TABLE_ARN],
+            "dynamodb:Query": [TABLE_ARN],
+        }
+    elif fid == "ReopenAccountingPeriodFunction":
         assert granted == {"dynamodb:BatchGetItem": [TABLE_ARN], "dynamodb:PutItem": [TABLE_ARN]}
+    else:
+        # No GetItem or UpdateItem: the repository calls neither. A money movement checks the
+        # books' lock (a ConditionCheck in its transaction).
+        assert granted == {
+            "dynamodb:BatchGetItem": [TABLE_ARN],
+            "dynamodb:PutItem": [TABLE_ARN],
+            "dynamodb:ConditionCheckItem": [TABLE_ARN],
+        }
 
 
 def test_the_planner_only_reads(translated: dict[str, Any]) -> None:

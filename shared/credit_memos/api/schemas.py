@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         ApplyCreditMemoLine,
         UnapplyCreditMemoApplication,
     )
+    from credit_memos.commands.books import ListJournalEntries, ReopenAccountingPeriod
     from credit_memos.commands.conversion import ConvertNegativeInvoiceLines, CreditInvoice
     from credit_memos.commands.invoices import CreateInvoice
     from credit_memos.commands.memos import CreateCreditMemo, VoidCreditMemo
@@ -376,6 +377,44 @@ class ConvertNegativeLinesRequest(_Request):
             effective_date=self.effectiveDate,
             reason_code=self.reasonCode,
         )
+
+
+# ---------------------------------------------------------------- the books (spec section 11)
+
+
+class ReopenPeriodRequest(_Request):
+    reasonCode: ReasonCode
+    description: Text | None = None
+
+    def command(self, period: str) -> "ReopenAccountingPeriod":
+        from credit_memos.commands.books import ReopenAccountingPeriod
+
+        return ReopenAccountingPeriod(period, self.reasonCode, self.description)
+
+
+class JournalQuery(_Request):
+    """``GET /journal-entries``'s query parameters, as fields of a direct invocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True, populate_by_name=True)
+
+    from_: IsoDate = Field(alias="from")
+    to: IsoDate
+    billingAccountId: Identifier | None = None
+    limit: PageLimit | None = None
+    nextToken: NextToken | None = None
+
+    def command(self) -> "ListJournalEntries":
+        from credit_memos.commands.books import ListJournalEntries
+
+        return ListJournalEntries(self.from_, self.to, self.billingAccountId, self.limit, self.nextToken)
+
+
+class TrialBalanceQuery(_Request):
+    """``GET /trial-balance``'s query parameters, as fields of a direct invocation."""
+
+    asOf: IsoDate | None = None
+    currency: CurrencyCode
+    billingAccountId: Identifier | None = None
 
 
 class WriteOffInvoiceRequest(_Request):

@@ -19,6 +19,8 @@ from credit_memos.money import format_amount
 from credit_memos.views import CreditMemoRefundView, CreditMemoView, InvoicePaymentView, InvoiceView
 from credit_memos.views.events import (
     EVENT_VERSION,
+    AccountingPeriodClosed,
+    AccountingPeriodReopened,
     ApplicationSummary,
     CreditApplied,
     CreditMemoCreated,
@@ -107,6 +109,12 @@ class EventLog:
         """PaymentRecorded or PaymentReversed, by the record's type: the invoice and the record."""
         kind = PaymentRecorded if record.type == "Payment" else PaymentReversed
         self._add(kind, [invoice], invoice=self._invoice(invoice), payment=InvoicePaymentView.of(record))
+
+    def period_changed(self, period: str, closed_through: str | None, reason_code: str | None = None) -> None:
+        """AccountingPeriodClosed, or AccountingPeriodReopened when it has a reason."""
+        kind = AccountingPeriodReopened if reason_code is not None else AccountingPeriodClosed
+        fields = {"reason_code": reason_code} if reason_code is not None else {}
+        self._add(kind, [], period=period, closed_through=closed_through, **fields)
 
     def refund_moved(self, memo: CreditMemo, record: CreditMemoRefund) -> None:
         """CreditMemoRefunded or RefundReversed, by the record's type: the memo and the record."""

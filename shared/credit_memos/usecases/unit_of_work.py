@@ -17,7 +17,10 @@ from typing import Any
 
 from credit_memos.domain import events
 from credit_memos.domain.documents import CreditMemo, NumberSeries, entry_id_of
+from credit_memos.domain.journal import JournalEntry, journal_entries
 from credit_memos.domain.memos import number_if_posted
+from credit_memos.domain.periods import period_closed_message
+from credit_memos.errors import PeriodClosed
 from credit_memos.ids import IdFactory
 from credit_memos.ports import Changes, IdempotencyRecord, Repository, Snapshot, Stored
 from credit_memos.settings import Settings
@@ -82,6 +85,8 @@ class UnitOfWork:
         refund_references: Sequence[tuple[str, str]] = (),
         profile_ids: Sequence[str] = (),
         number_series: bool = False,
+        books: bool = False,
+        periods: Sequence[str] = (),
     ) -> Snapshot:
         """One consistent read of what the rule needs (``number_series``: of a memo it may post)."""
         key, self._unread_key = self._unread_key, None
@@ -97,6 +102,8 @@ class UnitOfWork:
             series=self.settings.number_prefix if number_series else None,
             idempotency=key,
             consistent=True,
+            books=books,
+            periods=periods,
         )
         if snapshot.idempotency is not None:
             raise AlreadyDone(snapshot.idempotency)
@@ -130,7 +137,17 @@ class UnitOfWork:
         A used key is replayed, as ``commit`` would."""
         if self._unread_key is not None:
             self.read()
+        journal = self._journal()
+        if journal:
+            # The commit's condition, asked as a read: a dry run meets PERIOD_CLOSED as the call would.
+            lock = self._repository.read(books=True).books
+            earliest = min(entry.period for entry in journal)
+            if lock is not None and lock.is_closed(earliest):
+                raise PeriodClosed(period_closed_message(earliest))
         return _without(body, self._issued, self._numbered)
+
+    def _journal(self) -> list[JournalEntry]:
+        return journal_entries(self.events.staged, self.settings.account_codes, self.now)
 
     def commit(self, record: IdempotencyRecord | None, actor: str | None) -> None:
         """Write the staged changes, with the idempotency record, as one all-or-nothing write."""
@@ -139,6 +156,8 @@ class UnitOfWork:
         self.changes.events = self.events.staged
         for event in self.changes.events:
             event.detail["createdBy"] = actor
+        # The books, in the same write: each committed change has exactly its entries.
+        self.changes.journal = self._journal()
         self.changes.idempotency = record
         self._repository.commit(self.changes)
 

@@ -8,6 +8,12 @@ list's omitted lines) is left unset, and ``body()`` leaves unset fields out.
 """
 
 from credit_memos.views.base import View, json_text
+from credit_memos.views.books import (
+    AccountingPeriodView,
+    JournalEntryPage,
+    JournalEntryView,
+    TrialBalanceView,
+)
 from credit_memos.views.documents import (
     CreditMemoLineView,
     CreditMemoPage,
@@ -32,6 +38,7 @@ from credit_memos.views.write_offs import ItemError, WriteOffResult, WriteOffRes
 
 __all__ = [
     "AccountSummaryView",
+    "AccountingPeriodView",
     "AddressView",
     "ApplicationPage",
     "ApplicationView",
@@ -50,9 +57,12 @@ __all__ = [
     "InvoicePaymentView",
     "InvoiceView",
     "ItemError",
+    "JournalEntryPage",
+    "JournalEntryView",
     "PaymentAllocationView",
     "RefundAllocationView",
     "TaxView",
+    "TrialBalanceView",
     "View",
     "WriteOffResult",
     "WriteOffResults",

@@ -10,7 +10,13 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
-from credit_memos.domain.documents import ApplicationRecord, RecordType, SettlementLevel
+from credit_memos.domain.documents import (
+    ApplicationRecord,
+    ReasonCode,
+    RecordType,
+    SettlementLevel,
+    WriteOffReasonCode,
+)
 from credit_memos.money import format_amount
 from credit_memos.views.base import CREATED_BY, Money, View
 from credit_memos.views.documents import CreditMemoView, InvoiceView
@@ -108,6 +114,10 @@ class ApplicationSummary(View):
     associated_application_id: str | SkipJsonSchema[None] = Field(
         None, description="On an Unapplied record: the Applied record it reverses."
     )
+    effective_date: str | SkipJsonSchema[None] = Field(None, description="The record's effectiveDate.")
+    reason_code: WriteOffReasonCode | SkipJsonSchema[None] = Field(
+        None, description="The record's reasonCode, if any."
+    )
 
     @classmethod
     def of(cls, record: ApplicationRecord, currency: str) -> "ApplicationSummary":
@@ -119,6 +129,8 @@ class ApplicationSummary(View):
             "credit_memo_line_id": record.credit_memo_line_id if line_level else None,
             "invoice_line_id": record.invoice_line_id if line_level else None,
             "associated_application_id": record.associated_application_id,
+            "effective_date": record.effective_date,
+            "reason_code": record.reason_code,
         }
         # Unset, not null: a field a record does not have is left out of the event.
         return cls(**{name: value for name, value in fields.items() if value is not None})
@@ -191,6 +203,24 @@ class PaymentReversed(_PaymentDetail):
     the Reversal record."""
 
 
+class _PeriodDetail(EventDetail):
+    period: str = Field(description="The accounting period (YYYY-MM).")
+    closed_through: str | None = Field(
+        description="The books are closed through this period now (every period up to it is Closed); "
+        "null when every period is open."
+    )
+    reason_code: ReasonCode | SkipJsonSchema[None] = Field(None, description="Why it was reopened.")
+    created_by: Actor
+
+
+class AccountingPeriodClosed(_PeriodDetail):
+    """An accounting period was closed (POST /accounting-periods/{period}/actions/close)."""
+
+
+class AccountingPeriodReopened(_PeriodDetail):
+    """An accounting period was reopened (POST /accounting-periods/{period}/actions/reopen)."""
+
+
 class _RefundDetail(EventDetail):
     credit_memo: CreditMemoHeader = Field(description="The credit memo after the change.")
     refund: CreditMemoRefundView = Field(description="The record as the response shows it.")
@@ -217,6 +247,8 @@ DETAIL_TYPES: tuple[type[EventDetail], ...] = (
     NegativeInvoiceLinesConverted,
     PaymentRecorded,
     PaymentReversed,
+    AccountingPeriodClosed,
+    AccountingPeriodReopened,
     CreditMemoRefunded,
     RefundReversed,
 )

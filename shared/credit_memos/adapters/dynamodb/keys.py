@@ -196,3 +196,51 @@ HELD_DOCUMENTS_KEY = {"pk": "OUTBOX#HELD", "sk": "HELD"}
 # reads the memo itself from the table.
 NUMBER_INDEX = "GSI6"
 NUMBER_ATTRIBUTE = "document_number"
+
+
+# The books (docs/design.md "The books"). Journal entries are table items in JOURNAL_SHARDS date-
+# ordered partitions (a date range is one Query per shard, merged), and copies in BY_ACCOUNT_INDEX
+# under the account's journal partition (a range of one account is one Query).
+JOURNAL_SHARDS = 8
+# The books' lock is one item copied into BOOKS_LOCK_SHARDS items: a movement checks the copy of
+# its first document's shard, a close or reopen writes them all.
+BOOKS_LOCK_SHARDS = 32
+
+
+def journal_partition(shard: int) -> str:
+    return f"JOURNAL#{shard:02d}"
+
+
+def journal_shard(entry_id: str) -> int:
+    return zlib.crc32(entry_id.encode()) % JOURNAL_SHARDS
+
+
+def journal_sort_key(entry_date: str, recorded_at: str, entry_id: str) -> str:
+    return f"{entry_date}#{recorded_at}#{entry_id}"
+
+
+def account_journal_partition(billing_account_id: str) -> str:
+    return f"ACCOUNT#{billing_account_id}#JOURNAL"
+
+
+def books_lock_key(shard: int) -> dict[str, str]:
+    return {"pk": f"BOOKS#LOCK#{shard:02d}", "sk": "LOCK"}
+
+
+def books_lock_shard(document_id: str) -> int:
+    return zlib.crc32(document_id.encode()) % BOOKS_LOCK_SHARDS
+
+
+def period_key(period: str) -> dict[str, str]:
+    """An accounting period's record (its last close and reopen)."""
+    return {"pk": f"PERIOD#{period}", "sk": "PERIOD"}
+
+
+def balances_key(period: str, currency: str, billing_account_id: str | None) -> dict[str, str]:
+    """The balances frozen at the end of a closed period: of all accounts (``*``) or one."""
+    return {"pk": f"BALANCES#{period}", "sk": f"{currency}#{billing_account_id or '*'}"}
+
+
+def balances_ready_key(period: str) -> dict[str, str]:
+    """Written last when a period's balances are frozen: the absent ones are then zero."""
+    return {"pk": f"BALANCES#{period}", "sk": "READY"}

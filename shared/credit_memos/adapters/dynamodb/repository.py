@@ -28,11 +28,22 @@ from credit_memos.adapters.dynamodb.errors import translate
 from credit_memos.adapters.dynamodb.idempotency_items import idempotency_from_item, idempotency_item
 from credit_memos.adapters.dynamodb.index_queries import IndexQueries
 from credit_memos.adapters.dynamodb.item_size import estimated_size
+from credit_memos.adapters.dynamodb.journal_items import (
+    entry_item,
+    lock_check,
+    lock_from_item,
+    lock_items,
+    period_from_item,
+    period_item,
+)
+from credit_memos.adapters.dynamodb.journal_queries import JournalQueries
 from credit_memos.adapters.dynamodb.keys import (
     INDEXES,
     PENDING_INDEX,
     PROFILE_REVISION_PREFIX,
     Index,
+    books_lock_key,
+    books_lock_shard,
     claim_key,
     entry_key,
     idempotency_key,
@@ -43,6 +54,7 @@ from credit_memos.adapters.dynamodb.keys import (
     payment_key,
     pending_partition,
     pending_shard,
+    period_key,
     profile_key,
     refund_claim_key,
     refund_key,
@@ -53,7 +65,8 @@ from credit_memos.adapters.dynamodb.refund_items import refund_claim_from_item, 
 from credit_memos.adapters.dynamodb.tokens import decode_token, encode_token, invalid_token
 from credit_memos.adapters.outbox import OUTBOX_ATTRIBUTE, OUTBOX_COMMITTED_AT, encode_outbox
 from credit_memos.domain.documents import ApplicationEntry, CreditMemo, Invoice, NumberSeries
-from credit_memos.errors import ServiceUnavailable, ValidationError
+from credit_memos.domain.periods import period_closed_message
+from credit_memos.errors import PeriodClosed, ServiceUnavailable, ValidationError
 from credit_memos.limits import MAX_TRANSACTION_ITEMS
 from credit_memos.ports import (
     Changes,
@@ -83,8 +96,9 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class DynamoDbRepository(IndexQueries):
-    """Reads by key and the transactional commit (the lists: ``IndexQueries``)."""
+class DynamoDbRepository(IndexQueries, JournalQueries):
+    """Reads by key and the transactional commit (the lists: ``IndexQueries``, the journal's
+    reads: ``JournalQueries``)."""
 
     def __init__(
         self,
@@ -114,6 +128,8 @@ class DynamoDbRepository(IndexQueries):
         series: str | None = None,
         payment_ids: Sequence[str] = (),
         payment_references: Sequence[tuple[str, str]] = (),
+        books: bool = False,
+        periods: Sequence[str] = (),
         refund_ids: Sequence[str] = (),
         refund_references: Sequence[tuple[str, str]] = (),
         profile_ids: Sequence[str] = (),
@@ -131,9 +147,14 @@ class DynamoDbRepository(IndexQueries):
         if series is not None:
             keys.append(series_key(series))
         keys += [entry_key(e) for e in dict.fromkeys(entry_ids)]
+        keys += [period_key(p) for p in dict.fromkeys(periods)]
+        if books:
+            keys.append(books_lock_key(0))
         if idempotency is not None:
             keys.append(idempotency_key(*idempotency))
         snapshot = Snapshot(series=NumberSeries(series) if series is not None else None)
+        if books:
+            snapshot.books = lock_from_item(None)
         if not keys:
             return snapshot
         found = {_key(data): data for data in self._batch_get(keys, consistent)}
@@ -154,6 +175,11 @@ class DynamoDbRepository(IndexQueries):
             elif entity == "PaymentReferenceClaim":
                 claim = claim_from_item(data)
                 snapshot.claims[claim.id] = claim
+            elif entity == "BooksLock":
+                snapshot.books = lock_from_item(data)
+            elif entity == "AccountingPeriod":
+                record = period_from_item(data)
+                snapshot.periods[record.period] = record
             elif entity == "CreditMemoRefund":
                 refund = refund_from_item(data)
                 assert refund is not None  # a table item has its records
@@ -165,10 +191,10 @@ class DynamoDbRepository(IndexQueries):
                 profile = profile_from_item(data)
                 snapshot.profiles[profile.billing_account_id] = profile
             elif entity == "IdempotencyRecord":
-                record = idempotency_from_item(data)
+                held = idempotency_from_item(data)
                 # Live until the commit's condition (expiresAt < :now) would let it be replaced.
-                if record.expires_at >= self._epoch():
-                    snapshot.idempotency = record
+                if held.expires_at >= self._epoch():
+                    snapshot.idempotency = held
             else:
                 entry = document_from_item(data)
                 assert isinstance(entry, ApplicationEntry)
@@ -285,10 +311,11 @@ class DynamoDbRepository(IndexQueries):
                 "ExpressionAttributeValues": {":now": {"N": str(self._epoch())}},
             }
             items.append(("idempotency", condition, idempotency_item(unit.idempotency)))
+        items += self._books_actions(unit)
         if not items and not unit.events:
             return  # a request that changed nothing (a profile set to what it says) writes nothing
         # Each item's size once: a serialization of a 300-line document is not free.
-        sizes = [estimated_size(item) for _, _, item in items]
+        sizes = [estimated_size(item) for kind, _, item in items if kind != "check"]
         if unit.events:
             # Transactional outbox: the write's events get an OUTBOX item of their own in this
             # very transaction. It reaches the publisher through the table's stream (NEW_IMAGE)
@@ -315,6 +342,25 @@ class DynamoDbRepository(IndexQueries):
             doc.version += 1
         if unit.series is not None:
             unit.series.version += 1
+
+    def _books_actions(self, unit: Changes) -> list[Action]:
+        """The journal entries and the check that the books are open for them (docs/design.md
+        "The books"), or a close's or reopen's lock and period record."""
+        actions: list[Action] = [
+            ("create", {"ConditionExpression": "attribute_not_exists(pk)"}, entry_item(e))
+            for e in unit.journal
+        ]
+        if unit.journal:
+            first = unit.events[0]
+            document_id = next(iter(first.detail.get("sequences") or {}), first.event_id)
+            earliest = min(entry.period for entry in unit.journal)
+            actions.append(("check", lock_check(earliest), books_lock_key(books_lock_shard(document_id))))
+        if unit.books is not None:
+            actions += [("books", condition, item) for item, condition in lock_items(unit.books)]
+        if unit.period is not None:
+            item, condition = period_item(unit.period)
+            actions.append(("books", condition, item))
+        return actions
 
     def _outbox_item(self, unit: Changes) -> dict[str, Any]:
         first = unit.events[0]
@@ -343,7 +389,10 @@ class DynamoDbRepository(IndexQueries):
 
     def _transact(self, items: list[Action]) -> None:
         request = [
-            {"Put": {"TableName": self._table, "Item": serialize(item), **cond}} for _, cond, item in items
+            {"ConditionCheck": {"TableName": self._table, "Key": serialize(item), **cond}}
+            if kind == "check"
+            else {"Put": {"TableName": self._table, "Item": serialize(item), **cond}}
+            for kind, cond, item in items
         ]
         try:
             # The token makes the SDK's own retries of this call (e.g. after a timeout) idempotent.
@@ -364,6 +413,10 @@ class DynamoDbRepository(IndexQueries):
         for (kind, _, _), reason in zip(items, reasons, strict=False):
             if kind == "idempotency" and reason == "ConditionalCheckFailed":
                 raise IdempotencyRecordExists from None
+        for (kind, condition, _), reason in zip(items, reasons, strict=False):
+            if kind == "check" and reason == "ConditionalCheckFailed":
+                period = condition["ExpressionAttributeValues"][":period"]["S"]
+                raise PeriodClosed(period_closed_message(period)) from None
         if any(r in ("ConditionalCheckFailed", "TransactionConflict") for r in reasons) or not reasons:
             raise ConflictingWrite from None
         if any(
