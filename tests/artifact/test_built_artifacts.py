@@ -170,7 +170,7 @@ def test_the_layer_ships_the_models_of_the_services_the_package_calls_and_no_oth
     lines = [line for line in completed.stdout.splitlines() if line.startswith("CLIENTS ")]
     assert lines, completed.stderr[-4000:]
     result = json.loads(lines[0].removeprefix("CLIENTS "))
-    assert result["created"] == {"dynamodb": "DynamoDB", "events": "EventBridge", "xray": "XRay"}
+    assert result["created"] == {"dynamodb": "DynamoDB", "events": "EventBridge", "s3": "S3", "xray": "XRay"}
     # each model trimmed to the operations the package calls (all of X-Ray's), without their docs
     from credit_memos.adapters.aws import OPERATIONS
 
