@@ -77,12 +77,16 @@ class OrderCheckingPublisher:
         self.out_of_order = 0
 
     def publish(self, events: Sequence[Any], occurred_at: Any = None) -> None:
+        """One write's events: the write's sequence of each document it changed (the write's
+        events may repeat it, e.g. one CreditApplied per invoice) must follow the last one seen."""
+        written: dict[str, int] = {}
         for event in events:
             self.events += 1
-            for document, number in event.detail.get("sequences", {}).items():
-                if number <= self.last.get(document, 0):
-                    self.out_of_order += 1
-                self.last[document] = number
+            written.update(event.detail.get("sequences", {}))
+        for document, number in written.items():
+            if number <= self.last.get(document, 0):
+                self.out_of_order += 1
+            self.last[document] = number
 
 
 class RssSampler:

@@ -38,7 +38,6 @@ SAMPLES = sorted(p for p in EVENTS.glob("*/http*.json"))
 
 @pytest.fixture
 def policy_api(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
-    import credit_memos.documents
 
     from tests.api.test_documents import SELLER, fake_render
 
@@ -48,7 +47,7 @@ def policy_api(api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     # The document route's seller, archive and a stand-in renderer (spec section 12).
     for name, value in {**SELLER, "DOCUMENT_ARCHIVE_DIR": str(tmp_path / "documents")}.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(credit_memos.documents, "render", fake_render, raising=False)
+    monkeypatch.setattr("credit_memos.documents.render.render", fake_render)
     runtime.reset()
     yield api
     runtime.reset()

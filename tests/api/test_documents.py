@@ -90,13 +90,12 @@ def test_errors_name_what_is_wrong(documents: Api) -> None:
 
 
 def test_not_representable_is_a_409(documents: Api, monkeypatch: pytest.MonkeyPatch) -> None:
-    import credit_memos.documents
     from credit_memos.documents.model import NotRepresentable
 
     def refuse(note: Any, document_format: str) -> bytes:
         raise NotRepresentable("KWD 1.234 has a third decimal, which EN 16931 cannot express")
 
-    monkeypatch.setattr(credit_memos.documents, "render", refuse, raising=False)
+    monkeypatch.setattr("credit_memos.documents.render.render", refuse)
     memo = posted_memo(documents)
     r = documents.get(f"/credit-memos/{memo['id']}/document", query={"format": "ubl"})
     assert r.status == 409 and r.body["errorCode"] == "NOT_REPRESENTABLE"

@@ -315,6 +315,6 @@ def test_every_route_answers_with_its_declared_model(
         200,
         {"reasonCode": "Other"},
     )
-    assert seen == {(m.upper(), p) for p, ops in DOCUMENT["paths"].items() for m in ops}, (
-        "a route was not exercised"
-    )
+    # The Salesforce-compatible routes answer Salesforce's envelopes: tests/api/test_salesforce*.py.
+    native = {p: ops for p, ops in DOCUMENT["paths"].items() if not p.startswith("/services/data/")}
+    assert seen == {(m.upper(), p) for p, ops in native.items() for m in ops}, "a route was not exercised"
