@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from credit_memos.api.execution import execute, respond
-from credit_memos.api.fields import CurrencyCode, Identifier, IsoDate
+from credit_memos.api.fields import AccountingPeriodId, CurrencyCode, Identifier, IsoDate
 from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
 from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import Header, Path, Query, Response
@@ -99,7 +99,7 @@ def _trial_balance(as_of: str | None, currency: str, account: str | None) -> com
     summary="An accounting period's status (Open or Closed)",
     responses=success_response(200, AccountingPeriodView, "The period") | error_responses(422, 503),
 )
-def get_accounting_period(period: Annotated[str, Path()]) -> Response[str]:
+def get_accounting_period(period: Annotated[AccountingPeriodId, Path()]) -> Response[str]:
     return respond(execute(commands.GetAccountingPeriod(period)))
 
 

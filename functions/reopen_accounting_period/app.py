@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from credit_memos.api.direct_invocation import pop_dry_run, pop_idempotency_key
 from credit_memos.api.execution import DryRun, execute, respond
-from credit_memos.api.fields import IdempotencyKey
+from credit_memos.api.fields import AccountingPeriodId, IdempotencyKey
 from credit_memos.api.lambda_handlers import make_lambda_handler, new_router
 from credit_memos.api.openapi_responses import error_responses, success_response
 from credit_memos.api.routing import Body, Header, Path, Response
@@ -26,7 +26,7 @@ app = new_router()
     | error_responses(400, 403, 409, 413, 415, 422, 503),
 )
 def reopen_period_action(
-    period: Annotated[str, Path()],
+    period: Annotated[AccountingPeriodId, Path()],
     request: Annotated[ReopenPeriodRequest, Body()],
     idempotency_key: Annotated[IdempotencyKey | None, Header(alias="Idempotency-Key")] = None,
     dry_run: DryRun = False,

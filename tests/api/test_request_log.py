@@ -41,7 +41,9 @@ def log_lines(api: Api) -> Iterator[LogLines]:
     handler = logger.registered_handler
     assert isinstance(handler, logging.StreamHandler)
     stream, level = io.StringIO(), logger.log_level
-    saved = handler.setStream(stream)
+    # Not setStream: it flushes the stream it replaces, which a test that built the logger under
+    # captured output may have left closed.
+    saved, handler.stream = handler.stream, stream
     logger.setLevel("INFO")
 
     def taken() -> list[dict[str, Any]]:
@@ -51,7 +53,7 @@ def log_lines(api: Api) -> Iterator[LogLines]:
         return lines
 
     yield taken
-    handler.setStream(saved)
+    handler.stream = saved
     logger.setLevel(level)
 
 

@@ -108,6 +108,7 @@ _STATEFUL_CODES = {
         "DUPLICATE_REFERENCE",
         "ALREADY_REVERSED",
         "HAS_ACTIVE_REFUNDS",
+        "PERIOD_CLOSED",
         "IDEMPOTENCY_KEY_IN_USE",
         # A document's parties as stored (the buyer's profile, the seller's settings; section 12).
         "PROFILE_INCOMPLETE",
@@ -141,6 +142,11 @@ _UNSTATABLE_422 = (
     "has no line",
     # The same invoice twice in one write-off (JSON Schema's uniqueItems compares whole items).
     "is named twice",
+    # A rule between two query parameters of GET /journal-entries.
+    "must not be after to",
+    # The trial balance's currency query parameter: its document states the ISO 4217 pattern, and
+    # the list of currencies with minor units only in request bodies.
+    "unknown currency",
 )
 
 
@@ -254,6 +260,8 @@ def stored_ids(server_url: str) -> dict[str, str]:
     return {
         "paymentId": payment["id"],
         "refundId": refund["id"],
+        # A month long closed to nothing: closing it (and every month before) blocks no request.
+        "period": "2001-01",
         "invoiceId": invoice["id"],
         "creditMemoId": memo["id"],
         "creditMemoLineId": memo["lines"][0]["id"],
@@ -294,7 +302,15 @@ def _fuzz(operation: Any, server_url: str, path_parameters: dict[str, str] | Non
     request_is_answered_as_declared()
 
 
-@pytest.mark.parametrize("label", _operations())
+# Closing a random month closes every month before it for the whole deployment, so every later
+# fuzzed movement would be PERIOD_CLOSED: the books' actions are fuzzed on a fixed month below.
+_GLOBAL_STATE = (
+    "POST /accounting-periods/{period}/actions/close",
+    "POST /accounting-periods/{period}/actions/reopen",
+)
+
+
+@pytest.mark.parametrize("label", [label for label in _operations() if label not in _GLOBAL_STATE])
 def test_schema_valid_requests_are_answered_as_the_document_says(
     served_schema: Any, server_url: str, label: str
 ) -> None:

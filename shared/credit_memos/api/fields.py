@@ -16,6 +16,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from credit_memos.domain.periods import PERIOD_RE
 from credit_memos.limits import (
     MAX_ABS_AMOUNT,
     MAX_ID_TEXT,
@@ -206,6 +207,9 @@ def _currency_schema(schema: dict[str, Any]) -> None:
 CurrencyCode = Annotated[
     str, Field(pattern=r"^[A-Z]{3}$", examples=["USD"], json_schema_extra=_currency_schema)
 ]
+
+# An accounting period: a month (the domain's rule, stated for the document).
+AccountingPeriodId = Annotated[str, Field(pattern=PERIOD_RE.pattern, examples=["2026-11"])]
 
 # A credit memo number as issued (prefix and at least 8 digits); other text finds nothing.
 DocumentNumber = Annotated[str, Field(min_length=1, max_length=64, examples=["CM-00000042"])]
