@@ -30,6 +30,14 @@ def walkthrough() -> str:
     return blocks[0]
 
 
+def salesforce_example() -> str:
+    """The bash block of "## Coming from Salesforce", which uses the walkthrough's ids."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Coming from Salesforce", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, flags=re.DOTALL)
+    return block
+
+
 def _json_lines(output: str) -> list[dict[str, Any]]:
     found = []
     for line in output.splitlines():
@@ -42,6 +50,7 @@ def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str, 
     script = walkthrough()
     assert "B=http://127.0.0.1:3000\n" in script
     script = script.replace("B=http://127.0.0.1:3000\n", f"B={base_url}\n", 1)
+    script += salesforce_example().replace("http://127.0.0.1:3000", base_url)
     run = subprocess.run(
         ["bash", "-e", "-o", "pipefail", "-c", script],
         capture_output=True,
@@ -69,5 +78,7 @@ def test_the_walkthrough_runs_as_written_and_its_balances_add_up(base_url: str, 
     written_off = next(a for a in answers if "results" in a)["results"][0]
     assert written_off["success"] and written_off["creditMemo"]["totalAmountWithTax"] == "96.00"
     assert (tmp_path / "credit-note.pdf").read_bytes().startswith(b"%PDF-")
+    (applied,) = json.loads(run.stdout.strip().splitlines()[-1])  # the Salesforce action's answer
+    assert (applied["actionName"], applied["isSuccess"]) == ("applyCredit", True), applied
     memo = next(a for a in answers if a.get("id", "").startswith("cm_") and a.get("status") == "Voided")
     assert (memo["balance"], memo["netCreditsApplied"]) == ("0.00", "0.00")
